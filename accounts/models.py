@@ -1,0 +1,104 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(
+        self, email: str | None = None, password: str | None = None, *, phone: str | None = None, **extra_fields
+    ) -> "User":
+        if not email and not phone:
+            raise ValueError("A user needs an email address or a phone number.")
+        user = self.model(email=self.normalize_email(email) if email else None, phone=phone or None, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: consumer, merchant staff or platform staff. Logs in by email or phone number."""
+
+    class Gender(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+        UNDISCLOSED = "undisclosed", "Prefer not to say"
+
+    email = models.EmailField("email address", unique=True, null=True, blank=True)
+    phone = models.CharField(
+        "phone number", max_length=20, unique=True, null=True, blank=True, help_text="E.164, e.g. +4791234567"
+    )
+    phone_verified = models.BooleanField(default=False)
+    full_name = models.CharField(max_length=150, blank=True)
+
+    # Optional profile fields used for campaign segmentation.
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    gender = models.CharField(max_length=16, choices=Gender.choices, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
+
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
+                name="user_has_email_or_phone",
+            ),
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(birth_year__isnull=True) | models.Q(birth_year__gte=1900, birth_year__lte=2100),
+                name="user_birth_year_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.phone or f"user {self.pk}"
+
+    def get_full_name(self) -> str:
+        return self.full_name or str(self)
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else str(self)
+
+
+class Consent(models.Model):
+    """One consent decision, kept as history: the latest row per kind is the one in force."""
+
+    class Kind(models.TextChoices):
+        TERMS = "terms", "Terms of service"
+        MARKETING = "marketing", "Marketing"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    version = models.CharField(max_length=32)
+    granted = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind} v{self.version}: {'granted' if self.granted else 'withdrawn'}"

@@ -1,0 +1,30 @@
+from importlib import import_module
+
+from django.apps import AppConfig, apps
+from django.contrib.admin.apps import SimpleAdminConfig
+from django.utils.module_loading import module_has_submodule
+
+
+class CashbackConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "cashback"
+    verbose_name = "Platform"
+
+
+class PlatformAdminConfig(SimpleAdminConfig):
+    """Django admin with autodiscovery that skips django-leaflet's admin module.
+
+    leaflet.admin imports GeoDjango, which needs the GDAL system library; the platform
+    stores coordinates as plain decimals and uses only leaflet's template tags and static
+    files, so it must start on a machine without GDAL.
+    """
+
+    skipped_admin_modules = frozenset({"leaflet"})
+
+    def ready(self) -> None:
+        super().ready()
+        for app_config in apps.get_app_configs():
+            if app_config.name in self.skipped_admin_modules:
+                continue
+            if module_has_submodule(app_config.module, "admin"):
+                import_module(f"{app_config.name}.admin")

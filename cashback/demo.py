@@ -1,0 +1,25 @@
+"""Demo data for the embedded setup. Every step looks up before it creates, so seeding twice changes nothing."""
+
+from django.contrib.auth import get_user_model
+
+DEMO_PASSWORD = "demo-password-2026"
+
+DEMO_USERS = [
+    {"email": "consumer@demo.cashback.example", "full_name": "Dina Demo", "is_staff": False, "is_superuser": False},
+    {"email": "admin@demo.cashback.example", "full_name": "Ada Admin", "is_staff": True, "is_superuser": True},
+]
+
+
+def seed_demo_data() -> list[str]:
+    User = get_user_model()
+    report = []
+    for spec in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            email=spec["email"],
+            defaults={key: value for key, value in spec.items() if key != "email"},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        report.append(f"{'created' if created else 'kept'} user {user.email} (password: {DEMO_PASSWORD})")
+    return report

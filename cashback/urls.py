@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from cashback import views
+
+api_v1_patterns = [
+    path("", include("accounts.api_urls")),
+    path("", include("wallet.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("how-it-works/", views.how_it_works, name="how_it_works"),
+    path("healthz/", views.health, name="health"),
+    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("wallet/", include("wallet.urls")),
+    path("api/v1/", include(api_v1_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("django-admin/", admin.site.urls),
+]
+
+handler400 = "cashback.errors.bad_request"
+handler403 = "cashback.errors.permission_denied"
+handler404 = "cashback.errors.page_not_found"
+handler500 = "cashback.errors.server_error"

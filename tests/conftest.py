@@ -1,0 +1,19 @@
+import pytest
+from django.db import connection
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL (locking, constraints, concurrency)")
+    config.addinivalue_line("markers", "redis: needs a reachable Redis server (real Celery broker)")
+    config.addinivalue_line("markers", "browser: drives Debian's chromium through Playwright")
+
+
+@pytest.fixture(autouse=True)
+def _skip_without_required_services(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL or start a server on 127.0.0.1:5432")
+    if request.node.get_closest_marker("redis"):
+        from django.conf import settings
+
+        if not settings.REDIS_URL:
+            pytest.skip("needs Redis: set REDIS_URL or start a server on 127.0.0.1:6379")

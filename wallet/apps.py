@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WalletConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "wallet"
+    verbose_name = "Wallet"
