@@ -97,9 +97,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         fields = _flatten_detail(exc.detail)
         if isinstance(fields, list):
             fields = {"non_field_errors": fields}
-        response.data = error_body(
-            code="invalid", message=_first_message(fields) or "Invalid input.", fields=fields
-        )
+        response.data = error_body(code="invalid", message=_first_message(fields) or "Invalid input.", fields=fields)
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
