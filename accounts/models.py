@@ -65,6 +65,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
                 name="user_has_email_or_phone",
             ),
+            models.CheckConstraint(condition=~models.Q(email=""), name="user_email_not_blank"),
+            models.CheckConstraint(
+                condition=models.Q(phone__isnull=True) | models.Q(phone__regex=r"^\+[1-9][0-9]{5,14}$"),
+                name="user_phone_e164",
+            ),
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
             models.CheckConstraint(
                 condition=models.Q(birth_year__isnull=True) | models.Q(birth_year__gte=1900, birth_year__lte=2100),
@@ -74,6 +79,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email or self.phone or f"user {self.pk}"
+
+    def clean(self) -> None:
+        # Forms hand over "" for an empty field; unique columns need NULL for "none".
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email) if self.email else None
+        self.phone = self.phone or None
 
     def get_full_name(self) -> str:
         return self.full_name or str(self)
@@ -99,6 +110,7 @@ class Consent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "kind", "-created_at"])]
+        constraints = [models.CheckConstraint(condition=~models.Q(version=""), name="consent_version_not_blank")]
 
     def __str__(self) -> str:
         return f"{self.user} {self.kind} v{self.version}: {'granted' if self.granted else 'withdrawn'}"

@@ -1,8 +1,14 @@
-"""SMS provider interface. The fake keeps messages in memory and logs them."""
+"""SMS provider interface.
+
+``settings.SMS_PROVIDER`` picks the client. The fake keeps every message in the class-level
+``FakeSmsClient.outbox`` (shared by all instances, like Django's ``mail.outbox``) and logs it,
+so development shows the codes in the console and tests can read them; tests empty it with
+``FakeSmsClient.clear()`` (the ``sms_outbox`` fixture does that before each test).
+"""
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from django.conf import settings
 
@@ -20,11 +26,15 @@ class SmsClient(Protocol):
 
 
 class FakeSmsClient:
-    outbox: list[SmsMessage] = []
+    outbox: ClassVar[list[SmsMessage]] = []
 
     def send(self, *, to: str, body: str) -> None:
         self.outbox.append(SmsMessage(to=to, body=body))
         logger.info("Fake SMS to %s: %s", to, body)
+
+    @classmethod
+    def clear(cls) -> None:
+        cls.outbox.clear()
 
 
 def get_sms_client() -> SmsClient:

@@ -1,0 +1,95 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.core.exceptions import ValidationError
+
+from accounts.models import Consent, User
+from accounts.validators import phone_number_normalize
+
+
+class _PhoneCleaningMixin:
+    def clean_phone(self) -> str | None:
+        phone = self.cleaned_data.get("phone")
+        return phone_number_normalize(phone) if phone else None
+
+    def clean_email(self) -> str | None:
+        email = self.cleaned_data.get("email")
+        return User.objects.normalize_email(email).lower() if email else None
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        if not cleaned_data.get("email") and not cleaned_data.get("phone") and not self.errors:
+            raise ValidationError("Give the user an email address or a phone number.")
+        return cleaned_data
+
+
+class UserCreationForm(_PhoneCleaningMixin, BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "phone", "full_name")
+
+
+class UserChangeForm(_PhoneCleaningMixin, DjangoUserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes: dict[str, type[forms.Field]] = {}
+
+
+class ConsentInline(admin.TabularInline):
+    model = Consent
+    extra = 0
+    can_delete = False
+    fields = ("kind", "granted", "version", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    list_display = ("__str__", "email", "phone", "phone_verified", "full_name", "is_staff", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", "phone_verified", "groups")
+    search_fields = ("email", "phone", "full_name")
+    ordering = ("-date_joined",)
+    readonly_fields = ("last_login", "date_joined", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("email", "phone", "phone_verified", "password")}),
+        ("Profile", {"fields": ("full_name", "birth_year", "gender", "city", "language")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined", "created_at", "updated_at")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "phone", "full_name", "password1", "password2")}),
+    )
+    inlines = [ConsentInline]
+
+    def get_inlines(self, request, obj):
+        # A new user has no consents yet; the person gives them when signing up or on the profile page.
+        return self.inlines if obj is not None else []
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Consents are history: readable by staff, never edited (a change is a new row made by the person)."""
+
+    list_display = ("user", "kind", "granted", "version", "created_at")
+    list_filter = ("kind", "granted", "version")
+    search_fields = ("user__email", "user__phone")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "kind", "granted", "version", "created_at", "updated_at")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
