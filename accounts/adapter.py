@@ -1,27 +1,66 @@
-from allauth.account.adapter import DefaultAccountAdapter
-from django.contrib.auth import get_user_model
+"""Our hooks into django-allauth: phone numbers live on the User row and codes go out through the SMS provider."""
 
-User = get_user_model()
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.fields import PhoneField
+from django.core.exceptions import ValidationError
+from django.forms import BaseForm
+from django.http import HttpRequest
+
+from accounts.models import User
+from accounts.validators import phone_number_normalize
+from cashback.providers.sms import get_sms_client
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Stores the phone number on our User model and sends codes through the SMS provider."""
+    def phone_form_field(self, **kwargs: Any) -> PhoneField:
+        # allauth's field insists on "+<country code>"; we accept national Norwegian numbers too
+        # and leave validation and E.164 normalisation to clean_phone().
+        kwargs.setdefault("validators", [])
+        kwargs.setdefault("help_text", "Norwegian numbers may leave out +47.")
+        return PhoneField(**kwargs)
 
-    def set_phone(self, user, phone: str, verified: bool) -> None:
+    def clean_phone(self, phone: str) -> str:
+        return phone_number_normalize(phone)
+
+    def save_user(self, request: HttpRequest, user: User, form: BaseForm, commit: bool = True) -> User:
+        # The row must carry its email or phone when first inserted (database check constraint),
+        # so let allauth fill the instance without saving and save it ourselves.
+        user = super().save_user(request, user, form, commit=False)
+        user.email = user.email or None
+        user.phone = user.phone or None
+        if commit:
+            user.save()
+        return user
+
+    def set_phone(self, user: User, phone: str, verified: bool) -> None:
         user.phone = phone
         user.phone_verified = verified
-        user.save(update_fields=["phone", "phone_verified", "updated_at"])
+        if user.pk is not None:
+            user.save(update_fields=["phone", "phone_verified", "updated_at"])
 
-    def get_phone(self, user) -> tuple[str, bool] | None:
+    def get_phone(self, user: User) -> tuple[str, bool] | None:
         return (user.phone, user.phone_verified) if user.phone else None
 
-    def set_phone_verified(self, user, phone: str) -> None:
+    def set_phone_verified(self, user: User, phone: str) -> None:
         self.set_phone(user, phone, True)
 
-    def get_user_by_phone(self, phone: str):
-        return User.objects.filter(phone=phone).order_by("pk").first()
+    def get_user_by_phone(self, phone: str) -> User | None:
+        # The HTML login form passes the number as typed, so normalise it here as well.
+        try:
+            normalized = phone_number_normalize(phone)
+        except ValidationError:
+            return None
+        return User.objects.filter(phone=normalized).first()
 
-    def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
-        from cashback.providers.sms import get_sms_client
-
+    def send_verification_code_sms(self, user: User, phone: str, code: str, **kwargs: Any) -> None:
         get_sms_client().send(to=phone, body=f"Your Cashback verification code is {code}")
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        get_sms_client().send(
+            to=phone, body="Someone tried to sign up to Cashback with this number, which already has an account."
+        )
+
+    def send_unknown_account_sms(self, phone: str, **kwargs: Any) -> None:
+        get_sms_client().send(to=phone, body="There is no Cashback account with this phone number.")

@@ -1,5 +1,58 @@
-from allauth.account.forms import SignupForm as AllauthSignupForm
+"""Forms of the accounts pages.
+
+``SignupExtraForm`` is allauth's ``ACCOUNT_SIGNUP_FORM_CLASS``: allauth builds both its HTML
+sign-up form and its headless sign-up input on top of it, so the consent fields and the
+"email or phone" rule apply to the web page and the mobile API alike. This module must not
+import ``allauth.account.forms`` (that module imports this one while it is being loaded).
+"""
+
+from django import forms
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services
+from accounts.models import User
+from accounts.validators import BIRTH_YEAR_MIN, birth_year_max, validate_birth_year
+
+EMAIL_OR_PHONE_REQUIRED = _("Enter an email address or a phone number (or both).")
 
 
-class SignupForm(AllauthSignupForm):
-    pass
+class SignupExtraForm(forms.Form):
+    field_order = ["email", "phone", "password1", "password2", "password", "accept_terms", "accept_marketing"]
+
+    accept_terms = forms.BooleanField(
+        label=_("I accept the terms of service"),
+        error_messages={"required": _("You must accept the terms of service to create an account.")},
+    )
+    accept_marketing = forms.BooleanField(
+        label=_("Send me offers and news (optional; you can change this any time on your profile)"),
+        required=False,
+    )
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        given = [str(self.data.get(name) or "").strip() for name in ("email", "phone")]
+        if not any(given):
+            self.add_error(None, forms.ValidationError(EMAIL_OR_PHONE_REQUIRED, code="email_or_phone_required"))
+        return cleaned_data
+
+    def signup(self, request: HttpRequest, user: User) -> None:
+        services.signup_consents_record(
+            user=user,
+            accepted_terms=self.cleaned_data["accept_terms"],
+            marketing=self.cleaned_data.get("accept_marketing", False),
+        )
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    birth_year = forms.IntegerField(label=_("Birth year"), required=False, validators=[validate_birth_year])
+    gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *User.Gender.choices], required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=[("", "—")], required=False)
+    marketing = forms.BooleanField(label=_("Send me offers and news"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["birth_year"].widget.attrs.update({"min": BIRTH_YEAR_MIN, "max": birth_year_max()})
+        self.fields["language"].choices = [("", "—"), *User._meta.get_field("language").choices]
