@@ -7,6 +7,7 @@ from allauth.account.fields import PhoneField
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import phone_number_normalize
@@ -18,6 +19,9 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth's field insists on "+<country code>"; we accept national Norwegian numbers too
         # and leave validation and E.164 normalisation to clean_phone().
         kwargs.setdefault("validators", [])
+        if not kwargs.get("required", True):
+            # Sign-up takes an email or a phone; say so like allauth's "Email (optional)".
+            kwargs["label"] = _("Phone (optional)")
         kwargs.setdefault("help_text", "Norwegian numbers may leave out +47.")
         return PhoneField(**kwargs)
 

@@ -139,10 +139,12 @@ LOGOUT_REDIRECT_URL = "home"
 # Sign-up takes an email address, a phone number or both; accounts.forms.SignupExtraForm (allauth's
 # base for the HTML form and the headless input) requires at least one, plus acceptance of the terms.
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
-ACCOUNT_SIGNUP_FIELDS = ["email", "phone", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+# "mandatory" verification needs an email from everyone, so phone-only sign-up is then turned off.
+_EMAIL_SIGNUP_FIELD = "email*" if ACCOUNT_EMAIL_VERIFICATION == "mandatory" else "email"
+ACCOUNT_SIGNUP_FIELDS = [_EMAIL_SIGNUP_FIELD, "phone", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_UNIQUE_EMAIL = True
 # Sign-up and password reset say plainly that an email/phone is taken or unknown, as the product asks.
