@@ -1,0 +1,245 @@
+"""The double-entry ledger: accounts, journal transactions, entries and holds.
+
+Sign convention: every account stores ``balance = credits - debits`` in minor units
+(credit-normal). What the platform owes someone (a consumer's cashback, a charity's
+donations) is a positive balance; what flows in from the outside world shows as a
+negative balance on the settlement account. An account that may not go negative must
+keep ``balance - pending_debits >= 0``: money reserved by pending holds is not
+available. See docs/ledger.md.
+
+Only ``wallet.services`` writes these tables. Journal transactions and entries are
+append-only (PostgreSQL refuses UPDATE and DELETE on them, see migration 0002); a
+correction is a new transaction. They carry ``created_at`` but no ``updated_at``,
+because they are never updated.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Currency(models.TextChoices):
+    NOK = "NOK", "Norwegian krone"
+    SEK = "SEK", "Swedish krona"
+    DKK = "DKK", "Danish krone"
+    EUR = "EUR", "Euro"
+
+
+class AccountKind(models.TextChoices):
+    # Owned by a consumer (user set).
+    CONSUMER_PENDING = "consumer_pending", "Pending cashback"
+    CONSUMER_AVAILABLE = "consumer_available", "Available cashback"
+    CONSUMER_RECEIVABLE = "consumer_receivable", "Owed by the consumer"
+    # Owned by a merchant, charity or the platform (owner_key set).
+    MERCHANT_FUNDING = "merchant_funding", "Merchant funding"
+    MERCHANT_RECEIVABLE = "merchant_receivable", "Owed by the merchant"
+    CHARITY_PAYABLE = "charity_payable", "Owed to the charity"
+    PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
+    PAYOUTS_IN_TRANSIT = "payouts_in_transit", "Payouts in transit"
+    BREAKAGE = "breakage", "Breakage"
+    # The outside world's counterpart: money entering or leaving the platform's bank accounts.
+    SETTLEMENT = "settlement", "Settlement (outside world)"
+
+
+# The kinds whose balance may go below zero by default: receivables (what others owe
+# us shows as a negative credit-normal balance) and the outside world's counterpart.
+KINDS_ALLOWING_NEGATIVE = frozenset(
+    {AccountKind.CONSUMER_RECEIVABLE, AccountKind.MERCHANT_RECEIVABLE, AccountKind.SETTLEMENT}
+)
+CONSUMER_KINDS = (AccountKind.CONSUMER_PENDING, AccountKind.CONSUMER_AVAILABLE, AccountKind.CONSUMER_RECEIVABLE)
+# Owner key of the platform's own accounts (revenue, breakage, settlement, ...).
+PLATFORM_OWNER_KEY = "platform"
+
+
+class JournalKind(models.TextChoices):
+    REWARD_EARN = "reward_earn", "Cashback earned"
+    REWARD_MATURE = "reward_mature", "Cashback became available"
+    REWARD_REVERSE = "reward_reverse", "Cashback reversed"
+    REFERRAL_BONUS = "referral_bonus", "Referral bonus"
+    CHALLENGE_BONUS = "challenge_bonus", "Challenge bonus"
+    PAYOUT = "payout", "Payout"
+    PAYOUT_RETURN = "payout_return", "Payout returned"
+    DONATION = "donation", "Donation"
+    SPEND = "spend", "Spent at checkout"
+    HOLD_POST = "hold_post", "Reserved amount captured"
+    EXPIRY = "expiry", "Cashback expired"
+    MERCHANT_FUNDING = "merchant_funding", "Merchant funding"
+    MERCHANT_SETTLEMENT = "merchant_settlement", "Merchant settlement"
+    PAYOUT_SETTLEMENT = "payout_settlement", "Payout settled"
+    DONATION_DISBURSEMENT = "donation_disbursement", "Donation disbursed"
+    FEE = "fee", "Platform fee"
+    ADJUSTMENT = "adjustment", "Manual adjustment"
+
+
+class Direction(models.TextChoices):
+    DEBIT = "debit", "Debit"
+    CREDIT = "credit", "Credit"
+
+
+class LedgerAccount(models.Model):
+    """One balance in one currency: a consumer's, a merchant's, a charity's or the platform's.
+
+    The owner is either a user (consumer accounts) or an ``owner_key`` such as
+    ``"platform"``, ``"merchant:42"`` or ``"charity:7"`` for apps that come later.
+    ``balance`` and ``pending_debits`` are caches of the entries and pending holds, kept
+    exact by the services (and checked nightly by ``manage.py ledger_check``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    )
+    owner_key = models.CharField(max_length=64, blank=True, default="")
+    kind = models.CharField(max_length=32, choices=AccountKind.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    allows_negative = models.BooleanField(default=False)
+    balance = models.BigIntegerField(default=0, help_text="Posted credits minus posted debits, in minor units.")
+    pending_debits = models.BigIntegerField(default=0, help_text="Reserved by pending holds, in minor units.")
+    version = models.BigIntegerField(default=0, help_text="Incremented on every change of the balances.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(owner_key="")) | (Q(user__isnull=True) & ~Q(owner_key="")),
+                name="wallet_account_one_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "currency"],
+                condition=Q(user__isnull=False),
+                name="wallet_account_unique_user_kind_currency",
+            ),
+            models.UniqueConstraint(
+                fields=["owner_key", "kind", "currency"],
+                condition=Q(user__isnull=True),
+                name="wallet_account_unique_owner_kind_currency",
+            ),
+            # Target of the composite foreign key entry(account_id, currency) on PostgreSQL.
+            models.UniqueConstraint(fields=["id", "currency"], name="wallet_account_unique_id_currency"),
+            models.CheckConstraint(condition=Q(pending_debits__gte=0), name="wallet_account_pending_not_negative"),
+            models.CheckConstraint(
+                condition=Q(allows_negative=True) | Q(balance__gte=F("pending_debits")),
+                name="wallet_account_not_overdrawn",
+            ),
+            models.CheckConstraint(condition=Q(currency__in=Currency.values), name="wallet_account_currency_known"),
+        ]
+
+    def __str__(self) -> str:
+        owner = f"user {self.user_id}" if self.user_id else self.owner_key
+        return f"{owner} {self.kind} {self.currency}"
+
+    @property
+    def available(self) -> int:
+        """What may be debited now: the posted balance less what pending holds reserve."""
+        return self.balance - self.pending_debits
+
+
+class JournalTransaction(models.Model):
+    """One balanced set of entries, posted atomically. Append-only."""
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    payload_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical request.")
+    kind = models.CharField(max_length=32, choices=JournalKind.choices)
+    memo = models.CharField(max_length=255, blank=True)
+    # What caused the transaction, e.g. {"purchase": 17, "offer": 3}; the first item is
+    # the primary cause and is copied to the indexed source_type/source_id columns.
+    causes = models.JSONField(default=dict, blank=True)
+    source_type = models.CharField(max_length=50, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["source_type", "source_id"], name="wallet_journal_source_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.idempotency_key}"
+
+
+class Entry(models.Model):
+    """One side of a journal transaction: a positive amount debited from or credited to an account."""
+
+    transaction = models.ForeignKey(JournalTransaction, on_delete=models.PROTECT, related_name="entries")
+    # Indexed by wallet_entry_account_time_idx, whose first column is the account.
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    # Copied from the account so the database can check it (composite foreign key on PostgreSQL).
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    amount = models.BigIntegerField(help_text="Minor units, always positive; the direction gives the sign.")
+    direction = models.CharField(max_length=6, choices=Direction.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="wallet_entry_amount_positive"),
+            models.CheckConstraint(condition=Q(direction__in=Direction.values), name="wallet_entry_direction_valid"),
+        ]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="wallet_entry_account_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.amount} {self.currency} on account {self.account_id}"
+
+    @property
+    def signed_amount(self) -> int:
+        """The entry's effect on its account's credit-normal balance."""
+        return self.amount if self.direction == Direction.CREDIT else -self.amount
+
+
+class Hold(models.Model):
+    """Money reserved on an account for a later capture (TigerBeetle's pending transfer).
+
+    A hold moves from ``pending`` to exactly one of ``posted`` (all or part captured),
+    ``voided`` (released) or ``expired`` (released by the scheduled sweep).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        POSTED = "posted", "Posted"
+        VOIDED = "voided", "Voided"
+        EXPIRED = "expired", "Expired"
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    payload_hash = models.CharField(max_length=64)
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="holds")
+    counterparty = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="counterparty_holds")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    memo = models.CharField(max_length=255, blank=True)
+    causes = models.JSONField(default=dict, blank=True)
+    posted_amount = models.BigIntegerField(null=True, blank=True)
+    posted_transaction = models.OneToOneField(
+        JournalTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="hold"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="wallet_hold_amount_positive"),
+            models.CheckConstraint(condition=~Q(account=F("counterparty")), name="wallet_hold_two_accounts"),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="pending", resolved_at__isnull=True, posted_transaction__isnull=True)
+                    | Q(
+                        status="posted",
+                        resolved_at__isnull=False,
+                        posted_transaction__isnull=False,
+                        posted_amount__gt=0,
+                        posted_amount__lte=F("amount"),
+                    )
+                    | Q(status__in=["voided", "expired"], resolved_at__isnull=False, posted_transaction__isnull=True)
+                ),
+                name="wallet_hold_status_consistent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], condition=Q(status="pending"), name="wallet_hold_pending_due_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.pk} {self.status} {self.amount} {self.currency}"

@@ -1,0 +1,46 @@
+"""The ledger's domain errors; each has a stable ``code`` for the API and the pages."""
+
+from rest_framework import status
+
+from cashback.errors import ConflictError, DomainError
+
+
+class InvalidLedgerRequestError(DomainError):
+    code = "invalid_ledger_request"
+    default_message = "The ledger request is not valid."
+
+
+class UnbalancedTransactionError(InvalidLedgerRequestError):
+    code = "unbalanced_transaction"
+    default_message = "Debits and credits must balance in every currency."
+
+
+class CurrencyMismatchError(InvalidLedgerRequestError):
+    code = "currency_mismatch"
+    default_message = "The amount's currency does not match the account's."
+
+
+class InsufficientFundsError(ConflictError):
+    code = "insufficient_funds"
+    default_message = "There is not enough money available on the account."
+
+
+class IdempotencyConflictError(ConflictError):
+    code = "idempotency_conflict"
+    default_message = "This idempotency key was already used for a different request."
+
+
+class HoldNotPendingError(ConflictError):
+    code = "hold_not_pending"
+    default_message = "The hold has already been resolved."
+
+
+class HoldExpiredError(ConflictError):
+    code = "hold_expired"
+    default_message = "The hold has expired."
+
+
+class HoldAmountExceededError(InvalidLedgerRequestError):
+    code = "hold_amount_exceeded"
+    http_status = status.HTTP_400_BAD_REQUEST
+    default_message = "The amount is larger than the amount reserved by the hold."
