@@ -1,0 +1,18 @@
+from typing import Any
+
+from django import forms
+
+from wallet.models import JournalKind
+
+
+class EntryFilterForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("", "All movements"), *JournalKind.choices], required=False)
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "Must not be before the start date.")
+        return cleaned

@@ -1,0 +1,134 @@
+"""Reads of the ledger that the wallet page and the mobile API need.
+
+Consumer figures per currency (definitions, also in docs/ledger.md):
+
+- ``pending``: the consumer_pending account's posted balance (earned, not yet matured).
+- ``available``: the consumer_available account's posted balance less pending holds.
+- ``lifetime_earned``: net credits to the consumer's accounts in earning transactions
+  (reward_earn, referral_bonus, challenge_bonus) less net debits in reward_reverse.
+- ``donated``: net debits of the consumer's accounts in donation transactions.
+- ``paid_out``: net debits of the consumer's accounts in payout and payout_return
+  transactions (a returned payout gives the money back and lowers the figure).
+
+Moves between a consumer's own accounts (reward_mature) change none of the last three.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, F, Q, QuerySet, Sum, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from wallet.models import CONSUMER_KINDS, AccountKind, Direction, Entry, JournalKind, LedgerAccount
+from wallet.money import minor_to_decimal_string
+
+EARNING_KINDS = (JournalKind.REWARD_EARN, JournalKind.REFERRAL_BONUS, JournalKind.CHALLENGE_BONUS)
+REVERSAL_KINDS = (JournalKind.REWARD_REVERSE,)
+DONATION_KINDS = (JournalKind.DONATION,)
+PAYOUT_KINDS = (JournalKind.PAYOUT, JournalKind.PAYOUT_RETURN)
+
+
+@dataclass(frozen=True)
+class CurrencyBalances:
+    """A consumer's figures in one currency, in minor units."""
+
+    currency: str
+    pending: int = 0
+    available: int = 0
+    lifetime_earned: int = 0
+    donated: int = 0
+    paid_out: int = 0
+
+    def as_decimal_strings(self) -> dict[str, str]:
+        """The API's and the page's form: decimal strings, never floats."""
+        return {
+            "currency": self.currency,
+            **{
+                name: minor_to_decimal_string(getattr(self, name), self.currency)
+                for name in ("pending", "available", "lifetime_earned", "donated", "paid_out")
+            },
+        }
+
+    @property
+    def is_zero(self) -> bool:
+        return not any((self.pending, self.available, self.lifetime_earned, self.donated, self.paid_out))
+
+
+def _credit_minus_debit() -> Case:
+    return Case(When(direction=Direction.CREDIT, then=F("amount")), default=-F("amount"))
+
+
+def _debit_minus_credit() -> Case:
+    return Case(When(direction=Direction.DEBIT, then=F("amount")), default=-F("amount"))
+
+
+def wallet_balances(*, user: Any) -> list[CurrencyBalances]:
+    """The consumer's figures per currency, in two queries whatever the history's length.
+
+    One row per currency in which the user has an account, ordered by currency; a user
+    with no account yet gets a row of zeros in the default currency.
+    """
+    figures: dict[str, dict[str, int]] = {}
+    accounts = LedgerAccount.objects.filter(user=user, kind__in=CONSUMER_KINDS).values_list(
+        "currency", "kind", "balance", "pending_debits"
+    )
+    for currency, kind, balance, pending_debits in accounts:
+        row = figures.setdefault(currency, {})
+        if kind == AccountKind.CONSUMER_PENDING:
+            row["pending"] = balance
+        elif kind == AccountKind.CONSUMER_AVAILABLE:
+            row["available"] = balance - pending_debits
+
+    if figures:
+        flows = (
+            Entry.objects.filter(account__user=user, account__kind__in=CONSUMER_KINDS)
+            .filter(transaction__kind__in=EARNING_KINDS + REVERSAL_KINDS + DONATION_KINDS + PAYOUT_KINDS)
+            .values("currency")
+            .annotate(
+                lifetime_earned=Coalesce(
+                    Sum(_credit_minus_debit(), filter=Q(transaction__kind__in=EARNING_KINDS + REVERSAL_KINDS)), 0
+                ),
+                donated=Coalesce(Sum(_debit_minus_credit(), filter=Q(transaction__kind__in=DONATION_KINDS)), 0),
+                paid_out=Coalesce(Sum(_debit_minus_credit(), filter=Q(transaction__kind__in=PAYOUT_KINDS)), 0),
+            )
+            .order_by()
+        )
+        for flow in flows:
+            row = figures.setdefault(flow["currency"], {})
+            row.update(lifetime_earned=flow["lifetime_earned"], donated=flow["donated"], paid_out=flow["paid_out"])
+    else:
+        figures[settings.DEFAULT_CURRENCY] = {}
+
+    return [CurrencyBalances(currency=currency, **row) for currency, row in sorted(figures.items())]
+
+
+def wallet_entries(
+    *,
+    user: Any,
+    kind: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Entry]:
+    """The consumer's movements, newest first, with their transaction and account loaded.
+
+    ``date_from`` and ``date_to`` are inclusive calendar days in the current time zone.
+    """
+    entries = (
+        Entry.objects.filter(account__user=user, account__kind__in=CONSUMER_KINDS)
+        .select_related("transaction", "account")
+        .order_by("-created_at", "-id")
+    )
+    if kind:
+        entries = entries.filter(transaction__kind=kind)
+    if date_from:
+        entries = entries.filter(created_at__gte=_start_of_day(date_from))
+    if date_to:
+        entries = entries.filter(created_at__lt=_start_of_day(date_to + timedelta(days=1)))
+    return entries
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())

@@ -1,0 +1,76 @@
+"""The mobile API's shapes for the wallet: amounts as decimal strings with their currency."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from wallet.models import AccountKind, Entry, JournalKind
+from wallet.money import minor_to_decimal_string
+
+
+class CurrencyBalancesSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="ISO 4217 code, e.g. NOK.")
+    pending = serializers.CharField(help_text='Earned but not yet available, e.g. "12.50".')
+    available = serializers.CharField(help_text="Spendable now: posted balance less reserved holds.")
+    lifetime_earned = serializers.CharField(help_text="All cashback ever earned, less reversals.")
+    donated = serializers.CharField()
+    paid_out = serializers.CharField()
+
+    def to_representation(self, instance: Any) -> dict[str, str]:
+        return instance.as_decimal_strings()
+
+
+class WalletSerializer(serializers.Serializer):
+    balances = CurrencyBalancesSerializer(many=True)
+
+
+class EntryFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=JournalKind.choices, required=False)
+    date_from = serializers.DateField(required=False, help_text="Inclusive, YYYY-MM-DD, in Europe/Oslo.")
+    date_to = serializers.DateField(required=False, help_text="Inclusive, YYYY-MM-DD, in Europe/Oslo.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        date_from, date_to = attrs.get("date_from"), attrs.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            raise serializers.ValidationError({"date_to": ["Must not be before date_from."]})
+        return attrs
+
+
+_ACCOUNT_NAMES = {
+    AccountKind.CONSUMER_PENDING: "pending",
+    AccountKind.CONSUMER_AVAILABLE: "available",
+    AccountKind.CONSUMER_RECEIVABLE: "receivable",
+}
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    transaction_id = serializers.IntegerField(read_only=True)
+    kind = serializers.CharField(source="transaction.kind", read_only=True)
+    kind_label = serializers.CharField(source="transaction.get_kind_display", read_only=True)
+    memo = serializers.CharField(source="transaction.memo", read_only=True)
+    causes = serializers.JSONField(source="transaction.causes", read_only=True)
+    account = serializers.SerializerMethodField(help_text="Which balance moved: pending, available or receivable.")
+    amount = serializers.SerializerMethodField(help_text="Signed decimal string: positive adds to the balance.")
+
+    class Meta:
+        model = Entry
+        fields = [
+            "id",
+            "created_at",
+            "transaction_id",
+            "kind",
+            "kind_label",
+            "memo",
+            "causes",
+            "account",
+            "direction",
+            "amount",
+            "currency",
+        ]
+        read_only_fields = fields
+
+    def get_account(self, entry: Entry) -> str:
+        return _ACCOUNT_NAMES.get(entry.account.kind, entry.account.kind)
+
+    def get_amount(self, entry: Entry) -> str:
+        return minor_to_decimal_string(entry.signed_amount, entry.currency)
