@@ -1,7 +1,25 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+def _sync_staff_roles_after_last_app(sender: AppConfig, **kwargs) -> None:
+    """Re-sync the staff groups once per `migrate`, after every app's permissions exist.
+
+    Django creates permissions in post_migrate, app by app; waiting for the last app means a
+    role that covers a newer app (finance → wallet, marketing → campaigns) gets its permissions
+    on a fresh database without anyone remembering to run `sync_staff_roles`.
+    """
+    if sender is not list(apps.get_app_configs())[-1]:
+        return
+    from accounts.services import staff_roles_sync
+
+    staff_roles_sync()
 
 
 class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        post_migrate.connect(_sync_staff_roles_after_last_app, dispatch_uid="accounts.sync_staff_roles")

@@ -2,6 +2,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
+from django.core.management.sql import emit_post_migrate_signal
 
 from accounts import selectors, services
 from accounts.errors import ConsentVersionMissingError
@@ -99,6 +100,20 @@ def test_staff_roles_sync_is_idempotent_and_repairs_drift():
 
 def test_staff_roles_exist_after_migrations():
     assert set(Group.objects.values_list("name", flat=True)) >= {"administrator", "finance", "support", "marketing"}
+
+
+def test_every_migrate_resyncs_the_roles_so_later_apps_are_covered():
+    # given a database whose roles predate the wallet's permissions
+    Group.objects.all().delete()
+
+    # when `migrate` finishes (it ends by sending post_migrate for every app)
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    # then the roles exist again, finance with every wallet permission
+    finance = Group.objects.get(name="finance")
+    wallet_permissions = Permission.objects.filter(content_type__app_label="wallet")
+    assert wallet_permissions.exists()
+    assert set(wallet_permissions) <= set(finance.permissions.all())
 
 
 def test_sync_staff_roles_command(capsys):
