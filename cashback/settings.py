@@ -6,6 +6,7 @@ providers) except where a default would be unsafe in production: DEBUG is off
 and SECRET_KEY must be given unless DEBUG is on.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -214,8 +215,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Serving from the finders lets `make run` and the tests work without collectstatic.
+# Serving from the finders lets `make run` and the tests work without collectstatic; the
+# collected directory then need not exist, which WhiteNoise would otherwise warn about.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+if WHITENOISE_USE_FINDERS:
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
