@@ -15,10 +15,9 @@ _owner_numbers = itertools.count(1)
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"wallet-user-{n}-{uuid.uuid4().hex[:8]}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    password = factory.django.Password("correct-horse-battery")
 
 
 class LedgerAccountFactory(factory.django.DjangoModelFactory):
