@@ -112,13 +112,16 @@ def wallet_entries(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[Entry]:
-    """The consumer's movements, newest first, with their transaction and account loaded.
+    """The consumer's movements, newest first, with their account and (prefetched) transaction.
 
     ``date_from`` and ``date_to`` are inclusive calendar days in the current time zone.
     """
+    # Transactions are prefetched for the page rather than joined: joined, PostgreSQL tends
+    # to fetch the transaction of every entry of the history before it sorts and cuts a page.
     entries = (
         Entry.objects.filter(account__user=user, account__kind__in=CONSUMER_KINDS)
-        .select_related("transaction", "account")
+        .select_related("account")
+        .prefetch_related("transaction")
         .order_by("-created_at", "-id")
     )
     if kind:

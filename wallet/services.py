@@ -316,7 +316,15 @@ def _apply_changes(
         account.updated_at = now
         changed.append(account)
     if changed:
-        LedgerAccount.objects.bulk_update(changed, ["balance", "pending_debits", "version", "updated_at"])
+        # One plain UPDATE per account sent with executemany (a single pipelined round trip on
+        # psycopg 3). bulk_update's CASE expressions cost more Python time than the database work.
+        updated_at = connection.ops.adapt_datetimefield_value(now)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE wallet_ledgeraccount SET balance = %s, pending_debits = %s, version = %s, "
+                "updated_at = %s WHERE id = %s",
+                [(a.balance, a.pending_debits, a.version, updated_at, a.pk) for a in changed],
+            )
 
 
 # --- Holds ----------------------------------------------------------------------------
