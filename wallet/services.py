@@ -487,13 +487,15 @@ def hold_expire_due(*, now: datetime | None = None, batch_size: int = 500) -> in
 
 
 def _lock_hold(hold_id: int) -> Hold:
-    # of=("self",): lock the hold only; its accounts are locked later, in id order, by _lock_accounts.
-    lock = {"of": ("self",)} if connection.features.has_select_for_update_of else {}
-    return (
-        Hold.objects.select_for_update(**lock)
-        .select_related("account", "counterparty", "posted_transaction")
-        .get(pk=hold_id)
-    )
+    """Lock the hold row, then read it with its accounts and posting.
+
+    The lock is taken on the bare row: under READ COMMITTED, a locking query that joins
+    would, after waiting for a concurrent resolution, see the hold's new status but the
+    joined rows as they were before (a posted hold with no posting). The second read
+    starts after the lock is held and sees everything committed.
+    """
+    Hold.objects.select_for_update().filter(pk=hold_id).values_list("pk", flat=True).get()
+    return Hold.objects.select_related("account", "counterparty", "posted_transaction").get(pk=hold_id)
 
 
 def _release(hold: Hold, *, status: str, now: datetime) -> None:
