@@ -1,0 +1,268 @@
+"""Merchants (F-M1), their people (F-A3, F-P4) and their shops (F-M2).
+
+Workflows live in ``merchants.services``; reads in ``merchants.selectors``. The models hold the
+tables, the rules the database can enforce, and small properties.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Country(models.TextChoices):
+    NORWAY = "NO", "Norway"
+    SWEDEN = "SE", "Sweden"
+    DENMARK = "DK", "Denmark"
+    FINLAND = "FI", "Finland"
+
+
+class MerchantCurrency(models.TextChoices):
+    NOK = "NOK", "Norwegian krone (NOK)"
+    SEK = "SEK", "Swedish krona (SEK)"
+    DKK = "DKK", "Danish krone (DKK)"
+    EUR = "EUR", "Euro (EUR)"
+
+
+# The currency a merchant in a country is proposed when it signs up; it may choose another one.
+DEFAULT_CURRENCY_BY_COUNTRY = {
+    Country.NORWAY: MerchantCurrency.NOK,
+    Country.SWEDEN: MerchantCurrency.SEK,
+    Country.DENMARK: MerchantCurrency.DKK,
+    Country.FINLAND: MerchantCurrency.EUR,
+}
+
+
+class MerchantStatus(models.TextChoices):
+    PENDING_REVIEW = "pending_review", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class MembershipRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    ANALYST = "analyst", "Analyst"
+
+
+class Merchant(models.Model):
+    """A business that offers cashback. Life cycle: pending_review → approved | rejected;
+    approved → suspended → approved (reinstated)."""
+
+    Status = MerchantStatus
+
+    legal_name = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=100)
+    # Digits only (spaces, dashes stripped); valid for ``country`` (see merchants.validators).
+    organisation_number = models.CharField(max_length=16)
+    country = models.CharField(max_length=2, choices=Country.choices)
+    currency = models.CharField(max_length=3, choices=MerchantCurrency.choices)
+    category_code = models.CharField("category (MCC)", max_length=4, help_text="Four-digit merchant category code")
+    contact_name = models.CharField(max_length=150)
+    contact_email = models.EmailField()
+    contact_phone = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=16, choices=MerchantStatus.choices, default=MerchantStatus.PENDING_REVIEW)
+    # Why it was rejected or suspended; shown to the merchant. Empty while pending or approved.
+    status_reason = models.TextField(blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "organisation_number"], name="merchant_org_number_unique_per_country"
+            ),
+            models.CheckConstraint(condition=models.Q(status__in=MerchantStatus.values), name="merchant_status_valid"),
+            models.CheckConstraint(condition=models.Q(country__in=Country.values), name="merchant_country_valid"),
+            models.CheckConstraint(
+                condition=models.Q(currency__in=MerchantCurrency.values), name="merchant_currency_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(category_code__regex=r"^[0-9]{4}$"), name="merchant_mcc_4_digits"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(organisation_number__regex=r"^[0-9]{7,12}$"), name="merchant_org_number_digits"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["rejected", "suspended"]) | ~models.Q(status_reason=""),
+                name="merchant_rejected_or_suspended_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(legal_name="") & ~models.Q(display_name=""), name="merchant_names_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_active_for_rewards(self) -> bool:
+        """Whether purchases here may earn new rewards: only an approved (not suspended) merchant."""
+        return self.status == self.Status.APPROVED
+
+    @property
+    def ledger_owner_key(self) -> str:
+        return f"merchant:{self.pk}"
+
+
+class Membership(models.Model):
+    """A user working for a merchant, with one role there (F-A3)."""
+
+    Role = MembershipRole
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_memberships")
+    role = models.CharField(max_length=16, choices=MembershipRole.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["merchant_id", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "user"], name="membership_one_per_user_and_merchant"),
+            models.CheckConstraint(condition=models.Q(role__in=MembershipRole.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.merchant}"
+
+
+# Role sets for ``merchants.decorators.merchant_role_required``.
+ANY_ROLE = (Membership.Role.OWNER, Membership.Role.MANAGER, Membership.Role.ANALYST)
+EDITORS = (Membership.Role.OWNER, Membership.Role.MANAGER)
+OWNERS = (Membership.Role.OWNER,)
+
+
+class Invitation(models.Model):
+    """An owner's invitation for someone to join the merchant's team with a role.
+
+    Only a SHA-256 hash of the token is stored; the token itself travels in the e-mailed link.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(Lower("email"), "merchant", name="invitation_email_merchant")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=Membership.Role.values), name="invitation_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(accepted_at__isnull=True) | models.Q(revoked_at__isnull=True),
+                name="invitation_not_both_accepted_and_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.get_role_display()} at {self.merchant}"
+
+    def is_open(self, *, now=None) -> bool:
+        now = now or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class Location(models.Model):
+    """A shop of a merchant (F-M2). Purchases are matched to it by the card network's ids."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField(max_length=120)
+    street = models.CharField(max_length=200)
+    postcode = models.CharField(max_length=10)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, choices=Country.choices)
+    # Geocoded from the address where possible, or placed by hand on a map; both empty = "no map position".
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/Oslo")
+    # {"mon": {"open": "08:00", "close": "17:00"} | {"closed": true}, ... "sun": ...}; {} = not given.
+    opening_hours = models.JSONField(default=dict, blank=True)
+    network_merchant_id = models.CharField("card-network merchant id", max_length=64, blank=True)
+    network_store_id = models.CharField("card-network store id", max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["merchant_id", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network_merchant_id", "network_store_id"],
+                condition=~models.Q(network_merchant_id=""),
+                name="location_network_ids_unique",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(network_merchant_id="") & models.Q(network_store_id=""))
+                | (~models.Q(network_merchant_id="") & ~models.Q(network_store_id="")),
+                name="location_network_ids_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(latitude__isnull=True) & models.Q(longitude__isnull=True))
+                | (models.Q(latitude__isnull=False) & models.Q(longitude__isnull=False)),
+                name="location_coordinates_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="location_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True) | models.Q(longitude__gte=-180, longitude__lte=180),
+                name="location_longitude_range",
+            ),
+            models.CheckConstraint(condition=models.Q(country__in=Country.values), name="location_country_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} — {self.name}"
+
+    @property
+    def has_map_position(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who changed what at a merchant: staff reviews (F-X7) and the team's
+    changes to members and locations (F-P4). Written only by ``merchants.services.audit_record``."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who it was at the time (their e-mail or phone), kept if the user is later erased.
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64)
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="audit_events")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "-created_at"])]
+        constraints = [models.CheckConstraint(condition=~models.Q(action=""), name="auditevent_action_not_blank")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or 'system'} {self.action} ({self.merchant})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)

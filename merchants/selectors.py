@@ -1,0 +1,116 @@
+"""Reads of merchants, memberships, invitations, locations and the audit log."""
+
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from merchants.models import AuditEvent, Invitation, Location, Membership, Merchant
+
+
+def membership_for(*, user: Any, merchant_id: int) -> Membership | None:
+    """The user's membership of that merchant (with the merchant loaded), or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("merchant").filter(user=user, merchant_id=merchant_id).first()
+
+
+def merchants_of(*, user: Any) -> QuerySet[Merchant]:
+    """The merchants the user is a member of, each annotated with ``my_role``."""
+    if user is None or not user.is_authenticated:
+        return Merchant.objects.none()
+    return (
+        Merchant.objects.filter(memberships__user=user)
+        .annotate(my_role=F("memberships__role"))
+        .order_by("display_name", "id")
+    )
+
+
+def has_memberships(*, user: Any) -> bool:
+    """One EXISTS query: whether the user works for any merchant (the "Merchant portal" nav item)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return Membership.objects.filter(user=user).exists()
+
+
+def merchant_can_earn(merchant: Merchant) -> bool:
+    """Whether purchases at this merchant may earn new rewards (approved, not suspended)."""
+    return merchant.is_active_for_rewards
+
+
+def location_by_network_ids(*, network_merchant_id: str, network_store_id: str) -> Location | None:
+    """The shop a card-network purchase happened at, with its merchant loaded, or None."""
+    if not network_merchant_id or not network_store_id:
+        return None
+    return (
+        Location.objects.select_related("merchant")
+        .filter(network_merchant_id=network_merchant_id, network_store_id=network_store_id)
+        .first()
+    )
+
+
+def merchant_list(*, status: str = "", search: str = "") -> QuerySet[Merchant]:
+    """Staff list: filter by status, search names, organisation number and contact e-mail."""
+    queryset = Merchant.objects.all()
+    if status:
+        queryset = queryset.filter(status=status)
+    if search:
+        term = search.strip()
+        digits = "".join(ch for ch in term if ch.isdigit())
+        condition = Q(legal_name__icontains=term) | Q(display_name__icontains=term) | Q(contact_email__icontains=term)
+        if digits:
+            condition |= Q(organisation_number__contains=digits)
+        queryset = queryset.filter(condition)
+    return queryset.order_by("-created_at", "-id")
+
+
+def merchant_review_queue() -> QuerySet[Merchant]:
+    """Applications waiting for review, oldest first."""
+    return Merchant.objects.filter(status=Merchant.Status.PENDING_REVIEW).order_by("created_at", "id")
+
+
+def merchant_status_counts() -> dict[str, int]:
+    rows = Merchant.objects.values("status").annotate(n=Count("id")).order_by()
+    counts = {status: 0 for status in Merchant.Status.values}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def applications_of(*, user: Any) -> QuerySet[Merchant]:
+    """Merchants the user applied for or owns: what the applicant's status page lists."""
+    if user is None or not user.is_authenticated:
+        return Merchant.objects.none()
+    return (
+        Merchant.objects.filter(Q(applied_by=user) | Q(memberships__user=user, memberships__role=Membership.Role.OWNER))
+        .distinct()
+        .order_by("-created_at", "-id")
+    )
+
+
+def members_of(*, merchant: Merchant) -> QuerySet[Membership]:
+    return merchant.memberships.select_related("user").order_by("created_at", "id")
+
+
+def owner_count(*, merchant: Merchant) -> int:
+    return merchant.memberships.filter(role=Membership.Role.OWNER).count()
+
+
+def open_invitations_of(*, merchant: Merchant, now: Any = None) -> QuerySet[Invitation]:
+    now = now or timezone.now()
+    return merchant.invitations.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).select_related("invited_by")
+
+
+def locations_of(*, merchant: Merchant, map_position: str = "") -> QuerySet[Location]:
+    """The merchant's shops; ``map_position`` "missing" or "placed" filters on coordinates."""
+    queryset = merchant.locations.all()
+    if map_position == "missing":
+        queryset = queryset.filter(latitude__isnull=True)
+    elif map_position == "placed":
+        queryset = queryset.filter(latitude__isnull=False)
+    return queryset.order_by("name", "id")
+
+
+def audit_events_of(*, merchant: Merchant) -> QuerySet[AuditEvent]:
+    return merchant.audit_events.select_related("actor").order_by("-created_at", "-id")
