@@ -148,7 +148,7 @@ class OfferTerms:
     """Everything the engine needs to know about one offer, read from the database by a selector.
 
     Empty ``days_of_week`` / ``location_ids`` mean every day / every location; ``hour_from`` and
-    ``hour_to`` (0–24, local time of the location) give the window ``[from, to)``, which wraps past
+    ``hour_to`` (0-24, local time of the location) give the window ``[from, to)``, which wraps past
     midnight when ``from > to``; both ``None`` means all day. ``budget_remaining_minor`` is ``None``
     for an unlimited budget. ``segment`` holds lists of accepted values for ``gender``, ``city``
     and ``language`` and optional ``birth_year_from`` / ``birth_year_to`` bounds.
@@ -267,11 +267,11 @@ class OnIncludedDay(Condition):
 
 
 def hour_in_window(hour: int, hour_from: int | None, hour_to: int | None) -> bool:
-    """Whether a local hour (0–23) lies in ``[hour_from, hour_to)``, wrapping past midnight."""
+    """Whether a local hour (0-23) lies in ``[hour_from, hour_to)``, wrapping past midnight."""
     start = 0 if hour_from is None else hour_from
     end = 24 if hour_to is None else hour_to
     if start == end:
-        return start == 0 or end == 24  # 0–0 / 24–24 would be empty; treat a full circle as all day
+        return start == 0 or end == 24  # 0-0 / 24-24 would be empty; treat a full circle as all day
     if start < end:
         return start <= hour < end
     return hour >= start or hour < end

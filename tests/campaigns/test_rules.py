@@ -304,7 +304,7 @@ def test_line_item_rules_product_beats_category_and_unmatched_lines_earn_the_off
     )
     lines = (
         LineItem(amount_minor=5_000, category="Coffee"),  # 20% → 1000
-        LineItem(amount_minor=3_000, quantity=3, category="coffee", product="sku-1"),  # 3 × 100 → 300
+        LineItem(amount_minor=3_000, quantity=3, category="coffee", product="sku-1"),  # 3 x 100 → 300
         LineItem(amount_minor=2_000, category="pastry"),  # offer 10% → 200
     )
     decision = evaluate_offer(
