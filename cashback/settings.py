@@ -175,6 +175,8 @@ HEADLESS_FRONTEND_URLS = {
 CARD_NETWORK_PROVIDER = env.str("CARD_NETWORK_PROVIDER", default="fake")
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="fake")
 GEOCODER_PROVIDER = env.str("GEOCODER_PROVIDER", default="fake")
+# Nominatim's usage policy asks every client to identify itself (used when GEOCODER_PROVIDER=nominatim).
+GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="cashback-platform/1.0")
 PUSH_PROVIDER = env.str("PUSH_PROVIDER", default="fake")
 VISA_WEBHOOK_SECRET = env.str("VISA_WEBHOOK_SECRET", default="")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

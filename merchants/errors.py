@@ -1,0 +1,108 @@
+"""Domain errors raised by the merchants services. Codes are stable: clients and tests rely on them."""
+
+from cashback.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+
+
+class InvalidOrganisationNumberError(DomainError):
+    code = "invalid_organisation_number"
+    default_message = "This is not a valid organisation number for the chosen country."
+
+
+class DuplicateOrganisationNumberError(ConflictError):
+    code = "duplicate_organisation_number"
+    default_message = "A merchant with this organisation number is already registered in this country."
+
+
+class InvalidCountryError(DomainError):
+    code = "invalid_country"
+    default_message = "We accept merchants from Norway, Sweden, Denmark and Finland."
+
+
+class CurrencyMismatchError(DomainError):
+    code = "currency_mismatch"
+    default_message = "This currency is not available for merchants in the chosen country."
+
+
+class InvalidCategoryCodeError(DomainError):
+    code = "invalid_category_code"
+    default_message = "The category code (MCC) has four digits."
+
+
+class InvalidStatusTransitionError(ConflictError):
+    code = "invalid_status_transition"
+    default_message = "The merchant is not in a state that allows this."
+
+
+class ReasonRequiredError(DomainError):
+    code = "reason_required"
+    default_message = "Give a reason: the merchant sees it."
+
+
+class InvalidRoleError(DomainError):
+    code = "invalid_role"
+    default_message = "Choose a role: owner, manager or analyst."
+
+
+class AlreadyMemberError(ConflictError):
+    code = "already_member"
+    default_message = "This person is already a member of the team."
+
+
+class LastOwnerError(ConflictError):
+    code = "last_owner"
+    default_message = "A merchant always keeps at least one owner: make someone else owner first."
+
+
+class InvitationNotFoundError(NotFoundError):
+    code = "invitation_not_found"
+    default_message = "This invitation link is not valid. Ask the merchant's owner for a new invitation."
+
+
+class InvitationExpiredError(DomainError):
+    code = "invitation_expired"
+    default_message = "This invitation has expired. Ask the merchant's owner to send a new one."
+
+
+class InvitationUsedError(ConflictError):
+    code = "invitation_used"
+    default_message = "This invitation has already been used."
+
+
+class InvitationRevokedError(ConflictError):
+    code = "invitation_revoked"
+    default_message = "This invitation was withdrawn by the merchant."
+
+
+class InvitationWrongEmailError(PermissionDeniedError):
+    code = "invitation_wrong_email"
+    default_message = "This invitation was sent to another e-mail address. Log in with that address to accept it."
+
+
+class DuplicateNetworkIdsError(ConflictError):
+    code = "duplicate_network_ids"
+    default_message = "Another shop already uses this card-network merchant id and store id."
+
+
+class InvalidNetworkIdsError(DomainError):
+    code = "invalid_network_ids"
+    default_message = "Give both the card-network merchant id and the store id, or neither."
+
+
+class InvalidTimeZoneError(DomainError):
+    code = "invalid_time_zone"
+    default_message = "Unknown time zone: use an IANA name such as Europe/Oslo."
+
+
+class InvalidOpeningHoursError(DomainError):
+    code = "invalid_opening_hours"
+    default_message = "The opening hours are not valid."
+
+
+class InvalidCoordinatesError(DomainError):
+    code = "invalid_coordinates"
+    default_message = "Give both latitude and longitude (latitude -90 to 90, longitude -180 to 180), or neither."
+
+
+class LocationInUseError(ConflictError):
+    code = "location_in_use"
+    default_message = "This shop has purchases or offers attached and cannot be deleted."
