@@ -1,0 +1,344 @@
+"""Offers, their conditions, challenges and line-item rules; loyalty tiers; purchases.
+
+Workflows live in ``campaigns.services`` and reads in ``campaigns.selectors``; the rules
+themselves are the pure ``campaigns.rules``. Money is integer minor units with an explicit
+currency. Every rule the database can hold is a constraint here.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from campaigns.rules import Audience, ChallengeTarget, LineKind, LineScope, RewardType
+from wallet.models import Currency
+
+
+class OfferStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    SCHEDULED = "scheduled", "Scheduled"
+    LIVE = "live", "Live"
+    PAUSED = "paused", "Paused"
+    ENDED = "ended", "Ended"
+
+
+class Tier(models.Model):
+    """A loyalty tier defined by staff (F-C5): reached by rolling 12-month spend or earned cashback."""
+
+    class Basis(models.TextChoices):
+        ROLLING_SPEND = "rolling_spend", "Spend in the last 12 months"
+        EARNED_CASHBACK = "earned_cashback", "Cashback earned in the last 12 months"
+
+    name = models.CharField(max_length=60)
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="Higher is better; 1 is the first tier.")
+    basis = models.CharField(max_length=20, choices=Basis.choices, default=Basis.ROLLING_SPEND)
+    threshold_minor = models.BigIntegerField(help_text="Minor units of the currency that reach this tier.")
+    currency = models.CharField(max_length=3, choices=Currency.choices, default="NOK")
+    multiplier = models.DecimalField(max_digits=4, decimal_places=2, default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rank__gte=1), name="campaigns_tier_rank_positive"),
+            models.CheckConstraint(condition=Q(threshold_minor__gte=0), name="campaigns_tier_threshold_not_negative"),
+            models.CheckConstraint(
+                condition=Q(multiplier__gte=1) & Q(multiplier__lte=10), name="campaigns_tier_multiplier_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTier(models.Model):
+    """The tier a consumer holds now, as last computed by ``services.tier_recompute``."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_tier")
+    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    spend_12m_minor = models.BigIntegerField(default=0)
+    earned_12m_minor = models.BigIntegerField(default=0)
+    computed_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user_id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.tier or 'no tier'}"
+
+
+class Offer(models.Model):
+    """A merchant's cashback offer (F-C1) with its conditions (F-C2).
+
+    Status moves only through ``campaigns.services`` (see ``ALLOWED_TRANSITIONS`` there);
+    ``version`` is the optimistic lock of the edit form: each update bumps it and an update
+    against a stale version is refused. ``budget_spent`` changes only through
+    ``services.offer_budget_consume``; the database refuses to overspend.
+    """
+
+    Status = OfferStatus
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="offers")
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    reward_type = models.CharField(
+        max_length=10, choices=[(t.value, t.value.title()) for t in RewardType], default=RewardType.PERCENT
+    )
+    percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    fixed_amount_minor = models.BigIntegerField(default=0)
+    # The charity that receives a charity reward; a reference until the charity app has its model.
+    charity_ref = models.CharField(max_length=64, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=OfferStatus.choices, default=OfferStatus.DRAFT)
+    min_spend_minor = models.BigIntegerField(default=0)
+    max_reward_per_purchase_minor = models.BigIntegerField(null=True, blank=True)
+    max_rewards_per_customer = models.PositiveIntegerField(null=True, blank=True)
+    budget_total_minor = models.BigIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    budget_spent_minor = models.BigIntegerField(default=0)
+    days_of_week = models.JSONField(default=list, blank=True, help_text="0 = Monday … 6 = Sunday; empty: every day.")
+    hour_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    hour_to = models.PositiveSmallIntegerField(null=True, blank=True)
+    locations = models.ManyToManyField("merchants.Location", blank=True, related_name="offers")
+    audience = models.CharField(
+        max_length=20, choices=[(a.value, a.value.replace("_", " ").capitalize()) for a in Audience], default="everyone"
+    )
+    min_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="offers")
+    segment = models.JSONField(default=dict, blank=True)
+    return_period_days = models.PositiveSmallIntegerField(default=30)
+    stackable = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["merchant", "status"], name="offer_merchant_status"),
+            # The rules engine's lookup: live offers of one merchant, never a scan of all campaigns.
+            models.Index(
+                fields=["merchant", "starts_at", "ends_at"],
+                condition=Q(status="live"),
+                name="offer_live_by_merchant",
+            ),
+            models.Index(fields=["status", "starts_at"], name="offer_status_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="campaigns_offer_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=100), name="campaigns_offer_percent_range"
+            ),
+            models.CheckConstraint(condition=Q(fixed_amount_minor__gte=0), name="campaigns_offer_fixed_not_negative"),
+            models.CheckConstraint(condition=Q(min_spend_minor__gte=0), name="campaigns_offer_min_spend_not_negative"),
+            models.CheckConstraint(
+                condition=Q(max_reward_per_purchase_minor__isnull=True) | Q(max_reward_per_purchase_minor__gte=0),
+                name="campaigns_offer_max_reward_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_total_minor__isnull=True) | Q(budget_total_minor__gte=0),
+                name="campaigns_offer_budget_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_spent_minor__gte=0)
+                & (Q(budget_total_minor__isnull=True) | Q(budget_spent_minor__lte=F("budget_total_minor"))),
+                name="campaigns_offer_budget_not_overspent",
+            ),
+            models.CheckConstraint(
+                condition=(Q(hour_from__isnull=True) | Q(hour_from__lte=24))
+                & (Q(hour_to__isnull=True) | Q(hour_to__lte=24)),
+                name="campaigns_offer_hours_range",
+            ),
+            models.CheckConstraint(condition=Q(status__in=OfferStatus.values), name="campaigns_offer_status_valid"),
+            models.CheckConstraint(
+                condition=Q(reward_type__in=[t.value for t in RewardType]), name="campaigns_offer_reward_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(audience="tier") | Q(min_tier__isnull=False), name="campaigns_offer_tier_audience_has_tier"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def budget_remaining_minor(self) -> int | None:
+        if self.budget_total_minor is None:
+            return None
+        return self.budget_total_minor - self.budget_spent_minor
+
+    @property
+    def is_editable(self) -> bool:
+        """Drafts and paused offers can be edited; others must be paused (or are under review/ended)."""
+        return self.status in (OfferStatus.DRAFT, OfferStatus.PAUSED, OfferStatus.SCHEDULED)
+
+
+class OfferStatusChange(models.Model):
+    """Append-only history of an offer's status: who moved it, from what, to what, and why."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, choices=OfferStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=OfferStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["offer", "-created_at"], name="offer_statuschange_offer")]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id}: {self.from_status or '-'} → {self.to_status}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Status changes are append-only.")
+        super().save(*args, **kwargs)
+
+
+class Challenge(models.Model):
+    """A bonus for crossing a target within the offer's period (F-C3); always attached to an offer."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="challenges")
+    title = models.CharField(max_length=120)
+    target_type = models.CharField(
+        max_length=16,
+        choices=[(ChallengeTarget.REVENUE.value, "Revenue"), (ChallengeTarget.PURCHASE_COUNT.value, "Purchase count")],
+        default=ChallengeTarget.REVENUE,
+    )
+    target_value = models.BigIntegerField(help_text="Minor units for revenue, a number of purchases otherwise.")
+    bonus_minor = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["offer_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target_value__gt=0), name="campaigns_challenge_target_positive"),
+            models.CheckConstraint(condition=Q(bonus_minor__gt=0), name="campaigns_challenge_bonus_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LineItemRule(models.Model):
+    """A reward for order lines of one category or product (F-C4), used by the partner API."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="line_item_rules")
+    scope = models.CharField(max_length=10, choices=[(s.value, s.value.title()) for s in LineScope])
+    key = models.CharField(max_length=100, help_text="Category name or product SKU, compared case-insensitively.")
+    kind = models.CharField(max_length=10, choices=[(k.value, k.value.title()) for k in LineKind])
+    percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    fixed_minor = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["offer_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=100), name="campaigns_lineitemrule_percent_range"
+            ),
+            models.CheckConstraint(condition=Q(fixed_minor__gte=0), name="campaigns_lineitemrule_fixed_not_negative"),
+            models.UniqueConstraint(fields=["offer", "scope", "key"], name="campaigns_lineitemrule_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"
+
+
+class Purchase(models.Model):
+    """A purchase at a merchant, from a card network, Stripe or the partner API.
+
+    Minimal for now (cost preview, customer history, tiers); the transaction-ingest issue
+    extends it. ``(source, external_id)`` is unique so a replayed event finds its row.
+    """
+
+    class Source(models.TextChoices):
+        CARD = "card", "Card network"
+        STRIPE = "stripe", "Stripe"
+        PARTNER = "partner", "Partner API"
+        DEMO = "demo", "Demo"
+
+    class Status(models.TextChoices):
+        AUTHORISED = "authorised", "Authorised"
+        CLEARED = "cleared", "Cleared"
+        REFUNDED = "refunded", "Refunded"
+        REVERSED = "reversed", "Reversed"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    external_id = models.CharField(max_length=100)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+    )
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="purchases")
+    location = models.ForeignKey(
+        "merchants.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+    )
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    occurred_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.AUTHORISED)
+    # Set once the rules have been applied to it, so a replayed event never rewards it twice.
+    rewards_evaluated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["merchant", "status", "occurred_at"], name="purchase_merchant_status"),
+            models.Index(fields=["user", "merchant"], name="purchase_user_merchant"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="campaigns_purchase_unique_source_id"),
+            models.CheckConstraint(condition=Q(amount_minor__gte=0), name="campaigns_purchase_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=["authorised", "cleared", "refunded", "reversed"]),
+                name="campaigns_purchase_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class Reward(models.Model):
+    """What one offer granted for one purchase: the engine's applied decision, as booked.
+
+    Minimal for now: it records the budget consumed and the per-customer count; the
+    reward-lifecycle issue adds the ledger transaction and maturity.
+    """
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="rewards")
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="rewards")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="rewards"
+    )
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "offer"], name="reward_user_offer")]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "purchase"], name="campaigns_reward_once_per_purchase"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="campaigns_reward_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_minor} {self.currency} from offer {self.offer_id}"

@@ -320,6 +320,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "wallet.tasks.ledger_check",
         "schedule": crontab(hour=2, minute=30),
     },
+    "campaigns-offers-activate-due": {
+        "task": "campaigns.tasks.offers_activate_due",
+        "schedule": crontab(minute="*"),
+    },
+    "campaigns-offers-end-due": {
+        "task": "campaigns.tasks.offers_end_due",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 # --- Logging -----------------------------------------------------------------

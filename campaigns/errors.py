@@ -1,0 +1,38 @@
+"""The campaigns' domain errors; each has a stable ``code`` for the API and the pages."""
+
+from cashback.errors import ConflictError, DomainError, NotFoundError
+
+
+class InvalidOfferError(DomainError):
+    code = "invalid_offer"
+    default_message = "The offer is not valid."
+
+
+class OfferNotFoundError(NotFoundError):
+    code = "offer_not_found"
+    default_message = "No such offer."
+
+
+class OfferConflictError(ConflictError):
+    """The offer changed since the form was loaded (optimistic lock); nothing was saved."""
+
+    code = "offer_changed"
+    default_message = (
+        "Someone else changed this offer while you were editing it. Nothing was saved: "
+        "reload the page to see their changes, then make yours again."
+    )
+
+
+class IllegalTransitionError(ConflictError):
+    code = "illegal_transition"
+    default_message = "The offer cannot move to that status from its current one."
+
+
+class OfferNotEditableError(ConflictError):
+    code = "offer_not_editable"
+    default_message = "This offer cannot be edited now. Pause it first."
+
+
+class InvalidChallengeError(DomainError):
+    code = "invalid_challenge"
+    default_message = "The challenge is not valid."

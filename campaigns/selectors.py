@@ -1,0 +1,223 @@
+"""Reads of offers, challenges, tiers and purchases, and the inputs of the rules engine."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from campaigns.errors import OfferNotFoundError
+from campaigns.models import Challenge, CustomerTier, LineItemRule, Offer, OfferStatus, Purchase, Reward, Tier
+from campaigns.rules import (
+    Audience,
+    CustomerContext,
+    LineKind,
+    LineScope,
+    OfferTerms,
+    RewardType,
+)
+from campaigns.rules import (
+    LineItemRule as LineItemRuleTerms,
+)
+
+# Purchases that count as history: not undone by a refund or reversal.
+COUNTED_PURCHASE_STATUSES = (Purchase.Status.AUTHORISED, Purchase.Status.CLEARED)
+SEGMENT_PROFILE_FIELDS = ("birth_year", "gender", "city", "language")
+
+
+# --- Rules-engine inputs ---------------------------------------------------------------------
+
+
+def terms_from_values(
+    values: Mapping[str, Any],
+    *,
+    offer_id: int,
+    merchant_id: int,
+    location_ids: Iterable[int] = (),
+    line_item_rules: Iterable[LineItemRuleTerms] = (),
+    min_tier: Tier | None = None,
+) -> OfferTerms:
+    """OfferTerms from an offer's field values (a saved offer, or an edit form's cleaned data)."""
+    budget_total = values.get("budget_total_minor")
+    spent = values.get("budget_spent_minor") or 0
+    return OfferTerms(
+        id=offer_id,
+        merchant_id=merchant_id,
+        title=values.get("title", ""),
+        reward_type=RewardType(values["reward_type"]),
+        currency=values["currency"],
+        percent=Decimal(values.get("percent") or 0),
+        fixed_minor=values.get("fixed_amount_minor") or 0,
+        charity_ref=values.get("charity_ref") or "",
+        starts_at=values.get("starts_at"),
+        ends_at=values.get("ends_at"),
+        min_spend_minor=values.get("min_spend_minor") or 0,
+        max_reward_minor=values.get("max_reward_per_purchase_minor"),
+        max_rewards_per_customer=values.get("max_rewards_per_customer"),
+        budget_remaining_minor=None if budget_total is None else budget_total - spent,
+        days_of_week=frozenset(int(day) for day in values.get("days_of_week") or ()),
+        hour_from=values.get("hour_from"),
+        hour_to=values.get("hour_to"),
+        location_ids=frozenset(location_ids),
+        audience=Audience(values.get("audience") or Audience.EVERYONE),
+        min_tier_rank=min_tier.rank if min_tier else 0,
+        min_tier_name=min_tier.name if min_tier else "",
+        segment=dict(values.get("segment") or {}),
+        stackable=bool(values.get("stackable")),
+        line_item_rules=tuple(line_item_rules),
+        return_period_days=values.get("return_period_days") or 0,
+    )
+
+
+def _rule_terms(rule: LineItemRule) -> LineItemRuleTerms:
+    return LineItemRuleTerms(
+        scope=LineScope(rule.scope),
+        key=rule.key,
+        kind=LineKind(rule.kind),
+        percent=rule.percent,
+        fixed_minor=rule.fixed_minor,
+    )
+
+
+def offer_terms(offer: Offer) -> OfferTerms:
+    """The engine's view of a saved offer (uses prefetched locations and rules when present)."""
+    return terms_from_values(
+        offer.__dict__,
+        offer_id=offer.pk,
+        merchant_id=offer.merchant_id,
+        location_ids=[location.pk for location in offer.locations.all()],
+        line_item_rules=[_rule_terms(rule) for rule in offer.line_item_rules.all()],
+        min_tier=offer.min_tier,
+    )
+
+
+def live_offers_for_merchant(*, merchant_id: int, at: datetime) -> list[OfferTerms]:
+    """The offers live at one merchant at an instant, as engine inputs.
+
+    Three queries whatever the number of offers in the system: the offers (through the partial
+    index ``offer_live_by_merchant``, so the cost depends on this merchant's offers, never on
+    all campaigns), their location ids and their line-item rules.
+    """
+    offers = (
+        Offer.objects.filter(merchant_id=merchant_id, status=OfferStatus.LIVE, starts_at__lte=at, ends_at__gt=at)
+        .select_related("min_tier")
+        .prefetch_related(
+            Prefetch("locations", queryset=_location_ids_queryset()),
+            "line_item_rules",
+        )
+        .order_by("id")
+    )
+    return [offer_terms(offer) for offer in offers]
+
+
+def _location_ids_queryset() -> QuerySet:
+    from merchants.models import Location
+
+    return Location.objects.only("id")
+
+
+def customer_context(*, user: Any, merchant_id: int, before: datetime | None = None) -> CustomerContext:
+    """The consumer as the rules see them at a merchant: tier, profile fields for segments, how many
+    earlier purchases they made there (``before`` an instant, when given) and how many rewards
+    they have had from each of the merchant's offers."""
+    if user is None:
+        return CustomerContext()
+    tier_row = CustomerTier.objects.filter(user=user).select_related("tier").first()
+    tier = tier_row.tier if tier_row else None
+    purchases = Purchase.objects.filter(user=user, merchant_id=merchant_id, status__in=COUNTED_PURCHASE_STATUSES)
+    if before is not None:
+        purchases = purchases.filter(occurred_at__lt=before)
+    rewards = (
+        Reward.objects.filter(user=user, offer__merchant_id=merchant_id)
+        .values("offer_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return CustomerContext(
+        tier_rank=tier.rank if tier else 0,
+        tier_multiplier=tier.multiplier if tier else Decimal(1),
+        segment={name: getattr(user, name, None) for name in SEGMENT_PROFILE_FIELDS},
+        purchases_at_merchant=purchases.count(),
+        rewards_from_offer={row["offer_id"]: row["n"] for row in rewards},
+    )
+
+
+# --- Portal and staff ------------------------------------------------------------------------
+
+
+def offer_list(*, merchant_id: int, status: str = "") -> QuerySet[Offer]:
+    """A merchant's offers for the portal list, newest first, optionally of one status."""
+    queryset = Offer.objects.filter(merchant_id=merchant_id).annotate(challenge_count=Count("challenges"))
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-created_at", "-id")
+
+
+def offer_status_counts(*, merchant_id: int) -> dict[str, int]:
+    rows = Offer.objects.filter(merchant_id=merchant_id).values("status").annotate(n=Count("id")).order_by()
+    counts = dict.fromkeys(OfferStatus.values, 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def offer_for_merchant(*, merchant_id: int, offer_id: int) -> Offer:
+    """One offer of a merchant with what its page shows; another merchant's offer is "not found"."""
+    offer = (
+        Offer.objects.filter(merchant_id=merchant_id, pk=offer_id)
+        .select_related("min_tier", "merchant", "created_by", "updated_by")
+        .prefetch_related("locations", "line_item_rules", "challenges")
+        .first()
+    )
+    if offer is None:
+        raise OfferNotFoundError()
+    return offer
+
+
+def offer_history(*, offer: Offer) -> QuerySet:
+    return offer.status_changes.select_related("actor").order_by("-created_at", "-id")
+
+
+def challenge_for_merchant(*, merchant_id: int, challenge_id: int) -> Challenge:
+    challenge = (
+        Challenge.objects.select_related("offer").filter(pk=challenge_id, offer__merchant_id=merchant_id).first()
+    )
+    if challenge is None:
+        raise OfferNotFoundError("No such challenge.")
+    return challenge
+
+
+def offer_review_queue() -> QuerySet[Offer]:
+    """Offers waiting for staff review, oldest submission first."""
+    return (
+        Offer.objects.filter(status=OfferStatus.IN_REVIEW)
+        .select_related("merchant", "updated_by")
+        .order_by("updated_at", "id")
+    )
+
+
+def offer_for_review(*, offer_id: int) -> Offer:
+    offer = (
+        Offer.objects.filter(pk=offer_id)
+        .select_related("merchant", "min_tier", "updated_by")
+        .prefetch_related("locations", "line_item_rules", "challenges")
+        .first()
+    )
+    if offer is None:
+        raise OfferNotFoundError()
+    return offer
+
+
+def tiers() -> list[Tier]:
+    return list(Tier.objects.order_by("rank"))
+
+
+def customer_tier(*, user: Any) -> CustomerTier | None:
+    return CustomerTier.objects.filter(user=user).select_related("tier").first()
+
+
+def next_tier(*, user: Any) -> Tier | None:
+    """The tier above the consumer's current one (what they reach next), or None at the top."""
+    current = customer_tier(user=user)
+    rank = current.tier.rank if current and current.tier else 0
+    return Tier.objects.filter(rank__gt=rank).order_by("rank").first()

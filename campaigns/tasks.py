@@ -1,0 +1,28 @@
+"""Celery entry points of campaigns: each loads by id (or the clock), calls one service, and is safe to run twice."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from campaigns import services
+
+
+@shared_task
+def offers_activate_due() -> int:
+    """Scheduled offers whose start has come go live."""
+    return services.offer_activate_due()
+
+
+@shared_task
+def offers_end_due() -> int:
+    """Offers whose end has come are ended."""
+    return services.offer_end_due()
+
+
+@shared_task
+def tier_recompute_for_user(user_id: int) -> int | None:
+    """Recompute one consumer's tier; returns the tier's rank (None without a tier or a user)."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return None
+    row = services.tier_recompute(user=user)
+    return row.tier.rank if row.tier else None

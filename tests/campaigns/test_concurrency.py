@@ -1,0 +1,76 @@
+"""Budgets under concurrency (PostgreSQL): many threads, each with its own connection, against one budget."""
+
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from campaigns.models import Offer, Reward
+from campaigns.services import offer_budget_consume, rewards_grant
+from tests.accounts.factories import UserFactory
+from tests.campaigns.factories import OfferFactory, PurchaseFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 16
+
+
+def run_together(work: Callable[[int], Any], threads: int = THREADS) -> list[Any]:
+    """Start ``threads`` calls of ``work(i)`` at once; return each result or the exception it raised."""
+    barrier = threading.Barrier(threads)
+    results: list[Any] = [None] * threads
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except Exception as exc:  # noqa: BLE001 - every outcome is asserted by the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=target, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not any(worker.is_alive() for worker in workers), "a thread hung"
+    return results
+
+
+def test_simultaneous_consumers_of_a_nearly_spent_budget_never_overspend_it():
+    offer = OfferFactory(budget_total_minor=100_000, budget_spent_minor=99_000)  # 1 000 left
+
+    results = run_together(lambda i: offer_budget_consume(offer_id=offer.pk, amount_minor=300))
+
+    assert all(isinstance(result, int) for result in results), results
+    assert sum(results) == 1_000
+    assert sorted(results, reverse=True)[:4] == [300, 300, 300, 100]
+    offer.refresh_from_db()
+    assert offer.budget_spent_minor == 100_000
+
+
+def test_simultaneous_purchases_reward_within_the_budget_exactly():
+    offer = OfferFactory(percent=Decimal("10"), budget_total_minor=5_000)
+    purchases = [
+        PurchaseFactory(merchant=offer.merchant, user=UserFactory(), amount_minor=7_000, occurred_at=timezone.now())
+        for _ in range(THREADS)
+    ]  # each earns 700; 16 x 700 = 11 200 asked of a 5 000 budget
+
+    results = run_together(lambda i: rewards_grant(purchase=purchases[i]))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert Reward.objects.aggregate(total=Sum("amount_minor"))["total"] == 5_000
+    assert Offer.objects.get(pk=offer.pk).budget_spent_minor == 5_000
+
+
+def test_the_database_refuses_an_overspent_budget_whatever_the_caller():
+    offer = OfferFactory(budget_total_minor=1_000)
+
+    with pytest.raises(IntegrityError):
+        Offer.objects.filter(pk=offer.pk).update(budget_spent_minor=1_001)
