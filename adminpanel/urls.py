@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401
+"""The staff panel, mounted at /staff/ (campaigns adds /staff/offers/)."""
+
+from django.urls import path
+
+from adminpanel import views
 
 app_name = "adminpanel"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("merchants/", views.merchant_list, name="merchant_list"),
+    path("merchants/queue/", views.merchant_queue, name="merchant_queue"),
+    path("merchants/<int:merchant_id>/", views.merchant_detail, name="merchant_detail"),
+    path("merchants/<int:merchant_id>/approve/", views.merchant_approve, name="merchant_approve"),
+    path("merchants/<int:merchant_id>/reject/", views.merchant_reject, name="merchant_reject"),
+    path("merchants/<int:merchant_id>/suspend/", views.merchant_suspend, name="merchant_suspend"),
+    path("merchants/<int:merchant_id>/reinstate/", views.merchant_reinstate, name="merchant_reinstate"),
+]

@@ -32,14 +32,15 @@ def _is_current(request: HttpRequest, url: str) -> bool:
 def _has_merchant_memberships(user: Any) -> bool:
     """Whether the user works for at least one merchant (F-A3), so the "Merchant portal" item shows.
 
-    Hook for the merchant portal: always False until the merchants app has memberships and the
-    portal has a URL. Then this becomes a call to a merchants selector (a single EXISTS query)
-    and ``MERCHANT_PORTAL_URL_NAME`` must resolve.
+    One EXISTS query through the merchants selector.
     """
-    return False
+    from merchants.selectors import has_memberships
+
+    return has_memberships(user=user)
 
 
 MERCHANT_PORTAL_URL_NAME = "merchants:portal"
+STAFF_PANEL_URL_NAME = "adminpanel:index"
 
 
 def _items_for(request: HttpRequest) -> list[NavItem]:
@@ -56,6 +57,7 @@ def _items_for(request: HttpRequest) -> list[NavItem]:
     if _has_merchant_memberships(user):
         urls.append(("Merchant portal", reverse(MERCHANT_PORTAL_URL_NAME)))
     if user.is_staff:
+        urls.append(("Staff panel", reverse(STAFF_PANEL_URL_NAME)))
         urls.append(("Admin", reverse("admin:index")))
     items = [NavItem(label, url, _is_current(request, url)) for label, url in urls]
     items.append(NavItem("Log out", reverse("account_logout"), method="post"))

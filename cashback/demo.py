@@ -22,4 +22,7 @@ def seed_demo_data() -> list[str]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         report.append(f"{'created' if created else 'kept'} user {user.email} (password: {DEMO_PASSWORD})")
+    from merchants.demo import seed_demo_merchants
+
+    report.extend(seed_demo_merchants())
     return report

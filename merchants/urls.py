@@ -1,5 +1,29 @@
-from django.urls import path  # noqa: F401
+"""The merchant portal, mounted at /portal/ (campaigns adds /portal/<merchant_id>/offers/)."""
+
+from django.urls import path
+
+from merchants import views
 
 app_name = "merchants"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.portal, name="portal"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("<int:merchant_id>/", views.dashboard, name="dashboard"),
+    path("<int:merchant_id>/locations/", views.location_list, name="locations"),
+    path("<int:merchant_id>/locations/new/", views.location_create, name="location_create"),
+    path("<int:merchant_id>/locations/<int:location_id>/", views.location_detail, name="location_detail"),
+    path("<int:merchant_id>/locations/<int:location_id>/edit/", views.location_edit, name="location_edit"),
+    path("<int:merchant_id>/locations/<int:location_id>/delete/", views.location_delete, name="location_delete"),
+    path("<int:merchant_id>/team/", views.team, name="team"),
+    path("<int:merchant_id>/team/invite/", views.team_invite, name="team_invite"),
+    path("<int:merchant_id>/team/<int:membership_id>/", views.member_edit, name="member_edit"),
+    path("<int:merchant_id>/team/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "<int:merchant_id>/team/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("<int:merchant_id>/activity/", views.activity, name="activity"),
+    path("<int:merchant_id>/settings/", views.merchant_settings, name="settings"),
+]

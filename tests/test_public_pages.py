@@ -144,7 +144,7 @@ def test_platform_staff_navigation_links_to_the_admin(client):
     # Staff without two-factor authentication are sent to set it up; the navigation is there too.
     page = _parse(client.get(reverse("home"), follow=True).content.decode())
 
-    assert page.nav_labels == ["Wallet", "Account", "Admin", "Log out"]
+    assert page.nav_labels == ["Wallet", "Account", "Staff panel", "Admin", "Log out"]
     assert reverse("admin:index") in [link.get("href") for link in page.links]
 
 

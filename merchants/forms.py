@@ -1,0 +1,252 @@
+"""Forms of the partner sign-up and the merchant portal. They check the shape of the input; the
+services decide the rest, and their domain errors land on the fields through ``form_error_from``."""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from cashback.errors import DomainError
+from merchants.models import Country, Membership, MerchantCurrency
+from merchants.validators import (
+    WEEKDAYS,
+    validate_category_code,
+    validate_opening_hours,
+    validate_organisation_number,
+    validate_time_zone,
+)
+
+COMMON_TIME_ZONES = ("Europe/Oslo", "Europe/Stockholm", "Europe/Copenhagen", "Europe/Helsinki", "Arctic/Longyearbyen")
+
+
+def _as_validation_error(error: DomainError, field: str) -> ValidationError:
+    return ValidationError(error.fields.get(field, [error.message]), code=error.code)
+
+
+class ApplicationForm(forms.Form):
+    legal_name = forms.CharField(max_length=200, help_text="As registered, e.g. “Fjord Coffee AS”.")
+    display_name = forms.CharField(max_length=100, help_text="The name customers see in the app.")
+    country = forms.ChoiceField(choices=[("", "Choose a country"), *Country.choices])
+    organisation_number = forms.CharField(
+        max_length=20,
+        help_text="Norway: 9 digits · Sweden: 10 digits · Denmark: 8-digit CVR · Finland: Y-tunnus. Spaces are fine.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    currency = forms.ChoiceField(
+        choices=[("", "The country's currency"), *MerchantCurrency.choices],
+        required=False,
+        help_text="Your cashback is invoiced in this currency: the country's own currency or euro.",
+    )
+    category_code = forms.CharField(
+        label="Category code (MCC)",
+        max_length=4,
+        help_text="Four digits from your card terminal agreement, e.g. 5812 restaurants, 5411 grocery stores.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]{4}", "autocomplete": "off"}),
+    )
+    contact_name = forms.CharField(max_length=150, label="Contact person")
+    contact_email = forms.EmailField(label="Contact e-mail")
+    contact_phone = forms.CharField(max_length=20, required=False, label="Contact phone")
+
+    def clean_category_code(self) -> str:
+        try:
+            return validate_category_code(self.cleaned_data["category_code"])
+        except DomainError as error:
+            raise _as_validation_error(error, "category_code") from error
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        country, number = cleaned.get("country"), cleaned.get("organisation_number")
+        if country and number:
+            try:
+                cleaned["organisation_number"] = validate_organisation_number(number, country=country)
+            except DomainError as error:
+                self.add_error("organisation_number", _as_validation_error(error, "organisation_number"))
+        return cleaned
+
+
+class MerchantSettingsForm(forms.Form):
+    display_name = forms.CharField(max_length=100, help_text="The name customers see in the app.")
+    contact_name = forms.CharField(max_length=150, label="Contact person")
+    contact_email = forms.EmailField(label="Contact e-mail")
+    contact_phone = forms.CharField(max_length=20, required=False, label="Contact phone")
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", help_text="They must log in with this address to accept.")
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices,
+        initial=Membership.Role.ANALYST,
+        help_text="Owners manage the team; managers edit shops and offers; analysts only look.",
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class LocationFilterForm(forms.Form):
+    map_position = forms.ChoiceField(
+        label="Map position",
+        required=False,
+        choices=[("", "All shops"), ("missing", "No map position"), ("placed", "On the map")],
+    )
+
+
+class LocationForm(forms.Form):
+    """A shop: address, map position, time zone, opening hours per weekday, card-network ids."""
+
+    name = forms.CharField(max_length=120, help_text="E.g. “Grünerløkka” or “Oslo S”.")
+    street = forms.CharField(max_length=200, label="Street address")
+    postcode = forms.CharField(max_length=10)
+    city = forms.CharField(max_length=100)
+    country = forms.ChoiceField(choices=Country.choices, initial=Country.NORWAY)
+    latitude = forms.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        required=False,
+        help_text="Leave empty to look it up from the address.",
+        widget=forms.NumberInput(attrs={"step": "0.000001", "data-map-latitude": ""}),
+    )
+    longitude = forms.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.000001", "data-map-longitude": ""}),
+    )
+    time_zone = forms.CharField(
+        max_length=64,
+        initial="Europe/Oslo",
+        help_text="IANA name, e.g. Europe/Oslo.",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+    network_merchant_id = forms.CharField(
+        max_length=64, required=False, label="Card-network merchant id", help_text="From your card acquirer."
+    )
+    network_store_id = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Card-network store id",
+        help_text="Together with the merchant id, this matches card purchases to this shop.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for day, label in WEEKDAYS:
+            self.fields[f"{day}_open"] = forms.TimeField(
+                label=f"{label} opens", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            )
+            self.fields[f"{day}_close"] = forms.TimeField(
+                label=f"{label} closes", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            )
+            self.fields[f"{day}_closed"] = forms.BooleanField(label=f"Closed on {label}", required=False)
+
+    @classmethod
+    def initial_from(cls, location: Any) -> dict[str, Any]:
+        initial = {
+            field: getattr(location, field)
+            for field in (
+                "name",
+                "street",
+                "postcode",
+                "city",
+                "country",
+                "latitude",
+                "longitude",
+                "time_zone",
+                "network_merchant_id",
+                "network_store_id",
+            )
+        }
+        for day, hours in (location.opening_hours or {}).items():
+            if hours.get("closed"):
+                initial[f"{day}_closed"] = True
+            else:
+                initial[f"{day}_open"], initial[f"{day}_close"] = hours.get("open"), hours.get("close")
+        return initial
+
+    @property
+    def address_fields(self) -> list:
+        return [self[name] for name in ("street", "postcode", "city", "country")]
+
+    @property
+    def network_fields(self) -> list:
+        return [self["network_merchant_id"], self["network_store_id"]]
+
+    @property
+    def opening_hour_rows(self) -> list[tuple[str, Any, Any, Any]]:
+        return [(label, self[f"{day}_open"], self[f"{day}_close"], self[f"{day}_closed"]) for day, label in WEEKDAYS]
+
+    def clean_time_zone(self) -> str:
+        try:
+            return validate_time_zone(self.cleaned_data["time_zone"])
+        except DomainError as error:
+            raise _as_validation_error(error, "time_zone") from error
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
+        if (
+            (latitude is None) != (longitude is None)
+            and not self.has_error("latitude")
+            and not self.has_error("longitude")
+        ):
+            missing = "longitude" if longitude is None else "latitude"
+            self.add_error(missing, "Give both latitude and longitude, or leave both empty.")
+        hours: dict[str, dict] = {}
+        for day, label in WEEKDAYS:
+            opens, closes, closed = (
+                cleaned.get(f"{day}_open"),
+                cleaned.get(f"{day}_close"),
+                cleaned.get(f"{day}_closed"),
+            )
+            if self.has_error(f"{day}_open") or self.has_error(f"{day}_close"):
+                continue
+            if closed:
+                if opens or closes:
+                    self.add_error(f"{day}_closed", f"{label}: either closed or opening times, not both.")
+                    continue
+                hours[day] = {"closed": True}
+            elif opens or closes:
+                if not (opens and closes):
+                    self.add_error(f"{day}_close" if opens else f"{day}_open", f"{label}: give both times.")
+                    continue
+                hours[day] = {"open": opens.strftime("%H:%M"), "close": closes.strftime("%H:%M")}
+        try:
+            cleaned["opening_hours"] = validate_opening_hours(hours)
+        except DomainError as error:
+            for day, messages in error.fields.items():
+                self.add_error(f"{day}_close" if f"{day}_close" in self.fields else None, messages)
+        return cleaned
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        names = (
+            "name",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "time_zone",
+            "opening_hours",
+            "network_merchant_id",
+            "network_store_id",
+            "latitude",
+            "longitude",
+        )
+        return {name: data.get(name) for name in names}
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="The merchant sees this.",
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)

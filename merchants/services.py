@@ -1,0 +1,697 @@
+"""Business operations on merchants, their teams and shops.
+
+Each function validates what the database cannot, changes state in one transaction, writes an
+``AuditEvent`` for every change a person makes (F-P4, F-X7), and sends e-mail only after commit.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from cashback.providers.geocoder import Coordinates, get_geocoder
+from merchants.errors import (
+    AlreadyMemberError,
+    CurrencyMismatchError,
+    DuplicateNetworkIdsError,
+    DuplicateOrganisationNumberError,
+    InvalidCoordinatesError,
+    InvalidNetworkIdsError,
+    InvalidRoleError,
+    InvalidStatusTransitionError,
+    InvitationExpiredError,
+    InvitationNotFoundError,
+    InvitationRevokedError,
+    InvitationUsedError,
+    InvitationWrongEmailError,
+    LastOwnerError,
+    LocationInUseError,
+    ReasonRequiredError,
+)
+from merchants.models import (
+    DEFAULT_CURRENCY_BY_COUNTRY,
+    AuditEvent,
+    Country,
+    Invitation,
+    Location,
+    Membership,
+    Merchant,
+    MerchantCurrency,
+)
+from merchants.validators import (
+    validate_category_code,
+    validate_country,
+    validate_opening_hours,
+    validate_organisation_number,
+    validate_time_zone,
+)
+
+INVITATION_VALIDITY = timedelta(days=14)
+
+
+# --- Audit ---------------------------------------------------------------------------------
+
+
+class AuditAction:
+    """The ``action`` values of audit events (stable: filters and reports use them)."""
+
+    MERCHANT_APPLIED = "merchant.applied"
+    MERCHANT_APPROVED = "merchant.approved"
+    MERCHANT_REJECTED = "merchant.rejected"
+    MERCHANT_SUSPENDED = "merchant.suspended"
+    MERCHANT_REINSTATED = "merchant.reinstated"
+    MERCHANT_SETTINGS_CHANGED = "merchant.settings_changed"
+    INVITATION_SENT = "invitation.sent"
+    INVITATION_REVOKED = "invitation.revoked"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    LOCATION_CREATED = "location.created"
+    LOCATION_UPDATED = "location.updated"
+    LOCATION_DELETED = "location.deleted"
+
+    LABELS = {
+        MERCHANT_APPLIED: "Applied to become a partner",
+        MERCHANT_APPROVED: "Approved the merchant",
+        MERCHANT_REJECTED: "Rejected the application",
+        MERCHANT_SUSPENDED: "Suspended the merchant",
+        MERCHANT_REINSTATED: "Reinstated the merchant",
+        MERCHANT_SETTINGS_CHANGED: "Changed merchant settings",
+        INVITATION_SENT: "Invited a team member",
+        INVITATION_REVOKED: "Withdrew an invitation",
+        INVITATION_ACCEPTED: "Joined the team",
+        MEMBER_ROLE_CHANGED: "Changed a member's role",
+        MEMBER_REMOVED: "Removed a team member",
+        LOCATION_CREATED: "Added a shop",
+        LOCATION_UPDATED: "Changed a shop",
+        LOCATION_DELETED: "Deleted a shop",
+    }
+
+
+def audit_record(*, merchant: Merchant, actor: Any, action: str, details: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one audit event. Call inside the transaction of the change it records."""
+    label = ""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        label = actor.email or actor.phone or f"user {actor.pk}"
+    else:
+        actor = None
+    return AuditEvent.objects.create(
+        merchant=merchant, actor=actor, actor_label=label, action=action, details=_jsonable(details or {})
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+# --- Sign-up and review ----------------------------------------------------------------------
+
+
+def allowed_currencies(*, country: str) -> tuple[str, ...]:
+    """A merchant is billed in its country's currency, or in euro."""
+    home = DEFAULT_CURRENCY_BY_COUNTRY[Country(country)]
+    return (home,) if home == MerchantCurrency.EUR else (home, MerchantCurrency.EUR)
+
+
+def _validate_currency(*, country: str, currency: str) -> str:
+    allowed = allowed_currencies(country=country)
+    if currency not in allowed:
+        message = f"Merchants in {Country(country).label} are billed in {' or '.join(allowed)}."
+        raise CurrencyMismatchError(message, fields={"currency": [message]})
+    return currency
+
+
+def merchant_apply(
+    *,
+    applicant: Any,
+    legal_name: str,
+    display_name: str,
+    organisation_number: str,
+    country: str,
+    category_code: str,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str = "",
+    currency: str = "",
+) -> Merchant:
+    """A business applies to become a partner; the applicant becomes its owner. Status: pending review.
+
+    ``currency`` defaults from the country. Raises a domain error for a bad or already registered
+    organisation number, an unknown country or a currency not offered in that country.
+    """
+    country = validate_country(country)
+    number = validate_organisation_number(organisation_number, country=country)
+    currency = _validate_currency(country=country, currency=currency or DEFAULT_CURRENCY_BY_COUNTRY[Country(country)])
+    category_code = validate_category_code(category_code)
+    if Merchant.objects.filter(country=country, organisation_number=number).exists():
+        raise _duplicate_org_number()
+    try:
+        with transaction.atomic():
+            merchant = Merchant.objects.create(
+                legal_name=legal_name.strip(),
+                display_name=display_name.strip(),
+                organisation_number=number,
+                country=country,
+                currency=currency,
+                category_code=category_code,
+                contact_name=contact_name.strip(),
+                contact_email=contact_email.strip(),
+                contact_phone=contact_phone.strip(),
+                applied_by=applicant,
+            )
+            Membership.objects.create(merchant=merchant, user=applicant, role=Membership.Role.OWNER)
+            audit_record(
+                merchant=merchant,
+                actor=applicant,
+                action=AuditAction.MERCHANT_APPLIED,
+                details={"organisation_number": number, "country": country},
+            )
+    except IntegrityError as error:
+        # Two applications for the same number at once: the unique constraint decided.
+        raise _duplicate_org_number() from error
+    return merchant
+
+
+def _duplicate_org_number() -> DuplicateOrganisationNumberError:
+    message = DuplicateOrganisationNumberError.default_message
+    return DuplicateOrganisationNumberError(message, fields={"organisation_number": [message]})
+
+
+def _locked(merchant: Merchant) -> Merchant:
+    return Merchant.objects.select_for_update().get(pk=merchant.pk)
+
+
+def _require_status(merchant: Merchant, *allowed: str, doing: str) -> None:
+    if merchant.status not in allowed:
+        raise InvalidStatusTransitionError(
+            f"Cannot {doing} a merchant that is {merchant.get_status_display().lower()}."
+        )
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequiredError(fields={"reason": [ReasonRequiredError.default_message]})
+    return reason
+
+
+def _refresh_into(target: Merchant, source: Merchant) -> Merchant:
+    for field in ("status", "status_reason", "reviewed_at", "approved_at", "suspended_at", "updated_at"):
+        setattr(target, field, getattr(source, field))
+    return target
+
+
+def merchant_approve(*, merchant: Merchant, actor: Any) -> Merchant:
+    """Staff approve a pending application and the merchant's ledger accounts (funding and
+    receivable, in its currency) are opened. Approving twice is an error and opens nothing new."""
+    from wallet.models import AccountKind
+    from wallet.services import account_get_or_create
+
+    with transaction.atomic():
+        locked = _locked(merchant)
+        _require_status(locked, Merchant.Status.PENDING_REVIEW, doing="approve")
+        now = timezone.now()
+        locked.status = Merchant.Status.APPROVED
+        locked.status_reason = ""
+        locked.reviewed_at = locked.approved_at = now
+        locked.save(update_fields=["status", "status_reason", "reviewed_at", "approved_at", "updated_at"])
+        accounts = [
+            account_get_or_create(kind=kind, currency=locked.currency, owner_key=locked.ledger_owner_key)
+            for kind in (AccountKind.MERCHANT_FUNDING, AccountKind.MERCHANT_RECEIVABLE)
+        ]
+        audit_record(
+            merchant=locked,
+            actor=actor,
+            action=AuditAction.MERCHANT_APPROVED,
+            details={"ledger_accounts": [account.pk for account in accounts], "currency": locked.currency},
+        )
+    return _refresh_into(merchant, locked)
+
+
+def merchant_reject(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
+    """Staff reject a pending application; the reason is shown to the applicant."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        locked = _locked(merchant)
+        _require_status(locked, Merchant.Status.PENDING_REVIEW, doing="reject")
+        locked.status = Merchant.Status.REJECTED
+        locked.status_reason = reason
+        locked.reviewed_at = timezone.now()
+        locked.save(update_fields=["status", "status_reason", "reviewed_at", "updated_at"])
+        audit_record(merchant=locked, actor=actor, action=AuditAction.MERCHANT_REJECTED, details={"reason": reason})
+    return _refresh_into(merchant, locked)
+
+
+def merchant_suspend(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
+    """Staff suspend an approved merchant: from now on its purchases earn no new rewards."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        locked = _locked(merchant)
+        _require_status(locked, Merchant.Status.APPROVED, doing="suspend")
+        locked.status = Merchant.Status.SUSPENDED
+        locked.status_reason = reason
+        locked.suspended_at = timezone.now()
+        locked.save(update_fields=["status", "status_reason", "suspended_at", "updated_at"])
+        audit_record(merchant=locked, actor=actor, action=AuditAction.MERCHANT_SUSPENDED, details={"reason": reason})
+    return _refresh_into(merchant, locked)
+
+
+def merchant_reinstate(*, merchant: Merchant, actor: Any, note: str = "") -> Merchant:
+    """Staff lift a suspension: the merchant is approved again."""
+    with transaction.atomic():
+        locked = _locked(merchant)
+        _require_status(locked, Merchant.Status.SUSPENDED, doing="reinstate")
+        previous_reason = locked.status_reason
+        locked.status = Merchant.Status.APPROVED
+        locked.status_reason = ""
+        locked.suspended_at = None
+        locked.save(update_fields=["status", "status_reason", "suspended_at", "updated_at"])
+        audit_record(
+            merchant=locked,
+            actor=actor,
+            action=AuditAction.MERCHANT_REINSTATED,
+            details={"note": note.strip(), "suspension_reason": previous_reason},
+        )
+    return _refresh_into(merchant, locked)
+
+
+SETTINGS_FIELDS = ("display_name", "contact_name", "contact_email", "contact_phone")
+
+
+def merchant_update_settings(
+    *, merchant: Merchant, actor: Any, display_name: str, contact_name: str, contact_email: str, contact_phone: str
+) -> Merchant:
+    """The merchant's team changes its public name and contact details (owners and managers)."""
+    new = {
+        "display_name": display_name.strip(),
+        "contact_name": contact_name.strip(),
+        "contact_email": contact_email.strip(),
+        "contact_phone": contact_phone.strip(),
+    }
+    with transaction.atomic():
+        locked = _locked(merchant)
+        changes = {
+            field: {"from": getattr(locked, field), "to": value}
+            for field, value in new.items()
+            if getattr(locked, field) != value
+        }
+        if not changes:
+            return merchant
+        for field, value in new.items():
+            setattr(locked, field, value)
+            setattr(merchant, field, value)
+        locked.save(update_fields=[*new, "updated_at"])
+        audit_record(
+            merchant=locked, actor=actor, action=AuditAction.MERCHANT_SETTINGS_CHANGED, details={"changes": changes}
+        )
+    return merchant
+
+
+# --- Team ------------------------------------------------------------------------------------
+
+
+def _validate_role(role: str) -> str:
+    if role not in Membership.Role.values:
+        raise InvalidRoleError(fields={"role": [InvalidRoleError.default_message]})
+    return role
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_send(*, merchant: Merchant, actor: Any, email: str, role: str) -> tuple[Invitation, str]:
+    """An owner invites someone by e-mail. Returns the invitation and its token (only e-mailed, stored hashed).
+
+    An earlier open invitation to the same address is withdrawn. The e-mail goes out after commit.
+    """
+    role = _validate_role(role)
+    email = email.strip()
+    if merchant.memberships.filter(user__email__iexact=email).exists():
+        message = "This person is already a member of the team."
+        raise AlreadyMemberError(message, fields={"email": [message]})
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        merchant.invitations.filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=now, updated_at=now
+        )
+        invitation = Invitation.objects.create(
+            merchant=merchant,
+            email=email,
+            role=role,
+            token_hash=_token_hash(token),
+            invited_by=actor,
+            expires_at=now + INVITATION_VALIDITY,
+        )
+        audit_record(
+            merchant=merchant,
+            actor=actor,
+            action=AuditAction.INVITATION_SENT,
+            details={"email": email, "role": role, "invitation": invitation.pk},
+        )
+        transaction.on_commit(lambda: _send_invitation_email(invitation=invitation, token=token))
+    return invitation, token
+
+
+def invitation_accept_url(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("merchants:invitation_accept", kwargs={"token": token})
+
+
+def _send_invitation_email(*, invitation: Invitation, token: str) -> None:
+    context = {
+        "invitation": invitation,
+        "merchant": invitation.merchant,
+        "accept_url": invitation_accept_url(token),
+        "inviter": invitation.invited_by,
+    }
+    send_mail(
+        subject=f"You are invited to {invitation.merchant.display_name} on Cashback",
+        message=render_to_string("merchants/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def invitation_by_token(*, token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("merchant", "invited_by").filter(token_hash=_token_hash(token)).first()
+    )
+    if invitation is None:
+        raise InvitationNotFoundError()
+    return invitation
+
+
+def invitation_check(*, invitation: Invitation, user: Any, now: Any = None) -> None:
+    """Raise the reason this user cannot accept this invitation now, if there is one."""
+    now = now or timezone.now()
+    if invitation.accepted_at is not None:
+        raise InvitationUsedError()
+    if invitation.revoked_at is not None:
+        raise InvitationRevokedError()
+    if invitation.expires_at <= now:
+        raise InvitationExpiredError()
+    if not user.email or user.email.casefold() != invitation.email.casefold():
+        raise InvitationWrongEmailError(
+            f"This invitation was sent to {invitation.email}. Log in with that address to accept it."
+        )
+
+
+def invitation_accept(*, token: str, user: Any) -> Membership:
+    """The invited person, logged in with the invited e-mail address, joins the team with the role."""
+    with transaction.atomic():
+        invitation = invitation_by_token(token=token)
+        invitation = Invitation.objects.select_for_update().select_related("merchant").get(pk=invitation.pk)
+        invitation_check(invitation=invitation, user=user)
+        if Membership.objects.filter(merchant=invitation.merchant, user=user).exists():
+            raise AlreadyMemberError("You are already a member of this merchant's team.")
+        membership = Membership.objects.create(merchant=invitation.merchant, user=user, role=invitation.role)
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+        audit_record(
+            merchant=invitation.merchant,
+            actor=user,
+            action=AuditAction.INVITATION_ACCEPTED,
+            details={"email": invitation.email, "role": invitation.role, "invitation": invitation.pk},
+        )
+    return membership
+
+
+def invitation_revoke(*, invitation: Invitation, actor: Any) -> Invitation:
+    """An owner withdraws an invitation that has not been accepted."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.accepted_at is not None:
+            raise InvitationUsedError()
+        if locked.revoked_at is None:
+            locked.revoked_at = timezone.now()
+            locked.save(update_fields=["revoked_at", "updated_at"])
+            audit_record(
+                merchant=locked.merchant,
+                actor=actor,
+                action=AuditAction.INVITATION_REVOKED,
+                details={"email": locked.email, "invitation": locked.pk},
+            )
+    return locked
+
+
+def _lock_owners(merchant: Merchant) -> list[Membership]:
+    """Lock the merchant's owner memberships (in id order) so two owners cannot demote each other at once."""
+    return list(
+        Membership.objects.select_for_update().filter(merchant=merchant, role=Membership.Role.OWNER).order_by("pk")
+    )
+
+
+def membership_change_role(*, membership: Membership, actor: Any, role: str) -> Membership:
+    """An owner changes a member's role. The last owner cannot be demoted."""
+    role = _validate_role(role)
+    with transaction.atomic():
+        owners = _lock_owners(membership.merchant)
+        locked = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        if locked.role == role:
+            return locked
+        if locked.role == Membership.Role.OWNER and len(owners) <= 1:
+            raise LastOwnerError(fields={"role": [LastOwnerError.default_message]})
+        previous = locked.role
+        locked.role = role
+        locked.save(update_fields=["role", "updated_at"])
+        audit_record(
+            merchant=locked.merchant,
+            actor=actor,
+            action=AuditAction.MEMBER_ROLE_CHANGED,
+            details={"member": str(locked.user), "user": locked.user_id, "from": previous, "to": role},
+        )
+    membership.role = role
+    return locked
+
+
+def membership_remove(*, membership: Membership, actor: Any) -> None:
+    """An owner removes a member from the team. The last owner cannot be removed."""
+    with transaction.atomic():
+        owners = _lock_owners(membership.merchant)
+        locked = Membership.objects.select_for_update().select_related("user").filter(pk=membership.pk).first()
+        if locked is None:
+            return
+        if locked.role == Membership.Role.OWNER and len(owners) <= 1:
+            raise LastOwnerError()
+        audit_record(
+            merchant=locked.merchant,
+            actor=actor,
+            action=AuditAction.MEMBER_REMOVED,
+            details={"member": str(locked.user), "user": locked.user_id, "role": locked.role},
+        )
+        locked.delete()
+
+
+# --- Locations -------------------------------------------------------------------------------
+
+ADDRESS_FIELDS = ("street", "postcode", "city", "country")
+LOCATION_FIELDS = (
+    "name",
+    *ADDRESS_FIELDS,
+    "latitude",
+    "longitude",
+    "time_zone",
+    "opening_hours",
+    "network_merchant_id",
+    "network_store_id",
+)
+
+
+def _validate_coordinates(latitude: Decimal | None, longitude: Decimal | None) -> Coordinates | None:
+    if latitude is None and longitude is None:
+        return None
+    if latitude is None or longitude is None or not (-90 <= latitude <= 90) or not (-180 <= longitude <= 180):
+        raise InvalidCoordinatesError(fields={"latitude": [InvalidCoordinatesError.default_message]})
+    return Coordinates.of(latitude, longitude)
+
+
+def _validate_network_ids(*, merchant_id: str, store_id: str, exclude_pk: int | None) -> tuple[str, str]:
+    merchant_id, store_id = merchant_id.strip(), store_id.strip()
+    if bool(merchant_id) != bool(store_id):
+        raise InvalidNetworkIdsError(
+            fields={
+                "network_store_id" if merchant_id else "network_merchant_id": [InvalidNetworkIdsError.default_message]
+            }
+        )
+    if merchant_id:
+        clash = Location.objects.filter(network_merchant_id=merchant_id, network_store_id=store_id)
+        if exclude_pk is not None:
+            clash = clash.exclude(pk=exclude_pk)
+        if clash.exists():
+            raise _duplicate_network_ids()
+    return merchant_id, store_id
+
+
+def _duplicate_network_ids() -> DuplicateNetworkIdsError:
+    message = DuplicateNetworkIdsError.default_message
+    return DuplicateNetworkIdsError(message, fields={"network_store_id": [message]})
+
+
+def _geocode(*, street: str, postcode: str, city: str, country: str) -> Coordinates | None:
+    return get_geocoder().geocode(street=street, postcode=postcode, city=city, country=country)
+
+
+def _save_location(location: Location) -> None:
+    try:
+        with transaction.atomic():
+            location.save()
+    except IntegrityError as error:
+        # Only the network-id pair is unique; the check before was overtaken by a concurrent save.
+        raise _duplicate_network_ids() from error
+
+
+def location_create(
+    *,
+    merchant: Merchant,
+    actor: Any,
+    name: str,
+    street: str,
+    postcode: str,
+    city: str,
+    country: str,
+    time_zone: str = "Europe/Oslo",
+    opening_hours: dict | None = None,
+    network_merchant_id: str = "",
+    network_store_id: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+) -> Location:
+    """Add a shop. Coordinates given by hand win; otherwise the address is geocoded, and a failed
+    lookup leaves the shop without a map position (flagged in lists) rather than failing."""
+    country = validate_country(country)
+    time_zone = validate_time_zone(time_zone)
+    opening_hours = validate_opening_hours(opening_hours or {})
+    coordinates = _validate_coordinates(latitude, longitude)
+    network_merchant_id, network_store_id = _validate_network_ids(
+        merchant_id=network_merchant_id, store_id=network_store_id, exclude_pk=None
+    )
+    address = {"street": street.strip(), "postcode": postcode.strip(), "city": city.strip(), "country": country}
+    geocoded = coordinates is None
+    if geocoded:
+        coordinates = _geocode(**address)
+    location = Location(
+        merchant=merchant,
+        name=name.strip(),
+        **address,
+        latitude=coordinates.latitude if coordinates else None,
+        longitude=coordinates.longitude if coordinates else None,
+        time_zone=time_zone,
+        opening_hours=opening_hours,
+        network_merchant_id=network_merchant_id,
+        network_store_id=network_store_id,
+    )
+    with transaction.atomic():
+        _save_location(location)
+        audit_record(
+            merchant=merchant,
+            actor=actor,
+            action=AuditAction.LOCATION_CREATED,
+            details={
+                "location": location.pk,
+                "name": location.name,
+                "position": "geocoded" if geocoded and coordinates else "manual" if coordinates else "missing",
+            },
+        )
+    return location
+
+
+def location_update(
+    *,
+    location: Location,
+    actor: Any,
+    name: str,
+    street: str,
+    postcode: str,
+    city: str,
+    country: str,
+    time_zone: str,
+    opening_hours: dict | None,
+    network_merchant_id: str,
+    network_store_id: str,
+    latitude: Decimal | None,
+    longitude: Decimal | None,
+) -> Location:
+    """Change a shop. Coordinates changed by hand win; otherwise an address change is geocoded again
+    (no result: the shop loses its now wrong map position)."""
+    country = validate_country(country)
+    time_zone = validate_time_zone(time_zone)
+    opening_hours = validate_opening_hours(opening_hours or {})
+    coordinates = _validate_coordinates(latitude, longitude)
+    network_merchant_id, network_store_id = _validate_network_ids(
+        merchant_id=network_merchant_id, store_id=network_store_id, exclude_pk=location.pk
+    )
+    address = {"street": street.strip(), "postcode": postcode.strip(), "city": city.strip(), "country": country}
+    stored = Coordinates.of(location.latitude, location.longitude) if location.has_map_position else None
+    address_changed = any(getattr(location, field) != value for field, value in address.items())
+    if coordinates == stored and address_changed:
+        coordinates = _geocode(**address)
+    new = {
+        "name": name.strip(),
+        **address,
+        "latitude": coordinates.latitude if coordinates else None,
+        "longitude": coordinates.longitude if coordinates else None,
+        "time_zone": time_zone,
+        "opening_hours": opening_hours,
+        "network_merchant_id": network_merchant_id,
+        "network_store_id": network_store_id,
+    }
+    changes = {
+        field: {"from": getattr(location, field), "to": value}
+        for field, value in new.items()
+        if getattr(location, field) != value
+    }
+    if not changes:
+        return location
+    with transaction.atomic():
+        locked = Location.objects.select_for_update().get(pk=location.pk)
+        for field, value in new.items():
+            setattr(locked, field, value)
+        _save_location(locked)
+        audit_record(
+            merchant=locked.merchant,
+            actor=actor,
+            action=AuditAction.LOCATION_UPDATED,
+            details={"location": locked.pk, "name": locked.name, "changes": changes},
+        )
+    for field, value in new.items():
+        setattr(location, field, value)
+    return location
+
+
+def location_delete(*, location: Location, actor: Any) -> None:
+    """Delete a shop that nothing refers to (purchases and offers keep theirs: then it cannot go)."""
+    try:
+        with transaction.atomic():
+            audit_record(
+                merchant=location.merchant,
+                actor=actor,
+                action=AuditAction.LOCATION_DELETED,
+                details={
+                    "location": location.pk,
+                    "name": location.name,
+                    "network_ids": [
+                        location.network_merchant_id,
+                        location.network_store_id,
+                    ],
+                },
+            )
+            location.delete()
+    except (ProtectedError, RestrictedError) as error:
+        raise LocationInUseError() from error

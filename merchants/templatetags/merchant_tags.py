@@ -1,0 +1,43 @@
+from django import template
+
+from merchants.models import MerchantStatus
+
+register = template.Library()
+
+_STATUS_BADGES = {
+    MerchantStatus.PENDING_REVIEW: "pending",
+    MerchantStatus.APPROVED: "success",
+    MerchantStatus.REJECTED: "danger",
+    MerchantStatus.SUSPENDED: "warning",
+}
+
+
+@register.filter
+def merchant_badge(status: str) -> str:
+    """The badge colour of a merchant status (components/badge.html's ``status``)."""
+    return _STATUS_BADGES.get(status, "neutral")
+
+
+@register.filter
+def lookup(mapping: dict, key: str) -> object:
+    return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def audit_label(action: str) -> str:
+    from merchants.services import AuditAction
+
+    return AuditAction.LABELS.get(action, action)
+
+
+@register.filter
+def join_keys(mapping: dict) -> str:
+    """The changed fields of an audit event, readable: "postcode, city"."""
+    return ", ".join(str(key).replace("_", " ") for key in mapping) if isinstance(mapping, dict) else ""
+
+
+@register.simple_tag
+def weekdays() -> tuple:
+    from merchants.validators import WEEKDAYS
+
+    return WEEKDAYS

@@ -1,0 +1,352 @@
+"""Server-rendered pages: the partner sign-up (/partners/) and the merchant portal (/portal/).
+
+Views are thin: they check access (``merchant_role_required``), read through selectors, and call
+one service, turning its domain error into form errors.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve, reverse
+from django.views.decorators.http import require_POST
+
+from cashback.errors import DomainError, form_error_from
+from merchants import selectors, services
+from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, merchant_role_required
+from merchants.forms import (
+    COMMON_TIME_ZONES,
+    ApplicationForm,
+    InvitationForm,
+    LocationFilterForm,
+    LocationForm,
+    MerchantSettingsForm,
+    RoleForm,
+)
+from merchants.models import Invitation, Location, Membership, Merchant
+
+PAGE_SIZE = 25
+
+
+def _page(request: HttpRequest, queryset: Any, per_page: int = PAGE_SIZE) -> Any:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+# --- Partner sign-up (/partners/) ---------------------------------------------------------------
+
+
+def partners_index(request: HttpRequest) -> HttpResponse:
+    """What partnering means, the way in, and (when logged in) the status of your applications."""
+    applications = selectors.applications_of(user=request.user) if request.user.is_authenticated else []
+    return render(request, "merchants/partners/index.html", {"applications": applications})
+
+
+@login_required
+def partners_apply(request: HttpRequest) -> HttpResponse:
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            merchant = services.merchant_apply(applicant=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            messages.success(
+                request, "Thank you — your application has been sent. We review it within two working days."
+            )
+            return redirect("partners:application", merchant_id=merchant.pk)
+    return render(request, "merchants/partners/apply.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def partners_application(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """The applicant's view of their application: status and, if rejected, why."""
+    merchant = selectors.applications_of(user=request.user).filter(pk=merchant_id).first()
+    if merchant is None:
+        raise Http404("No such application.")
+    return render(request, "merchants/partners/application.html", {"merchant": merchant})
+
+
+# --- Portal -------------------------------------------------------------------------------------
+
+
+@login_required
+def portal(request: HttpRequest) -> HttpResponse:
+    """The merchants I work for; with only one, straight to its dashboard."""
+    merchants = list(selectors.merchants_of(user=request.user))
+    if len(merchants) == 1:
+        return redirect("merchants:dashboard", merchant_id=merchants[0].pk)
+    return render(request, "merchants/portal/index.html", {"merchants": merchants})
+
+
+def _offers_url(merchant_id: int) -> str | None:
+    """The campaigns app's offers page of this merchant, once it has one (it mounts /portal/<id>/offers/)."""
+    url = f"/portal/{merchant_id}/offers/"
+    try:
+        resolve(url)
+    except Resolver404:
+        return None
+    return url
+
+
+def _portal_context(request: HttpRequest, section: str, **extra: Any) -> dict[str, Any]:
+    membership: Membership = request.membership  # type: ignore[attr-defined]
+    role = membership.role
+    return {
+        "merchant": request.merchant,  # type: ignore[attr-defined]
+        "membership": membership,
+        "offers_url": _offers_url(membership.merchant_id),
+        "section": section,
+        "can_edit": role in EDITORS,
+        "is_owner": role in OWNERS,
+        **extra,
+    }
+
+
+@merchant_role_required(*ANY_ROLE)
+def dashboard(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+    counts = merchant.locations.aggregate(locations=Count("id"), unplaced=Count("id", filter=Q(latitude__isnull=True)))
+    context = _portal_context(
+        request,
+        "dashboard",
+        location_count=counts["locations"],
+        unplaced_count=counts["unplaced"],
+        member_count=merchant.memberships.count(),
+        recent_events=selectors.audit_events_of(merchant=merchant)[:5],
+    )
+    return render(request, "merchants/portal/dashboard.html", context)
+
+
+@merchant_role_required(*ANY_ROLE)
+def location_list(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    filters = LocationFilterForm(request.GET or None)
+    map_position = filters.cleaned_data.get("map_position", "") if filters.is_valid() else ""
+    locations = selectors.locations_of(merchant=request.merchant, map_position=map_position)  # type: ignore[attr-defined]
+    context = _portal_context(
+        request, "locations", filters=filters, filtered=bool(map_position), page_obj=_page(request, locations)
+    )
+    return render(request, "merchants/portal/locations.html", context)
+
+
+def _location_of(request: HttpRequest, location_id: int) -> Location:
+    return get_object_or_404(Location, pk=location_id, merchant=request.merchant)  # type: ignore[attr-defined]
+
+
+@merchant_role_required(*ANY_ROLE)
+def location_detail(request: HttpRequest, merchant_id: int, location_id: int) -> HttpResponse:
+    location = _location_of(request, location_id)
+    return render(
+        request, "merchants/portal/location_detail.html", _portal_context(request, "locations", location=location)
+    )
+
+
+def _render_location_form(request: HttpRequest, form: LocationForm, location: Location | None) -> HttpResponse:
+    from django.conf import settings
+
+    context = _portal_context(
+        request,
+        "locations",
+        form=form,
+        location=location,
+        time_zones=COMMON_TIME_ZONES,
+        map_tile_url=settings.MAP_TILE_ORIGIN.rstrip("/") + "/{z}/{x}/{y}.png",
+    )
+    return render(request, "merchants/portal/location_form.html", context, status=400 if form.errors else 200)
+
+
+@merchant_role_required(*EDITORS)
+def location_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    form = LocationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            location = services.location_create(
+                merchant=request.merchant,  # type: ignore[attr-defined]
+                actor=request.user,
+                **form.service_arguments(),
+            )
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            if location.has_map_position:
+                messages.success(request, f"{location.name} was added.")
+            else:
+                messages.warning(
+                    request,
+                    f"{location.name} was added, but we could not find its address on the map. "
+                    "Place it by hand so customers can find it.",
+                )
+            return redirect("merchants:locations", merchant_id=merchant_id)
+    return _render_location_form(request, form, None)
+
+
+@merchant_role_required(*EDITORS)
+def location_edit(request: HttpRequest, merchant_id: int, location_id: int) -> HttpResponse:
+    location = _location_of(request, location_id)
+    form = LocationForm(request.POST or None, initial=LocationForm.initial_from(location))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.location_update(location=location, actor=request.user, **form.service_arguments())
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            messages.success(request, f"{location.name} was saved.")
+            return redirect("merchants:locations", merchant_id=merchant_id)
+    return _render_location_form(request, form, location)
+
+
+@merchant_role_required(*EDITORS)
+def location_delete(request: HttpRequest, merchant_id: int, location_id: int) -> HttpResponse:
+    location = _location_of(request, location_id)
+    error = None
+    if request.method == "POST":
+        try:
+            services.location_delete(location=location, actor=request.user)
+        except DomainError as domain_error:
+            error = domain_error.message
+        else:
+            messages.success(request, f"{location.name} was deleted.")
+            return redirect("merchants:locations", merchant_id=merchant_id)
+    context = _portal_context(request, "locations", location=location, error=error)
+    return render(request, "merchants/portal/location_delete.html", context, status=409 if error else 200)
+
+
+@merchant_role_required(*ANY_ROLE)
+def team(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+    context = _portal_context(
+        request,
+        "team",
+        page_obj=_page(request, selectors.members_of(merchant=merchant)),
+        invitations=selectors.open_invitations_of(merchant=merchant) if request.membership.role in OWNERS else [],  # type: ignore[attr-defined]
+        invite_form=InvitationForm(),
+    )
+    return render(request, "merchants/portal/team.html", context)
+
+
+@merchant_role_required(*OWNERS)
+def team_invite(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _ = services.invitation_send(
+                merchant=request.merchant,  # type: ignore[attr-defined]
+                actor=request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            messages.success(request, f"An invitation was sent to {invitation.email}. It is valid for 14 days.")
+            return redirect("merchants:team", merchant_id=merchant_id)
+    context = _portal_context(request, "team", form=form)
+    return render(request, "merchants/portal/team_invite.html", context, status=400 if form.errors else 200)
+
+
+def _member_of(request: HttpRequest, membership_id: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user"),
+        pk=membership_id,
+        merchant=request.merchant,  # type: ignore[attr-defined]
+    )
+
+
+@merchant_role_required(*OWNERS)
+def member_edit(request: HttpRequest, merchant_id: int, membership_id: int) -> HttpResponse:
+    member = _member_of(request, membership_id)
+    form = RoleForm(request.POST or None, initial={"role": member.role})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_change_role(membership=member, actor=request.user, role=form.cleaned_data["role"])
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            messages.success(request, f"{member.user} is now {member.get_role_display().lower()}.")
+            return redirect("merchants:team", merchant_id=merchant_id)
+    context = _portal_context(request, "team", member=member, form=form)
+    return render(request, "merchants/portal/member_edit.html", context, status=400 if form.errors else 200)
+
+
+@merchant_role_required(*OWNERS)
+def member_remove(request: HttpRequest, merchant_id: int, membership_id: int) -> HttpResponse:
+    member = _member_of(request, membership_id)
+    error = None
+    if request.method == "POST":
+        try:
+            services.membership_remove(membership=member, actor=request.user)
+        except DomainError as domain_error:
+            error = domain_error.message
+        else:
+            messages.success(request, f"{member.user} was removed from the team.")
+            if member.user_id == request.user.pk:
+                return redirect("merchants:portal")
+            return redirect("merchants:team", merchant_id=merchant_id)
+    context = _portal_context(request, "team", member=member, error=error)
+    return render(request, "merchants/portal/member_remove.html", context, status=409 if error else 200)
+
+
+@require_POST
+@merchant_role_required(*OWNERS)
+def invitation_revoke(request: HttpRequest, merchant_id: int, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id, merchant=request.merchant)  # type: ignore[attr-defined]
+    try:
+        services.invitation_revoke(invitation=invitation, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+    return redirect("merchants:team", merchant_id=merchant_id)
+
+
+@merchant_role_required(*ANY_ROLE)
+def activity(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    events = selectors.audit_events_of(merchant=request.merchant)  # type: ignore[attr-defined]
+    context = _portal_context(request, "activity", page_obj=_page(request, events), labels=services.AuditAction.LABELS)
+    return render(request, "merchants/portal/activity.html", context)
+
+
+@merchant_role_required(*EDITORS)
+def merchant_settings(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+    initial = {field: getattr(merchant, field) for field in services.SETTINGS_FIELDS}
+    form = MerchantSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.merchant_update_settings(merchant=merchant, actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("merchants:settings", merchant_id=merchant_id)
+    context = _portal_context(request, "settings", form=form)
+    return render(request, "merchants/portal/settings.html", context, status=400 if form.errors else 200)
+
+
+# --- Invitations --------------------------------------------------------------------------------
+
+
+@login_required
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the invitation e-mail: shows who invites you and as what, then joins on POST."""
+    try:
+        invitation = services.invitation_by_token(token=token)
+    except DomainError as error:
+        return render(request, "merchants/portal/invitation.html", {"error": error.message}, status=404)
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(token=token, user=request.user)
+        except DomainError as error:
+            context = {"invitation": invitation, "error": error.message}
+            return render(request, "merchants/portal/invitation.html", context, status=error.http_status)
+        messages.success(request, f"Welcome to the {membership.merchant.display_name} team.")
+        return redirect(reverse("merchants:dashboard", kwargs={"merchant_id": membership.merchant_id}))
+    error = None
+    try:
+        services.invitation_check(invitation=invitation, user=request.user)
+    except DomainError as domain_error:
+        error = domain_error.message
+    return render(request, "merchants/portal/invitation.html", {"invitation": invitation, "error": error})
