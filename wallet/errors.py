@@ -15,6 +15,26 @@ class UnbalancedTransactionError(InvalidLedgerRequestError):
     default_message = "Debits and credits must balance in every currency."
 
 
+class UnknownAccountError(InvalidLedgerRequestError):
+    code = "unknown_account"
+    default_message = "The ledger account does not exist."
+
+
+class UnknownCurrencyError(InvalidLedgerRequestError):
+    code = "unknown_currency"
+    default_message = "The ledger does not hold this currency."
+
+
+class InvalidAmountError(InvalidLedgerRequestError):
+    code = "invalid_amount"
+    default_message = "Amounts are positive and exact in the currency's minor units."
+
+
+class TooManyDecimalsError(InvalidAmountError):
+    code = "too_many_decimals"
+    default_message = "The amount has more decimals than its currency."
+
+
 class CurrencyMismatchError(InvalidLedgerRequestError):
     code = "currency_mismatch"
     default_message = "The amount's currency does not match the account's."

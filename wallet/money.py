@@ -5,10 +5,17 @@ BIGINT columns, and every amount shown to a person or sent to the app is a decim
 string formatted here with the currency's exponent.
 """
 
+import re
 from decimal import Decimal, InvalidOperation
+
+from wallet.errors import InvalidAmountError, TooManyDecimalsError, UnknownCurrencyError
 
 # ISO 4217 exponents of the currencies the ledger accepts.
 CURRENCY_EXPONENTS: dict[str, int] = {"NOK": 2, "SEK": 2, "DKK": 2, "EUR": 2}
+# The largest amount a BIGINT column holds.
+MAX_MINOR_UNITS = 2**63 - 1
+# A plain decimal: digits, optionally a point and more digits. No exponent, no grouping.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def currency_exponent(currency: str) -> int:
@@ -31,7 +38,11 @@ def minor_to_decimal_string(amount: int, currency: str) -> str:
 
 
 def decimal_string_to_minor(value: str, currency: str) -> int:
-    """``"12.5", "NOK"`` → ``1250``. Refuses more decimals than the currency has."""
+    """``"12.5", "NOK"`` → ``1250``; any sign. Refuses more decimals than the currency has.
+
+    Raises ``ValueError``. For amounts to post, use ``parse_amount``, which also refuses
+    zero and negative amounts and raises the ledger's domain errors.
+    """
     exponent = currency_exponent(currency)
     try:
         number = Decimal(value)
@@ -43,3 +54,41 @@ def decimal_string_to_minor(value: str, currency: str) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value!r} has more than {exponent} decimals for {currency}")
     return int(scaled)
+
+
+def parse_amount(value: str | Decimal, currency: str) -> int:
+    """A positive amount given as a decimal → integer minor units: ``"12.5", "NOK"`` → ``1250``.
+
+    The one parser for amounts that come from outside (API payloads, forms, files).
+    Accepts a ``Decimal`` or a plain decimal string (``"12"``, ``"12.50"``; surrounding
+    spaces are ignored; no exponent, no thousands separators, no floats — a float has
+    already lost the exact value). Trailing zeros are fine (``"12.500"`` is 1250 øre);
+    a non-zero digit beyond the currency's decimals is not.
+
+    Raises ``UnknownCurrencyError`` (``unknown_currency``), ``TooManyDecimalsError``
+    (``too_many_decimals``) or ``InvalidAmountError`` (``invalid_amount``: not a decimal,
+    zero, negative, or beyond a BIGINT).
+    """
+    if currency not in CURRENCY_EXPONENTS:
+        raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
+    exponent = CURRENCY_EXPONENTS[currency]
+    if isinstance(value, str):
+        text = value.strip()
+        if not _PLAIN_DECIMAL.fullmatch(text):
+            raise InvalidAmountError(f"Not a decimal amount: {value!r}.")
+        number = Decimal(text)
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidAmountError(f"Not a finite amount: {value!r}.")
+        number = value
+    else:
+        raise InvalidAmountError(f"Give the amount as a decimal string, not {type(value).__name__}.")
+    if number <= 0:
+        raise InvalidAmountError(f"Amounts are positive: {value!r}.")
+    scaled = number.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise TooManyDecimalsError(f"{currency} has {exponent} decimals; {value!r} has more.")
+    minor = int(scaled)
+    if minor > MAX_MINOR_UNITS:
+        raise InvalidAmountError(f"The amount {value!r} is too large.")
+    return minor

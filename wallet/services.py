@@ -25,6 +25,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from cashback.errors import DomainError
 from wallet.errors import (
     CurrencyMismatchError,
     HoldAmountExceededError,
@@ -32,8 +33,11 @@ from wallet.errors import (
     HoldNotPendingError,
     IdempotencyConflictError,
     InsufficientFundsError,
+    InvalidAmountError,
     InvalidLedgerRequestError,
     UnbalancedTransactionError,
+    UnknownAccountError,
+    UnknownCurrencyError,
 )
 from wallet.models import (
     KINDS_ALLOWING_NEGATIVE,
@@ -47,12 +51,16 @@ from wallet.models import (
     JournalTransaction,
     LedgerAccount,
 )
+from wallet.money import CURRENCY_EXPONENTS, MAX_MINOR_UNITS
 
 MAX_ENTRIES = 64
 MAX_KEY_LENGTH = 200
 # SQLSTATEs of errors that a fresh attempt of the whole transaction may not meet again.
 _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
 _MAX_ATTEMPTS = 3
+# Choices as sets: TextChoices.values builds a new list on every call, on the hot path.
+_JOURNAL_KINDS = frozenset(JournalKind.values)
+_DIRECTIONS = frozenset(Direction.values)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -101,7 +109,8 @@ def account_get_or_create(
     if (user is None) == (not owner_key):
         raise InvalidLedgerRequestError("An account has exactly one owner: a user or an owner key.")
     _require_choice(kind, AccountKind, "kind")
-    _require_choice(currency, Currency, "currency")
+    if currency not in Currency.values:
+        raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
     if allows_negative is None:
         allows_negative = kind in KINDS_ALLOWING_NEGATIVE
     lookup: dict[str, Any] = {"kind": kind, "currency": currency}
@@ -119,6 +128,34 @@ def platform_account(*, kind: str, currency: str) -> LedgerAccount:
 
 
 # --- Posting --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """One balanced transaction to post: what ``transaction_post`` takes, as a value (for batches)."""
+
+    idempotency_key: str
+    kind: str
+    entries: Sequence[EntrySpec]
+    memo: str = ""
+    causes: Mapping[str, str | int] | None = None
+
+
+@dataclass
+class _Prepared:
+    """A validated request with everything the writers need, computed once before touching the database."""
+
+    index: int
+    idempotency_key: str
+    kind: str
+    memo: str
+    causes: dict[str, str | int]
+    source_type: str
+    source_id: str
+    payload_hash: str
+    entries: list[EntrySpec]
+    currencies: dict[int, str]  # account id -> the currency the caller says it holds
+    balance_deltas: dict[int, int]  # account id -> signed change of its credit-normal balance
 
 
 def _retrying_deadlocks(func: Callable[P, R]) -> Callable[P, R]:
@@ -155,34 +192,38 @@ def transaction_post(
 ) -> JournalTransaction:
     """Post a balanced set of entries atomically, or return the first result of a replayed key.
 
-    Preconditions checked here: at least two entries, positive integer amounts, each
-    account's currency on its entries, debits equal credits per currency, and no account
-    that may not go negative ends below its pending holds. ``causes`` names what caused
-    the transaction (``{"purchase": 17, "offer": 3}``); its first item is indexed.
+    Preconditions checked here: at least two entries, positive integer amounts, known
+    currencies, each account's currency on its entries, debits equal credits per
+    currency, existing accounts, and no account that may not go negative ends below its
+    pending holds. ``causes`` names what caused the transaction (``{"purchase": 17,
+    "offer": 3}``); its first item is indexed. A refused request writes nothing.
 
     Raises ``UnbalancedTransactionError``, ``CurrencyMismatchError``,
-    ``InsufficientFundsError``, ``IdempotencyConflictError`` or ``InvalidLedgerRequestError``.
+    ``InsufficientFundsError``, ``IdempotencyConflictError``, ``InvalidAmountError``,
+    ``UnknownCurrencyError``, ``UnknownAccountError`` or ``InvalidLedgerRequestError``.
     """
-    journal, _created = _post(
-        idempotency_key=idempotency_key, kind=kind, entries=entries, memo=memo, causes=causes, pending_release={}
-    )
+    request = TransferRequest(idempotency_key=idempotency_key, kind=kind, entries=entries, memo=memo, causes=causes)
+    journal, _created = _post(_prepare(request), pending_release={})
     return journal
 
 
-def _post(
-    *,
-    idempotency_key: str,
-    kind: str,
-    entries: Sequence[EntrySpec],
-    memo: str,
-    causes: Mapping[str, str | int] | None,
-    pending_release: Mapping[int, int],
-) -> tuple[JournalTransaction, bool]:
-    _require_key(idempotency_key)
-    _require_choice(kind, JournalKind, "kind")
-    causes = _clean_causes(causes)
-    entries = list(entries)
+def _prepare(request: TransferRequest, index: int = 0) -> _Prepared:
+    """Validate a request without the database and compute its hash and balance changes."""
+    _require_key(request.idempotency_key)
+    if request.kind not in _JOURNAL_KINDS:
+        raise InvalidLedgerRequestError(f"Unknown kind: {request.kind!r}.")
+    causes = _clean_causes(request.causes)
+    entries = list(request.entries)
     _require_valid_entries(entries)
+    currencies: dict[int, str] = {}
+    balance_deltas: dict[int, int] = defaultdict(int)
+    for spec in entries:
+        account_id = spec.account.pk
+        if currencies.setdefault(account_id, spec.account.currency) != spec.account.currency:
+            raise CurrencyMismatchError(f"Account {account_id} is given in two currencies.")
+        balance_deltas[account_id] += spec.amount if spec.direction == Direction.CREDIT else -spec.amount
+    kind, memo = str(request.kind), str(request.memo)
+    source_type, source_id = next(iter(causes.items()), ("", ""))
     payload_hash = _payload_hash(
         {
             "op": "transaction_post",
@@ -192,78 +233,263 @@ def _post(
             "entries": sorted([e.account.pk, str(e.direction), e.amount] for e in entries),
         }
     )
-    try:
-        with transaction.atomic():
-            return _post_new(
-                idempotency_key=idempotency_key,
-                payload_hash=payload_hash,
-                kind=kind,
-                entries=entries,
-                memo=memo,
-                causes=causes,
-                pending_release=pending_release,
-            ), True
-    except IntegrityError:
-        existing = JournalTransaction.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        if existing.payload_hash != payload_hash:
-            raise IdempotencyConflictError(
-                f"The idempotency key {idempotency_key!r} was already used for a different transaction."
-            ) from None
-        return existing, False
-
-
-def _post_new(
-    *,
-    idempotency_key: str,
-    payload_hash: str,
-    kind: str,
-    entries: list[EntrySpec],
-    memo: str,
-    causes: dict[str, str | int],
-    pending_release: Mapping[int, int],
-) -> JournalTransaction:
-    # The journal row goes first: a concurrent post of the same key then waits on the
-    # unique index before it takes any account lock, and fails fast once we commit.
-    source_type, source_id = next(iter(causes.items()), ("", ""))
-    journal = JournalTransaction.objects.create(
-        idempotency_key=idempotency_key,
-        payload_hash=payload_hash,
+    return _Prepared(
+        index=index,
+        idempotency_key=str(request.idempotency_key),
         kind=kind,
         memo=memo,
         causes=causes,
         source_type=source_type,
         source_id=str(source_id),
+        payload_hash=payload_hash,
+        entries=entries,
+        currencies=currencies,
+        balance_deltas=balance_deltas,
     )
-    accounts = _lock_accounts({e.account.pk for e in entries} | set(pending_release))
-    net_by_currency: dict[str, int] = defaultdict(int)
-    balance_deltas: dict[int, int] = defaultdict(int)
-    for spec in entries:
-        account = accounts[spec.account.pk]
-        if spec.account.currency != account.currency:
-            raise CurrencyMismatchError(f"Account {account.pk} holds {account.currency}, not {spec.account.currency}.")
-        signed = spec.amount if spec.direction == Direction.CREDIT else -spec.amount
-        net_by_currency[account.currency] += signed
-        balance_deltas[account.pk] += signed
-    unbalanced = {currency: net for currency, net in net_by_currency.items() if net}
-    if unbalanced:
-        detail = ", ".join(f"{currency} off by {net}" for currency, net in sorted(unbalanced.items()))
-        raise UnbalancedTransactionError(f"Debits and credits do not balance: {detail}.")
+
+
+def _post(prepared: _Prepared, *, pending_release: Mapping[int, int]) -> tuple[JournalTransaction, bool]:
+    """Post one prepared request; returns the journal transaction and whether this call created it.
+
+    ``pending_release`` lowers accounts' ``pending_debits`` in the same change (a hold's capture).
+    """
+    if connection.vendor == "postgresql":
+        return _post_postgresql(prepared, pending_release=pending_release)
+    return _post_portable(prepared, pending_release=pending_release)
+
+
+def _existing_journal(prepared: _Prepared) -> JournalTransaction | None:
+    """The journal transaction already stored under the request's key, if any; raises on a different request."""
+    existing = JournalTransaction.objects.filter(idempotency_key=prepared.idempotency_key).first()
+    if existing is not None and existing.payload_hash != prepared.payload_hash:
+        raise IdempotencyConflictError(
+            f"The idempotency key {prepared.idempotency_key!r} was already used for a different transaction."
+        )
+    return existing
+
+
+def _journal_instance(prepared: _Prepared, *, journal_id: int, created_at: datetime) -> JournalTransaction:
+    """The model instance of a journal row just inserted by raw SQL, without reading it back."""
+    journal = JournalTransaction(
+        id=journal_id,
+        idempotency_key=prepared.idempotency_key,
+        payload_hash=prepared.payload_hash,
+        kind=prepared.kind,
+        memo=prepared.memo,
+        causes=prepared.causes,
+        source_type=prepared.source_type,
+        source_id=prepared.source_id,
+        created_at=created_at,
+    )
+    journal._state.adding = False
+    journal._state.db = connection.alias
+    return journal
+
+
+# PostgreSQL: the single-transfer path is raw SQL through Django's connection, because
+# the ORM's query compilation and model building cost more than the database work (see
+# docs/benchmarks.md). Two statements between BEGIN and COMMIT:
+#
+# 1. the journal row, first, so a concurrent post of the same key waits on the unique
+#    index before it takes any account lock. ON CONFLICT DO NOTHING settles that race
+#    without an error (and so without a savepoint): no row back means the key exists,
+#    and a new statement under READ COMMITTED sees the winner's row.
+# 2. one statement that locks the accounts in ascending id order (the MATERIALIZED CTE
+#    sorts before it locks, whatever plan the UPDATE gets), applies the balance changes
+#    only where the account exists, holds the stated currency and stays within the
+#    overdraft rule, and inserts the entries only if every account was updated. Fewer
+#    rows back than accounts means a refusal: the caller diagnoses it and rolls back.
+_INSERT_JOURNAL_SQL = """
+INSERT INTO wallet_journaltransaction
+    (idempotency_key, payload_hash, kind, memo, causes, source_type, source_id, created_at)
+VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id
+"""
+
+_APPLY_SQL = """
+WITH locked AS MATERIALIZED (
+    SELECT id FROM wallet_ledgeraccount WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id FOR NO KEY UPDATE
+),
+updated AS (
+    UPDATE wallet_ledgeraccount AS a
+    SET balance = a.balance + c.balance_delta,
+        pending_debits = a.pending_debits + c.pending_delta,
+        version = a.version + 1,
+        updated_at = %(now)s
+    FROM locked,
+        unnest(%(ids)s::bigint[], %(currencies)s::varchar[], %(balance_deltas)s::bigint[], %(pending_deltas)s::bigint[])
+        AS c (id, currency, balance_delta, pending_delta)
+    WHERE a.id = locked.id AND a.id = c.id AND a.currency = c.currency
+      AND a.pending_debits + c.pending_delta >= 0
+      AND (a.allows_negative
+           OR c.balance_delta - c.pending_delta >= 0
+           OR a.balance + c.balance_delta >= a.pending_debits + c.pending_delta)
+    RETURNING a.id
+),
+inserted AS (
+    INSERT INTO wallet_entry (transaction_id, account_id, currency, amount, direction, created_at)
+    SELECT %(journal_id)s, e.account_id, e.currency, e.amount, e.direction, %(now)s
+    FROM unnest(%(entry_accounts)s::bigint[], %(entry_currencies)s::varchar[], %(entry_amounts)s::bigint[],
+                %(entry_directions)s::varchar[]) AS e (account_id, currency, amount, direction)
+    WHERE (SELECT count(*) FROM updated) = %(account_count)s
+)
+SELECT array(SELECT id FROM updated)
+"""
+
+
+def _pg_cursor() -> Any:
+    """A server-binding psycopg cursor on Django's connection, for the hot path's few statements.
+
+    Django's own cursors bind client-side: psycopg renders every array as an SQL literal
+    and PostgreSQL parses it back, which costs more than the statement's work here.
+    Server-side binding sends the values as parameters. Statements are prepared only if
+    the connection allows it (``OPTIONS["prepare_threshold"]``; Django's default, None,
+    never prepares, which keeps transaction-pooling proxies safe). Callers wrap their
+    use in ``connection.wrap_database_errors`` so errors arrive as Django's (the
+    deadlock retry looks for ``OperationalError``). Django's query logging and execute
+    wrappers do not see these statements.
+    """
+    import psycopg  # only on PostgreSQL; the SQLite install does not need the driver
+
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    return psycopg.Cursor(connection.connection)
+
+
+def _post_postgresql(prepared: _Prepared, *, pending_release: Mapping[int, int]) -> tuple[JournalTransaction, bool]:
+    now = timezone.now()
+    ids = sorted(prepared.balance_deltas.keys() | pending_release.keys())
+    currencies = prepared.currencies
+    if any(account_id not in currencies for account_id in ids):
+        # Only a hold's own account can be released without an entry, and hold_post gives it one.
+        raise InvalidLedgerRequestError("A released hold's account must have an entry.")
+    with transaction.atomic(), _pg_cursor() as cursor, connection.wrap_database_errors:
+        cursor.execute(
+            _INSERT_JOURNAL_SQL,
+            [
+                prepared.idempotency_key,
+                prepared.payload_hash,
+                prepared.kind,
+                prepared.memo,
+                json.dumps(prepared.causes),
+                prepared.source_type,
+                prepared.source_id,
+                now,
+            ],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            existing = _existing_journal(prepared)
+            if existing is None:  # pragma: no cover - only under REPEATABLE READ, which raises 40001 first
+                raise InvalidLedgerRequestError(f"The idempotency key {prepared.idempotency_key!r} is in use.")
+            return existing, False
+        journal_id = row[0]
+        entries = prepared.entries
+        cursor.execute(
+            _APPLY_SQL,
+            {
+                "ids": ids,
+                "currencies": [currencies[account_id] for account_id in ids],
+                "balance_deltas": [prepared.balance_deltas.get(account_id, 0) for account_id in ids],
+                "pending_deltas": [-pending_release.get(account_id, 0) for account_id in ids],
+                "now": now,
+                "journal_id": journal_id,
+                "entry_accounts": [spec.account.pk for spec in entries],
+                "entry_currencies": [spec.account.currency for spec in entries],
+                "entry_amounts": [spec.amount for spec in entries],
+                "entry_directions": [str(spec.direction) for spec in entries],
+                "account_count": len(ids),
+            },
+        )
+        (updated,) = cursor.fetchone()
+        if len(updated) != len(ids):
+            raise _refusal(
+                cursor,
+                failing=sorted(set(ids) - set(updated)),
+                currencies=currencies,
+                balance_deltas=prepared.balance_deltas,
+                pending_deltas={account_id: -amount for account_id, amount in pending_release.items()},
+            )
+    return _journal_instance(prepared, journal_id=journal_id, created_at=now), True
+
+
+def _refusal(
+    cursor: Any,
+    *,
+    failing: list[int],
+    currencies: Mapping[int, str],
+    balance_deltas: Mapping[int, int],
+    pending_deltas: Mapping[int, int],
+) -> DomainError:
+    """Why the guarded UPDATE left these accounts alone. They are locked by this transaction, and unchanged."""
+    cursor.execute(
+        "SELECT id, currency, allows_negative, balance, pending_debits FROM wallet_ledgeraccount WHERE id = ANY(%s)",
+        [failing],
+    )
+    rows = {row[0]: row for row in cursor.fetchall()}
+    missing = [account_id for account_id in failing if account_id not in rows]
+    if missing:
+        return UnknownAccountError(f"Unknown ledger accounts: {missing}.")
+    for account_id in failing:
+        _, currency, _, _, pending = rows[account_id]
+        if currency != currencies[account_id]:
+            return CurrencyMismatchError(f"Account {account_id} holds {currency}, not {currencies[account_id]}.")
+        if pending + pending_deltas.get(account_id, 0) < 0:
+            return InvalidLedgerRequestError(f"Account {account_id} would release more than its holds reserve.")
+    account_id = failing[0]
+    _, currency, _, balance, pending = rows[account_id]
+    needs = pending_deltas.get(account_id, 0) - balance_deltas.get(account_id, 0)
+    return InsufficientFundsError(
+        f"Account {account_id} has {balance - pending} {currency} minor units available; this needs {needs}."
+    )
+
+
+def _post_portable(prepared: _Prepared, *, pending_release: Mapping[int, int]) -> tuple[JournalTransaction, bool]:
+    """The ORM path, for SQLite (the embedded default), where writers are serialized anyway.
+
+    The unique key decides a race: the loser's savepoint rolls back and it returns the winner's row.
+    """
+    try:
+        with transaction.atomic():
+            return _post_new_portable(prepared, pending_release=pending_release), True
+    except IntegrityError:
+        existing = _existing_journal(prepared)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _post_new_portable(prepared: _Prepared, *, pending_release: Mapping[int, int]) -> JournalTransaction:
+    # The journal row goes first: a concurrent post of the same key then waits on the
+    # unique index before it takes any account lock, and fails fast once we commit.
+    journal = JournalTransaction.objects.create(
+        idempotency_key=prepared.idempotency_key,
+        payload_hash=prepared.payload_hash,
+        kind=prepared.kind,
+        memo=prepared.memo,
+        causes=prepared.causes,
+        source_type=prepared.source_type,
+        source_id=prepared.source_id,
+    )
+    accounts = _lock_accounts(prepared.balance_deltas.keys() | pending_release.keys())
+    for account_id, currency in prepared.currencies.items():
+        if accounts[account_id].currency != currency:
+            raise CurrencyMismatchError(f"Account {account_id} holds {accounts[account_id].currency}, not {currency}.")
     _apply_changes(
         accounts,
-        balance_deltas=balance_deltas,
+        balance_deltas=prepared.balance_deltas,
         pending_deltas={account_id: -amount for account_id, amount in pending_release.items()},
     )
     Entry.objects.bulk_create(
         Entry(
             transaction=journal,
             account_id=spec.account.pk,
-            currency=accounts[spec.account.pk].currency,
+            currency=spec.account.currency,
             amount=spec.amount,
             direction=spec.direction,
         )
-        for spec in entries
+        for spec in prepared.entries
     )
     return journal
 
@@ -281,7 +507,7 @@ def _lock_accounts(account_ids: Iterable[int]) -> dict[int, LedgerAccount]:
     }
     missing = [account_id for account_id in ids if account_id not in locked]
     if missing:
-        raise InvalidLedgerRequestError(f"Unknown ledger accounts: {missing}.")
+        raise UnknownAccountError(f"Unknown ledger accounts: {missing}.")
     return locked
 
 
@@ -427,14 +653,14 @@ def hold_post(
         amount = locked.amount if amount is None else amount
         if amount > locked.amount:
             raise HoldAmountExceededError(f"Hold {locked.pk} reserves {locked.amount}; {amount} was asked for.")
-        journal, created = _post(
+        request = TransferRequest(
             idempotency_key=idempotency_key,
             kind=kind,
             entries=transfer(debit=locked.account, credit=locked.counterparty, amount=amount),
             memo=memo or locked.memo,
             causes={"hold": locked.pk, **locked.causes},
-            pending_release={locked.account_id: locked.amount},
         )
+        journal, created = _post(_prepare(request), pending_release={locked.account_id: locked.amount})
         if not created:
             raise IdempotencyConflictError(f"The idempotency key {idempotency_key!r} was already used.")
         locked.status = Hold.Status.POSTED
@@ -524,7 +750,9 @@ def _require_choice(value: str, choices: type, name: str) -> None:
 
 def _require_amount(amount: int) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise InvalidLedgerRequestError("Amounts are positive integers of minor units.")
+        raise InvalidAmountError(f"Amounts are positive integers of minor units, not {amount!r}.")
+    if amount > MAX_MINOR_UNITS:
+        raise InvalidAmountError(f"The amount {amount} does not fit the ledger.")
 
 
 def _require_valid_entries(entries: list[EntrySpec]) -> None:
@@ -535,10 +763,12 @@ def _require_valid_entries(entries: list[EntrySpec]) -> None:
     net_by_currency: dict[str, int] = defaultdict(int)
     for spec in entries:
         _require_amount(spec.amount)
-        if spec.direction not in Direction.values:
+        if spec.direction not in _DIRECTIONS:
             raise InvalidLedgerRequestError(f"Unknown direction: {spec.direction!r}.")
         if spec.account.pk is None:
-            raise InvalidLedgerRequestError("Entries need saved accounts.")
+            raise UnknownAccountError("Entries need saved accounts.")
+        if spec.account.currency not in CURRENCY_EXPONENTS:
+            raise UnknownCurrencyError(f"Unknown currency: {spec.account.currency!r}.")
         net_by_currency[spec.account.currency] += spec.amount if spec.direction == Direction.CREDIT else -spec.amount
     unbalanced = {currency: net for currency, net in net_by_currency.items() if net}
     if unbalanced:
