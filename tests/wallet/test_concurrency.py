@@ -16,7 +16,15 @@ from tests.wallet.factories import LedgerAccountFactory, UserFactory, consumer_a
 from wallet.errors import HoldNotPendingError, InsufficientFundsError
 from wallet.invariants import ledger_violations
 from wallet.models import Hold, JournalKind, JournalTransaction, LedgerAccount
-from wallet.services import hold_place, hold_post, hold_void, transaction_post, transfer
+from wallet.services import (
+    TransferRequest,
+    hold_place,
+    hold_post,
+    hold_void,
+    transaction_post,
+    transactions_post_batch,
+    transfer,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -149,4 +157,68 @@ def test_a_hold_raced_by_posts_and_voids_resolves_exactly_once():
         assert hold.status == Hold.Status.VOIDED
         assert not any(isinstance(r, JournalTransaction) for r in successes)
         assert (available.balance, available.pending_debits) == (1_000, 0)
+    assert not ledger_violations()
+
+
+def test_concurrent_batches_and_single_posts_among_hot_accounts_finish_without_deadlocks_surfacing():
+    hot = [LedgerAccountFactory() for _ in range(4)]
+    for account in hot:
+        fund(account, 10_000)
+    ids = [account.pk for account in hot]
+
+    def work(index: int) -> int:
+        rng = random.Random(index)
+        done = 0
+        for step in range(6):
+            requests = []
+            for item in range(rng.randint(1, 8)):  # transfers in random account order
+                debit, credit = rng.sample(hot, 2)
+                requests.append(
+                    TransferRequest(
+                        idempotency_key=f"batch-{index}-{step}-{item}-{new_key()}",
+                        kind=JournalKind.ADJUSTMENT,
+                        entries=transfer(debit=debit, credit=credit, amount=rng.randint(1, 300)),
+                    )
+                )
+            try:
+                if index % 4 == 0:  # a quarter of the threads post the same transfers one by one
+                    for req in requests:
+                        transaction_post(idempotency_key=req.idempotency_key, kind=req.kind, entries=req.entries)
+                else:
+                    transactions_post_batch(requests=requests)
+                done += len(requests)
+            except InsufficientFundsError:
+                pass
+        return done
+
+    results = run_together(work)
+
+    assert all(isinstance(result, int) for result in results), results
+    assert sum(results) > 0
+    assert LedgerAccount.objects.filter(pk__in=ids).aggregate(total=Sum("balance"))["total"] == 40_000
+    assert not ledger_violations()
+
+
+def test_concurrent_batches_sharing_keys_post_each_key_once():
+    source, target = LedgerAccountFactory(allows_negative=True), LedgerAccountFactory()
+    keys = [new_key(f"shared-{i}") for i in range(10)]
+
+    def work(index: int) -> list[int]:
+        order = random.Random(index).sample(keys, len(keys))  # same keys, different orders
+        requests = [
+            TransferRequest(
+                idempotency_key=key,
+                kind=JournalKind.ADJUSTMENT,
+                entries=transfer(debit=source, credit=target, amount=3),
+            )
+            for key in order
+        ]
+        return sorted(journal.pk for journal in transactions_post_batch(requests=requests))
+
+    results = run_together(work, threads=8)
+
+    assert all(result == results[0] for result in results), results
+    target.refresh_from_db()
+    assert target.balance == 30
+    assert JournalTransaction.objects.filter(idempotency_key__in=keys).count() == 10
     assert not ledger_violations()
