@@ -106,7 +106,6 @@ class LocationForm(forms.Form):
         min_value=-90,
         max_value=90,
         required=False,
-        help_text="Leave empty to look it up from the address.",
         widget=forms.NumberInput(attrs={"step": "0.000001", "data-map-latitude": ""}),
     )
     longitude = forms.DecimalField(
@@ -123,15 +122,8 @@ class LocationForm(forms.Form):
         help_text="IANA name, e.g. Europe/Oslo.",
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
-    network_merchant_id = forms.CharField(
-        max_length=64, required=False, label="Card-network merchant id", help_text="From your card acquirer."
-    )
-    network_store_id = forms.CharField(
-        max_length=64,
-        required=False,
-        label="Card-network store id",
-        help_text="Together with the merchant id, this matches card purchases to this shop.",
-    )
+    network_merchant_id = forms.CharField(max_length=64, required=False, label="Card-network merchant id")
+    network_store_id = forms.CharField(max_length=64, required=False, label="Card-network store id")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -41,3 +41,13 @@ def weekdays() -> tuple:
     from merchants.validators import WEEKDAYS
 
     return WEEKDAYS
+
+
+@register.filter
+def breakable(value: object) -> str:
+    """Escape, then allow line breaks after "@" and "." so long e-mail addresses wrap on phones."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    text = escape(str(value))
+    return mark_safe(text.replace("@", "@<wbr>").replace(".", ".<wbr>"))  # noqa: S308 - escaped above
