@@ -18,7 +18,16 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from wallet.errors import HoldNotPendingError, IdempotencyConflictError, InsufficientFundsError
 from wallet.models import AccountKind, Direction, Entry, Hold, JournalKind, JournalTransaction, LedgerAccount
-from wallet.services import EntrySpec, hold_place, hold_post, hold_void, transaction_post, transfer
+from wallet.services import (
+    EntrySpec,
+    TransferRequest,
+    hold_place,
+    hold_post,
+    hold_void,
+    transaction_post,
+    transactions_post_batch,
+    transfer,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -110,6 +119,52 @@ class LedgerMachine(RuleBasedStateMachine):
                 transaction_post(**request)
         else:
             self._post(request)
+
+    @rule(
+        moves=st.lists(
+            st.tuples(
+                st.sampled_from(CURRENCIES),
+                st.integers(0, ACCOUNTS_PER_CURRENCY),  # the last index is the outside world
+                st.integers(0, ACCOUNTS_PER_CURRENCY),
+                amounts,
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    def batch(self, moves: list[tuple[str, int, int, int]]) -> None:
+        """Several transfers in one batch: all posted, or none if one would overdraw (checked in order)."""
+        requests, available, overdraws = [], {}, False
+        for currency, debit_index, credit_index, amount in moves:
+            pool = [*self.accounts[currency], self.outside[currency]]
+            debit, credit = pool[debit_index], pool[(credit_index + (credit_index == debit_index)) % len(pool)]
+            if debit.pk == credit.pk:
+                continue
+            requests.append(
+                TransferRequest(
+                    idempotency_key=f"batch:{uuid.uuid4().hex}",
+                    kind=JournalKind.ADJUSTMENT,
+                    entries=transfer(debit=debit, credit=credit, amount=amount),
+                )
+            )
+            for account, delta in ((debit, -amount), (credit, amount)):
+                available.setdefault(account.pk, self._available(account))
+                if delta < 0 and not account.allows_negative and available[account.pk] + delta < 0:
+                    overdraws = True
+                available[account.pk] += delta
+        before = self._snapshot()
+        if overdraws:
+            with pytest.raises(InsufficientFundsError):
+                transactions_post_batch(requests=requests)
+            assert self._snapshot() == before
+            return
+        journals = transactions_post_batch(requests=requests)
+        assert len(journals) == len(requests)
+        for request in requests:
+            for spec in request.entries:
+                self.expected_balance[spec.account.pk] += (
+                    spec.amount if spec.direction == Direction.CREDIT else -spec.amount
+                )
 
     @rule(currency=st.sampled_from(CURRENCIES), index=st.integers(0, ACCOUNTS_PER_CURRENCY - 1), data=st.data())
     def place_hold(self, currency: str, index: int, data: st.DataObject) -> None:
