@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+"""Staff review of offers, mounted at /staff/offers/."""
+
+from django.urls import path
+
+from campaigns import staff_views
 
 app_name = "campaigns_staff"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", staff_views.review_queue, name="queue"),
+    path("<int:offer_id>/", staff_views.review, name="review"),
+    path("<int:offer_id>/decide/", staff_views.decide, name="decide"),
+]

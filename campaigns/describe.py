@@ -1,0 +1,93 @@
+"""Offers in words: the headline and conditions a consumer reads (the portal's preview, the review page)."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from campaigns.models import Offer
+from campaigns.rules import DAY_NAMES, Audience, RewardType
+from wallet.money import minor_to_decimal_string
+
+WEEKDAYS = frozenset(range(5))
+WEEKEND = frozenset({5, 6})
+
+
+@dataclass(frozen=True)
+class OfferSummary:
+    headline: str
+    conditions: list[str]
+    period: str
+
+
+def _money(amount: int, currency: str) -> str:
+    text = minor_to_decimal_string(amount, currency)
+    if text.endswith(".00"):
+        text = text[:-3]
+    return f"{text} {currency}"
+
+
+def _percent(value: Decimal) -> str:
+    return f"{value.normalize():f} %"
+
+
+def _days(days: list[int]) -> str:
+    chosen = frozenset(int(day) for day in days)
+    if chosen == WEEKDAYS:
+        return "Monday to Friday"
+    if chosen == WEEKEND:
+        return "Saturdays and Sundays"
+    return ", ".join(DAY_NAMES[day] for day in sorted(chosen))
+
+
+def describe_offer(offer: Offer, *, location_names: list[str] | None = None) -> OfferSummary:
+    """What the offer gives and asks, in the words the consumer app uses."""
+    currency = offer.currency
+    if offer.reward_type == RewardType.PERCENT:
+        headline = f"{_percent(offer.percent)} cashback"
+    elif offer.reward_type == RewardType.FIXED:
+        headline = f"{_money(offer.fixed_amount_minor, currency)} cashback"
+    else:
+        parts = []
+        if offer.percent:
+            parts.append(_percent(offer.percent))
+        if offer.fixed_amount_minor:
+            parts.append(_money(offer.fixed_amount_minor, currency))
+        headline = f"{' + '.join(parts) or 'A share'} goes to charity"
+        if offer.charity_ref:
+            headline += f" ({offer.charity_ref})"
+
+    conditions = []
+    if offer.min_spend_minor:
+        conditions.append(f"When you spend at least {_money(offer.min_spend_minor, currency)}.")
+    if offer.max_reward_per_purchase_minor is not None:
+        conditions.append(f"Up to {_money(offer.max_reward_per_purchase_minor, currency)} per purchase.")
+    if offer.max_rewards_per_customer:
+        times = "once" if offer.max_rewards_per_customer == 1 else f"{offer.max_rewards_per_customer} times"
+        conditions.append(f"You can earn it {times}.")
+    if offer.days_of_week:
+        conditions.append(f"On {_days(offer.days_of_week)}.")
+    if offer.hour_from is not None or offer.hour_to is not None:
+        start, end = offer.hour_from or 0, 24 if offer.hour_to is None else offer.hour_to
+        conditions.append(f"Between {start:02d}:00 and {end:02d}:00 local time.")
+    if location_names:
+        conditions.append(f"At {', '.join(location_names)}.")
+    audience = offer.audience
+    if audience == Audience.NEW_CUSTOMERS:
+        conditions.append("For your first purchase at this shop.")
+    elif audience == Audience.RETURNING_CUSTOMERS:
+        conditions.append("For customers who have shopped here before.")
+    elif audience == Audience.TIER and offer.min_tier:
+        conditions.append(f"For members of the {offer.min_tier.name} tier and above.")
+    elif audience == Audience.SEGMENT:
+        conditions.append("For selected customers.")
+    if offer.budget_total_minor is not None:
+        conditions.append("While the offer's budget lasts.")
+    if offer.return_period_days:
+        conditions.append(f"Cashback becomes available {offer.return_period_days} days after the purchase.")
+    if not offer.stackable:
+        conditions.append("Does not combine with other offers at this shop: you get the best one.")
+
+    start, end = timezone.localtime(offer.starts_at), timezone.localtime(offer.ends_at)
+    period = f"{start:%-d %b %Y %H:%M} to {end:%-d %b %Y %H:%M}"
+    return OfferSummary(headline=headline, conditions=conditions, period=period)

@@ -1,0 +1,86 @@
+"""Staff pages: the offer review queue (F-X2). Staff with ``campaigns.change_offer`` only (marketing,
+administrators); the MFA middleware already keeps out staff without two-factor authentication."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from campaigns import selectors, services
+from campaigns.describe import describe_offer
+from campaigns.errors import OfferNotFoundError
+from campaigns.forms import ReviewForm
+from cashback.errors import DomainError, form_error_from
+
+REVIEW_PERMISSION = "campaigns.change_offer"
+
+
+def staff_reviewer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (request.user.is_staff and request.user.has_perm(REVIEW_PERMISSION)):
+            raise PermissionDenied("Reviewing offers needs the campaigns permission.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@staff_reviewer_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.offer_review_queue(), 25).get_page(request.GET.get("page"))
+    return render(request, "campaigns/staff/queue.html", {"page_obj": page})
+
+
+def _offer(offer_id: int) -> Any:
+    try:
+        return selectors.offer_for_review(offer_id=offer_id)
+    except OfferNotFoundError as error:
+        raise Http404(error.message) from error
+
+
+def _render_review(request: HttpRequest, offer: Any, form: ReviewForm, status: int = 200) -> HttpResponse:
+    locations = list(offer.locations.all())
+    context = {
+        "offer": offer,
+        "summary": describe_offer(offer, location_names=[location.name for location in locations]),
+        "history": selectors.offer_history(offer=offer)[:20],
+        "form": form,
+    }
+    return render(request, "campaigns/staff/review.html", context, status=status)
+
+
+@staff_reviewer_required
+def review(request: HttpRequest, offer_id: int) -> HttpResponse:
+    return _render_review(request, _offer(offer_id), ReviewForm())
+
+
+@staff_reviewer_required
+@require_POST
+def decide(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = _offer(offer_id)
+    form = ReviewForm(request.POST)
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "reject") or not form.is_valid():
+        form.add_error(None, "Choose to approve or reject.")
+        return _render_review(request, offer, form, status=400)
+    reason = form.cleaned_data["reason"]
+    try:
+        if decision == "approve":
+            services.offer_approve(offer_id=offer.pk, actor=request.user, reason=reason)
+            messages.success(request, f"“{offer.title}” approved.")
+        else:
+            services.offer_reject(offer_id=offer.pk, actor=request.user, reason=reason)
+            messages.success(request, f"“{offer.title}” sent back to the merchant.")
+    except DomainError as error:
+        form_error_from(form, error)
+        return _render_review(request, offer, form, status=400)
+    return redirect("campaigns_staff:queue")
