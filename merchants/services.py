@@ -357,6 +357,7 @@ def invitation_send(*, merchant: Merchant, actor: Any, email: str, role: str) ->
             role=role,
             token_hash=_token_hash(token),
             invited_by=actor,
+            created_at=now,
             expires_at=now + INVITATION_VALIDITY,
         )
         audit_record(
