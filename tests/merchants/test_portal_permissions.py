@@ -1,4 +1,4 @@
-"""Every portal URL × role (owner, manager, analyst, non-member, anonymous) × own/other merchant.
+"""Every portal URL by role (owner, manager, analyst, non-member, anonymous) by own/other merchant.
 
 Designed outcome: anonymous → login redirect; not a member of the merchant in the URL → 404 (another
 merchant is never revealed); a member whose role may not use the page → 403; otherwise 200.
