@@ -85,7 +85,9 @@ def describe_offer(offer: Offer, *, location_names: list[str] | None = None) -> 
         conditions.append("While the offer's budget lasts.")
     if offer.return_period_days:
         conditions.append(f"Cashback becomes available {offer.return_period_days} days after the purchase.")
-    if not offer.stackable:
+    if offer.stackable:
+        conditions.append("Comes on top of other offers at this shop.")
+    else:
         conditions.append("Does not combine with other offers at this shop: you get the best one.")
 
     start, end = timezone.localtime(offer.starts_at), timezone.localtime(offer.ends_at)

@@ -23,6 +23,7 @@ from cashback.errors import DomainError, form_error_from
 from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, merchant_role_required
 
 PAGE_SIZE = 20
+COST_IRRELEVANT_FIELDS = frozenset({"title", "description", "charity_ref", "return_period_days", "version"})
 
 
 def _portal_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -211,8 +212,10 @@ def cost_preview(request: HttpRequest, merchant_id: int) -> HttpResponse:
     """The estimated monthly cost of the offer being edited (htmx fragment; a page without JavaScript)."""
     merchant = request.merchant  # type: ignore[attr-defined]
     estimate = None
-    form = OfferForm(request.POST or None, merchant=merchant)
-    valid = request.method == "POST" and form.is_valid()
+    form = OfferForm(request.POST if request.method == "POST" else None, merchant=merchant)
+    # The estimate needs the reward and its conditions, not the wording: a form still without a
+    # title already gets one.
+    valid = form.is_bound and (form.is_valid() or set(form.errors) <= COST_IRRELEVANT_FIELDS)
     if valid:
         values = form.service_values()
         terms = selectors.terms_from_values(

@@ -374,3 +374,15 @@ def test_list_queries_do_not_grow_with_offers(client, manager, django_assert_max
 
 def test_merchant_factory_is_approved():
     assert MerchantFactory().is_active_for_rewards
+
+
+def test_cost_preview_needs_no_title_yet(client, manager):
+    PurchaseFactory(merchant=manager.merchant, amount_minor=10_000, occurred_at=timezone.now())
+
+    response = client.post(
+        reverse("campaigns:cost_preview", args=[manager.merchant.pk]),
+        form_data(title="", min_spend="0"),
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "Per month, about" in response.content.decode()
