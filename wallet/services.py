@@ -288,54 +288,62 @@ def _journal_instance(prepared: _Prepared, *, journal_id: int, created_at: datet
 
 # PostgreSQL: the single-transfer path is raw SQL through Django's connection, because
 # the ORM's query compilation and model building cost more than the database work (see
-# docs/benchmarks.md). Two statements between BEGIN and COMMIT:
+# docs/benchmarks.md). Two statements in one transaction:
 #
-# 1. the journal row, first, so a concurrent post of the same key waits on the unique
-#    index before it takes any account lock. ON CONFLICT DO NOTHING settles that race
-#    without an error (and so without a savepoint): no row back means the key exists,
-#    and a new statement under READ COMMITTED sees the winner's row.
-# 2. one statement that locks the accounts in ascending id order (the MATERIALIZED CTE
-#    sorts before it locks, whatever plan the UPDATE gets), applies the balance changes
-#    only where the account exists, holds the stated currency and stays within the
-#    overdraft rule, and inserts the entries only if every account was updated. Fewer
-#    rows back than accounts means a refusal: the caller diagnoses it and rolls back.
+# 1. the journal row and its entries. The journal row goes first, so a concurrent post
+#    of the same key waits on the unique index before it takes any account lock; ON
+#    CONFLICT DO NOTHING settles that race without an error (and so without a
+#    savepoint): no row back means the key exists, no entries were inserted, and a new
+#    statement under READ COMMITTED sees the winner's row. The entries go in before any
+#    account is locked; their foreign keys (account, and account with currency) refuse
+#    an unknown account or a wrong currency.
+# 2. the balance update. The MATERIALIZED CTE sorts, then locks, so the accounts are
+#    locked in ascending id order whatever plan the UPDATE gets. The overdraft rule is
+#    the CHECK constraints of migration 0001 (balance >= pending_debits unless the
+#    account allows negative; pending_debits >= 0): a violation is an error, so the
+#    statement cannot quietly skip an account, and the service names the account after
+#    the rollback. Every account exists and holds the entries' currency, since
+#    statement 1's foreign keys passed and entries protect their accounts from deletion.
+#
+# When the call owns its transaction, BEGIN goes with statement 1 and COMMIT with
+# statement 2 (psycopg's pipeline mode): two round trips, and no round trip to the
+# client while the account locks are held — what keeps busy accounts moving.
 _INSERT_JOURNAL_SQL = """
-INSERT INTO wallet_journaltransaction
-    (idempotency_key, payload_hash, kind, memo, causes, source_type, source_id, created_at)
-VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s)
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id
+WITH journal AS (
+    INSERT INTO wallet_journaltransaction
+        (idempotency_key, payload_hash, kind, memo, causes, source_type, source_id, created_at)
+    VALUES (%(key)s, %(hash)s, %(kind)s, %(memo)s, %(causes)s::jsonb, %(source_type)s, %(source_id)s, %(now)s)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id
+),
+entries AS (
+    INSERT INTO wallet_entry (transaction_id, account_id, currency, amount, direction, created_at)
+    SELECT journal.id, e.account_id, e.currency, e.amount, e.direction, %(now)s
+    FROM journal,
+        unnest(%(entry_accounts)s::bigint[], %(entry_currencies)s::varchar[], %(entry_amounts)s::bigint[],
+               %(entry_directions)s::varchar[]) AS e (account_id, currency, amount, direction)
+)
+SELECT id FROM journal
 """
 
 _APPLY_SQL = """
 WITH locked AS MATERIALIZED (
     SELECT id FROM wallet_ledgeraccount WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id FOR NO KEY UPDATE
-),
-updated AS (
-    UPDATE wallet_ledgeraccount AS a
-    SET balance = a.balance + c.balance_delta,
-        pending_debits = a.pending_debits + c.pending_delta,
-        version = a.version + 1,
-        updated_at = %(now)s
-    FROM locked,
-        unnest(%(ids)s::bigint[], %(currencies)s::varchar[], %(balance_deltas)s::bigint[], %(pending_deltas)s::bigint[])
-        AS c (id, currency, balance_delta, pending_delta)
-    WHERE a.id = locked.id AND a.id = c.id AND a.currency = c.currency
-      AND a.pending_debits + c.pending_delta >= 0
-      AND (a.allows_negative
-           OR c.balance_delta - c.pending_delta >= 0
-           OR a.balance + c.balance_delta >= a.pending_debits + c.pending_delta)
-    RETURNING a.id
-),
-inserted AS (
-    INSERT INTO wallet_entry (transaction_id, account_id, currency, amount, direction, created_at)
-    SELECT %(journal_id)s, e.account_id, e.currency, e.amount, e.direction, %(now)s
-    FROM unnest(%(entry_accounts)s::bigint[], %(entry_currencies)s::varchar[], %(entry_amounts)s::bigint[],
-                %(entry_directions)s::varchar[]) AS e (account_id, currency, amount, direction)
-    WHERE (SELECT count(*) FROM updated) = %(account_count)s
 )
-SELECT array(SELECT id FROM updated)
+UPDATE wallet_ledgeraccount AS a
+SET balance = a.balance + c.balance_delta,
+    pending_debits = a.pending_debits + c.pending_delta,
+    version = a.version + 1,
+    updated_at = %(now)s
+FROM locked, unnest(%(ids)s::bigint[], %(balance_deltas)s::bigint[], %(pending_deltas)s::bigint[])
+    AS c (id, balance_delta, pending_delta)
+WHERE a.id = locked.id AND a.id = c.id
 """
+
+# The CHECK constraints of wallet_ledgeraccount that statement 2 may meet, and what they mean.
+_OVERDRAWN = "wallet_account_not_overdrawn"
+_OVER_RELEASED = "wallet_account_pending_not_negative"
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open on the connection
 
 
 def _pg_cursor() -> Any:
@@ -360,89 +368,106 @@ def _pg_cursor() -> Any:
 def _post_postgresql(prepared: _Prepared, *, pending_release: Mapping[int, int]) -> tuple[JournalTransaction, bool]:
     now = timezone.now()
     ids = sorted(prepared.balance_deltas.keys() | pending_release.keys())
-    currencies = prepared.currencies
-    if any(account_id not in currencies for account_id in ids):
+    if any(account_id not in prepared.currencies for account_id in ids):
         # Only a hold's own account can be released without an entry, and hold_post gives it one.
         raise InvalidLedgerRequestError("A released hold's account must have an entry.")
-    with transaction.atomic(), _pg_cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute(
-            _INSERT_JOURNAL_SQL,
-            [
-                prepared.idempotency_key,
-                prepared.payload_hash,
-                prepared.kind,
-                prepared.memo,
-                json.dumps(prepared.causes),
-                prepared.source_type,
-                prepared.source_id,
-                now,
-            ],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            existing = _existing_journal(prepared)
-            if existing is None:  # pragma: no cover - only under REPEATABLE READ, which raises 40001 first
-                raise InvalidLedgerRequestError(f"The idempotency key {prepared.idempotency_key!r} is in use.")
-            return existing, False
-        journal_id = row[0]
-        entries = prepared.entries
-        cursor.execute(
-            _APPLY_SQL,
-            {
-                "ids": ids,
-                "currencies": [currencies[account_id] for account_id in ids],
-                "balance_deltas": [prepared.balance_deltas.get(account_id, 0) for account_id in ids],
-                "pending_deltas": [-pending_release.get(account_id, 0) for account_id in ids],
-                "now": now,
-                "journal_id": journal_id,
-                "entry_accounts": [spec.account.pk for spec in entries],
-                "entry_currencies": [spec.account.currency for spec in entries],
-                "entry_amounts": [spec.amount for spec in entries],
-                "entry_directions": [str(spec.direction) for spec in entries],
-                "account_count": len(ids),
-            },
-        )
-        (updated,) = cursor.fetchone()
-        if len(updated) != len(ids):
-            raise _refusal(
-                cursor,
-                failing=sorted(set(ids) - set(updated)),
-                currencies=currencies,
-                balance_deltas=prepared.balance_deltas,
-                pending_deltas={account_id: -amount for account_id, amount in pending_release.items()},
-            )
-    return _journal_instance(prepared, journal_id=journal_id, created_at=now), True
+    entries = prepared.entries
+    insert_params = {
+        "key": prepared.idempotency_key,
+        "hash": prepared.payload_hash,
+        "kind": prepared.kind,
+        "memo": prepared.memo,
+        "causes": json.dumps(prepared.causes),
+        "source_type": prepared.source_type,
+        "source_id": prepared.source_id,
+        "now": now,
+        "entry_accounts": [spec.account.pk for spec in entries],
+        "entry_currencies": [spec.account.currency for spec in entries],
+        "entry_amounts": [spec.amount for spec in entries],
+        "entry_directions": [str(spec.direction) for spec in entries],
+    }
+    apply_params = {
+        "ids": ids,
+        "balance_deltas": [prepared.balance_deltas.get(account_id, 0) for account_id in ids],
+        "pending_deltas": [-pending_release.get(account_id, 0) for account_id in ids],
+        "now": now,
+    }
+    try:
+        if connection.in_atomic_block:
+            # Inside the caller's transaction: a savepoint, so a refusal leaves that transaction usable.
+            with transaction.atomic(), _pg_cursor() as cursor, connection.wrap_database_errors:
+                row = cursor.execute(_INSERT_JOURNAL_SQL, insert_params).fetchone()
+                if row is not None:
+                    cursor.execute(_APPLY_SQL, apply_params)
+        else:
+            row = _post_postgresql_pipelined(insert_params, apply_params)
+    except IntegrityError as exc:
+        # Rolled back by now: name the account and the reason, or pass on what we cannot explain.
+        refusal = _refusal(exc, prepared, pending_release)
+        if refusal is None:
+            raise
+        raise refusal from exc
+    if row is None:
+        existing = _existing_journal(prepared)
+        if existing is None:  # pragma: no cover - only under REPEATABLE READ, which raises 40001 first
+            raise InvalidLedgerRequestError(f"The idempotency key {prepared.idempotency_key!r} is in use.")
+        return existing, False
+    return _journal_instance(prepared, journal_id=row[0], created_at=now), True
 
 
-def _refusal(
-    cursor: Any,
-    *,
-    failing: list[int],
-    currencies: Mapping[int, str],
-    balance_deltas: Mapping[int, int],
-    pending_deltas: Mapping[int, int],
-) -> DomainError:
-    """Why the guarded UPDATE left these accounts alone. They are locked by this transaction, and unchanged."""
-    cursor.execute(
-        "SELECT id, currency, allows_negative, balance, pending_debits FROM wallet_ledgeraccount WHERE id = ANY(%s)",
-        [failing],
-    )
-    rows = {row[0]: row for row in cursor.fetchall()}
-    missing = [account_id for account_id in failing if account_id not in rows]
+def _post_postgresql_pipelined(insert_params: dict[str, Any], apply_params: dict[str, Any]) -> tuple[int] | None:
+    """Both statements in a transaction of their own, in two round trips: BEGIN with the
+    journal insert, the balance update with COMMIT. Returns the journal row, or None for
+    a key that exists (then nothing was written).
+
+    Django's connection is in autocommit mode here and stays there; BEGIN and COMMIT are
+    sent as statements so that they travel in the pipeline with the others. Any error
+    rolls the transaction back before it goes up.
+    """
+    cursor = _pg_cursor()
+    conn = cursor.connection
+    try:
+        with connection.wrap_database_errors, cursor, conn.pipeline():
+            cursor.execute("BEGIN")
+            row = cursor.execute(_INSERT_JOURNAL_SQL, insert_params).fetchone()  # fetching syncs the pipeline
+            if row is not None:
+                cursor.execute(_APPLY_SQL, apply_params)
+            cursor.execute("COMMIT")  # the pipeline's exit sends the last two and waits for them
+    except BaseException:
+        if not conn.closed and conn.info.transaction_status != _IDLE:
+            with connection.wrap_database_errors:
+                conn.rollback()
+        raise
+    return row
+
+
+def _refusal(exc: IntegrityError, prepared: _Prepared, pending_release: Mapping[int, int]) -> DomainError | None:
+    """The domain error behind an integrity error of the fast path, from the accounts as they are now."""
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    accounts = {
+        row[0]: row
+        for row in LedgerAccount.objects.filter(pk__in=list(prepared.currencies)).values_list(
+            "pk", "currency", "allows_negative", "balance", "pending_debits"
+        )
+    }
+    missing = sorted(account_id for account_id in prepared.currencies if account_id not in accounts)
     if missing:
         return UnknownAccountError(f"Unknown ledger accounts: {missing}.")
-    for account_id in failing:
-        _, currency, _, _, pending = rows[account_id]
-        if currency != currencies[account_id]:
-            return CurrencyMismatchError(f"Account {account_id} holds {currency}, not {currencies[account_id]}.")
-        if pending + pending_deltas.get(account_id, 0) < 0:
+    for account_id, currency in sorted(prepared.currencies.items()):
+        if accounts[account_id][1] != currency:
+            return CurrencyMismatchError(f"Account {account_id} holds {accounts[account_id][1]}, not {currency}.")
+    for account_id, (_, currency, allows_negative, balance, pending) in sorted(accounts.items()):
+        pending_delta = -pending_release.get(account_id, 0)
+        if constraint == _OVER_RELEASED and pending + pending_delta < 0:
             return InvalidLedgerRequestError(f"Account {account_id} would release more than its holds reserve.")
-    account_id = failing[0]
-    _, currency, _, balance, pending = rows[account_id]
-    needs = pending_deltas.get(account_id, 0) - balance_deltas.get(account_id, 0)
-    return InsufficientFundsError(
-        f"Account {account_id} has {balance - pending} {currency} minor units available; this needs {needs}."
-    )
+        change = prepared.balance_deltas.get(account_id, 0) - pending_delta
+        if constraint == _OVERDRAWN and not allows_negative and change < 0 and balance - pending + change < 0:
+            return InsufficientFundsError(
+                f"Account {account_id} has {balance - pending} {currency} minor units available; this needs {-change}."
+            )
+    if constraint == _OVERDRAWN:  # the balance moved on since; the refusal stands
+        return InsufficientFundsError("An account of this transaction had too little money available.")
+    return None
 
 
 def _post_portable(prepared: _Prepared, *, pending_release: Mapping[int, int]) -> tuple[JournalTransaction, bool]:

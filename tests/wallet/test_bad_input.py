@@ -3,11 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIRequestFactory
 
 from cashback.errors import api_exception_handler
 from tests.wallet.factories import LedgerAccountFactory, fund, new_key, settlement_account
 from wallet.errors import (
+    InsufficientFundsError,
     InvalidAmountError,
     TooManyDecimalsError,
     UnbalancedTransactionError,
@@ -124,6 +126,12 @@ BAD_ENTRIES = [
         lambda s, t: [EntrySpec.debit(s, 100)], UnbalancedTransactionError, "unbalanced_transaction", id="one entry"
     ),
     pytest.param(_unknown_account, UnknownAccountError, "unknown_account", id="unknown account"),
+    pytest.param(
+        lambda s, t: transfer(debit=t, credit=s, amount=10_000),
+        InsufficientFundsError,
+        "insufficient_funds",
+        id="overdraft",
+    ),
 ]
 
 
@@ -140,6 +148,28 @@ def test_transaction_post_refuses_bad_input_and_writes_nothing(make_entries, err
 
     assert raised.value.code == code
     assert ledger_state() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("make_entries", "error", "code"), BAD_ENTRIES)
+def test_a_refused_post_that_owns_its_transaction_writes_nothing_and_leaves_the_connection_usable(
+    make_entries, error, code
+):
+    # Outside any atomic block: on PostgreSQL the service runs its own pipelined transaction.
+    source, target = settlement_account(), LedgerAccountFactory()
+    fund(target, 500, source=source)
+    entries = make_entries(source, target)
+    before = ledger_state()
+
+    with pytest.raises(error) as raised:
+        transaction_post(idempotency_key=new_key(), kind=JournalKind.ADJUSTMENT, entries=entries)
+
+    assert raised.value.code == code
+    assert ledger_state() == before
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    fund(target, 1, source=source)
+    target.refresh_from_db()
+    assert target.balance == 501
 
 
 @pytest.mark.django_db

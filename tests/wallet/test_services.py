@@ -459,3 +459,24 @@ def test_hold_place_refuses_bad_requests(funded_consumer):
         place(available, available, 1)
     with pytest.raises(InvalidLedgerRequestError):
         place(available, merchant, 0)
+
+
+# --- a post that owns its transaction (on PostgreSQL: the pipelined path) ------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_outside_any_transaction_replays_and_refuses_a_conflict():
+    source, target = settlement_account(), LedgerAccountFactory()
+    key = new_key()
+    request = {"idempotency_key": key, "kind": JournalKind.ADJUSTMENT, "memo": "once"}
+
+    first = transaction_post(entries=transfer(debit=source, credit=target, amount=70), **request)
+    again = transaction_post(entries=transfer(debit=source, credit=target, amount=70), **request)
+    with pytest.raises(IdempotencyConflictError):
+        transaction_post(entries=transfer(debit=source, credit=target, amount=71), **request)
+
+    assert again.pk == first.pk
+    stored = JournalTransaction.objects.get(pk=first.pk)
+    assert (stored.memo, stored.payload_hash, stored.created_at) == (first.memo, first.payload_hash, first.created_at)
+    assert refreshed(target)[0].balance == 70
+    assert refreshed(target)[0].version == 1
