@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -530,3 +532,24 @@ def test_bad_contact_details_are_field_errors(client, owner):
     assert _errors(response, "display_name")
     assert _errors(response, "contact_email")
     assert not AuditEvent.objects.exists()
+
+
+# --- Queries ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["locations", "team", "activity", "dashboard"])
+def test_portal_lists_do_not_grow_queries_with_rows(client, owner, django_assert_max_num_queries, name):
+    LocationFactory.create_batch(3, merchant=owner.merchant)
+    MembershipFactory.create_batch(3, merchant=owner.merchant, role="analyst")
+    for _ in range(3):
+        services.audit_record(merchant=owner.merchant, actor=owner.user, action="merchant.settings_changed")
+    client.get(_portal(name, owner))  # warm up (session, content types)
+    with CaptureQueriesContext(connection) as few:
+        client.get(_portal(name, owner))
+
+    LocationFactory.create_batch(10, merchant=owner.merchant)
+    MembershipFactory.create_batch(10, merchant=owner.merchant, role="analyst")
+    for _ in range(10):
+        services.audit_record(merchant=owner.merchant, actor=owner.user, action="merchant.settings_changed")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(_portal(name, owner))
