@@ -54,6 +54,8 @@ from merchants.validators import (
     validate_organisation_number,
     validate_time_zone,
 )
+from wallet.models import AccountKind
+from wallet.services import account_get_or_create
 
 INVITATION_VALIDITY = timedelta(days=14)
 
@@ -216,12 +218,22 @@ def _refresh_into(target: Merchant, source: Merchant) -> Merchant:
     return target
 
 
+def _notify_merchant(merchant: Merchant, *, template: str, subject: str) -> None:
+    """E-mail the merchant's contact about a review decision, once the decision is committed."""
+    context = {
+        "merchant": merchant,
+        "portal_url": settings.SITE_URL.rstrip("/")
+        + reverse("merchants:dashboard", kwargs={"merchant_id": merchant.pk}),
+    }
+    message = render_to_string(f"merchants/email/{template}.txt", context)
+    transaction.on_commit(
+        lambda: send_mail(subject=subject, message=message, from_email=None, recipient_list=[merchant.contact_email])
+    )
+
+
 def merchant_approve(*, merchant: Merchant, actor: Any) -> Merchant:
     """Staff approve a pending application and the merchant's ledger accounts (funding and
     receivable, in its currency) are opened. Approving twice is an error and opens nothing new."""
-    from wallet.models import AccountKind
-    from wallet.services import account_get_or_create
-
     with transaction.atomic():
         locked = _locked(merchant)
         _require_status(locked, Merchant.Status.PENDING_REVIEW, doing="approve")
@@ -240,6 +252,7 @@ def merchant_approve(*, merchant: Merchant, actor: Any) -> Merchant:
             action=AuditAction.MERCHANT_APPROVED,
             details={"ledger_accounts": [account.pk for account in accounts], "currency": locked.currency},
         )
+        _notify_merchant(locked, template="approved", subject=f"{locked.display_name} is approved on Cashback")
     return _refresh_into(merchant, locked)
 
 
@@ -254,6 +267,7 @@ def merchant_reject(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
         locked.reviewed_at = timezone.now()
         locked.save(update_fields=["status", "status_reason", "reviewed_at", "updated_at"])
         audit_record(merchant=locked, actor=actor, action=AuditAction.MERCHANT_REJECTED, details={"reason": reason})
+        _notify_merchant(locked, template="rejected", subject=f"Your Cashback application for {locked.display_name}")
     return _refresh_into(merchant, locked)
 
 
@@ -268,6 +282,7 @@ def merchant_suspend(*, merchant: Merchant, actor: Any, reason: str) -> Merchant
         locked.suspended_at = timezone.now()
         locked.save(update_fields=["status", "status_reason", "suspended_at", "updated_at"])
         audit_record(merchant=locked, actor=actor, action=AuditAction.MERCHANT_SUSPENDED, details={"reason": reason})
+        _notify_merchant(locked, template="suspended", subject=f"{locked.display_name} is suspended on Cashback")
     return _refresh_into(merchant, locked)
 
 
@@ -287,6 +302,7 @@ def merchant_reinstate(*, merchant: Merchant, actor: Any, note: str = "") -> Mer
             action=AuditAction.MERCHANT_REINSTATED,
             details={"note": note.strip(), "suspension_reason": previous_reason},
         )
+        _notify_merchant(locked, template="approved", subject=f"{locked.display_name} is active again on Cashback")
     return _refresh_into(merchant, locked)
 
 

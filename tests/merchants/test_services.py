@@ -600,3 +600,35 @@ def test_deleting_a_shop_is_audited(team):
 
     assert not Location.objects.exists()
     assert AuditEvent.objects.get(action="location.deleted").details["name"] == "Oslo S"
+
+
+@pytest.mark.parametrize(
+    ("status", "operation", "arguments", "subject"),
+    [
+        (Merchant.Status.PENDING_REVIEW, "approve", {}, "is approved"),
+        (Merchant.Status.PENDING_REVIEW, "reject", {"reason": "Dissolved company"}, "Your Cashback application"),
+        (Merchant.Status.APPROVED, "suspend", {"reason": "Fraud suspected"}, "is suspended"),
+        (Merchant.Status.SUSPENDED, "reinstate", {}, "is active again"),
+    ],
+)
+def test_review_decisions_are_emailed_to_the_contact_after_commit(
+    mailoutbox, django_capture_on_commit_callbacks, status, operation, arguments, subject
+):
+    merchant = MerchantFactory(status=status, contact_email="boss@shop.example")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        getattr(services, f"merchant_{operation}")(merchant=merchant, actor=StaffUserFactory(), **arguments)
+
+    [email] = mailoutbox
+    assert email.to == ["boss@shop.example"]
+    assert subject in email.subject
+    assert arguments.get("reason", "") in email.body
+
+
+def test_a_refused_decision_sends_no_email(mailoutbox, django_capture_on_commit_callbacks):
+    merchant = MerchantFactory()
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(InvalidStatusTransitionError):
+        services.merchant_approve(merchant=merchant, actor=StaffUserFactory())
+
+    assert mailoutbox == []
