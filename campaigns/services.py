@@ -529,9 +529,18 @@ def rewards_grant(*, purchase: Purchase) -> list[Reward]:
         customer = customer_context(user=purchase.user, merchant_id=purchase.merchant_id, before=purchase.occurred_at)
         decisions = evaluate(purchase_facts(purchase), offers, customer)
         rewards = []
+        caps = {offer.id: offer.max_rewards_per_customer for offer in offers}
+        # Lock in offer-id order (decisions are sorted by it) so two purchases never wait in a cycle.
         for decision in decisions:
             if not decision.applied:
                 continue
+            if caps.get(decision.offer_id) is not None:
+                # The engine counted rewards before the lock; count again under the offer's row lock so
+                # two simultaneous purchases by one customer cannot both take the last allowed reward.
+                Offer.objects.select_for_update().filter(pk=decision.offer_id).values("id").first()
+                had = Reward.objects.filter(offer_id=decision.offer_id, user_id=purchase.user_id).count()
+                if had >= caps[decision.offer_id]:
+                    continue
             granted = offer_budget_consume(offer_id=decision.offer_id, amount_minor=decision.earned_minor)
             if granted:
                 rewards.append(

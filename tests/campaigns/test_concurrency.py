@@ -74,3 +74,17 @@ def test_the_database_refuses_an_overspent_budget_whatever_the_caller():
 
     with pytest.raises(IntegrityError):
         Offer.objects.filter(pk=offer.pk).update(budget_spent_minor=1_001)
+
+
+def test_one_customers_simultaneous_purchases_respect_the_per_customer_maximum():
+    offer = OfferFactory(percent=Decimal("10"), max_rewards_per_customer=2)
+    user = UserFactory()
+    purchases = [
+        PurchaseFactory(merchant=offer.merchant, user=user, amount_minor=10_000, occurred_at=timezone.now())
+        for _ in range(8)
+    ]
+
+    results = run_together(lambda i: rewards_grant(purchase=purchases[i]), threads=8)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert Reward.objects.filter(user=user, offer=offer).count() == 2

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns.rules import (
@@ -443,6 +443,7 @@ line_items = st.lists(
 ).map(tuple)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(amount=amounts, terms=offer_terms(), multiplier=multipliers, items=line_items)
 def test_reward_never_negative_never_above_maximum_or_remaining_budget(amount, terms, multiplier, items):
     decision = evaluate_offer(
@@ -467,6 +468,8 @@ def test_percent_reward_is_the_exact_value_rounded_half_to_even(amount, percent)
         assert decision.earned_minor % 2 == 0
 
 
+# Generating several offers with line-item rules is slow on a busy machine; the property is what matters.
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     amount=amounts,
     terms=st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=6, unique=True).flatmap(
