@@ -326,19 +326,42 @@ entries AS (
 SELECT id FROM journal
 """
 
-_APPLY_SQL = """
+
+@functools.cache
+def _apply_sql(account_count: int) -> str:
+    """Statement 2 for this many accounts.
+
+    Scalar parameters rather than arrays: with arrays PostgreSQL cannot know their length
+    when it plans a prepared statement, prices the generic plan above the custom one and
+    so plans every execution again; with one placeholder per value the generic plan is
+    as good and is reused. One statement text per account count (2 for a plain transfer).
+    """
+    placeholders = ", ".join(["%s"] * account_count)
+    rows = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * account_count)
+    # Only placeholders are put into the text; the values travel as parameters.
+    return f"""
 WITH locked AS MATERIALIZED (
-    SELECT id FROM wallet_ledgeraccount WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id FOR NO KEY UPDATE
+    SELECT id FROM wallet_ledgeraccount WHERE id IN ({placeholders}) ORDER BY id FOR NO KEY UPDATE
 )
 UPDATE wallet_ledgeraccount AS a
 SET balance = a.balance + c.balance_delta,
     pending_debits = a.pending_debits + c.pending_delta,
     version = a.version + 1,
-    updated_at = %(now)s
-FROM locked, unnest(%(ids)s::bigint[], %(balance_deltas)s::bigint[], %(pending_deltas)s::bigint[])
-    AS c (id, balance_delta, pending_delta)
+    updated_at = %s
+FROM locked, (VALUES {rows}) AS c (id, balance_delta, pending_delta)
 WHERE a.id = locked.id AND a.id = c.id
-"""
+"""  # noqa: S608
+
+
+def _apply_params(
+    ids: list[int], balance_deltas: Mapping[int, int], pending_deltas: Mapping[int, int], now: datetime
+) -> list[Any]:
+    """The parameters of ``_apply_sql(len(ids))``, in the order of their placeholders."""
+    params: list[Any] = [*ids, now]
+    for account_id in ids:
+        params += [account_id, balance_deltas.get(account_id, 0), pending_deltas.get(account_id, 0)]
+    return params
+
 
 # The CHECK constraints of wallet_ledgeraccount that statement 2 may meet, and what they mean.
 _OVERDRAWN = "wallet_account_not_overdrawn"
@@ -386,21 +409,19 @@ def _post_postgresql(prepared: _Prepared, *, pending_release: Mapping[int, int])
         "entry_amounts": [spec.amount for spec in entries],
         "entry_directions": [str(spec.direction) for spec in entries],
     }
-    apply_params = {
-        "ids": ids,
-        "balance_deltas": [prepared.balance_deltas.get(account_id, 0) for account_id in ids],
-        "pending_deltas": [-pending_release.get(account_id, 0) for account_id in ids],
-        "now": now,
-    }
+    apply_sql = _apply_sql(len(ids))
+    apply_params = _apply_params(
+        ids, prepared.balance_deltas, {account_id: -amount for account_id, amount in pending_release.items()}, now
+    )
     try:
         if connection.in_atomic_block:
             # Inside the caller's transaction: a savepoint, so a refusal leaves that transaction usable.
             with transaction.atomic(), _pg_cursor() as cursor, connection.wrap_database_errors:
                 row = cursor.execute(_INSERT_JOURNAL_SQL, insert_params).fetchone()
                 if row is not None:
-                    cursor.execute(_APPLY_SQL, apply_params)
+                    cursor.execute(apply_sql, apply_params)
         else:
-            row = _post_postgresql_pipelined(insert_params, apply_params)
+            row = _post_postgresql_pipelined(insert_params, apply_sql, apply_params)
     except IntegrityError as exc:
         # Rolled back by now: name the account and the reason, or pass on what we cannot explain.
         refusal = _refusal(exc, prepared, pending_release)
@@ -415,7 +436,9 @@ def _post_postgresql(prepared: _Prepared, *, pending_release: Mapping[int, int])
     return _journal_instance(prepared, journal_id=row[0], created_at=now), True
 
 
-def _post_postgresql_pipelined(insert_params: dict[str, Any], apply_params: dict[str, Any]) -> tuple[int] | None:
+def _post_postgresql_pipelined(
+    insert_params: dict[str, Any], apply_sql: str, apply_params: list[Any]
+) -> tuple[int] | None:
     """Both statements in a transaction of their own, in two round trips: BEGIN with the
     journal insert, the balance update with COMMIT. Returns the journal row, or None for
     a key that exists (then nothing was written).
@@ -431,7 +454,7 @@ def _post_postgresql_pipelined(insert_params: dict[str, Any], apply_params: dict
             cursor.execute("BEGIN")
             row = cursor.execute(_INSERT_JOURNAL_SQL, insert_params).fetchone()  # fetching syncs the pipeline
             if row is not None:
-                cursor.execute(_APPLY_SQL, apply_params)
+                cursor.execute(apply_sql, apply_params)
             cursor.execute("COMMIT")  # the pipeline's exit sends the last two and waits for them
     except BaseException:
         if not conn.closed and conn.info.transaction_status != _IDLE:
