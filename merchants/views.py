@@ -6,6 +6,7 @@ one service, turning its domain error into form errors.
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -145,8 +146,6 @@ def location_detail(request: HttpRequest, merchant_id: int, location_id: int) ->
 
 
 def _render_location_form(request: HttpRequest, form: LocationForm, location: Location | None) -> HttpResponse:
-    from django.conf import settings
-
     context = _portal_context(
         request,
         "locations",
