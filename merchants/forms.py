@@ -11,6 +11,7 @@ from merchants.models import Country, Membership, MerchantCurrency
 from merchants.validators import (
     WEEKDAYS,
     validate_category_code,
+    validate_currency,
     validate_opening_hours,
     validate_organisation_number,
     validate_time_zone,
@@ -61,6 +62,11 @@ class ApplicationForm(forms.Form):
                 cleaned["organisation_number"] = validate_organisation_number(number, country=country)
             except DomainError as error:
                 self.add_error("organisation_number", _as_validation_error(error, "organisation_number"))
+        if country and not self.has_error("currency"):
+            try:
+                cleaned["currency"] = validate_currency(cleaned.get("currency", ""), country=country)
+            except DomainError as error:
+                self.add_error("currency", _as_validation_error(error, "currency"))
         return cleaned
 
 

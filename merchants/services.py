@@ -21,7 +21,6 @@ from django.utils import timezone
 from cashback.providers.geocoder import Coordinates, get_geocoder
 from merchants.errors import (
     AlreadyMemberError,
-    CurrencyMismatchError,
     DuplicateNetworkIdsError,
     DuplicateOrganisationNumberError,
     InvalidCoordinatesError,
@@ -38,18 +37,16 @@ from merchants.errors import (
     ReasonRequiredError,
 )
 from merchants.models import (
-    DEFAULT_CURRENCY_BY_COUNTRY,
     AuditEvent,
-    Country,
     Invitation,
     Location,
     Membership,
     Merchant,
-    MerchantCurrency,
 )
 from merchants.validators import (
     validate_category_code,
     validate_country,
+    validate_currency,
     validate_opening_hours,
     validate_organisation_number,
     validate_time_zone,
@@ -124,20 +121,6 @@ def _jsonable(value: Any) -> Any:
 # --- Sign-up and review ----------------------------------------------------------------------
 
 
-def allowed_currencies(*, country: str) -> tuple[str, ...]:
-    """A merchant is billed in its country's currency, or in euro."""
-    home = DEFAULT_CURRENCY_BY_COUNTRY[Country(country)]
-    return (home,) if home == MerchantCurrency.EUR else (home, MerchantCurrency.EUR)
-
-
-def _validate_currency(*, country: str, currency: str) -> str:
-    allowed = allowed_currencies(country=country)
-    if currency not in allowed:
-        message = f"Merchants in {Country(country).label} are billed in {' or '.join(allowed)}."
-        raise CurrencyMismatchError(message, fields={"currency": [message]})
-    return currency
-
-
 def merchant_apply(
     *,
     applicant: Any,
@@ -158,7 +141,7 @@ def merchant_apply(
     """
     country = validate_country(country)
     number = validate_organisation_number(organisation_number, country=country)
-    currency = _validate_currency(country=country, currency=currency or DEFAULT_CURRENCY_BY_COUNTRY[Country(country)])
+    currency = validate_currency(currency, country=country)
     category_code = validate_category_code(category_code)
     if Merchant.objects.filter(country=country, organisation_number=number).exists():
         raise _duplicate_org_number()

@@ -9,13 +9,14 @@ import zoneinfo
 from datetime import time
 
 from merchants.errors import (
+    CurrencyMismatchError,
     InvalidCategoryCodeError,
     InvalidCountryError,
     InvalidOpeningHoursError,
     InvalidOrganisationNumberError,
     InvalidTimeZoneError,
 )
-from merchants.models import Country
+from merchants.models import DEFAULT_CURRENCY_BY_COUNTRY, Country, MerchantCurrency
 
 _SEPARATORS = re.compile(r"[\s\-.]")
 
@@ -96,6 +97,22 @@ def validate_organisation_number(value: str, *, country: str) -> str:
         message = f"This is not a valid organisation number for {Country(country).label}: {example}."
         raise InvalidOrganisationNumberError(message, fields={"organisation_number": [message]})
     return number
+
+
+def allowed_currencies(*, country: str) -> tuple[str, ...]:
+    """A merchant is billed in its country's currency, or in euro."""
+    home = DEFAULT_CURRENCY_BY_COUNTRY[Country(validate_country(country))]
+    return (home,) if home == MerchantCurrency.EUR else (home, MerchantCurrency.EUR)
+
+
+def validate_currency(currency: str, *, country: str) -> str:
+    """The merchant's currency: the country's own when not given; otherwise one the country allows."""
+    allowed = allowed_currencies(country=country)
+    currency = currency or allowed[0]
+    if currency not in allowed:
+        message = f"Merchants in {Country(country).label} are billed in {' or '.join(allowed)}."
+        raise CurrencyMismatchError(message, fields={"currency": [message]})
+    return currency
 
 
 def validate_category_code(value: str) -> str:

@@ -553,3 +553,15 @@ def test_portal_lists_do_not_grow_queries_with_rows(client, owner, django_assert
         services.audit_record(merchant=owner.merchant, actor=owner.user, action="merchant.settings_changed")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(_portal(name, owner))
+
+
+def test_a_currency_mismatch_is_shown_together_with_the_other_errors(client):
+    client.force_login(UserFactory())
+
+    response = client.post(
+        reverse("partners:apply"), {**APPLICATION, "currency": "SEK", "organisation_number": "923609017"}
+    )
+
+    assert _errors(response, "currency")
+    assert _errors(response, "organisation_number")
+    assert "Please correct the marked fields" in response.content.decode()
