@@ -2,6 +2,9 @@
 
 from django.contrib.auth import get_user_model
 
+from campaigns.demo import seed_demo_campaigns
+from merchants.demo import seed_demo_merchants
+
 DEMO_PASSWORD = "demo-password-2026"
 
 DEMO_USERS = [
@@ -22,7 +25,6 @@ def seed_demo_data() -> list[str]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         report.append(f"{'created' if created else 'kept'} user {user.email} (password: {DEMO_PASSWORD})")
-    from merchants.demo import seed_demo_merchants
-
     report.extend(seed_demo_merchants())
+    report.extend(seed_demo_campaigns())
     return report
