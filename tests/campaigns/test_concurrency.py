@@ -1,12 +1,9 @@
 """Budgets under concurrency (PostgreSQL): many threads, each with its own connection, against one budget."""
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -14,33 +11,11 @@ from campaigns.models import Offer, Reward
 from campaigns.services import offer_budget_consume, rewards_grant
 from tests.accounts.factories import UserFactory
 from tests.campaigns.factories import OfferFactory, PurchaseFactory
+from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 16
-
-
-def run_together(work: Callable[[int], Any], threads: int = THREADS) -> list[Any]:
-    """Start ``threads`` calls of ``work(i)`` at once; return each result or the exception it raised."""
-    barrier = threading.Barrier(threads)
-    results: list[Any] = [None] * threads
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except Exception as exc:  # noqa: BLE001 - every outcome is asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=target, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers), "a thread hung"
-    return results
 
 
 def test_simultaneous_consumers_of_a_nearly_spent_budget_never_overspend_it():

@@ -1,42 +1,17 @@
 """Staff and owners acting at the same moment, each thread on its own PostgreSQL connection."""
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from merchants import services
 from merchants.models import AuditEvent, Membership, Merchant
 from tests.accounts.factories import StaffUserFactory
+from tests.concurrency import run_together
 from tests.merchants.factories import MembershipFactory, MerchantFactory
 from wallet.models import LedgerAccount
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(work: Callable[[int], Any], threads: int) -> list[Any]:
-    barrier = threading.Barrier(threads)
-    results: list[Any] = [None] * threads
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except Exception as exc:  # noqa: BLE001 - every outcome is asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=target, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    assert not any(worker.is_alive() for worker in workers), "a thread hung"
-    return results
 
 
 def test_concurrent_approvals_open_one_set_of_ledger_accounts():
