@@ -1,6 +1,6 @@
 """Ledger throughput: the wallet services against raw psycopg writing the same rows.
 
-Run: ``.venv/bin/python bench/ledger.py`` (about a minute and a half; see docs/benchmarks.md).
+Run: ``.venv/bin/python bench/ledger.py`` (about two minutes; see docs/benchmarks.md).
 Uses DATABASE_URL, default postgres://postgres@127.0.0.1:5432/cashback_bench_ledger,
 which it creates and migrates if needed (it never drops a database). Each run makes
 its own accounts.
@@ -15,6 +15,12 @@ In one run, on the same PostgreSQL, with the same number of concurrent clients:
     journal rows, a ``FOR NO KEY UPDATE`` of the touched accounts in id order, the
     aggregated balance updates and the entries.
 
+For reference (no target), a third client sends the service's own SQL through raw
+psycopg, pipelined as the service sends it: the gap between it and (b) is the
+service's Python. The service sends two round trips per transfer, the plain client
+(a) six (BEGIN, four statements, COMMIT), so (b) may beat (a): that is the point of
+the fast path, not an unfair baseline — (a) is how a hand-written client would do it.
+
 Both sides write identical rows (journal with its payload hash, causes and memo;
 entries; balance, version and updated_at) into the same tables, under the same
 constraints and triggers. Clients are processes, for both sides: the service spends
@@ -22,8 +28,12 @@ more of its time in Python than raw psycopg does, and threads would measure the 
 rather than the ledger. Both sides use psycopg's default of preparing a statement
 after 5 executions (BENCH_PREPARE_THRESHOLD, "none" turns it off on both sides).
 
-Environment: BENCH_SECONDS (per measurement, default 4), BENCH_CLIENTS (default
-"1,4"), BENCH_BATCH (transfers per batch, default 200).
+Each figure is the best of BENCH_ROUNDS short measurements (the order of the sides
+reversed every round), because the machine's other load comes and goes.
+
+Environment: BENCH_SECONDS (per measurement, default 3), BENCH_ROUNDS (default 2),
+BENCH_CLIENTS (default "1,4"), BENCH_BATCH (transfers per batch, default 200),
+BENCH_PREPARE_THRESHOLD (default 5, or "none").
 """
 
 import hashlib
@@ -50,7 +60,8 @@ import environ  # noqa: E402
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 CLIENTS = [int(n) for n in os.environ.get("BENCH_CLIENTS", "1,4").split(",")]
 BATCH = int(os.environ.get("BENCH_BATCH", "200"))
 _threshold = os.environ.get("BENCH_PREPARE_THRESHOLD", "5")
@@ -364,6 +375,21 @@ def measure(post: Callable[..., int], clients: int, label: str) -> float:
     return sum(done for done, _, _ in outcomes) / (max(end for _, end, _ in outcomes) - start_at)
 
 
+def best_of_rounds(sides: list, accounts: list[LedgerAccount], clients: int, label: str) -> dict[str, float]:
+    """Each side's best rate over ROUNDS rounds, the order of the sides reversed every round.
+
+    The machine's other load comes and goes; the best of a few short measurements is
+    steadier than one long one, and alternating the order spreads the tables' growth
+    (later inserts are slower) over both sides.
+    """
+    best: dict[str, float] = {}
+    for round_number in range(ROUNDS):
+        for side, make in sides[:: 1 - 2 * (round_number % 2)]:
+            rate = measure(make(accounts), clients, f"{label}-{round_number}-{side}")
+            best[side] = max(best.get(side, 0.0), rate)
+    return best
+
+
 # --- reads ----------------------------------------------------------------------------
 
 
@@ -410,8 +436,8 @@ def main() -> None:
     cold = make_accounts(COLD_ACCOUNTS, "cold")
     hot = make_accounts(HOT_ACCOUNTS, "hot")
     print(
-        f"clients are processes; {SECONDS:g} s per measurement; prepare_threshold {PREPARE_THRESHOLD} on both sides;"
-        f" {os.cpu_count()} CPUs"
+        f"clients are processes; best of {ROUNDS} x {SECONDS:g} s per figure;"
+        f" prepare_threshold {PREPARE_THRESHOLD} on both sides; {os.cpu_count()} CPUs"
     )
 
     print("\nsingle transfers, one commit each: transfers/second")
@@ -419,21 +445,15 @@ def main() -> None:
     scenarios = [(f"{n} client{'s' * (n > 1)}, cold accounts", cold, n) for n in CLIENTS]
     scenarios.append((f"{max(CLIENTS)} clients, {HOT_ACCOUNTS} hot accounts", hot, max(CLIENTS)))
     for number, (name, accounts, clients) in enumerate(scenarios):
-        slug = f"single{number}"
-        # Alternate which side goes first: tables grow during the run, which slows later inserts.
-        order = [("raw", raw_single), ("service", service_single), ("reference", raw_service_sql)]
-        tps = {
-            side: measure(make(accounts), clients, f"{slug}-{side}") for side, make in order[:: 1 - 2 * (number % 2)]
-        }
+        sides = [("raw", raw_single), ("service", service_single), ("reference", raw_service_sql)]
+        tps = best_of_rounds(sides, accounts, clients, f"single{number}")
         ratio = verdict(tps["service"] / tps["raw"], TARGET_SINGLE)
         print(f"{name:<26} {tps['raw']:>9.0f} {tps['service']:>12.0f}   {ratio:<35} {tps['reference']:>16.0f}")
 
     print(f"\nbatches of {BATCH} transfers, one commit per batch: transfers/second")
     print(f"{'scenario':<26} {'(c) raw':>9} {'(c) service':>12}   service/raw")
     for number, clients in enumerate(CLIENTS):
-        slug = f"batch{number}"
-        order = [("raw", raw_batch), ("service", service_batch)]
-        tps = {side: measure(make(cold), clients, f"{slug}-{side}") for side, make in order[:: 1 - 2 * (number % 2)]}
+        tps = best_of_rounds([("raw", raw_batch), ("service", service_batch)], cold, clients, f"batch{number}")
         name = f"{clients} client{'s' * (clients > 1)}, cold accounts"
         ratio = verdict(tps["service"] / tps["raw"], TARGET_BATCH)
         print(f"{name:<26} {tps['raw']:>9.0f} {tps['service']:>12.0f}   {ratio}")

@@ -1,16 +1,24 @@
 """Every write to the ledger goes through this module.
 
-``transaction_post`` posts a balanced set of entries; the hold functions reserve,
-capture and release money. All of them change cached balances through
-``_apply_changes`` while holding row locks on the touched accounts, taken by
-``_lock_accounts`` in ascending id order so that two writers never wait on each other
-in a cycle. Lock order across the module: hold row, then accounts.
+``transaction_post`` posts a balanced set of entries; ``transactions_post_batch`` posts
+many in one database transaction; the hold functions reserve, capture and release
+money. Accounts are always locked in ascending id order, so that two writers never wait
+on each other in a cycle. Lock order across the module: hold row, then journal keys,
+then accounts.
+
+On PostgreSQL a single post is two raw SQL statements (journal row with its entries,
+then the ordered lock and balance update), pipelined with BEGIN and COMMIT when the call
+owns its transaction; the overdraft rule is then the accounts' CHECK constraint, and a
+refusal is named after the rollback. Elsewhere (SQLite) the ORM path locks with
+``_lock_accounts`` and changes balances with ``_apply_changes``. docs/ledger.md explains
+both, docs/benchmarks.md why.
 
 Idempotency: a journal transaction (or hold) has a unique idempotency key and a
 SHA-256 of its canonical request. Replaying the key with the same request returns the
 first result and changes nothing; replaying it with a different request raises
 ``IdempotencyConflictError``. Concurrent first posts of one key are settled by the
-unique index: the loser's savepoint rolls back and it returns the winner's row.
+unique index: on PostgreSQL ``ON CONFLICT DO NOTHING`` makes the loser read the
+winner's row; on SQLite the loser's savepoint rolls back and it does the same.
 """
 
 import functools
