@@ -1,6 +1,9 @@
 import pytest
 from django.db import connection
 
+# One browser per test process, shared by every browser test (Playwright allows one sync driver).
+pytest_plugins = ["tests.browser"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs PostgreSQL (locking, constraints, concurrency)")

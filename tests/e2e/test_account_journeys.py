@@ -9,7 +9,7 @@ from django.core import mail
 
 from accounts.models import Consent, User
 from cashback.providers.sms import FakeSmsClient
-from tests.e2e.conftest import DESKTOP, PHONE, screenshot
+from tests.browser import DESKTOP, PHONE, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

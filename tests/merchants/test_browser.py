@@ -1,10 +1,6 @@
 """The location form's map in a real browser (Debian's chromium via Playwright): clicking places the shop."""
 
-import os
-import shutil
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -14,24 +10,6 @@ from merchants.models import Location
 from tests.merchants.factories import MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_clicking_the_map_fills_the_coordinates_and_saves_them(browser, live_server, settings):

@@ -1,17 +1,15 @@
 """Many threads, each with its own PostgreSQL connection, against the same accounts."""
 
 import random
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from tests.concurrency import run_together
 from tests.wallet.factories import LedgerAccountFactory, UserFactory, consumer_accounts, fund, new_key
 from wallet.errors import HoldNotPendingError, InsufficientFundsError
 from wallet.invariants import ledger_violations
@@ -29,29 +27,6 @@ from wallet.services import (
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 16
-
-
-def run_together(work: Callable[[int], Any], threads: int = THREADS) -> list[Any]:
-    """Start ``threads`` calls of ``work(i)`` at once; return each result or the exception it raised."""
-    barrier = threading.Barrier(threads)
-    results: list[Any] = [None] * threads
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except Exception as exc:  # noqa: BLE001 - every outcome is asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=target, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert not any(worker.is_alive() for worker in workers), "a thread hung"
-    return results
 
 
 def kinds_of(results: list[Any]) -> Counter:
