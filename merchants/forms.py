@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cashback.errors import DomainError
-from merchants.models import Country, Membership, MerchantCurrency
+from merchants.models import Country, Membership
 from merchants.validators import (
     WEEKDAYS,
     validate_category_code,
@@ -16,6 +16,7 @@ from merchants.validators import (
     validate_organisation_number,
     validate_time_zone,
 )
+from wallet.models import Currency
 
 COMMON_TIME_ZONES = ("Europe/Oslo", "Europe/Stockholm", "Europe/Copenhagen", "Europe/Helsinki", "Arctic/Longyearbyen")
 
@@ -34,7 +35,7 @@ class ApplicationForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     currency = forms.ChoiceField(
-        choices=[("", "The country's currency"), *MerchantCurrency.choices],
+        choices=[("", "The country's currency"), *Currency.choices],
         required=False,
         help_text="Your cashback is invoiced in this currency: the country's own currency or euro.",
     )

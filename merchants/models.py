@@ -9,6 +9,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+# Merchants use the ledger's currencies: one list of what the platform can hold money in.
+from wallet.models import Currency
+
 
 class Country(models.TextChoices):
     NORWAY = "NO", "Norway"
@@ -17,19 +20,12 @@ class Country(models.TextChoices):
     FINLAND = "FI", "Finland"
 
 
-class MerchantCurrency(models.TextChoices):
-    NOK = "NOK", "Norwegian krone (NOK)"
-    SEK = "SEK", "Swedish krona (SEK)"
-    DKK = "DKK", "Danish krone (DKK)"
-    EUR = "EUR", "Euro (EUR)"
-
-
 # The currency a merchant in a country is proposed when it signs up; it may choose another one.
 DEFAULT_CURRENCY_BY_COUNTRY = {
-    Country.NORWAY: MerchantCurrency.NOK,
-    Country.SWEDEN: MerchantCurrency.SEK,
-    Country.DENMARK: MerchantCurrency.DKK,
-    Country.FINLAND: MerchantCurrency.EUR,
+    Country.NORWAY: Currency.NOK,
+    Country.SWEDEN: Currency.SEK,
+    Country.DENMARK: Currency.DKK,
+    Country.FINLAND: Currency.EUR,
 }
 
 
@@ -57,7 +53,7 @@ class Merchant(models.Model):
     # Digits only (spaces, dashes stripped); valid for ``country`` (see merchants.validators).
     organisation_number = models.CharField(max_length=16)
     country = models.CharField(max_length=2, choices=Country.choices)
-    currency = models.CharField(max_length=3, choices=MerchantCurrency.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
     category_code = models.CharField("category (MCC)", max_length=4, help_text="Four-digit merchant category code")
     contact_name = models.CharField(max_length=150)
     contact_email = models.EmailField()
@@ -83,9 +79,7 @@ class Merchant(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(status__in=MerchantStatus.values), name="merchant_status_valid"),
             models.CheckConstraint(condition=models.Q(country__in=Country.values), name="merchant_country_valid"),
-            models.CheckConstraint(
-                condition=models.Q(currency__in=MerchantCurrency.values), name="merchant_currency_valid"
-            ),
+            models.CheckConstraint(condition=models.Q(currency__in=Currency.values), name="merchant_currency_valid"),
             models.CheckConstraint(
                 condition=models.Q(category_code__regex=r"^[0-9]{4}$"), name="merchant_mcc_4_digits"
             ),

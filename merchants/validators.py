@@ -16,7 +16,8 @@ from merchants.errors import (
     InvalidOrganisationNumberError,
     InvalidTimeZoneError,
 )
-from merchants.models import DEFAULT_CURRENCY_BY_COUNTRY, Country, MerchantCurrency
+from merchants.models import DEFAULT_CURRENCY_BY_COUNTRY, Country
+from wallet.models import Currency
 
 _SEPARATORS = re.compile(r"[\s\-.]")
 
@@ -102,7 +103,7 @@ def validate_organisation_number(value: str, *, country: str) -> str:
 def allowed_currencies(*, country: str) -> tuple[str, ...]:
     """A merchant is billed in its country's currency, or in euro."""
     home = DEFAULT_CURRENCY_BY_COUNTRY[Country(validate_country(country))]
-    return (home,) if home == MerchantCurrency.EUR else (home, MerchantCurrency.EUR)
+    return (home,) if home == Currency.EUR else (home, Currency.EUR)
 
 
 def validate_currency(currency: str, *, country: str) -> str:
