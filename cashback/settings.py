@@ -182,6 +182,11 @@ VISA_WEBHOOK_SECRET = env.str("VISA_WEBHOOK_SECRET", default="")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
+# `stripe` (the SDK) when a secret key is set, otherwise `fake` (no network; see cashback/providers/stripe_gateway.py).
+STRIPE_PROVIDER = env.str("STRIPE_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "fake")
+# Another API host for the SDK (stripe-mock, a test stub); empty = Stripe's own.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
 # --- E-mail ------------------------------------------------------------------
 

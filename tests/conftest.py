@@ -1,8 +1,9 @@
 import pytest
 from django.db import connection
 
-# One browser per test process, shared by every browser test (Playwright allows one sync driver).
-pytest_plugins = ["tests.browser"]
+# One browser per test process, shared by every browser test (Playwright allows one sync driver);
+# a local Stripe API stub and the fake gateway (stripe_stub, fake_stripe).
+pytest_plugins = ["tests.browser", "tests.stripe_stub"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
