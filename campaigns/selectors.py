@@ -221,3 +221,8 @@ def next_tier(*, user: Any) -> Tier | None:
     current = customer_tier(user=user)
     rank = current.tier.rank if current and current.tier else 0
     return Tier.objects.filter(rank__gt=rank).order_by("rank").first()
+
+
+def purchase_by_id(*, purchase_id: int) -> Purchase | None:
+    """One purchase (amount, currency, time, status, user), or None; for apps reacting to reward facts."""
+    return Purchase.objects.filter(pk=purchase_id).first()

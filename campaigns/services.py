@@ -56,6 +56,7 @@ from campaigns.rules import (
     evaluate_offer,
 )
 from campaigns.selectors import COUNTED_PURCHASE_STATUSES, SEGMENT_PROFILE_FIELDS, customer_context
+from cashback.events import announce
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     OfferStatus.DRAFT: frozenset({OfferStatus.IN_REVIEW}),
@@ -190,6 +191,9 @@ def _transition(offer: Offer, *, to_status: str, actor: Any, reason: str = "") -
     offer.save(update_fields=["status", "version", "updated_by", "updated_at"])
     offer.refresh_from_db(fields=["version"])
     _record_status(offer, from_status=from_status, to_status=to_status, actor=actor, reason=reason)
+    if to_status == OfferStatus.LIVE:
+        # Every way into "live" (approval, the start-time task, resuming) passes here.
+        announce("offer_live", offer_id=offer.pk, merchant_id=offer.merchant_id)
     return offer
 
 
