@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from cashback.events import announce
 from cashback.providers.geocoder import Coordinates, get_geocoder
 from merchants.errors import (
     AlreadyMemberError,
@@ -236,6 +237,7 @@ def merchant_approve(*, merchant: Merchant, actor: Any) -> Merchant:
             details={"ledger_accounts": [account.pk for account in accounts], "currency": locked.currency},
         )
         _notify_merchant(locked, template="approved", subject=f"{locked.display_name} is approved on Cashback")
+        announce("merchant_approved", merchant_id=locked.pk)
     return _refresh_into(merchant, locked)
 
 
