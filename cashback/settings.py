@@ -206,6 +206,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cashback <no-reply@c
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation ----------------------------------------------------
+# Partner API: how long a response is kept for replays of the same Idempotency-Key.
+PARTNER_IDEMPOTENCY_RETENTION_DAYS = env.int("PARTNER_IDEMPOTENCY_RETENTION_DAYS", default=7)
+
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nb", "Norsk bokmål"), ("sv", "Svenska"), ("da", "Dansk")]
@@ -353,3 +356,7 @@ SUPPORTED_CURRENCIES = ["NOK", "SEK", "DKK", "EUR"]
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="NOK")
 TERMS_VERSION = env.str("TERMS_VERSION", default="2026-11")
 MARKETING_CONSENT_VERSION = env.str("MARKETING_CONSENT_VERSION", default="2026-11")
+    "merchants-partner-requests-purge": {
+        "task": "merchants.tasks.partner_requests_purge_old",
+        "schedule": crontab(hour=4, minute=10),
+    },

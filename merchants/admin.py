@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from merchants.models import AuditEvent, Invitation, Location, Membership, Merchant
+from merchants.models import AuditEvent, Invitation, Location, Membership, Merchant, MerchantApiKey
 
 
 class MembershipInline(admin.TabularInline):
@@ -78,6 +78,25 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["action"]
     search_fields = ["merchant__display_name", "actor_label", "action"]
     list_select_related = ["merchant"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MerchantApiKey)
+class MerchantApiKeyAdmin(admin.ModelAdmin):
+    """Look-up only: keys are created and revoked by the merchant's owners in the portal (audited)."""
+
+    list_display = ["name", "prefix", "merchant", "created_at", "last_used_at", "revoked_at"]
+    search_fields = ["name", "prefix", "merchant__display_name"]
+    list_select_related = ["merchant"]
+    exclude = ["secret_hash"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -106,3 +106,28 @@ class InvalidCoordinatesError(DomainError):
 class LocationInUseError(ConflictError):
     code = "location_in_use"
     default_message = "This shop has purchases or offers attached and cannot be deleted."
+
+
+class ApiKeyNotFoundError(NotFoundError):
+    code = "api_key_not_found"
+    default_message = "No such API key at this merchant."
+
+
+class InvalidApiKeyNameError(DomainError):
+    code = "invalid_api_key_name"
+    default_message = "Give the key a name (up to 100 characters), e.g. the system that will use it."
+
+
+class TooManyApiKeysError(ConflictError):
+    code = "too_many_api_keys"
+    default_message = "A merchant can have at most 20 active API keys: revoke one you no longer use first."
+
+
+class IdempotencyKeyRequiredError(DomainError):
+    code = "idempotency_key_required"
+    default_message = "Send an Idempotency-Key header (1 to 255 printable characters) with this request."
+
+
+class IdempotencyConflictError(ConflictError):
+    code = "idempotency_conflict"
+    default_message = "This Idempotency-Key was already used with a different request."

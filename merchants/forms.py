@@ -249,3 +249,10 @@ class ReasonForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        help_text="Which system uses it, e.g. “Web shop” or “Checkout at Storgata”. Only you see this.",
+    )

@@ -260,3 +260,79 @@ class AuditEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+
+class MerchantApiKey(models.Model):
+    """A secret a merchant's own systems use for the partner API (``Authorization: Bearer <key>``).
+
+    The plaintext is shown once, when the key is created; only its SHA-256 hash is stored, so a
+    database leak does not leak usable keys. ``prefix`` (the first characters) tells keys apart in
+    lists. A key belongs to one merchant, is never deleted, and once revoked stays revoked.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Updated at most once a minute (see merchants.authentication), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="merchantapikey_name_not_blank"),
+            models.CheckConstraint(
+                condition=models.Q(secret_hash__regex=r"^[0-9a-f]{64}$"), name="merchantapikey_hash_is_sha256"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_by__isnull=True) | models.Q(revoked_at__isnull=False),
+                name="merchantapikey_revoked_by_needs_revoked_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) at {self.merchant_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class PartnerRequest(models.Model):
+    """The first response to a partner API call with an ``Idempotency-Key`` (per merchant).
+
+    A retry with the same key and the same request gets this response again without running the
+    operation; the same key with another request is refused (``merchants.idempotency``). The row is
+    inserted in the same transaction as the operation's writes, so it exists only if they do.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="partner_requests")
+    api_key = models.ForeignKey(MerchantApiKey, on_delete=models.PROTECT, related_name="requests")
+    idempotency_key = models.CharField(max_length=255)
+    # SHA-256 of the request's fingerprint (method, path, canonical body).
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "idempotency_key"], name="partnerrequest_key_unique"),
+            models.CheckConstraint(condition=~models.Q(idempotency_key=""), name="partnerrequest_key_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}:{self.idempotency_key} → {self.response_status}"

@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from merchants.models import AuditEvent, Invitation, Location, Membership, Merchant
+from merchants.models import AuditEvent, Invitation, Location, Membership, Merchant, MerchantApiKey
 
 
 def membership_for(*, user: Any, merchant_id: int) -> Membership | None:
@@ -114,3 +114,30 @@ def locations_of(*, merchant: Merchant, map_position: str = "") -> QuerySet[Loca
 
 def audit_events_of(*, merchant: Merchant) -> QuerySet[AuditEvent]:
     return merchant.audit_events.select_related("actor").order_by("-created_at", "-id")
+
+
+def api_keys_of(*, merchant: Merchant) -> QuerySet[MerchantApiKey]:
+    """The merchant's API keys, active first, newest first (never the secret: only its prefix)."""
+    return (
+        MerchantApiKey.objects.filter(merchant=merchant)
+        .select_related("created_by", "revoked_by")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
+    )
+
+
+def active_api_key_by_hash(*, secret_hash: str) -> MerchantApiKey | None:
+    """The active key with this SHA-256 hash (merchant loaded), or None if unknown or revoked."""
+    return (
+        MerchantApiKey.objects.select_related("merchant")
+        .filter(secret_hash=secret_hash, revoked_at__isnull=True)
+        .first()
+    )
+
+
+def merchant_by_id(*, merchant_id: int) -> Merchant | None:
+    return Merchant.objects.filter(pk=merchant_id).first()
+
+
+def merchant_by_organisation_number(*, country: str, organisation_number: str) -> Merchant | None:
+    """The merchant registered (in any status) under this organisation number, or None."""
+    return Merchant.objects.filter(country=country, organisation_number=organisation_number).first()

@@ -26,4 +26,7 @@ urlpatterns = [
     ),
     path("<int:merchant_id>/activity/", views.activity, name="activity"),
     path("<int:merchant_id>/settings/", views.merchant_settings, name="settings"),
+    path("<int:merchant_id>/api-keys/", views.api_keys, name="api_keys"),
+    path("<int:merchant_id>/api-keys/new/", views.api_key_create, name="api_key_create"),
+    path("<int:merchant_id>/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
 ]

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cashback.errors import DomainError, form_error_from
@@ -21,6 +22,7 @@ from merchants import selectors, services
 from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, merchant_role_required
 from merchants.forms import (
     COMMON_TIME_ZONES,
+    ApiKeyForm,
     ApplicationForm,
     InvitationForm,
     LocationFilterForm,
@@ -28,7 +30,7 @@ from merchants.forms import (
     MerchantSettingsForm,
     RoleForm,
 )
-from merchants.models import Invitation, Location, Membership, Merchant
+from merchants.models import Invitation, Location, Membership, Merchant, MerchantApiKey
 
 PAGE_SIZE = 25
 
@@ -323,6 +325,48 @@ def merchant_settings(request: HttpRequest, merchant_id: int) -> HttpResponse:
             return redirect("merchants:settings", merchant_id=merchant_id)
     context = _portal_context(request, "settings", form=form)
     return render(request, "merchants/portal/settings.html", context, status=400 if form.errors else 200)
+
+
+# --- Partner API keys (owners only) -------------------------------------------------------------
+
+
+@merchant_role_required(*OWNERS)
+def api_keys(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    keys = selectors.api_keys_of(merchant=request.merchant)  # type: ignore[attr-defined]
+    context = _portal_context(request, "api_keys", page_obj=_page(request, keys))
+    return render(request, "merchants/portal/api_keys.html", context)
+
+
+@never_cache
+@merchant_role_required(*OWNERS)
+def api_key_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """Create a key and show its secret on this one response (never stored, never shown again)."""
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, plaintext = services.api_key_create(
+                merchant=request.merchant,  # type: ignore[attr-defined]
+                actor=request.user,
+                name=form.cleaned_data["name"],
+            )
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            context = _portal_context(request, "api_keys", key=key, plaintext=plaintext)
+            return render(request, "merchants/portal/api_key_created.html", context, status=201)
+    context = _portal_context(request, "api_keys", form=form)
+    return render(request, "merchants/portal/api_key_form.html", context, status=400 if form.errors else 200)
+
+
+@merchant_role_required(*OWNERS)
+def api_key_revoke(request: HttpRequest, merchant_id: int, key_id: int) -> HttpResponse:
+    """GET: confirm; POST: revoke. Systems using the key are refused from then on."""
+    key = get_object_or_404(MerchantApiKey, pk=key_id, merchant=request.merchant)  # type: ignore[attr-defined]
+    if request.method == "POST":
+        services.api_key_revoke(key_id=key.pk, merchant=request.merchant, actor=request.user)  # type: ignore[attr-defined]
+        messages.success(request, f"The key “{key.name}” was revoked. Requests with it are now refused.")
+        return redirect("merchants:api_keys", merchant_id=merchant_id)
+    return render(request, "merchants/portal/api_key_revoke.html", _portal_context(request, "api_keys", key=key))
 
 
 # --- Invitations --------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 import factory
 from django.utils import timezone
 
-from merchants.models import Location, Membership, Merchant
+from merchants.models import Location, Membership, Merchant, MerchantApiKey
+from merchants.services import API_KEY_PREFIX, API_KEY_SHOWN_CHARACTERS, api_key_hash
 from tests.accounts.factories import UserFactory
 
 
@@ -71,3 +72,32 @@ class LocationFactory(factory.django.DjangoModelFactory):
     opening_hours = factory.LazyFunction(dict)
     network_merchant_id = factory.Sequence(lambda n: f"NM{n:06d}")
     network_store_id = factory.Sequence(lambda n: f"ST{n:04d}")
+
+
+class MerchantApiKeyFactory(factory.django.DjangoModelFactory):
+    """An active partner API key. Its plaintext is on the instance as ``.plaintext`` (tests only: the
+    platform never keeps it). ``api_key_headers(key)`` gives the request headers."""
+
+    class Meta:
+        model = MerchantApiKey
+
+    merchant = factory.SubFactory(MerchantFactory)
+    name = factory.Sequence(lambda n: f"Web shop {n}")
+    plaintext = factory.Sequence(lambda n: f"{API_KEY_PREFIX}test{n:06d}{'x' * 34}")
+    prefix = factory.LazyAttribute(lambda key: key.plaintext[:API_KEY_SHOWN_CHARACTERS])
+    secret_hash = factory.LazyAttribute(lambda key: api_key_hash(key.plaintext))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        plaintext = kwargs.pop("plaintext", None)
+        instance = super()._create(model_class, *args, **kwargs)
+        instance.plaintext = plaintext
+        return instance
+
+
+def api_key_headers(key: MerchantApiKey, **extra: str) -> dict[str, str]:
+    """Headers for the Django test client: the key's bearer token plus ``extra`` (e.g. Idempotency-Key)."""
+    return {
+        "HTTP_AUTHORIZATION": f"Bearer {key.plaintext}",
+        **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in extra.items()},
+    }

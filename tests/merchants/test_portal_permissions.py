@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from merchants.models import AuditEvent, Invitation, Location, Membership
+from merchants.models import AuditEvent, Invitation, Location, Membership, MerchantApiKey
 from tests.accounts.factories import UserFactory
-from tests.merchants.factories import LocationFactory, MembershipFactory, MerchantFactory
+from tests.merchants.factories import LocationFactory, MembershipFactory, MerchantApiKeyFactory, MerchantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +43,17 @@ PORTAL_URLS = [
     PortalUrl("invitation_revoke", ("invitation",), OWNERS, method="post", success=302),
     PortalUrl("activity", (), ANY),
     PortalUrl("settings", (), EDITORS),
+    PortalUrl("api_keys", (), OWNERS),
+    PortalUrl("api_key_create", (), OWNERS),
+    PortalUrl("api_key_revoke", ("api_key",), OWNERS),
 ]
 
-KWARG_NAMES = {"location": "location_id", "membership": "membership_id", "invitation": "invitation_id"}
+KWARG_NAMES = {
+    "location": "location_id",
+    "membership": "membership_id",
+    "invitation": "invitation_id",
+    "api_key": "key_id",
+}
 
 
 def _world_for(merchant):
@@ -61,6 +69,7 @@ def _world_for(merchant):
             token_hash=f"{merchant.pk:064d}",
             expires_at="2099-01-01T00:00:00Z",
         ),
+        "api_key": MerchantApiKeyFactory(merchant=merchant),
     }
 
 
@@ -156,6 +165,8 @@ ANALYST_POSTS = [
     ("member_remove", ("membership",), {}),
     ("invitation_revoke", ("invitation",), {}),
     ("settings", (), {"display_name": "Hacked", "contact_name": "X", "contact_email": "x@example.com"}),
+    ("api_key_create", (), {"name": "Sneaky"}),
+    ("api_key_revoke", ("api_key",), {}),
 ]
 
 
@@ -169,6 +180,7 @@ def test_analysts_cannot_change_anything(client, worlds, name, objects, data):
         list(Membership.objects.values()),
         list(Invitation.objects.values()),
         list(type(world["merchant"]).objects.values()),
+        list(MerchantApiKey.objects.values()),
     )
 
     response = client.post(_url(PortalUrl(name, objects, set()), world), data)
@@ -179,6 +191,7 @@ def test_analysts_cannot_change_anything(client, worlds, name, objects, data):
         list(Membership.objects.values()),
         list(Invitation.objects.values()),
         list(type(world["merchant"]).objects.values()),
+        list(MerchantApiKey.objects.values()),
     )
     assert after == before
     assert not AuditEvent.objects.exists()
