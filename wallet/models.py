@@ -243,3 +243,180 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"hold {self.pk} {self.status} {self.amount} {self.currency}"
+
+
+# --- Payouts (Stripe Connect) and spending at checkout -------------------------------
+# Written only by wallet.payouts and wallet.spending; docs/payouts.md.
+
+
+class PayoutAccount(models.Model):
+    """A consumer's Stripe Connect (Express) account, which receives their payouts.
+
+    The capability flags mirror Stripe's account object; ``account.updated`` keeps them
+    current (``state_at`` is the time of the newest state applied, so an older event that
+    arrives late changes nothing).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_account")
+    stripe_account_id = models.CharField(max_length=255, unique=True)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    state_at = models.DateTimeField(null=True, blank=True, help_text="When Stripe reported the state held here.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"payout account {self.stripe_account_id} of user {self.user_id}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.payouts_enabled and self.details_submitted
+
+
+class PayoutStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    HELD = "held", "Held for review"
+    PROCESSING = "processing", "Processing"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+
+
+class Payout(models.Model):
+    """Cashback paid out to the consumer's bank account through Stripe.
+
+    The Stripe idempotency keys are stored with the row, in the same transaction that
+    moves the money to "payouts in transit" — before any Stripe call — so every retry
+    sends the same keys and Stripe answers with the first transfer and payout.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
+    payout_account = models.ForeignKey(PayoutAccount, on_delete=models.PROTECT, related_name="payouts")
+    # The destination at the time of the request; the account row may later point elsewhere.
+    stripe_account_id = models.CharField(max_length=255)
+    amount = models.BigIntegerField(help_text="Minor units.")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(max_length=12, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED)
+    # Optional key from the client (API Idempotency-Key): a resent request returns the first payout.
+    client_key = models.CharField(max_length=255, blank=True, default="")
+    transfer_idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    payout_idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    reversal_idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    stripe_transfer_id = models.CharField(max_length=255, blank=True, default="")
+    stripe_payout_id = models.CharField(max_length=255, blank=True, default="")
+    stripe_reversal_id = models.CharField(max_length=255, blank=True, default="")
+    reversal_needed = models.BooleanField(
+        default=False, help_text="The transfer must be pulled back from the connected account (after a failure)."
+    )
+    failure_code = models.CharField(max_length=100, blank=True, default="")
+    failure_message = models.CharField(max_length=500, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0, help_text="Processing attempts that reached Stripe.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    processing_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="wallet_payout_amount_positive"),
+            models.CheckConstraint(condition=Q(status__in=PayoutStatus.values), name="wallet_payout_status_valid"),
+            models.CheckConstraint(condition=Q(currency__in=Currency.values), name="wallet_payout_currency_known"),
+            models.UniqueConstraint(
+                fields=["user", "client_key"], condition=~Q(client_key=""), name="wallet_payout_unique_client_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="wallet_payout_user_idx"),
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status__in=["requested", "processing"]),
+                name="wallet_payout_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"payout {self.pk} {self.status} {self.amount} {self.currency}"
+
+    # Ledger idempotency keys, one per cause.
+    @property
+    def request_key(self) -> str:
+        return f"payout:{self.pk}:request"
+
+    @property
+    def paid_key(self) -> str:
+        return f"payout:{self.pk}:paid"
+
+    @property
+    def return_key(self) -> str:
+        return f"payout:{self.pk}:return"
+
+
+class PayoutStatusChange(models.Model):
+    """One step of a payout's history. Append-only."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=12, choices=PayoutStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=PayoutStatus.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stripe_event_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"payout {self.payout_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class SpendCode(models.Model):
+    """A one-time code the consumer shows at a checkout to pay with cashback.
+
+    Live while ``status`` is active and ``expires_at`` is ahead; used once, by one
+    merchant, to place one hold on the consumer's available balance.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        USED = "used", "Used"
+        CANCELLED = "cancelled", "Replaced by a newer code"
+
+    code = models.CharField(max_length=16)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="spend_codes")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField()
+    # The merchant that used the code, by its ledger owner key ("merchant:42"): the wallet
+    # does not depend on the merchants app; the hold's counterparty is that merchant's account.
+    merchant_owner_key = models.CharField(max_length=64, blank=True, default="")
+    hold = models.OneToOneField(Hold, null=True, blank=True, on_delete=models.PROTECT, related_name="spend_code")
+    requested_amount = models.BigIntegerField(null=True, blank=True, help_text="What the checkout asked for.")
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Unique among codes that can still be used; used and replaced codes may repeat.
+            models.UniqueConstraint(fields=["code"], condition=Q(status="active"), name="wallet_spendcode_live_unique"),
+            models.CheckConstraint(
+                condition=(Q(status="used", used_at__isnull=False, hold__isnull=False) & ~Q(merchant_owner_key=""))
+                | (~Q(status="used") & Q(hold__isnull=True)),
+                name="wallet_spendcode_used_has_hold",
+            ),
+            models.CheckConstraint(condition=Q(currency__in=Currency.values), name="wallet_spendcode_currency_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"spend code {self.pk} {self.status}"
