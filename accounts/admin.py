@@ -5,7 +5,7 @@ from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.core.exceptions import ValidationError
 
-from accounts.models import Consent, User
+from accounts.models import Card, Consent, User
 from accounts.validators import phone_number_normalize
 
 
@@ -93,3 +93,14 @@ class ConsentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Card)
+class CardAdmin(admin.ModelAdmin):
+    """Linked cards: token, first six, last four and expiry only (there is no card number to show)."""
+
+    list_display = ("__str__", "user", "first_six", "last_four", "exp_month", "exp_year", "status", "created_at")
+    list_filter = ("status", "scheme")
+    search_fields = ("user__email", "last_four", "network_token")
+    raw_id_fields = ("user",)
+    readonly_fields = ("network_token", "first_six", "last_four", "exp_month", "exp_year", "scheme", "created_at")

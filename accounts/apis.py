@@ -1,10 +1,12 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.serializers import MeSerializer
+from accounts.serializers import CardLinkSerializer, CardSerializer, MeSerializer
 
 
 class MeApi(APIView):
@@ -25,3 +27,43 @@ class MeApi(APIView):
         serializer.is_valid(raise_exception=True)
         services.profile_update(user=request.user, **serializer.validated_data)
         return self._response(request)
+
+
+class CardsApi(ListAPIView):
+    """The consumer's linked cards (GET) and linking a card by its network token (POST)."""
+
+    serializer_class = CardSerializer
+
+    def get_queryset(self):
+        return selectors.cards_of(user=self.request.user)
+
+    @extend_schema(operation_id="cards_list", responses=CardSerializer(many=True))
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="cards_link",
+        request=CardLinkSerializer,
+        responses={
+            201: CardSerializer,
+            400: OpenApiResponse(description="Invalid or unknown token (`card_token_invalid`)."),
+            409: OpenApiResponse(description="The card is linked to another account (`card_linked_to_another_user`)."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CardLinkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        card = services.card_link(user=request.user, token=serializer.validated_data["token"])
+        return Response(CardSerializer(card).data, status=status.HTTP_201_CREATED)
+
+
+class CardDetailApi(APIView):
+    """Remove one of the consumer's cards."""
+
+    @extend_schema(
+        operation_id="cards_remove",
+        responses={204: None, 404: OpenApiResponse(description="Not one of your cards (`card_not_found`).")},
+    )
+    def delete(self, request: Request, card_id: int) -> Response:
+        services.card_remove(user=request.user, card_id=card_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

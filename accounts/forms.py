@@ -56,3 +56,34 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["birth_year"].widget.attrs.update({"min": BIRTH_YEAR_MIN, "max": birth_year_max()})
         self.fields["language"].choices = [("", "—"), *User._meta.get_field("language").choices]
+
+
+class _NoEchoTextInput(forms.TextInput):
+    """A text input that never renders its value back: a card number must not travel twice."""
+
+    def format_value(self, value):
+        return None
+
+
+class DevCardEnrolForm(forms.Form):
+    """The fake card network's enrolment form (development only)."""
+
+    number = forms.CharField(
+        label=_("Card number"),
+        max_length=23,
+        help_text=_("Test numbers: 4242 4242 4242 4242, 4000 0566 5566 5556, 4111 1111 1111 1111."),
+        widget=_NoEchoTextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
+    )
+    exp_month = forms.IntegerField(
+        label=_("Expiry month"),
+        min_value=1,
+        max_value=12,
+        widget=forms.NumberInput(attrs={"autocomplete": "cc-exp-month"}),
+    )
+    exp_year = forms.IntegerField(
+        label=_("Expiry year"),
+        min_value=2000,
+        max_value=2100,
+        help_text=_("Four digits, e.g. 2030."),
+        widget=forms.NumberInput(attrs={"autocomplete": "cc-exp-year"}),
+    )

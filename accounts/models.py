@@ -114,3 +114,61 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.kind} v{self.version}: {'granted' if self.granted else 'withdrawn'}"
+
+
+class Card(models.Model):
+    """A payment card a consumer linked, known only by the card network's token.
+
+    Never a full card number: the network token, the first six and last four digits, the expiry
+    and the scheme are all the platform keeps (F-A4). A token belongs to one user at most, for
+    good: removing a card keeps the row (status ``removed``), so the same card cannot be linked
+    by someone else later, and relinking it by its owner reactivates the row.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        REMOVED = "removed", "Removed"
+
+    class Scheme(models.TextChoices):
+        VISA = "visa", "Visa"
+        MASTERCARD = "mastercard", "Mastercard"
+        AMEX = "amex", "American Express"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cards")
+    network_token = models.CharField(max_length=128, unique=True)
+    first_six = models.CharField(max_length=6)
+    last_four = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    scheme = models.CharField(max_length=16, choices=Scheme.choices, default=Scheme.VISA)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "status"], name="accounts_card_user_status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(first_six__regex=r"^[0-9]{6}$"), name="card_first_six_digits"),
+            models.CheckConstraint(condition=models.Q(last_four__regex=r"^[0-9]{4}$"), name="card_last_four_digits"),
+            models.CheckConstraint(condition=models.Q(exp_month__gte=1, exp_month__lte=12), name="card_exp_month"),
+            models.CheckConstraint(condition=models.Q(exp_year__gte=2000, exp_year__lte=2100), name="card_exp_year"),
+            models.CheckConstraint(condition=~models.Q(network_token=""), name="card_token_not_blank"),
+            models.CheckConstraint(
+                condition=models.Q(status="active", removed_at__isnull=True)
+                | models.Q(status="removed", removed_at__isnull=False),
+                name="card_status_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scheme_display()} •••• {self.last_four}"
+
+    @property
+    def masked_number(self) -> str:
+        return f"{self.first_six[:4]} {self.first_six[4:]}•• •••• {self.last_four}"
+
+    @property
+    def expiry(self) -> str:
+        return f"{self.exp_month:02d}/{self.exp_year % 100:02d}"

@@ -1,6 +1,8 @@
-"""Reads on users and consents for the pages and the API."""
+"""Reads on users, consents and linked cards for the pages and the API."""
 
-from accounts.models import Consent, User
+from django.db.models import QuerySet
+
+from accounts.models import Card, Consent, User
 
 
 def consent_in_force(*, user: User, kind: str) -> Consent | None:
@@ -18,3 +20,34 @@ def consents_in_force(*, user: User) -> list[Consent]:
 
 def consent_history(*, user: User, limit: int = 50) -> list[Consent]:
     return list(Consent.objects.filter(user=user).order_by("-created_at", "-id")[:limit])
+
+
+def active_card_by_token(token: str) -> Card | None:
+    """The active card with this network token, or None (unknown token, or the card was removed)."""
+    if not token:
+        return None
+    return Card.objects.filter(network_token=token, status=Card.Status.ACTIVE).first()
+
+
+def cards_of(*, user: User) -> QuerySet[Card]:
+    """The consumer's active cards, newest first."""
+    return Card.objects.filter(user=user, status=Card.Status.ACTIVE).order_by("-created_at", "-id")
+
+
+def card_of(*, user: User, card_id: int) -> Card | None:
+    """One of the consumer's active cards, or None (someone else's card is "none" too)."""
+    return cards_of(user=user).filter(pk=card_id).first()
+
+
+def card_fingerprints_of(*, user_id: int) -> set[str]:
+    """What identifies the cards a consumer ever linked (removed ones too): each network token, and
+    BIN + last four + expiry (the same physical card enrolled again may get a new token).
+    The referral programme compares these between a referrer and a friend."""
+    fingerprints: set[str] = set()
+    rows = Card.objects.filter(user_id=user_id).values_list(
+        "network_token", "first_six", "last_four", "exp_month", "exp_year"
+    )
+    for token, first_six, last_four, exp_month, exp_year in rows:
+        fingerprints.add(f"token:{token}")
+        fingerprints.add(f"card:{first_six}:{last_four}:{exp_month:02d}/{exp_year}")
+    return fingerprints

@@ -5,12 +5,14 @@ from typing import Final
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import selectors
-from accounts.errors import ConsentVersionMissingError
-from accounts.models import Consent, User
+from accounts.errors import CardLinkedToAnotherUserError, CardNotFoundError, ConsentVersionMissingError
+from accounts.models import Card, Consent, User
+from cashback import events
+from cashback.providers.card_network import get_card_network
 
 
 class _Unset:
@@ -91,6 +93,69 @@ def profile_update(
             setattr(user, name, value)
         user.save(update_fields=[*changes, "updated_at"])
     return user
+
+
+# Linked cards ----------------------------------------------------------------
+
+
+def card_link(*, user: User, token: str) -> Card:
+    """Link the card behind a network token to ``user`` and return it.
+
+    The token is checked with the card network first (``card_lookup``, outside the database
+    transaction: it may be a network call), and what the network says is stored — never a card
+    number. Linking is idempotent: an active card of the same user is returned as it is (details
+    refreshed); a card the user removed is reactivated. A token already linked to someone else,
+    even a removed card, raises ``CardLinkedToAnotherUserError`` (409): a card belongs to one
+    account only. Announces ``card_linked`` inside the transaction when a card becomes active,
+    so that parked card-network events for this token are matched again.
+    """
+    details = get_card_network().card_lookup(token)
+    fields = {
+        "first_six": details.first_six,
+        "last_four": details.last_four,
+        "exp_month": details.exp_month,
+        "exp_year": details.exp_year,
+        "scheme": details.scheme,
+    }
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                card = Card.objects.select_for_update().filter(network_token=details.token).first()
+                if card is None:
+                    card = Card.objects.create(user=user, network_token=details.token, **fields)
+                    became_active = True
+                elif card.user_id != user.pk:
+                    raise CardLinkedToAnotherUserError()
+                else:
+                    became_active = card.status == Card.Status.REMOVED
+                    for name, value in fields.items():
+                        setattr(card, name, value)
+                    card.status = Card.Status.ACTIVE
+                    card.removed_at = None
+                    card.save(update_fields=[*fields, "status", "removed_at", "updated_at"])
+                if became_active:
+                    events.announce("card_linked", user_id=user.pk, card_id=card.pk)
+                return card
+        except IntegrityError:
+            # Two requests linked the same new token at once; the loser retries and finds the row.
+            continue
+    raise CardLinkedToAnotherUserError()
+
+
+def card_remove(*, user: User, card_id: int) -> Card:
+    """Remove one of the user's cards: purchases with its token no longer earn. Idempotent.
+
+    Another user's card is "not found" (its existence is not revealed).
+    """
+    with transaction.atomic():
+        card = Card.objects.select_for_update().filter(pk=card_id, user=user).first()
+        if card is None:
+            raise CardNotFoundError()
+        if card.status != Card.Status.REMOVED:
+            card.status = Card.Status.REMOVED
+            card.removed_at = timezone.now()
+            card.save(update_fields=["status", "removed_at", "updated_at"])
+        return card
 
 
 # Staff roles -----------------------------------------------------------------

@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts import selectors, services
 from accounts.forms import ProfileForm
 from accounts.models import Consent
+from cashback.providers.card_network import fake_card_network_enabled
 
 
 @login_required
@@ -44,3 +45,29 @@ def profile(request: HttpRequest) -> HttpResponse:
         "consent_history": selectors.consent_history(user=user),
     }
     return render(request, "accounts/profile.html", context)
+
+
+# Linked cards (web wallet) ------------------------------------------------------
+
+
+@login_required
+def cards(request: HttpRequest) -> HttpResponse:
+    """The consumer's linked cards, and how to add one."""
+    return render(
+        request,
+        "accounts/cards.html",
+        {"cards": list(selectors.cards_of(user=request.user)), "can_enrol_here": fake_card_network_enabled()},
+    )
+
+
+@login_required
+def card_remove(request: HttpRequest, card_id: int) -> HttpResponse:
+    """Ask for confirmation (GET), then remove the card (POST)."""
+    card = selectors.card_of(user=request.user, card_id=card_id)
+    if card is None:
+        raise Http404("No such card.")
+    if request.method == "POST":
+        services.card_remove(user=request.user, card_id=card.pk)
+        messages.success(request, f"{card} was removed. Purchases with it no longer earn cashback.")
+        return redirect("cards:list")
+    return render(request, "accounts/card_remove.html", {"card": card})

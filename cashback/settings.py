@@ -173,6 +173,12 @@ HEADLESS_FRONTEND_URLS = {
 # --- Providers (external services behind small interfaces) -----------------
 
 CARD_NETWORK_PROVIDER = env.str("CARD_NETWORK_PROVIDER", default="fake")
+# The real card network's token API (used when CARD_NETWORK_PROVIDER=visa).
+VISA_API_BASE_URL = env.str("VISA_API_BASE_URL", default="https://sandbox.api.visa.com")
+VISA_API_USER_ID = env.str("VISA_API_USER_ID", default="")
+VISA_API_PASSWORD = env.str("VISA_API_PASSWORD", default="")
+VISA_API_CERT_FILE = env.str("VISA_API_CERT_FILE", default="")
+VISA_API_KEY_FILE = env.str("VISA_API_KEY_FILE", default="")
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="fake")
 GEOCODER_PROVIDER = env.str("GEOCODER_PROVIDER", default="fake")
 # Nominatim's usage policy asks every client to identify itself (used when GEOCODER_PROVIDER=nominatim).

@@ -17,6 +17,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("wallet/", include("wallet.urls")),
+    path("wallet/cards/", include("accounts.card_urls")),
+    path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),
     path("portal/<int:merchant_id>/offers/", include("campaigns.urls")),

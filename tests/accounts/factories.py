@@ -44,3 +44,39 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     kind = Consent.Kind.TERMS
     granted = True
     version = settings.TERMS_VERSION
+
+
+def luhn_number(n: int, prefix: str = "424242") -> str:
+    """The n-th 16-digit test card number with ``prefix`` and a valid Luhn check digit."""
+    from cashback.providers.card_network import luhn_valid
+
+    body = f"{prefix}{n:09d}"
+    return next(body + digit for digit in "0123456789" if luhn_valid(body + digit))
+
+
+def enrolled_token(number: str = "4242424242424242", exp_month: int = 12, exp_year: int = 2030) -> str:
+    """A token from the fake card network, as its enrolment page would give it."""
+    from cashback.providers.card_network import FakeCardNetwork
+
+    return FakeCardNetwork().enrol(number, exp_month, exp_year).token
+
+
+def _lookup(token: str):
+    from cashback.providers.card_network import FakeCardNetwork
+
+    return FakeCardNetwork().card_lookup(token)
+
+
+class CardFactory(factory.django.DjangoModelFactory):
+    """A linked card. Its token is a real fake-network token (the n-th test number), so card_lookup knows it."""
+
+    class Meta:
+        model = "accounts.Card"
+
+    user = factory.SubFactory(UserFactory)
+    network_token = factory.Sequence(lambda n: enrolled_token(luhn_number(n)))
+    first_six = factory.LazyAttribute(lambda card: _lookup(card.network_token).first_six)
+    last_four = factory.LazyAttribute(lambda card: _lookup(card.network_token).last_four)
+    exp_month = 12
+    exp_year = 2030
+    scheme = "visa"
