@@ -5,3 +5,14 @@ class ReferralsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "referrals"
     verbose_name = "Referrals"
+
+    def ready(self) -> None:
+        from cashback.events import subscribe
+        from referrals import handlers
+
+        subscribe("reward_earned", handlers.on_reward_earned)
+        subscribe("reward_available", handlers.on_reward_available)
+        subscribe("reward_reversed", handlers.on_purchase_undone)
+        subscribe("purchase_refunded", handlers.on_purchase_undone)
+        subscribe("merchant_approved", handlers.on_merchant_approved)
+        subscribe("offer_live", handlers.on_offer_live)
