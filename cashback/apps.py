@@ -10,6 +10,13 @@ class CashbackConfig(AppConfig):
     name = "cashback"
     verbose_name = "Platform"
 
+    def ready(self) -> None:
+        from cashback import events, inbox
+
+        # A card or shop registered after its events arrived: re-process the unmatched ones.
+        events.subscribe("card_linked", inbox.unmatched_retry_on_commit)
+        events.subscribe("location_registered", inbox.unmatched_retry_on_commit)
+
 
 class PlatformAdminConfig(SimpleAdminConfig):
     """Django admin with autodiscovery that skips django-leaflet's admin module.

@@ -185,9 +185,21 @@ GEOCODER_PROVIDER = env.str("GEOCODER_PROVIDER", default="fake")
 GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="cashback-platform/1.0")
 PUSH_PROVIDER = env.str("PUSH_PROVIDER", default="fake")
 VISA_WEBHOOK_SECRET = env.str("VISA_WEBHOOK_SECRET", default="")
+if not VISA_WEBHOOK_SECRET and DEBUG:
+    # The embedded demo (`make run`, simulate_purchase) signs with this; production must set its own.
+    VISA_WEBHOOK_SECRET = "dev-visa-webhook-secret"
+# The secret being rotated out: accepted next to VISA_WEBHOOK_SECRET until the network stops using it.
+VISA_WEBHOOK_SECRET_PREVIOUS = env.str("VISA_WEBHOOK_SECRET_PREVIOUS", default="")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
+# Webhook inbox (cashback/inbox.py): largest accepted body, automatic attempts of a failed event,
+# how far back unmatched events are re-processed when a card or shop appears, and after how long
+# an event still "received" is enqueued again.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+INBOX_MAX_ATTEMPTS = env.int("INBOX_MAX_ATTEMPTS", default=10)
+INBOX_UNMATCHED_RETRY_DAYS = env.int("INBOX_UNMATCHED_RETRY_DAYS", default=30)
+INBOX_STALE_RECEIVED_SECONDS = env.int("INBOX_STALE_RECEIVED_SECONDS", default=300)
 # `stripe` (the SDK) when a secret key is set, otherwise `fake` (no network; see cashback/providers/stripe_gateway.py).
 STRIPE_PROVIDER = env.str("STRIPE_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "fake")
 # Another API host for the SDK (stripe-mock, a test stub); empty = Stripe's own.
@@ -330,6 +342,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "wallet.tasks.holds_expire",
         "schedule": crontab(minute="*/5"),
     },
+    "cashback.tasks.webhook_*": {"queue": "ingest"},
     "wallet-ledger-check": {
         "task": "wallet.tasks.ledger_check",
         "schedule": crontab(hour=2, minute=30),
@@ -340,6 +353,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "campaigns-offers-end-due": {
         "task": "campaigns.tasks.offers_end_due",
+        "schedule": crontab(minute="*"),
+    },
+    "cashback-webhook-events-retry-due": {
+        "task": "cashback.tasks.webhook_events_retry_due",
         "schedule": crontab(minute="*"),
     },
 }

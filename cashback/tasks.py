@@ -2,9 +2,32 @@ from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from cashback import inbox
+
 
 @shared_task
 def clear_expired_sessions() -> int:
     """Delete expired sessions; returns how many were removed. Safe to run twice."""
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+# --- Webhook inbox (queue "ingest", see CELERY_TASK_ROUTES) -------------------------------------
+
+
+@shared_task
+def webhook_event_process(event_pk: int) -> str:
+    """Process one stored webhook event; safe to run twice (cashback.inbox.event_process)."""
+    return inbox.event_process(event_id=event_pk)
+
+
+@shared_task
+def webhook_events_unmatched_retry() -> int:
+    """Re-process unmatched webhook events within the retry window, after a card or shop was registered."""
+    return inbox.unmatched_retry()
+
+
+@shared_task
+def webhook_events_retry_due() -> int:
+    """Beat: enqueue failed events whose backoff has passed and events stuck in "received"."""
+    return inbox.events_retry_due()

@@ -23,6 +23,7 @@ urlpatterns = [
     path("portal/", include("merchants.urls")),
     path("portal/<int:merchant_id>/offers/", include("campaigns.urls")),
     path("staff/", include("adminpanel.urls")),
+    path("", include("cashback.inbox_urls")),  # /webhooks/... and /staff/inbox/
     path("staff/offers/", include("campaigns.staff_urls")),
     path("api/v1/", include(api_v1_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -625,6 +625,8 @@ def location_create(
         )
     return location
 
+        if location.network_merchant_id:
+            announce("location_registered", location_id=location.pk, merchant_id=merchant.pk)
 
 def location_update(
     *,
@@ -686,6 +688,8 @@ def location_update(
         )
     for field, value in new.items():
         setattr(location, field, value)
+        if locked.network_merchant_id and ({"network_merchant_id", "network_store_id"} & changes.keys()):
+            announce("location_registered", location_id=locked.pk, merchant_id=locked.merchant_id)
     return location
 
 

@@ -1,0 +1,19 @@
+from django import forms
+
+from cashback.models import WebhookSource, WebhookStatus
+
+
+class InboxFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Unmatched and failed"), *WebhookStatus.choices],
+    )
+    source = forms.ChoiceField(label="Source", required=False, choices=[("", "Any source"), *WebhookSource.choices])
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=255,
+        help_text="Event id, event type or Stripe account (start of)",
+        widget=forms.SearchInput(),
+    )

@@ -1,0 +1,296 @@
+"""The webhook inbox: store every verified event once, then process it once, whatever happens.
+
+Intake (``event_receive``, called by cashback/webhooks.py after the signature is verified) inserts
+the event with ``INSERT ... ON CONFLICT (source, event_id) DO NOTHING``: a redelivery writes nothing
+and is answered as a duplicate. A new event's processing is enqueued on the ``ingest`` queue after
+commit (``cashback.tasks.webhook_event_process``).
+
+Processing (``event_process``) locks the event row, runs the handler registered for its
+``(source, event_type)`` inside a savepoint and records the outcome:
+
+- ``processed`` — the handler returned;
+- ``unmatched`` — the handler raised ``Unmatched(reason)`` (unknown card, unknown shop): re-processed
+  when a card is linked or a shop's network ids are registered (``unmatched_retry``), within
+  ``INBOX_UNMATCHED_RETRY_DAYS``;
+- ``ignored`` — the handler raised ``Ignored(reason)``, or a Stripe event type nobody handles;
+- ``failed`` — any other exception: the handler's work is rolled back, the error kept in
+  ``last_error``, and ``events_retry_due`` (a beat task) tries again with exponential backoff
+  up to ``INBOX_MAX_ATTEMPTS`` attempts; staff can retry at any time from /staff/inbox/.
+
+Handlers must be idempotent: an event may be processed again after a crash between the handler's
+work and the commit, and ``unmatched``/``failed`` events are processed again by design. Processing
+an event that is already ``processed`` or ``ignored`` does nothing.
+"""
+
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cashback.models import WebhookEvent, WebhookSource, WebhookStatus
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[WebhookEvent], None]
+
+_handlers: dict[tuple[str, str], Handler] = {}
+
+# Sources whose unhandled event types are expected (Stripe sends dozens of types to an endpoint):
+# such events are stored and marked ignored. A Visa event without a handler is a deployment error,
+# so it is marked failed and retried instead.
+SOURCES_IGNORING_UNHANDLED = frozenset({WebhookSource.STRIPE, WebhookSource.STRIPE_CONNECT})
+
+MAX_ERROR_CHARS = 4000
+
+
+class Unmatched(Exception):
+    """Raised by a handler: the event names a card, customer or shop the platform does not know (yet)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class Ignored(Exception):
+    """Raised by a handler: the event needs no work (a type or state the platform does not act on)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+# --- Registry -----------------------------------------------------------------------------------
+
+
+def register(*, source: str, event_type: str, handler: Handler) -> None:
+    """Make ``handler(event)`` process events of ``event_type`` from ``source``. Call from AppConfig.ready()."""
+    if source not in WebhookSource.values:
+        raise ValueError(f"Unknown webhook source {source!r}; one of {WebhookSource.values}.")
+    key = (source, event_type)
+    existing = _handlers.get(key)
+    if existing is not None and existing is not handler:
+        raise ValueError(f"A handler for {source} {event_type!r} is already registered: {existing!r}.")
+    _handlers[key] = handler
+
+
+def handler_for(*, source: str, event_type: str) -> Handler | None:
+    return _handlers.get((source, event_type))
+
+
+# --- Intake -------------------------------------------------------------------------------------
+
+
+def _insert_new(**values: Any) -> int | None:
+    """One INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None for a duplicate.
+
+    Raw SQL because the ORM's get_or_create needs a savepoint, a failed insert and a SELECT for a
+    duplicate, and bulk_create(ignore_conflicts=True) cannot say whether the row was new.
+    """
+    meta = WebhookEvent._meta
+    fields = [meta.get_field(name) for name in values]
+    quote = connection.ops.quote_name
+    table, columns = quote(meta.db_table), ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    conflict, returning = f"{quote('source')}, {quote('event_id')}", quote("id")
+    # Names come from the model; the values are parameters.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"  # noqa: S608, E501
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _enqueue_on_commit(event_pk: int) -> None:
+    """Enqueue processing after commit. ``robust``: a broker that is down is logged, never raised —
+    the event is already stored and the sweep (``events_retry_due``) enqueues it again."""
+
+    def enqueue_webhook_event() -> None:  # a named function: Django logs a robust callback's __qualname__
+        from cashback.tasks import webhook_event_process
+
+        webhook_event_process.delay(event_pk)
+
+    transaction.on_commit(enqueue_webhook_event, robust=True)
+
+
+def event_receive(
+    *, source: str, event_id: str, event_type: str, payload: dict[str, Any], account: str = ""
+) -> WebhookEvent | None:
+    """Store a verified event; None if ``(source, event_id)`` was stored before (nothing changes then).
+
+    A new event is committed before this returns (autocommit, or the caller's transaction) and its
+    processing is enqueued after commit; a Stripe event type without a handler is stored as
+    ``ignored`` and not enqueued. An enqueue that fails is logged, never raised: the event is safe in
+    the table and ``events_retry_due`` picks up events left ``received``.
+    """
+    now = timezone.now()
+    unhandled = handler_for(source=source, event_type=event_type) is None and source in SOURCES_IGNORING_UNHANDLED
+    status = WebhookStatus.IGNORED if unhandled else WebhookStatus.RECEIVED
+    values = {
+        "source": source,
+        "event_id": event_id,
+        "event_type": event_type,
+        "account": account,
+        "payload": payload,
+        "status": status,
+        "attempts": 0,
+        "last_error": "",
+        "unmatched_reason": f"No handler for {source} {event_type!r}." if unhandled else "",
+        "received_at": now,
+        "processed_at": now if unhandled else None,
+        "next_attempt_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    pk = _insert_new(**values)
+    if pk is None:
+        return None
+    if not unhandled:
+        _enqueue_on_commit(pk)
+    return WebhookEvent(pk=pk, **values)
+
+
+# --- Processing ---------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff before the next automatic attempt after ``attempts`` failures: 1, 2, 4 ... minutes, at most 6 h."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def _error_text(error: BaseException) -> str:
+    text = "".join(traceback.format_exception(error))
+    return text[-MAX_ERROR_CHARS:]
+
+
+def event_process(*, event_id: int) -> str:
+    """Process the stored event with primary key ``event_id``; return its status afterwards.
+
+    Safe to call twice and concurrently: the row is locked for the whole run (a second caller waits,
+    then finds it processed), and processed or ignored events are left alone. Returns ``"missing"``
+    for an id that does not exist.
+    """
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            return "missing"
+        if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
+            return event.status
+
+        now = timezone.now()
+        event.attempts += 1
+        event.next_attempt_at = None
+        event.last_error = ""
+        event.unmatched_reason = ""
+        handler = handler_for(source=event.source, event_type=event.event_type)
+        if handler is None:
+            if event.source in SOURCES_IGNORING_UNHANDLED:
+                event.status = WebhookStatus.IGNORED
+                event.unmatched_reason = f"No handler for {event.source} {event.event_type!r}."
+            else:
+                event.status = WebhookStatus.FAILED
+                event.last_error = f"No handler is registered for {event.source} {event.event_type!r}."
+        else:
+            try:
+                with transaction.atomic():  # a savepoint: a failing handler leaves nothing behind
+                    handler(event)
+            except Unmatched as outcome:
+                event.status = WebhookStatus.UNMATCHED
+                event.unmatched_reason = outcome.reason[:500]
+            except Ignored as outcome:
+                event.status = WebhookStatus.IGNORED
+                event.unmatched_reason = outcome.reason[:500]
+            except Exception as error:  # any handler failure is recorded, never lost
+                logger.warning(
+                    "webhook event %s (%s %s) failed on attempt %s: %s",
+                    event.pk,
+                    event.source,
+                    event.event_type,
+                    event.attempts,
+                    type(error).__name__,
+                    exc_info=True,
+                )
+                event.status = WebhookStatus.FAILED
+                event.last_error = _error_text(error)
+            else:
+                event.status = WebhookStatus.PROCESSED
+
+        if event.status == WebhookStatus.FAILED and event.attempts < settings.INBOX_MAX_ATTEMPTS:
+            event.next_attempt_at = now + retry_delay(event.attempts)
+        event.processed_at = now if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED) else None
+        event.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "last_error",
+                "unmatched_reason",
+                "processed_at",
+                "next_attempt_at",
+                "updated_at",
+            ]
+        )
+        return event.status
+
+
+def unmatched_retry(*, since: datetime | None = None) -> int:
+    """Process again every unmatched event received since ``since`` (default: the last
+    ``INBOX_UNMATCHED_RETRY_DAYS`` days), oldest first; return how many are now matched
+    (no longer unmatched). Called after a card is linked or a shop's network ids change."""
+    if since is None:
+        since = timezone.now() - timedelta(days=settings.INBOX_UNMATCHED_RETRY_DAYS)
+    pks = list(
+        WebhookEvent.objects.filter(status=WebhookStatus.UNMATCHED, received_at__gte=since)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    matched = 0
+    for pk in pks:
+        if event_process(event_id=pk) != WebhookStatus.UNMATCHED:
+            matched += 1
+    return matched
+
+
+def unmatched_retry_on_commit(**facts: Any) -> None:
+    """Subscriber of ``card_linked`` and ``location_registered``: re-process unmatched events once
+    the announcer's transaction has committed (the new card or shop is then visible to the worker)."""
+
+    def enqueue() -> None:
+        from cashback.tasks import webhook_events_unmatched_retry
+
+        webhook_events_unmatched_retry.delay()
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def events_retry_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Enqueue processing of failed events whose backoff has passed (fewer than INBOX_MAX_ATTEMPTS
+    attempts) and of events still ``received`` after INBOX_STALE_RECEIVED_SECONDS (their enqueue was
+    lost, or the worker died). Each one's ``next_attempt_at`` is pushed out by the stale window so
+    the next sweep does not enqueue it again while it waits in the queue. Returns how many."""
+    now = now or timezone.now()
+    stale = timedelta(seconds=settings.INBOX_STALE_RECEIVED_SECONDS)
+    not_waiting = {"next_attempt_at__isnull": True}
+    due_failed = WebhookEvent.objects.filter(
+        status=WebhookStatus.FAILED, next_attempt_at__lte=now, attempts__lt=settings.INBOX_MAX_ATTEMPTS
+    ).order_by("next_attempt_at")
+    stuck = WebhookEvent.objects.filter(status=WebhookStatus.RECEIVED, received_at__lte=now - stale)
+    stuck = stuck.filter(**not_waiting) | stuck.filter(next_attempt_at__lte=now)
+    pks = list(due_failed.values_list("pk", flat=True)[:limit])
+    pks += list(stuck.order_by("received_at").values_list("pk", flat=True)[: max(limit - len(pks), 0)])
+    if not pks:
+        return 0
+    with transaction.atomic():
+        WebhookEvent.objects.filter(pk__in=pks).update(next_attempt_at=now + stale, updated_at=now)
+        for pk in pks:
+            _enqueue_on_commit(pk)
+    return len(pks)
+
+
+def event_retry(*, event: WebhookEvent) -> str:
+    """Staff's retry button: process an unmatched or failed event now, whatever its attempts."""
+    return event_process(event_id=event.pk)

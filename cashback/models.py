@@ -1,0 +1,88 @@
+"""The webhook inbox: every event the card network and Stripe send, stored before it is acknowledged.
+
+A row is written once per ``(source, event_id)`` — the unique constraint is what makes a redelivered
+event a no-op — and then moves through ``received -> processed | unmatched | ignored | failed``
+(see cashback/inbox.py). The payload is the event exactly as parsed from the verified body; the card
+network's body carries only the first six and last four digits of a card, and the Visa door refuses
+a body that carries more (cashback/webhooks.py), so no full card number is ever stored here.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class WebhookSource(models.TextChoices):
+    VISA = "visa", "Card network (Visa)"
+    STRIPE = "stripe", "Stripe (platform account)"
+    STRIPE_CONNECT = "stripe_connect", "Stripe Connect (connected accounts)"
+
+
+class WebhookStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    UNMATCHED = "unmatched", "Unmatched"
+    IGNORED = "ignored", "Ignored"
+    FAILED = "failed", "Failed"
+
+
+# States a worker or a person may still act on; the staff queue and the retry sweeps read only these,
+# through one partial index that the hot path (a new row is "received") keeps small.
+OPEN_STATUSES = (WebhookStatus.RECEIVED, WebhookStatus.UNMATCHED, WebhookStatus.FAILED)
+
+
+class WebhookEvent(models.Model):
+    source = models.CharField(max_length=20, choices=WebhookSource.choices)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100)
+    # The Stripe Connect account the event happened on ("acct_..."); empty for other sources.
+    account = models.CharField(max_length=255, blank=True, default="")
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    # Why the handler could not match the event (unknown card, unknown shop), or why it was ignored.
+    unmatched_reason = models.CharField(max_length=500, blank=True, default="")
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # When a failed event is due for its next automatic attempt (backoff); null otherwise.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="webhook_event_source_event_id_unique"),
+            models.CheckConstraint(condition=Q(source__in=WebhookSource.values), name="webhook_event_source_valid"),
+            models.CheckConstraint(condition=Q(status__in=WebhookStatus.values), name="webhook_event_status_valid"),
+            models.CheckConstraint(condition=~Q(event_id=""), name="webhook_event_event_id_not_empty"),
+        ]
+        indexes = [
+            # Staff queue (filter by status, newest first), unmatched re-processing within a window and
+            # the sweep of events whose enqueue was lost.
+            models.Index(
+                fields=["status", "received_at"],
+                name="webhook_event_open_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # Failed events due for another attempt.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_event_retry_due_idx",
+                condition=Q(status=WebhookStatus.FAILED),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.event_id} ({self.event_type}, {self.status})"
+
+    @property
+    def badge(self) -> str:
+        """The colour of this status's badge in the staff pages."""
+        return {
+            WebhookStatus.PROCESSED: "success",
+            WebhookStatus.UNMATCHED: "warning",
+            WebhookStatus.FAILED: "failed",
+            WebhookStatus.RECEIVED: "info",
+        }.get(self.status, "neutral")

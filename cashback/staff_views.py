@@ -1,0 +1,67 @@
+"""The staff inbox page (/staff/inbox/): unmatched and failed webhook events, their payload, and a
+retry button that processes an event again at once (cashback.inbox.event_retry)."""
+
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from adminpanel.decorators import staff_required
+from cashback import inbox, selectors
+from cashback.forms import InboxFilterForm
+from cashback.models import WebhookEvent, WebhookStatus
+
+PAGE_SIZE = 25
+VIEW_EVENT = "cashback.view_webhookevent"
+CHANGE_EVENT = "cashback.change_webhookevent"
+RETRYABLE = (WebhookStatus.RECEIVED, WebhookStatus.UNMATCHED, WebhookStatus.FAILED)
+
+
+@staff_required(VIEW_EVENT)
+def inbox_list(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.webhook_events_for_staff(
+        status=filters.get("status", ""), source=filters.get("source", ""), search=filters.get("q", "")
+    )
+    context = {
+        "section": "inbox",
+        "form": form,
+        "filtered": any(filters.values()),
+        "page_obj": Paginator(events, PAGE_SIZE).get_page(request.GET.get("page")),
+        "counts": selectors.webhook_status_counts(),
+    }
+    return render(request, "cashback/staff/inbox_list.html", context)
+
+
+@staff_required(VIEW_EVENT)
+def inbox_detail(request: HttpRequest, event_pk: int) -> HttpResponse:
+    event = get_object_or_404(WebhookEvent, pk=event_pk)
+    context = {
+        "section": "inbox",
+        "event": event,
+        "payload": json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False),
+        "can_retry": request.user.has_perm(CHANGE_EVENT) and event.status in RETRYABLE,
+    }
+    return render(request, "cashback/staff/inbox_detail.html", context)
+
+
+@require_POST
+@staff_required(VIEW_EVENT, CHANGE_EVENT)
+def inbox_retry(request: HttpRequest, event_pk: int) -> HttpResponse:
+    event = get_object_or_404(WebhookEvent, pk=event_pk)
+    if event.status not in RETRYABLE:
+        messages.info(request, f"This event is already {event.get_status_display().lower()}; nothing to retry.")
+        return redirect("inbox:staff_detail", event_pk=event.pk)
+    outcome = inbox.event_retry(event=event)
+    label = WebhookStatus(outcome).label.lower() if outcome in WebhookStatus.values else outcome
+    if outcome == WebhookStatus.PROCESSED:
+        messages.success(request, "The event was processed.")
+    elif outcome == WebhookStatus.FAILED:
+        messages.error(request, "The event failed again; the error is shown below.")
+    else:
+        messages.info(request, f"The event is now {label}.")
+    return redirect("inbox:staff_detail", event_pk=event.pk)

@@ -1,0 +1,50 @@
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+
+from cashback import inbox
+from cashback.models import WebhookEvent
+from tests import webhooks
+
+
+@pytest.fixture
+def webhook_secrets(settings):
+    """The signing secrets the helpers in tests/webhooks.py sign with."""
+    settings.VISA_WEBHOOK_SECRET = webhooks.VISA_SECRET
+    settings.VISA_WEBHOOK_SECRET_PREVIOUS = ""
+    settings.STRIPE_WEBHOOK_SECRET = webhooks.STRIPE_SECRET
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = webhooks.STRIPE_CONNECT_SECRET
+    return settings
+
+
+@dataclass
+class RecordingHandler:
+    """A dummy handler: records each call, then behaves as told (return, or raise ``raises``)."""
+
+    raises: BaseException | None = None
+    calls: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, event: WebhookEvent) -> None:
+        with self.lock:
+            self.calls.append(event.pk)
+        if self.raises is not None:
+            raise self.raises
+
+
+@pytest.fixture
+def handlers(monkeypatch):
+    """An empty handler registry for the test (the real handlers of other apps are set aside).
+
+    ``handlers.add(source, event_type)`` registers and returns a RecordingHandler.
+    """
+
+    class Registry:
+        def add(self, source: str, event_type: str, handler=None):
+            handler = handler or RecordingHandler()
+            inbox.register(source=source, event_type=event_type, handler=handler)
+            return handler
+
+    monkeypatch.setattr(inbox, "_handlers", {})
+    return Registry()
