@@ -36,3 +36,22 @@ class OfferNotEditableError(ConflictError):
 class InvalidChallengeError(DomainError):
     code = "invalid_challenge"
     default_message = "The challenge is not valid."
+
+
+class InvalidPurchaseEventError(DomainError):
+    code = "invalid_purchase_event"
+    default_message = "The purchase event is not valid."
+
+
+class RefundUnmatchedError(NotFoundError):
+    """A refund (or reversal) without the original's id that matches no purchase: parked for review."""
+
+    code = "refund_unmatched"
+    default_message = "No purchase matches this refund."
+
+
+class CharityRewardError(DomainError):
+    """A charity offer names no charity the ledger knows: its reward cannot be booked (never dropped)."""
+
+    code = "charity_reward_unbookable"
+    default_message = "The offer's charity is unknown, so its reward cannot be booked."

@@ -22,6 +22,11 @@ class OfferStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+class OfferBasis(models.TextChoices):
+    PURCHASE = "purchase", "Each purchase"
+    MONTHLY_SPEND = "monthly_spend", "A customer's spend in a calendar month"
+
+
 class Tier(models.Model):
     """A loyalty tier defined by staff (F-C5): reached by rolling 12-month spend or earned cashback."""
 
@@ -111,6 +116,9 @@ class Offer(models.Model):
     segment = models.JSONField(default=dict, blank=True)
     return_period_days = models.PositiveSmallIntegerField(default=30)
     stackable = models.BooleanField(default=False)
+    # "purchase": each purchase is judged by the rules engine; "monthly_spend": a percent of a customer's
+    # total spend here in a calendar month, credited after the month ends (campaigns.tasks.monthly_rewards).
+    basis = models.CharField(max_length=16, choices=OfferBasis.choices, default=OfferBasis.PURCHASE)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -165,6 +173,7 @@ class Offer(models.Model):
             models.CheckConstraint(
                 condition=~Q(audience="tier") | Q(min_tier__isnull=False), name="campaigns_offer_tier_audience_has_tier"
             ),
+            models.CheckConstraint(condition=Q(basis__in=OfferBasis.values), name="campaigns_offer_basis_valid"),
         ]
 
     def __str__(self) -> str:
@@ -259,11 +268,24 @@ class LineItemRule(models.Model):
         return f"{self.scope} {self.key}"
 
 
-class Purchase(models.Model):
-    """A purchase at a merchant, from a card network, Stripe or the partner API.
+PURCHASE_STATUSES = ["awaiting", "authorised", "cleared", "partly_refunded", "refunded", "reversed"]
 
-    Minimal for now (cost preview, customer history, tiers); the transaction-ingest issue
-    extends it. ``(source, external_id)`` is unique so a replayed event finds its row.
+
+class Purchase(models.Model):
+    """A purchase at a merchant, from a card network, Stripe, the partner API or the demo.
+
+    ``(source, external_id)`` is unique so every event of one purchase finds its row. The state
+    columns are derived from the purchase's ``PurchaseEvent`` rows by
+    ``services.purchase_event_apply`` — from the set of events, never from their arrival order:
+
+    - ``authorised_minor`` / ``cleared_minor``: the latest auth / clearing (by time, then event id);
+    - ``amount_minor``: the cleared amount if any (clearing wins), else the authorised one;
+    - ``refunded_minor``: the refunds, capped at ``amount_minor``; what was asked beyond that is
+      ``refund_excess_minor`` (recorded, never paid out twice);
+    - ``reversed``: a reversal cancels the whole purchase.
+
+    ``decisions`` keeps the rules engine's decisions (every offer's code and message), so the
+    consumer can see what the purchase earned or why not. See docs/rewards.md.
     """
 
     class Source(models.TextChoices):
@@ -273,8 +295,10 @@ class Purchase(models.Model):
         DEMO = "demo", "Demo"
 
     class Status(models.TextChoices):
+        AWAITING = "awaiting", "Awaiting the purchase"  # only a refund or reversal has arrived yet
         AUTHORISED = "authorised", "Authorised"
         CLEARED = "cleared", "Cleared"
+        PARTLY_REFUNDED = "partly_refunded", "Partly refunded"
         REFUNDED = "refunded", "Refunded"
         REVERSED = "reversed", "Reversed"
 
@@ -287,11 +311,20 @@ class Purchase(models.Model):
     location = models.ForeignKey(
         "merchants.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
     )
-    amount_minor = models.BigIntegerField()
+    amount_minor = models.BigIntegerField(help_text="The cleared amount, else the authorised one (0 while awaiting).")
     currency = models.CharField(max_length=3, choices=Currency.choices)
     occurred_at = models.DateTimeField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.AUTHORISED)
-    # Set once the rules have been applied to it, so a replayed event never rewards it twice.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.AUTHORISED)
+    authorised_minor = models.BigIntegerField(null=True, blank=True)
+    cleared_minor = models.BigIntegerField(null=True, blank=True)
+    refunded_minor = models.BigIntegerField(default=0)
+    refund_excess_minor = models.BigIntegerField(default=0, help_text="Refunds asked beyond what was left.")
+    reversed = models.BooleanField(default=False)
+    line_items = models.JSONField(default=list, blank=True)
+    decisions = models.JSONField(default=list, blank=True)
+    # The amount the rewards were decided on; a new cleared amount decides again.
+    rewards_basis_minor = models.BigIntegerField(null=True, blank=True)
+    # Set once the rules have been applied to it (kept for the reports; the basis drives re-decisions).
     rewards_evaluated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -301,44 +334,189 @@ class Purchase(models.Model):
         indexes = [
             models.Index(fields=["merchant", "status", "occurred_at"], name="purchase_merchant_status"),
             models.Index(fields=["user", "merchant"], name="purchase_user_merchant"),
+            models.Index(fields=["user", "-occurred_at", "-id"], name="purchase_user_time"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="campaigns_purchase_unique_source_id"),
             models.CheckConstraint(condition=Q(amount_minor__gte=0), name="campaigns_purchase_amount_not_negative"),
+            models.CheckConstraint(condition=Q(status__in=PURCHASE_STATUSES), name="campaigns_purchase_status_valid"),
             models.CheckConstraint(
-                condition=Q(status__in=["authorised", "cleared", "refunded", "reversed"]),
-                name="campaigns_purchase_status_valid",
+                condition=Q(refunded_minor__gte=0) & Q(refunded_minor__lte=F("amount_minor")),
+                name="campaigns_purchase_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_excess_minor__gte=0), name="campaigns_purchase_refund_excess_not_negative"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id}"
 
+    @property
+    def net_minor(self) -> int:
+        """What is left of the purchase after refunds and reversals: the amount that still earns."""
+        return 0 if self.reversed else self.amount_minor - self.refunded_minor
 
-class Reward(models.Model):
-    """What one offer granted for one purchase: the engine's applied decision, as booked.
 
-    Minimal for now: it records the budget consumed and the per-customer count; the
-    reward-lifecycle issue adds the ledger transaction and maturity.
+class PurchaseEventKind(models.TextChoices):
+    AUTH = "auth", "Authorisation"
+    CLEARING = "clearing", "Clearing"
+    REFUND = "refund", "Refund"
+    REVERSAL = "reversal", "Reversal"
+
+
+class PurchaseEvent(models.Model):
+    """One event of a purchase as a source reported it; append-only, unique per (source, event id).
+
+    ``external_id`` is the transaction id the event carries (a refund's own id);
+    ``original_external_id`` the purchase it refers to (refunds and reversals, when known).
     """
 
+    Kind = PurchaseEventKind
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="events")
+    source = models.CharField(max_length=10, choices=Purchase.Source.choices)
+    event_id = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=PurchaseEventKind.choices)
+    external_id = models.CharField(max_length=100)
+    original_external_id = models.CharField(max_length=100, blank=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    occurred_at = models.DateTimeField()
+    line_items = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="campaigns_purchaseevent_unique_source_event"),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gte=0), name="campaigns_purchaseevent_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=PurchaseEventKind.values), name="campaigns_purchaseevent_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.event_id} {self.kind}"
+
+
+class RewardKind(models.TextChoices):
+    OFFER = "offer", "Offer"
+    CHALLENGE = "challenge", "Challenge bonus"
+    MONTHLY = "monthly", "Monthly spend"
+
+
+class RewardStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    AVAILABLE = "available", "Available"
+    PARTLY_REVERSED = "partly_reversed", "Partly reversed"
+    REVERSED = "reversed", "Reversed"
+    EXPIRED = "expired", "Expired"
+
+
+class Reward(models.Model):
+    """What one offer (or challenge, or monthly-spend offer) gives one consumer, and where its money is.
+
+    ``amount_minor`` is what it earns now: ``decided_minor`` (the engine's decision on
+    ``basis_minor``) reduced in proportion to refunds. ``booked_minor`` is what the ledger holds
+    for it (credited less reversed); ``services`` posts the difference whenever they differ. The
+    ledger parts: ``pending_minor`` (in consumer_pending), ``available_minor`` (matured),
+    ``expired_minor`` (moved to breakage), ``owed_minor`` (reversed after it was spent: the
+    consumer's receivable), ``unrecovered_minor`` (a charity reward reversed after disbursement).
+    Keys: ``ledger_key`` + ``:earn``, ``:adjust:<n>``, and ``reward:<id>:mature``. docs/rewards.md.
+    """
+
+    Kind = RewardKind
+    Status = RewardStatus
+
+    kind = models.CharField(max_length=10, choices=RewardKind.choices, default=RewardKind.OFFER)
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="rewards")
-    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="rewards")
+    challenge = models.ForeignKey("Challenge", null=True, blank=True, on_delete=models.PROTECT, related_name="rewards")
+    purchase = models.ForeignKey(Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="rewards")
+    period = models.DateField(null=True, blank=True, help_text="First day of the month (monthly-spend rewards).")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="rewards"
     )
+    beneficiary = models.CharField(max_length=10, default="consumer")  # "consumer" or "charity"
+    charity_ref = models.CharField(max_length=64, blank=True)
     amount_minor = models.BigIntegerField()
+    decided_minor = models.BigIntegerField(default=0)
+    basis_minor = models.BigIntegerField(default=0)
     currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(max_length=16, choices=RewardStatus.choices, default=RewardStatus.PENDING)
+    booked_minor = models.BigIntegerField(default=0)
+    pending_minor = models.BigIntegerField(default=0)
+    available_minor = models.BigIntegerField(default=0)
+    expired_minor = models.BigIntegerField(default=0)
+    owed_minor = models.BigIntegerField(default=0)
+    unrecovered_minor = models.BigIntegerField(default=0)
+    matures_at = models.DateTimeField(null=True, blank=True)
+    matured_at = models.DateTimeField(null=True, blank=True)
+    ledger_key = models.CharField(max_length=160, blank=True, help_text="Prefix of the reward's idempotency keys.")
+    ledger_seq = models.PositiveIntegerField(default=0, help_text="Ledger postings made for it so far.")
+    earn_journal = models.ForeignKey(
+        "wallet.JournalTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    mature_journal = models.ForeignKey(
+        "wallet.JournalTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "offer"], name="reward_user_offer")]
+        indexes = [
+            models.Index(fields=["user", "offer"], name="reward_user_offer"),
+            models.Index(fields=["matures_at"], condition=Q(matured_at__isnull=True), name="reward_maturing_due"),
+        ]
         constraints = [
-            models.UniqueConstraint(fields=["offer", "purchase"], name="campaigns_reward_once_per_purchase"),
-            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="campaigns_reward_amount_positive"),
+            models.UniqueConstraint(
+                fields=["offer", "purchase"], condition=Q(kind="offer"), name="campaigns_reward_once_per_purchase"
+            ),
+            models.UniqueConstraint(
+                fields=["challenge", "user"], condition=Q(kind="challenge"), name="campaigns_reward_challenge_once"
+            ),
+            models.UniqueConstraint(
+                fields=["offer", "user", "period"], condition=Q(kind="monthly"), name="campaigns_reward_monthly_once"
+            ),
+            models.CheckConstraint(condition=Q(amount_minor__gte=0), name="campaigns_reward_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(pending_minor__gte=0)
+                & Q(available_minor__gte=0)
+                & Q(expired_minor__gte=0)
+                & Q(owed_minor__gte=0)
+                & Q(booked_minor__gte=0),
+                name="campaigns_reward_parts_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(status__in=RewardStatus.values), name="campaigns_reward_status_valid"),
+            models.CheckConstraint(
+                condition=(Q(kind="offer") & Q(purchase__isnull=False))
+                | (Q(kind="challenge") & Q(challenge__isnull=False))
+                | (Q(kind="monthly") & Q(period__isnull=False)),
+                name="campaigns_reward_kind_has_its_cause",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.amount_minor} {self.currency} from offer {self.offer_id}"
+
+
+class ChallengeProgress(models.Model):
+    """A consumer's progress towards a challenge; its row lock serialises the bonus decision."""
+
+    challenge = models.ForeignKey("Challenge", on_delete=models.CASCADE, related_name="progress")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    value = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["challenge_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["challenge", "user"], name="campaigns_challengeprogress_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.challenge_id}: {self.value}"

@@ -8,7 +8,18 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 
 from campaigns.errors import OfferNotFoundError
-from campaigns.models import Challenge, CustomerTier, LineItemRule, Offer, OfferStatus, Purchase, Reward, Tier
+from campaigns.models import (
+    Challenge,
+    CustomerTier,
+    LineItemRule,
+    Offer,
+    OfferBasis,
+    OfferStatus,
+    Purchase,
+    Reward,
+    RewardKind,
+    Tier,
+)
 from campaigns.rules import (
     Audience,
     CustomerContext,
@@ -22,7 +33,7 @@ from campaigns.rules import (
 )
 
 # Purchases that count as history: not undone by a refund or reversal.
-COUNTED_PURCHASE_STATUSES = (Purchase.Status.AUTHORISED, Purchase.Status.CLEARED)
+COUNTED_PURCHASE_STATUSES = (Purchase.Status.AUTHORISED, Purchase.Status.CLEARED, Purchase.Status.PARTLY_REFUNDED)
 SEGMENT_PROFILE_FIELDS = ("birth_year", "gender", "city", "language")
 
 
@@ -101,6 +112,7 @@ def live_offers_for_merchant(*, merchant_id: int, at: datetime) -> list[OfferTer
     """
     offers = (
         Offer.objects.filter(merchant_id=merchant_id, status=OfferStatus.LIVE, starts_at__lte=at, ends_at__gt=at)
+        .filter(basis=OfferBasis.PURCHASE)
         .select_related("min_tier")
         .prefetch_related(
             Prefetch("locations", queryset=_location_ids_queryset()),
@@ -117,10 +129,13 @@ def _location_ids_queryset() -> QuerySet:
     return Location.objects.only("id")
 
 
-def customer_context(*, user: Any, merchant_id: int, before: datetime | None = None) -> CustomerContext:
+def customer_context(
+    *, user: Any, merchant_id: int, before: datetime | None = None, exclude_purchase: Purchase | None = None
+) -> CustomerContext:
     """The consumer as the rules see them at a merchant: tier, profile fields for segments, how many
     earlier purchases they made there (``before`` an instant, when given) and how many rewards
-    they have had from each of the merchant's offers."""
+    they have had from each of the merchant's offers (rewards reversed to nothing do not count;
+    ``exclude_purchase``'s own rewards are left out, for deciding that purchase again)."""
     if user is None:
         return CustomerContext()
     tier_row = CustomerTier.objects.filter(user=user).select_related("tier").first()
@@ -128,12 +143,13 @@ def customer_context(*, user: Any, merchant_id: int, before: datetime | None = N
     purchases = Purchase.objects.filter(user=user, merchant_id=merchant_id, status__in=COUNTED_PURCHASE_STATUSES)
     if before is not None:
         purchases = purchases.filter(occurred_at__lt=before)
-    rewards = (
-        Reward.objects.filter(user=user, offer__merchant_id=merchant_id)
-        .values("offer_id")
-        .annotate(n=Count("id"))
-        .order_by()
+    rewards = Reward.objects.filter(
+        user=user, offer__merchant_id=merchant_id, kind=RewardKind.OFFER, amount_minor__gt=0
     )
+    if exclude_purchase is not None:
+        rewards = rewards.exclude(purchase=exclude_purchase)
+        purchases = purchases.exclude(pk=exclude_purchase.pk)
+    rewards = rewards.values("offer_id").annotate(n=Count("id")).order_by()
     return CustomerContext(
         tier_rank=tier.rank if tier else 0,
         tier_multiplier=tier.multiplier if tier else Decimal(1),

@@ -16,9 +16,9 @@ staff approved.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -49,13 +49,13 @@ from campaigns.rules import (
     Audience,
     CustomerContext,
     Decision,
+    LineItem,
     OfferTerms,
     PurchaseFacts,
     RewardType,
-    evaluate,
     evaluate_offer,
 )
-from campaigns.selectors import COUNTED_PURCHASE_STATUSES, SEGMENT_PROFILE_FIELDS, customer_context
+from campaigns.selectors import COUNTED_PURCHASE_STATUSES, SEGMENT_PROFILE_FIELDS
 from cashback.events import announce
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -410,6 +410,23 @@ def offer_budget_consume(*, offer_id: int, amount_minor: int) -> int:
     return granted
 
 
+def offer_budget_return(*, offer_id: int, amount_minor: int) -> int:
+    """Give ``amount_minor`` back to the offer's budget (a reward reduced or reversed); returns what
+    was given back (never more than was spent). Under the offer's row lock, like consuming."""
+    if amount_minor <= 0:
+        return 0
+    with transaction.atomic():
+        spent = (
+            Offer.objects.select_for_update().filter(pk=offer_id).values_list("budget_spent_minor", flat=True).first()
+        )
+        if spent is None:
+            raise OfferNotFoundError()
+        back = min(amount_minor, spent)
+        if back:
+            Offer.objects.filter(pk=offer_id).update(budget_spent_minor=F("budget_spent_minor") - back)
+    return back
+
+
 # --- Challenges and line-item rules ------------------------------------------------------------
 
 
@@ -469,8 +486,19 @@ def purchase_record(
     user: Any = None,
     location: Any = None,
 ) -> Purchase:
-    """Create or update the purchase ``(source, external_id)``; the consumer's tier is recomputed
-    after commit when the purchase changes their history. Safe to replay."""
+    """Create or update the purchase ``(source, external_id)`` directly, without events (imports,
+    the demo history); the consumer's tier is recomputed after commit when it changes. Safe to
+    replay. Sources of real purchases use ``purchase_event_apply``, which also books rewards."""
+    cleared = amount_minor if status in (Purchase.Status.CLEARED, Purchase.Status.PARTLY_REFUNDED) else None
+    refunded = amount_minor if status == Purchase.Status.REFUNDED else 0
+    state = {
+        "amount_minor": amount_minor,
+        "status": status,
+        "cleared_minor": cleared if status != Purchase.Status.REFUNDED else amount_minor,
+        "authorised_minor": amount_minor if status == Purchase.Status.AUTHORISED else None,
+        "refunded_minor": refunded,
+        "reversed": status == Purchase.Status.REVERSED,
+    }
     with transaction.atomic():
         purchase, created = Purchase.objects.select_for_update().get_or_create(
             source=source,
@@ -479,21 +507,60 @@ def purchase_record(
                 "merchant": merchant,
                 "location": location,
                 "user": user,
-                "amount_minor": amount_minor,
                 "currency": currency,
                 "occurred_at": occurred_at,
-                "status": status,
+                **state,
             },
         )
         changed = created
-        if not created and (purchase.status, purchase.amount_minor) != (status, amount_minor):
-            purchase.status, purchase.amount_minor = status, amount_minor
-            purchase.save(update_fields=["status", "amount_minor", "updated_at"])
+        if not created and any(getattr(purchase, name) != value for name, value in state.items()):
+            for name, value in state.items():
+                setattr(purchase, name, value)
+            purchase.save(update_fields=[*state, "updated_at"])
             changed = True
         if changed and purchase.user_id:
             user_id = purchase.user_id
             transaction.on_commit(lambda: _enqueue_tier_recompute(user_id))
     return purchase
+
+
+def purchase_event_apply(
+    *,
+    source: str,
+    event_id: str,
+    kind: str,
+    external_id: str,
+    amount_minor: int,
+    currency: str,
+    occurred_at: datetime,
+    user: Any,
+    merchant: Any,
+    location: Any = None,
+    original_external_id: str = "",
+    line_items: Sequence[LineItem] = (),
+) -> Purchase:
+    """Apply one event (``auth``, ``clearing``, ``refund``, ``reversal``) of a purchase from any source.
+
+    The one entry point for card-network, Stripe, partner and demo purchases: idempotent per
+    ``(source, event_id)``, independent of the order events arrive in; books the rewards to the
+    ledger. See ``campaigns.lifecycle.purchase_event_apply`` and docs/rewards.md.
+    """
+    from campaigns import lifecycle
+
+    return lifecycle.purchase_event_apply(
+        source=source,
+        event_id=event_id,
+        kind=kind,
+        external_id=external_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        occurred_at=occurred_at,
+        user=user,
+        merchant=merchant,
+        location=location,
+        original_external_id=original_external_id,
+        line_items=line_items,
+    )
 
 
 def _enqueue_tier_recompute(user_id: int) -> None:
@@ -514,51 +581,42 @@ def purchase_facts(purchase: Purchase) -> PurchaseFacts:
 
 
 def rewards_grant(*, purchase: Purchase) -> list[Reward]:
-    """Evaluate a purchase against its merchant's live offers and record what it earns.
+    """Bring a purchase's rewards to its current state (decide, book to the ledger); returns the
+    rewards created by this call. Replaying changes nothing: the purchase row is locked and the
+    decision is kept until its amount changes. ``purchase_event_apply`` calls the same code."""
+    from campaigns import lifecycle
 
-    Each applied decision consumes the offer's budget (which may grant less than decided, when
-    other purchases spent it meanwhile) and becomes a ``Reward``. Replaying a purchase changes
-    nothing: the purchase row is locked and marked evaluated. Posting to the ledger is the reward
-    lifecycle's job (a later issue); this records the decision and the budget.
-    """
-    from campaigns.selectors import live_offers_for_merchant
+    def work() -> list[Reward]:
+        with transaction.atomic():
+            locked = Purchase.objects.select_for_update().select_related("merchant").get(pk=purchase.pk)
+            return lifecycle._purchase_reconcile(locked)
 
-    if purchase.user_id is None or not purchase.merchant.is_active_for_rewards:
-        return []
-    with transaction.atomic():
-        locked = Purchase.objects.select_for_update().filter(pk=purchase.pk, rewards_evaluated_at__isnull=True).first()
-        if locked is None:
-            return []  # evaluated before: replaying an event changes nothing
-        offers = live_offers_for_merchant(merchant_id=purchase.merchant_id, at=purchase.occurred_at)
-        customer = customer_context(user=purchase.user, merchant_id=purchase.merchant_id, before=purchase.occurred_at)
-        decisions = evaluate(purchase_facts(purchase), offers, customer)
-        rewards = []
-        caps = {offer.id: offer.max_rewards_per_customer for offer in offers}
-        # Lock in offer-id order (decisions are sorted by it) so two purchases never wait in a cycle.
-        for decision in decisions:
-            if not decision.applied:
-                continue
-            if caps.get(decision.offer_id) is not None:
-                # The engine counted rewards before the lock; count again under the offer's row lock so
-                # two simultaneous purchases by one customer cannot both take the last allowed reward.
-                Offer.objects.select_for_update().filter(pk=decision.offer_id).values("id").first()
-                had = Reward.objects.filter(offer_id=decision.offer_id, user_id=purchase.user_id).count()
-                if had >= caps[decision.offer_id]:
-                    continue
-            granted = offer_budget_consume(offer_id=decision.offer_id, amount_minor=decision.earned_minor)
-            if granted:
-                rewards.append(
-                    Reward.objects.create(
-                        offer_id=decision.offer_id,
-                        purchase=purchase,
-                        user=purchase.user,
-                        amount_minor=granted,
-                        currency=decision.currency,
-                    )
-                )
-        locked.rewards_evaluated_at = timezone.now()
-        locked.save(update_fields=["rewards_evaluated_at", "updated_at"])
-    return rewards
+    return lifecycle._retrying(work)
+
+
+def rewards_mature_due(*, now: datetime | None = None) -> int:
+    """Pending rewards whose return period is over (and whose purchase cleared) become available."""
+    from campaigns import lifecycle
+
+    return lifecycle.rewards_mature_due(now=now)
+
+
+def rewards_expire_due(*, now: datetime | None = None) -> int:
+    from campaigns import lifecycle
+
+    return lifecycle.rewards_expire_due(now=now)
+
+
+def reward_expiry_warnings_send(*, now: datetime | None = None) -> int:
+    from campaigns import lifecycle
+
+    return lifecycle.expiry_warnings_send(now=now)
+
+
+def monthly_rewards_credit(*, month: date | None = None, now: datetime | None = None) -> int:
+    from campaigns import lifecycle
+
+    return lifecycle.monthly_rewards_credit(month=month, now=now)
 
 
 def tier_recompute(*, user: Any, now: datetime | None = None) -> CustomerTier:
@@ -569,11 +627,11 @@ def tier_recompute(*, user: Any, now: datetime | None = None) -> CustomerTier:
     spend = dict(
         Purchase.objects.filter(user=user, status__in=COUNTED_PURCHASE_STATUSES, occurred_at__gte=since)
         .values_list("currency")
-        .annotate(total=Sum("amount_minor"))
+        .annotate(total=Sum(F("amount_minor") - F("refunded_minor")))
         .order_by()
     )
     earned = dict(
-        Reward.objects.filter(user=user, created_at__gte=since, purchase__status__in=COUNTED_PURCHASE_STATUSES)
+        Reward.objects.filter(user=user, created_at__gte=since, beneficiary="consumer")
         .values_list("currency")
         .annotate(total=Sum("amount_minor"))
         .order_by()

@@ -78,3 +78,6 @@ class PurchaseFactory(factory.django.DjangoModelFactory):
     currency = "NOK"
     occurred_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3))
     status = Purchase.Status.CLEARED
+    cleared_minor = factory.LazyAttribute(
+        lambda p: p.amount_minor if p.status in (Purchase.Status.CLEARED, Purchase.Status.PARTLY_REFUNDED) else None
+    )
