@@ -206,6 +206,22 @@ STRIPE_PROVIDER = env.str("STRIPE_PROVIDER", default="stripe" if STRIPE_SECRET_K
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
+# Payouts to consumers (wallet/payouts.py, docs/payouts.md). Amounts in minor units (100 = 1.00).
+PAYOUT_MINIMUM_MINOR = env.int("PAYOUT_MINIMUM_MINOR", default=10000)
+# Per-currency minimums overriding the one above, e.g. "EUR=1000,SEK=10000".
+PAYOUT_MINIMUM_MINOR_BY_CURRENCY = {
+    currency: int(amount) for currency, amount in env.dict("PAYOUT_MINIMUM_MINOR_BY_CURRENCY", default={}).items()
+}
+# Payouts above this amount wait for a staff member's review (0 = never).
+PAYOUT_REVIEW_THRESHOLD_MINOR = env.int("PAYOUT_REVIEW_THRESHOLD_MINOR", default=500000)
+# Country of the consumers' Stripe Express accounts.
+PAYOUT_CONNECT_COUNTRY = env.str("PAYOUT_CONNECT_COUNTRY", default="NO")
+# A payout still requested or processing (no Stripe payout yet) this long is processed again by the sweep.
+PAYOUT_RESUME_AFTER_SECONDS = env.int("PAYOUT_RESUME_AFTER_SECONDS", default=600)
+# Spending at checkout: a spend code lives this long; a hold placed with it expires after this long.
+SPEND_CODE_TTL_SECONDS = env.int("SPEND_CODE_TTL_SECONDS", default=300)
+SPEND_HOLD_TTL_SECONDS = env.int("SPEND_HOLD_TTL_SECONDS", default=900)
+
 # --- E-mail ------------------------------------------------------------------
 
 EMAIL_BACKEND = env.str(
@@ -346,6 +362,10 @@ CELERY_BEAT_SCHEDULE = {
     "wallet-ledger-check": {
         "task": "wallet.tasks.ledger_check",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "wallet-payouts-resume": {
+        "task": "wallet.tasks.payouts_resume",
+        "schedule": crontab(minute="*/5"),
     },
     "campaigns-offers-activate-due": {
         "task": "campaigns.tasks.offers_activate_due",

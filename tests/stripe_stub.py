@@ -208,6 +208,23 @@ class StripeStub:
                 "source_type": "card",
                 "transfer_group": None,
             }
+        if (
+            request.method == "POST"
+            and request.path.startswith("/v1/transfers/")
+            and request.path.endswith("/reversals")
+        ):
+            return 200, {
+                "id": f"trr_stub{n:010d}",
+                "object": "transfer_reversal",
+                "amount": int(form["amount"]),
+                "balance_transaction": f"txn_stub{n:010d}",
+                "created": now,
+                "currency": "nok",
+                "destination_payment_refund": f"pyr_stub{n:010d}",
+                "metadata": metadata,
+                "source_refund": None,
+                "transfer": request.path.split("/")[3],
+            }
         if request.method == "POST" and request.path == "/v1/payouts":
             return 200, {
                 "id": f"po_stub{n:010d}",

@@ -64,3 +64,47 @@ class HoldAmountExceededError(InvalidLedgerRequestError):
     code = "hold_amount_exceeded"
     http_status = status.HTTP_400_BAD_REQUEST
     default_message = "The amount is larger than the amount reserved by the hold."
+
+
+# --- Payouts and spending at checkout (wallet.payouts, wallet.spending) ---------------
+
+
+class PayoutBelowMinimumError(InvalidAmountError):
+    code = "payout_below_minimum"
+    default_message = "The amount is below the smallest payout."
+
+
+class PayoutAccountNotReadyError(ConflictError):
+    code = "payouts_not_set_up"
+    default_message = "Set up payouts (your bank details with Stripe) before asking for a payout."
+
+
+class PayoutExceedsBalanceError(InsufficientFundsError):
+    default_message = "The amount is more than your available cashback."
+
+
+class PayoutNotHeldError(ConflictError):
+    code = "payout_not_held"
+    default_message = "Only a payout held for review can be released or rejected."
+
+
+class SpendCodeNotFoundError(DomainError):
+    code = "spend_code_not_found"
+    http_status = status.HTTP_404_NOT_FOUND
+    default_message = "No such spend code."
+
+
+class SpendCodeExpiredError(ConflictError):
+    code = "spend_code_expired"
+    default_message = "The spend code has expired; ask the customer for a new one."
+
+
+class SpendCodeUsedError(ConflictError):
+    code = "spend_code_used"
+    default_message = "The spend code has already been used; ask the customer for a new one."
+
+
+class SpendHoldNotFoundError(DomainError):
+    code = "spend_hold_not_found"
+    http_status = status.HTTP_404_NOT_FOUND
+    default_message = "No such hold for this merchant."

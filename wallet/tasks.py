@@ -1,7 +1,10 @@
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
+from cashback.providers.stripe_gateway import StripeGatewayError
+from wallet import payouts
 from wallet.invariants import ledger_violations
 from wallet.services import hold_expire_due
 
@@ -25,3 +28,36 @@ def ledger_check() -> int:
     else:
         logger.info("Ledger check passed.")
     return len(violations)
+
+
+# --- Payouts (wallet/payouts.py) --------------------------------------------------------
+# Retryable Stripe errors (network, rate limit, Stripe's 5xx) and database hiccups retry with
+# backoff; the sweep (payouts_resume) picks up whatever still did not reach Stripe.
+
+
+@shared_task(
+    autoretry_for=(StripeGatewayError, OperationalError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def payout_process(payout_id: int) -> str:
+    """Send a payout to Stripe (transfer, then payout). Safe to run twice; returns the status."""
+    return payouts.payout_process(payout_id=payout_id).status
+
+
+@shared_task(
+    autoretry_for=(StripeGatewayError, OperationalError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def payout_transfer_reverse(payout_id: int) -> bool:
+    """Pull a failed payout's transfer back from the connected account; True once reversed."""
+    return bool(payouts.payout_transfer_reverse(payout_id=payout_id).stripe_reversal_id)
+
+
+@shared_task
+def payouts_resume() -> int:
+    """Enqueue payouts stuck before Stripe and unfinished reversals; returns how many."""
+    return payouts.payouts_resume_due()

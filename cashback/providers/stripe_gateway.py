@@ -68,6 +68,10 @@ class StripeGatewayClient(Protocol):
         self, *, account_id: str, amount_minor: int, currency: str, idempotency_key: str, metadata: Mapping[str, str]
     ) -> dict[str, Any]: ...
 
+    def transfer_reversal_create(
+        self, *, transfer_id: str, amount_minor: int, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> dict[str, Any]: ...
+
 
 def _metadata(metadata: Mapping[str, Any] | None) -> dict[str, str]:
     return {str(key): str(value) for key, value in (metadata or {}).items()}
@@ -142,6 +146,17 @@ class StripeGateway:
             self._client.v1.payouts.create,
             {"amount": amount_minor, "currency": currency.lower(), "metadata": _metadata(metadata)},
             {"idempotency_key": idempotency_key, "stripe_account": account_id},
+        )
+
+    def transfer_reversal_create(
+        self, *, transfer_id: str, amount_minor: int, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> dict[str, Any]:
+        # Pulls a transfer's money back from the connected account to the platform's balance.
+        return self._call(
+            self._client.v1.transfers.reversals.create,
+            transfer_id,
+            {"amount": amount_minor, "metadata": _metadata(metadata)},
+            {"idempotency_key": idempotency_key},
         )
 
     @staticmethod
@@ -285,6 +300,13 @@ class FakeStripeGateway:
         }
         with self._calling("payout_create", params, idempotency_key):
             return {"id": "po_fake_" + self._digest(idempotency_key), "object": "payout", "status": "pending", **params}
+
+    def transfer_reversal_create(
+        self, *, transfer_id: str, amount_minor: int, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> dict[str, Any]:
+        params = {"transfer": transfer_id, "amount": amount_minor, "metadata": _metadata(metadata)}
+        with self._calling("transfer_reversal_create", params, idempotency_key):
+            return {"id": "trr_fake_" + self._digest(idempotency_key), "object": "transfer_reversal", **params}
 
     # -- internals --
     @staticmethod

@@ -149,6 +149,17 @@ def test_connected_account_and_onboarding_link(stripe_stub):
     assert retrieve.form == {}
 
 
+def test_transfer_reversal(stripe_stub):
+    reversal = get_stripe_gateway().transfer_reversal_create(
+        transfer_id="tr_42", amount_minor=500, idempotency_key="payout:3:reversal", metadata={"payout": 3}
+    )
+    [request] = stripe_stub.requests_to("POST", "/v1/transfers/tr_42/reversals")
+    assert request.form == {"amount": "500", "metadata[payout]": "3"}
+    assert request.headers["Idempotency-Key"] == "payout:3:reversal"
+    assert reversal["object"] == "transfer_reversal"
+    assert reversal["transfer"] == "tr_42"
+
+
 @pytest.mark.parametrize(
     ("status", "error_type", "retryable"),
     [
