@@ -43,6 +43,7 @@ class _Failure:
     status: int
     error_type: str
     message: str
+    after_processing: bool = False
 
 
 @dataclass
@@ -94,8 +95,14 @@ class StripeStub:
         status: int = 500,
         error_type: str = "api_error",
         message: str = "Injected failure.",
+        after_processing: bool = False,
     ) -> None:
-        self._failures.append(_Failure(method, path, status, error_type, message))
+        """Answer the next matching request with an error.
+
+        ``after_processing=True``: the request is carried out first (a later replay of its
+        ``Idempotency-Key`` gets the object) and only the answer is an error — a lost response.
+        """
+        self._failures.append(_Failure(method, path, status, error_type, message, after_processing))
 
     def account_set(self, account_id: str, **fields: Any) -> None:
         self.accounts.setdefault(account_id, {"id": account_id, "object": "account"}).update(fields)
@@ -122,11 +129,13 @@ class StripeStub:
         handler.wfile.write(data)
 
     def _respond(self, request: StubRequest) -> tuple[int, dict[str, Any], bool]:
-        for failure in self._failures:
-            if failure.method == request.method and failure.path == request.path:
-                self._failures.remove(failure)
-                error = {"type": failure.error_type, "message": failure.message}
-                return failure.status, {"error": error}, False
+        failure = next((f for f in self._failures if f.method == request.method and f.path == request.path), None)
+        if failure is not None:
+            self._failures.remove(failure)
+            if failure.after_processing:
+                self._respond(request)
+            error = {"type": failure.error_type, "message": failure.message}
+            return failure.status, {"error": error}, False
         key = request.headers.get("Idempotency-Key")
         fingerprint = json.dumps([request.method, request.path, request.headers.get("Stripe-Account"), request.form])
         if request.method == "POST" and key and key in self._idempotent:

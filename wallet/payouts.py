@@ -203,6 +203,7 @@ def _payout_create(
     payout.save(update_fields=["transfer_idempotency_key", "payout_idempotency_key", "reversal_idempotency_key"])
     available = account_get_or_create(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency=currency)
     transit = platform_account(kind=AccountKind.PAYOUTS_IN_TRANSIT, currency=currency)
+    _crash_point("request_before_ledger")
     try:
         transaction_post(
             idempotency_key=payout.request_key,
@@ -217,6 +218,7 @@ def _payout_create(
         raise PayoutExceedsBalanceError(
             f"You have {have} {currency} available.", fields={"amount": [f"At most {have}."]}
         ) from None
+    _crash_point("request_after_ledger")
     _history(payout, from_status="", reason="Held for review" if held else "")
     if not held:
         _enqueue_processing(payout.pk)
@@ -433,6 +435,7 @@ def payout_mark_paid(*, payout_id: int, stripe_payout_id: str = "", stripe_event
             memo=f"Payout {payout.pk} paid by Stripe",
             causes={"payout": payout.pk},
         )
+        _crash_point("paid_after_ledger")
         previous = payout.status
         payout.status = PayoutStatus.PAID
         payout.paid_at = timezone.now()
@@ -495,6 +498,7 @@ def _fail(
         memo="Payout returned to your wallet",
         causes={"payout": payout.pk},
     )
+    _crash_point("fail_after_ledger")
     payout.status = PayoutStatus.FAILED
     payout.failed_at = timezone.now()
     payout.failure_code = code[:100]
