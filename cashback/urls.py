@@ -7,6 +7,7 @@ from cashback import views
 api_v1_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("wallet.api_urls")),
+    path("partner/", include("merchants.partner_urls")),
 ]
 
 urlpatterns = [

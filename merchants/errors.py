@@ -131,3 +131,31 @@ class IdempotencyKeyRequiredError(DomainError):
 class IdempotencyConflictError(ConflictError):
     code = "idempotency_conflict"
     default_message = "This Idempotency-Key was already used with a different request."
+
+
+class CustomerNotFoundError(NotFoundError):
+    code = "customer_not_found"
+    default_message = (
+        "No platform member matches this customer: give the e-mail address they use with us, "
+        "or a customer reference you have linked to them."
+    )
+
+
+class OrderNotFoundError(NotFoundError):
+    code = "order_not_found"
+    default_message = "No order with this id has been reported by this merchant."
+
+
+class OrderAlreadyReportedError(ConflictError):
+    code = "order_already_reported"
+    default_message = "An order with this id was already reported with other details."
+
+
+class RefundExceedsOrderError(ConflictError):
+    code = "refund_exceeds_order"
+    default_message = "The refund is larger than what is left of the order."
+
+
+class StripeNotConfiguredError(DomainError):
+    code = "stripe_not_configured"
+    default_message = "Connecting Stripe accounts is not available on this platform right now."

@@ -336,3 +336,89 @@ class PartnerRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant_id}:{self.idempotency_key} → {self.response_status}"
+
+
+class CustomerLinkSource(models.TextChoices):
+    PARTNER = "partner", "Partner API customer reference"
+    STRIPE = "stripe", "Stripe customer"
+
+
+class CustomerLinkVia(models.TextChoices):
+    EMAIL_MATCH = "email_match", "Matched by e-mail"
+    PARTNER_API = "partner_api", "Linked by the merchant through the partner API"
+
+
+class CustomerLink(models.Model):
+    """A merchant's own id of a customer (its system's customer reference, or a Stripe customer id on
+    its connected account) → the platform's consumer. Purchases reported with that id earn for them.
+
+    Made when an order or a Stripe event is matched by the consumer's e-mail address, or when the
+    merchant links the id through the partner API. One id points to one consumer per merchant.
+    """
+
+    Source = CustomerLinkSource
+    Via = CustomerLinkVia
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customer_links")
+    source = models.CharField(max_length=10, choices=CustomerLinkSource.choices)
+    external_id = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_customer_links")
+    via = models.CharField(max_length=16, choices=CustomerLinkVia.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["merchant_id", "source", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "source", "external_id"], name="customerlink_unique_id"),
+            models.CheckConstraint(condition=~models.Q(external_id=""), name="customerlink_external_id_not_blank"),
+            models.CheckConstraint(
+                condition=models.Q(source__in=CustomerLinkSource.values), name="customerlink_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}:{self.source}:{self.external_id} → user {self.user_id}"
+
+
+class StripeConnectionStatus(models.TextChoices):
+    ONBOARDING = "onboarding", "Onboarding"
+    ACTIVE = "active", "Connected"
+    DISCONNECTED = "disconnected", "Disconnected"
+
+
+class StripeConnection(models.Model):
+    """A merchant's Stripe account connected to the platform (Stripe Connect), so that its paid
+    invoices and charges become purchases (F-T2). Events arrive at /webhooks/stripe/connect/ with
+    ``account`` = ``stripe_account_id``; that is how they find the merchant."""
+
+    Status = StripeConnectionStatus
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="stripe_connection")
+    stripe_account_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=16, choices=StripeConnectionStatus.choices, default=StripeConnectionStatus.ONBOARDING
+    )
+    charges_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["merchant_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stripe_account_id__startswith="acct_"), name="stripeconnection_account_id_format"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=StripeConnectionStatus.values), name="stripeconnection_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} — {self.stripe_account_id} ({self.get_status_display()})"

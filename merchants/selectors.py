@@ -2,10 +2,20 @@
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from merchants.models import AuditEvent, Invitation, Location, Membership, Merchant, MerchantApiKey
+from merchants.models import (
+    AuditEvent,
+    CustomerLink,
+    Invitation,
+    Location,
+    Membership,
+    Merchant,
+    MerchantApiKey,
+    StripeConnection,
+)
 
 
 def membership_for(*, user: Any, merchant_id: int) -> Membership | None:
@@ -141,3 +151,36 @@ def merchant_by_id(*, merchant_id: int) -> Merchant | None:
 def merchant_by_organisation_number(*, country: str, organisation_number: str) -> Merchant | None:
     """The merchant registered (in any status) under this organisation number, or None."""
     return Merchant.objects.filter(country=country, organisation_number=organisation_number).first()
+
+
+def consumer_by_email(*, email: str) -> Any | None:
+    """The active user with this e-mail address (case-insensitive), or None — also when two accounts
+    differ only in the case of their address (ambiguous: never guess whose purchase it is)."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    users = list(get_user_model().objects.filter(email__iexact=email, is_active=True)[:2])
+    return users[0] if len(users) == 1 else None
+
+
+def customer_link_user(*, merchant_id: int, source: str, external_id: str) -> Any | None:
+    """The consumer a merchant's customer id is linked to, or None."""
+    if not external_id:
+        return None
+    link = (
+        CustomerLink.objects.select_related("user")
+        .filter(merchant_id=merchant_id, source=source, external_id=external_id, user__is_active=True)
+        .first()
+    )
+    return link.user if link else None
+
+
+def stripe_connection_by_account(*, account_id: str) -> StripeConnection | None:
+    """The connection (merchant loaded) of a Stripe account, whatever its status, or None."""
+    if not account_id:
+        return None
+    return StripeConnection.objects.select_related("merchant").filter(stripe_account_id=account_id).first()
+
+
+def stripe_connection_of(*, merchant: Merchant) -> StripeConnection | None:
+    return StripeConnection.objects.filter(merchant=merchant).first()

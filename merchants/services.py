@@ -42,12 +42,14 @@ from merchants.errors import (
 )
 from merchants.models import (
     AuditEvent,
+    CustomerLink,
     Invitation,
     Location,
     Membership,
     Merchant,
     MerchantApiKey,
 )
+from merchants.selectors import consumer_by_email, customer_link_user
 from merchants.validators import (
     validate_category_code,
     validate_country,
@@ -623,10 +625,10 @@ def location_create(
                 "position": "geocoded" if geocoded and coordinates else "manual" if coordinates else "missing",
             },
         )
-    return location
-
         if location.network_merchant_id:
             announce("location_registered", location_id=location.pk, merchant_id=merchant.pk)
+    return location
+
 
 def location_update(
     *,
@@ -686,10 +688,10 @@ def location_update(
             action=AuditAction.LOCATION_UPDATED,
             details={"location": locked.pk, "name": locked.name, "changes": changes},
         )
-    for field, value in new.items():
-        setattr(location, field, value)
         if locked.network_merchant_id and ({"network_merchant_id", "network_store_id"} & changes.keys()):
             announce("location_registered", location_id=locked.pk, merchant_id=locked.merchant_id)
+    for field, value in new.items():
+        setattr(location, field, value)
     return location
 
 
@@ -776,3 +778,42 @@ def api_key_revoke(*, key_id: int, merchant: Merchant, actor: Any) -> MerchantAp
             details={"key_id": key.pk, "name": key.name, "prefix": key.prefix},
         )
     return key
+
+
+# --- Customers of a merchant (partner API references, Stripe customers) ------------------------
+
+
+def customer_link_save(
+    *, merchant: Merchant, source: str, external_id: str, user: Any, via: str, replace: bool = False
+) -> CustomerLink:
+    """Link the merchant's customer id to a consumer. An existing link to someone else is kept unless
+    ``replace`` (the merchant's explicit instruction through the partner API). Safe to call twice."""
+    with transaction.atomic():
+        CustomerLink.objects.bulk_create(
+            [CustomerLink(merchant=merchant, source=source, external_id=external_id, user=user, via=via)],
+            ignore_conflicts=True,
+        )
+        link = CustomerLink.objects.select_for_update().get(merchant=merchant, source=source, external_id=external_id)
+        if replace and link.user_id != user.pk:
+            link.user = user
+            link.via = via
+            link.save(update_fields=["user", "via", "updated_at"])
+    return link
+
+
+def customer_match(*, merchant: Merchant, source: str, external_id: str = "", email: str = "") -> Any | None:
+    """The consumer a purchase reported by ``merchant`` belongs to, or None.
+
+    A linked customer id wins; otherwise the one active account with that e-mail address, and then
+    the id (when given) is linked to it so later purchases with only the id find them too.
+    """
+    user = customer_link_user(merchant_id=merchant.pk, source=source, external_id=external_id)
+    if user is not None:
+        return user
+    user = consumer_by_email(email=email)
+    if user is not None and external_id:
+        # Another request may have linked the id first: the stored link decides.
+        user = customer_link_save(
+            merchant=merchant, source=source, external_id=external_id, user=user, via=CustomerLink.Via.EMAIL_MATCH
+        ).user
+    return user
