@@ -6,6 +6,8 @@ from django.utils.module_loading import module_has_submodule
 
 
 class CashbackConfig(AppConfig):
+    # Picked for "cashback" in INSTALLED_APPS although this module holds other AppConfig classes.
+    default = True
     default_auto_field = "django.db.models.BigAutoField"
     name = "cashback"
     verbose_name = "Platform"

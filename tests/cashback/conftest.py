@@ -48,3 +48,22 @@ def handlers(monkeypatch):
 
     monkeypatch.setattr(inbox, "_handlers", {})
     return Registry()
+
+
+@pytest.fixture
+def staff_with_role(db):
+    """Staff with two-factor set up and the given staff role (as in tests/adminpanel/conftest.py)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.services import staff_roles_sync
+    from tests.accounts.factories import StaffUserFactory
+
+    staff_roles_sync()
+
+    def make(role: str | None):
+        user = StaffUserFactory(mfa=True)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
