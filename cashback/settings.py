@@ -358,6 +358,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "wallet.tasks.holds_expire",
         "schedule": crontab(minute="*/5"),
     },
+    "charity-disbursements-monthly": {
+        "task": "charity.tasks.disbursements_monthly",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
+    "charity-disbursements-retry": {
+        "task": "charity.tasks.disbursements_retry",
+        "schedule": crontab(minute=20),
+    },
     "cashback.tasks.webhook_*": {"queue": "ingest"},
     "wallet-ledger-check": {
         "task": "wallet.tasks.ledger_check",

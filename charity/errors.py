@@ -36,3 +36,8 @@ class DuplicateCharityError(ConflictError):
 class DisbursementNotPossibleError(ConflictError):
     code = "disbursement_not_possible"
     default_message = "This disbursement cannot be sent."
+
+
+class IdempotencyKeyRequiredError(DomainError):
+    code = "idempotency_key_required"
+    default_message = "Send an Idempotency-Key header (or idempotency_key) so that a retry never donates twice."

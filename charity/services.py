@@ -36,6 +36,8 @@ from wallet.services import platform_account, transaction_post, transfer
 logger = logging.getLogger(__name__)
 
 MAX_CLIENT_KEY_LENGTH = 100
+MAX_ID = 2**63 - 1
+DONATE_ALL = "all"
 _STRIPE_ACCOUNT = re.compile(r"acct_[A-Za-z0-9]{4,60}")
 _CHARITY_FIELDS = (
     "name",
@@ -151,11 +153,24 @@ def charity_update(*, charity_id: int, impact_costs: Mapping[str, int | None] | 
 # --- Donations --------------------------------------------------------------------------------
 
 
+def _charity_id(value: Any) -> int:
+    """A charity id as sent by a client: an int or a string of digits (not 1.5, not true)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and 0 < int(value.strip()) <= MAX_ID:
+        return int(value.strip())
+    raise CharityNotFoundError(fields={"charity": [CharityNotFoundError.default_message]})
+
+
+def _any_charity(charity_id: Any) -> Charity:
+    charity = Charity.objects.filter(pk=_charity_id(charity_id)).first()
+    if charity is None:
+        raise CharityNotFoundError(fields={"charity": [CharityNotFoundError.default_message]})
+    return charity
+
+
 def _active_charity(charity_id: Any) -> Charity:
-    try:
-        charity = Charity.objects.get(pk=int(charity_id))
-    except (Charity.DoesNotExist, TypeError, ValueError):
-        raise CharityNotFoundError(fields={"charity": [CharityNotFoundError.default_message]}) from None
+    charity = _any_charity(charity_id)
     if not charity.is_active:
         raise CharityInactiveError(fields={"charity": [CharityInactiveError.default_message]})
     return charity
@@ -230,6 +245,37 @@ def donation_make_all(*, user: Any, charity_id: int, currency: str, idempotency_
     return _post_donation(user=user, charity=charity, account=account, amount_minor=account.available, key=key)
 
 
+def donation_make_from_input(
+    *, user: Any, charity: Any, currency: Any, amount: Any, idempotency_key: str
+) -> tuple[JournalTransaction, bool]:
+    """The API's and the donate form's door: ``amount`` is a decimal string or ``"all"``.
+
+    Returns the donation and whether this call made it (False for a replayed key). Raises the
+    errors of ``parse_amount`` (``too_many_decimals``, ``invalid_amount``, ``unknown_currency``)
+    and of ``donation_make`` / ``donation_make_all``.
+    """
+    from wallet.money import parse_amount
+
+    currency = str(currency or "").strip().upper()
+    if currency not in Currency.values:
+        raise UnknownCurrencyError(fields={"currency": ["Choose NOK, SEK, DKK or EUR."]})
+    key = _journal_key(user, idempotency_key)
+    replay = JournalTransaction.objects.filter(idempotency_key=key).exists()
+    text = str(amount if amount is not None else "").strip()
+    if text.lower() == DONATE_ALL:
+        journal = donation_make_all(user=user, charity_id=charity, currency=currency, idempotency_key=idempotency_key)
+    else:
+        try:
+            minor = parse_amount(text, currency)
+        except DomainError as error:
+            error.fields = error.fields or {"amount": [error.message]}
+            raise
+        journal = donation_make(
+            user=user, charity_id=charity, amount_minor=minor, currency=currency, idempotency_key=idempotency_key
+        )
+    return journal, not replay
+
+
 # --- Auto-donate ------------------------------------------------------------------------------
 
 
@@ -257,13 +303,6 @@ def auto_donate_set(*, user: Any, charity_id: int | None, share_percent: int) ->
         user=user, defaults={"charity": charity, "share_percent": share}
     )
     return setting
-
-
-def _any_charity(charity_id: Any) -> Charity:
-    try:
-        return Charity.objects.get(pk=int(charity_id))
-    except (Charity.DoesNotExist, TypeError, ValueError):
-        raise CharityNotFoundError(fields={"charity": [CharityNotFoundError.default_message]}) from None
 
 
 def share_of(amount_minor: int, share_percent: int) -> int:

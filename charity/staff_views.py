@@ -1,0 +1,117 @@
+"""Staff pages for partner charities (F-H1) and their disbursements (F-X3), under /staff/charities/.
+
+Viewing needs ``charity.view_charity`` (finance and administrators); adding and changing a
+charity ``charity.add_charity`` / ``charity.change_charity``; sending a disbursement now
+``charity.change_disbursement``. The MFA middleware already keeps out staff without two-factor.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from adminpanel.decorators import staff_required
+from cashback.errors import DomainError, form_error_from
+from charity import selectors, services
+from charity.forms import CharityForm
+from charity.models import Charity, Disbursement
+
+VIEW = "charity.view_charity"
+ADD = "charity.add_charity"
+CHANGE = "charity.change_charity"
+SEND = "charity.change_disbursement"
+PAGE_SIZE = 25
+
+
+@staff_required(VIEW)
+def charity_list(request: HttpRequest) -> HttpResponse:
+    charities = list(selectors.charity_list(active_only=False))
+    impacts = selectors.charities_impact(charities=charities)
+    rows = [(charity, impacts[charity.pk]) for charity in charities]
+    return render(request, "charity/staff/list.html", {"section": "charities", "rows": rows})
+
+
+def _save(request: HttpRequest, form: CharityForm, charity: Charity | None) -> Charity | None:
+    if not form.is_valid():
+        return None
+    costs = form.impact_costs()
+    if form.errors:
+        return None
+    try:
+        if charity is None:
+            return services.charity_create(**form.values(), impact_costs=costs)
+        return services.charity_update(charity_id=charity.pk, **form.values(), impact_costs=costs)
+    except DomainError as error:
+        form_error_from(form, error)
+        return None
+
+
+@staff_required(ADD)
+def charity_create(request: HttpRequest) -> HttpResponse:
+    form = CharityForm(request.POST or None)
+    if request.method == "POST":
+        charity = _save(request, form, None)
+        if charity is not None:
+            messages.success(request, f"{charity.name} added.")
+            return redirect("charity:staff_detail", charity_id=charity.pk)
+    status = 400 if form.errors else 200
+    return render(request, "charity/staff/form.html", {"section": "charities", "form": form}, status=status)
+
+
+@staff_required(VIEW)
+def charity_detail(request: HttpRequest, charity_id: int) -> HttpResponse:
+    charity = get_object_or_404(Charity.objects.prefetch_related("impact_costs"), pk=charity_id)
+    form = CharityForm(request.POST or None, instance=charity)
+    if request.method == "POST":
+        if not request.user.has_perm(CHANGE):
+            raise PermissionDenied("Your staff role cannot change charities.")
+        saved = _save(request, form, charity)
+        if saved is not None:
+            messages.success(request, f"{saved.name} saved.")
+            return redirect("charity:staff_detail", charity_id=saved.pk)
+    disbursements = Paginator(selectors.disbursement_list(charity=charity), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "section": "charities",
+        "charity": charity,
+        "form": form,
+        "can_change": request.user.has_perm(CHANGE),
+        "can_send": request.user.has_perm(SEND),
+        "impact": selectors.charity_impact(charity=charity),
+        "owed": sorted(selectors.charity_owed(charity=charity).items()),
+        "page_obj": disbursements,
+    }
+    return render(request, "charity/staff/detail.html", context, status=400 if form.errors else 200)
+
+
+@staff_required(VIEW)
+def disbursement_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in Disbursement.Status.values:
+        status = ""
+    page = Paginator(selectors.disbursement_list(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "section": "disbursements",
+        "page_obj": page,
+        "status": status,
+        "statuses": Disbursement.Status.choices,
+        "can_send": request.user.has_perm(SEND),
+    }
+    return render(request, "charity/staff/disbursements.html", context)
+
+
+@staff_required(SEND)
+@require_POST
+def disbursement_send(request: HttpRequest, disbursement_id: int) -> HttpResponse:
+    """Send a processing disbursement now (the hourly retry would otherwise): same key, never twice."""
+    from charity import tasks
+
+    disbursement = get_object_or_404(Disbursement, pk=disbursement_id)
+    if disbursement.status != Disbursement.Status.PROCESSING:
+        messages.warning(request, f"Disbursement {disbursement.pk} is {disbursement.get_status_display().lower()}.")
+    else:
+        transaction.on_commit(lambda: tasks.disbursement_send.delay(disbursement.pk))
+        messages.success(request, f"Disbursement {disbursement.pk} is being sent again.")
+    return redirect("charity:staff_disbursements")
