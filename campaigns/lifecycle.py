@@ -78,7 +78,7 @@ def _round(value: Decimal) -> int:
 
 
 def _proportion(amount: int, part: int, whole: int) -> int:
-    """``amount × part / whole``, half to even; the whole amount when nothing was taken away."""
+    """``amount * part / whole``, half to even; the whole amount when nothing was taken away."""
     if whole <= 0 or part <= 0:
         return 0
     if part >= whole:
@@ -729,8 +729,8 @@ def _memo(reward: Reward, offer: Offer) -> str:
 def reward_status(reward: Reward) -> str:
     if reward.amount_minor == 0:
         return RewardStatus.REVERSED
-    if reward.matured_at is not None and reward.expired_minor >= reward.amount_minor:
-        return RewardStatus.EXPIRED
+    if reward.matured_at is not None and reward.expired_minor > 0:
+        return RewardStatus.EXPIRED  # what was left of it unused expired
     if reward.amount_minor < reward.decided_minor:
         return RewardStatus.PARTLY_REVERSED
     if reward.matured_at is not None:
@@ -889,7 +889,9 @@ def reward_mature(*, reward_id: int, now: datetime | None = None) -> bool:
                 ).first()
             elif head["purchase_id"]:
                 Purchase.objects.select_for_update().filter(pk=head["purchase_id"]).first()
-            reward = Reward.objects.select_for_update().select_related("purchase", "offer").get(pk=reward_id)
+            reward = (
+                Reward.objects.select_for_update(of=("self",)).select_related("purchase", "offer").get(pk=reward_id)
+            )
             purchase = reward.purchase
             if reward.matured_at is not None or reward.pending_minor <= 0 or reward.beneficiary != "consumer":
                 return False

@@ -26,3 +26,27 @@ def tier_recompute_for_user(user_id: int) -> int | None:
         return None
     row = services.tier_recompute(user=user)
     return row.tier.rank if row.tier else None
+
+
+@shared_task
+def rewards_mature_due() -> int:
+    """Pending rewards past their return period (purchase cleared) become available."""
+    return services.rewards_mature_due()
+
+
+@shared_task
+def rewards_expire_due() -> int:
+    """Available cashback unused for REWARD_EXPIRY_DAYS expires to breakage, oldest first."""
+    return services.rewards_expire_due()
+
+
+@shared_task
+def reward_expiry_warnings_send() -> int:
+    """Warn consumers REWARD_EXPIRY_WARNING_DAYS before their cashback expires (once per credit)."""
+    return services.reward_expiry_warnings_send()
+
+
+@shared_task
+def monthly_rewards_credit() -> int:
+    """Credit monthly spend-based offers for the month that just ended."""
+    return services.monthly_rewards_credit()
