@@ -383,6 +383,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.offers_end_due",
         "schedule": crontab(minute="*"),
     },
+    "campaigns-rewards-mature-due": {
+        "task": "campaigns.tasks.rewards_mature_due",
+        "schedule": crontab(minute="*/10"),
+    },
+    "campaigns-rewards-expire-due": {
+        "task": "campaigns.tasks.rewards_expire_due",
+        "schedule": crontab(hour=4, minute=10),
+    },
+    "campaigns-reward-expiry-warnings": {
+        "task": "campaigns.tasks.reward_expiry_warnings_send",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "campaigns-monthly-rewards-credit": {
+        "task": "campaigns.tasks.monthly_rewards_credit",
+        "schedule": crontab(day_of_month=1, hour=5, minute=0),
+    },
     "cashback-webhook-events-retry-due": {
         "task": "cashback.tasks.webhook_events_retry_due",
         "schedule": crontab(minute="*"),
@@ -407,6 +423,16 @@ SUPPORTED_CURRENCIES = ["NOK", "SEK", "DKK", "EUR"]
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="NOK")
 TERMS_VERSION = env.str("TERMS_VERSION", default="2026-11")
 MARKETING_CONSENT_VERSION = env.str("MARKETING_CONSENT_VERSION", default="2026-11")
+
+# --- Rewards lifecycle (campaigns/lifecycle.py, docs/rewards.md) ------------------
+# An authorisation already earns a pending reward (the clearing amount then wins); off: only clearings earn.
+REWARD_ON_AUTH = env.bool("REWARD_ON_AUTH", default=True)
+# Available cashback unused this many days expires to breakage, oldest first (0 = never).
+REWARD_EXPIRY_DAYS = env.int("REWARD_EXPIRY_DAYS", default=0)
+# Consumers are warned this many days before cashback expires.
+REWARD_EXPIRY_WARNING_DAYS = env.int("REWARD_EXPIRY_WARNING_DAYS", default=14)
+# A refund without its original's id is matched to a purchase made at most this many days before it.
+REFUND_MATCH_DAYS = env.int("REFUND_MATCH_DAYS", default=120)
     "merchants-partner-requests-purge": {
         "task": "merchants.tasks.partner_requests_purge_old",
         "schedule": crontab(hour=4, minute=10),
