@@ -50,6 +50,7 @@ from wallet.models import AccountKind, Currency, JournalKind
 from wallet.services import account_get_or_create, transaction_post, transfer
 
 BONUS_FUNDING_OWNER_KEY = "platform:referral-marketing"
+UNDONE_PURCHASE_STATUSES = ("refunded", "partly_refunded", "reversed")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
 CODE_LENGTH = 8
 NOTIFICATION_KIND = "referral_bonus"
@@ -360,7 +361,10 @@ def _qualifying_amounts(referral: Referral, purchase: Any) -> ReferralProgramAmo
     within the qualification window after sign-up, in a currency of the programme, reaching the minimum."""
     if purchase is None or purchase.user_id != referral.friend_id:
         return None
-    if purchase.status in ("refunded", "reversed"):
+    # Any refund or a reversal disqualifies the purchase (a partial refund too: see docs/referrals.md).
+    if purchase.status in UNDONE_PURCHASE_STATUSES or getattr(purchase, "reversed", False):
+        return None
+    if getattr(purchase, "refunded_minor", 0):
         return None
     window_end = referral.created_at + timedelta(days=referral.program.qualification_window_days)
     if not referral.created_at - timedelta(minutes=5) <= purchase.occurred_at <= window_end:
@@ -391,10 +395,12 @@ def _start_qualifying(referral: Referral, purchase_id: int, now: datetime) -> bo
     return True
 
 
-def referral_purchase_rewarded(*, friend_id: int, purchase_id: int, now: datetime | None = None) -> Referral | None:
+def referral_purchase_rewarded(
+    *, friend_id: int, purchase_id: int | None, now: datetime | None = None
+) -> Referral | None:
     """A purchase of ``friend_id`` earned cashback (``reward_earned``): the first one that qualifies
     becomes the referral's qualifying purchase; the bonus waits for its cashback to mature."""
-    if not selectors.has_open_referral(friend_id=friend_id):
+    if purchase_id is None or not selectors.has_open_referral(friend_id=friend_id):
         return None
     with transaction.atomic():
         referral = _lock_referral_of_friend(friend_id)
@@ -403,11 +409,13 @@ def referral_purchase_rewarded(*, friend_id: int, purchase_id: int, now: datetim
         return referral
 
 
-def referral_purchase_matured(*, friend_id: int, purchase_id: int, now: datetime | None = None) -> Referral | None:
+def referral_purchase_matured(
+    *, friend_id: int, purchase_id: int | None, now: datetime | None = None
+) -> Referral | None:
     """The cashback of a purchase of ``friend_id`` became available (``reward_available``). If it is
     the qualifying purchase (or qualifies now), the bonuses are paid — or held, capped or rejected by
     the abuse rules. Safe to call any number of times, concurrently too: it pays once."""
-    if not selectors.has_open_referral(friend_id=friend_id):
+    if purchase_id is None or not selectors.has_open_referral(friend_id=friend_id):
         return None
     now = now or timezone.now()
     with transaction.atomic():
@@ -420,17 +428,25 @@ def referral_purchase_matured(*, friend_id: int, purchase_id: int, now: datetime
         return referral
 
 
-def referral_purchase_undone(*, friend_id: int, purchase_id: int, now: datetime | None = None) -> Referral | None:
-    """The qualifying purchase was refunded or reversed before its cashback matured: the referral is
-    cancelled and pays nothing (``reward_reversed``, ``purchase_refunded``). After payment, nothing changes."""
-    if not selectors.has_open_referral(friend_id=friend_id):
+def referral_purchase_undone(
+    *, friend_id: int, purchase_id: int | None, now: datetime | None = None
+) -> Referral | None:
+    """``purchase_refunded`` or ``reward_reversed`` for a purchase of ``friend_id``. If it is the
+    qualifying purchase and, looked at again, no longer qualifies (refunded — even partly — reversed,
+    or now below the minimum) before its cashback matured, the referral is cancelled and pays
+    nothing, ever. A reward merely adjusted (a clearing below the authorised amount that still
+    reaches the minimum) changes nothing; neither does anything after the bonus was paid."""
+    if purchase_id is None or not selectors.has_open_referral(friend_id=friend_id):
         return None
+    from campaigns.selectors import purchase_by_id
+
     with transaction.atomic():
         referral = _lock_referral_of_friend(friend_id)
         if (
             referral is not None
             and referral.status == ReferralStatus.QUALIFYING
             and referral.qualifying_purchase_id == purchase_id
+            and _qualifying_amounts(referral, purchase_by_id(purchase_id=purchase_id)) is None
         ):
             referral.status = ReferralStatus.CANCELLED
             referral.status_reason = "The qualifying purchase was refunded before its cashback became available."

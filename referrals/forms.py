@@ -1,0 +1,148 @@
+"""Forms of the referral pages: the staff programme editor, the review decision, a business submission.
+
+Amounts are typed in kroner/euros and parsed exactly (``wallet.money``); zero is allowed here (a
+programme may pay no friend bonus), so the field parses "0" itself and anything else with
+``parse_amount``.
+"""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+
+from cashback.errors import DomainError
+from merchants.models import Country
+from referrals.models import ReferralProgram
+from referrals.services import LIMITS, CurrencyAmounts
+from wallet.models import Currency
+from wallet.money import minor_to_decimal_string, parse_amount
+
+AMOUNT_FIELDS = {
+    # form field suffix → (label, CurrencyAmounts attribute)
+    "referrer_bonus": ("Referrer's bonus", "referrer_bonus_minor"),
+    "friend_bonus": ("Friend's bonus", "friend_bonus_minor"),
+    "business_bonus": ("Business referral bonus", "business_bonus_minor"),
+    "min_purchase": ("Minimum first purchase", "min_purchase_minor"),
+}
+
+
+class MoneyField(forms.CharField):
+    """A decimal amount in ``currency`` → minor units (int). Empty → None; "0" → 0."""
+
+    def __init__(self, *, currency: str, **kwargs: Any) -> None:
+        self.currency = currency
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value: Any) -> int | None:
+        text = (super().to_python(value) or "").strip().replace(",", ".")
+        if not text:
+            return None
+        try:
+            if Decimal(text) == 0:
+                return 0
+        except InvalidOperation:
+            raise forms.ValidationError("Enter an amount such as 50 or 49.50.", code="invalid_amount") from None
+        try:
+            return parse_amount(text, self.currency)
+        except DomainError as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
+
+
+def _amount_field_name(currency: str, suffix: str) -> str:
+    return f"{currency}_{suffix}"
+
+
+class ProgramForm(forms.Form):
+    """A new version of the programme's terms, pre-filled from the version in force."""
+
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput)
+    qualification_window_days = forms.IntegerField(
+        label="Qualification window (days)",
+        min_value=LIMITS["qualification_window_days"][0],
+        max_value=LIMITS["qualification_window_days"][1],
+        help_text="The friend's first qualifying purchase must be made within this many days of signing up.",
+    )
+    monthly_cap = forms.IntegerField(
+        label="Bonuses per referrer per month",
+        min_value=LIMITS["monthly_cap"][0],
+        max_value=LIMITS["monthly_cap"][1],
+        help_text="Friends and businesses together; beyond it a referral is marked capped and pays nothing.",
+    )
+    review_window_hours = forms.IntegerField(
+        label="Review window (hours)",
+        min_value=LIMITS["review_window_hours"][0],
+        max_value=LIMITS["review_window_hours"][1],
+        help_text="Sign-ups from one network or device within this many hours are held for staff review.",
+    )
+    note = forms.CharField(label="Why this change", max_length=200, required=False)
+
+    def __init__(self, *args: Any, program: ReferralProgram | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency_groups: list[tuple[str, list[forms.BoundField]]] = []
+        for currency in Currency.values:
+            names = []
+            for suffix, (label, _attribute) in AMOUNT_FIELDS.items():
+                name = _amount_field_name(currency, suffix)
+                self.fields[name] = MoneyField(currency=currency, label=f"{label} ({currency})", required=False)
+                names.append(name)
+            self.currency_groups.append((currency, names))
+        if program is not None and not self.is_bound:
+            self.initial.update(
+                based_on_version=program.version,
+                qualification_window_days=program.qualification_window_days,
+                monthly_cap=program.monthly_cap,
+                review_window_hours=program.review_window_hours,
+            )
+            for amount in program.amounts.all():
+                for suffix, (_label, attribute) in AMOUNT_FIELDS.items():
+                    value = getattr(amount, attribute)
+                    self.initial[_amount_field_name(amount.currency, suffix)] = minor_to_decimal_string(
+                        value, amount.currency
+                    )
+
+    def currency_fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(currency, [self[name] for name in names]) for currency, names in self.currency_groups]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        amounts: dict[str, CurrencyAmounts] = {}
+        for currency, names in self.currency_groups:
+            values = {name: cleaned.get(name) for name in names}
+            if all(value is None for value in values.values()):
+                continue  # the currency is left out: no referral bonus in it
+            missing = [name for name, value in values.items() if value is None and name not in self.errors]
+            for name in missing:
+                self.add_error(name, "Fill in every amount of this currency, or leave them all empty.")
+            if missing or any(name in self.errors for name in names):
+                continue
+            amounts[currency] = CurrencyAmounts(
+                **{
+                    attribute: values[_amount_field_name(currency, suffix)]
+                    for suffix, (_label, attribute) in AMOUNT_FIELDS.items()
+                }
+            )
+        if not amounts and not self.errors:
+            self.add_error(None, "Give the amounts for at least one currency.")
+        cleaned["amounts"] = amounts
+        return cleaned
+
+
+class ReviewForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when rejecting; the referrer sees a plain version.",
+    )
+
+
+class BusinessReferralForm(forms.Form):
+    business_name = forms.CharField(label="Business name", max_length=200)
+    country = forms.ChoiceField(label="Country", choices=Country.choices, initial=Country.NORWAY)
+    organisation_number = forms.CharField(
+        label="Organisation number", max_length=20, help_text="From the business register, e.g. 923 609 016."
+    )
+    contact_email = forms.EmailField(label="Contact e-mail (optional)", required=False)

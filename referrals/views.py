@@ -1,0 +1,251 @@
+"""Server-rendered doors of the referral programme.
+
+- ``/r/<code>/``: a friend's link. Remembers the code (session + signed cookie) and the device, and
+  sends the visitor to sign-up; the sign-up form calls ``referral_signup_hook``.
+- ``/wallet/referrals/``: the consumer's code, link, friends, businesses and earnings.
+- ``/staff/referrals/…``: the review queue and the programme editor (staff with the referrals
+  permissions: the marketing and administrator roles).
+
+Views are thin: they read through selectors and call one service, turning domain errors into
+messages or form errors.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from adminpanel.decorators import staff_required
+from cashback.errors import DomainError, form_error_from
+from referrals import selectors, services, visitor
+from referrals.forms import BusinessReferralForm, ProgramForm, ReviewForm
+from referrals.services import ReviewSignal
+
+REVIEW_PERMISSION = "referrals.change_referral"
+PROGRAM_PERMISSION = "referrals.add_referralprogram"
+PAGE_SIZE = 25
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def share_links(code: str) -> dict[str, str]:
+    return {
+        "link": absolute(reverse("referrals:link", kwargs={"code": code})),
+        "partner_link": absolute(reverse("partners:index")) + f"?ref={code}",
+    }
+
+
+# --- Sign-up -----------------------------------------------------------------------------------------
+
+
+def referral_signup_hook(request: HttpRequest, user: Any, *, typed_code: str = "") -> None:
+    """Called by the sign-up form (web page and headless API) once the account exists.
+
+    A code typed in the form was checked by the form already; a code remembered from a link that has
+    since become unusable is dropped silently — sign-up never fails because of a stale link.
+    The device and network are recorded for every sign-up, referred or not.
+    """
+    code = typed_code or visitor.remembered_code(request)
+    ip = visitor.client_ip(request)
+    device = visitor.device_id(request)
+    if code:
+        try:
+            services.referral_attach_at_signup(friend=user, code=code, ip=ip, device_id=device)
+        except DomainError:
+            if typed_code:
+                raise
+        visitor.forget_code(request)
+    services.device_sighting_record(user=user, device_id=device, ip=ip)
+
+
+def referral_link(request: HttpRequest, code: str) -> HttpResponse:
+    """A friend's invitation. Unknown codes and signed-in visitors get a plain explanation."""
+    normalized = visitor.normalize_code(code)
+    referrer_code = selectors.referral_code_lookup(code=normalized)
+    if referrer_code is None:
+        return render(request, "referrals/link_unknown.html", {"code": code}, status=404)
+    if request.user.is_authenticated:
+        try:
+            services.referral_claim(user=request.user, code=normalized)
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("referrals:wallet")
+    program = services.program_current()
+    currency = settings.DEFAULT_CURRENCY
+    context = {
+        "referrer_name": selectors.friend_label(referrer_code.user),
+        "code": referrer_code.code,
+        "program": program,
+        "amounts": program.amounts_for(currency) or next(iter(program.amounts.all()), None),
+    }
+    response = render(request, "referrals/link.html", context)
+    visitor.remember_code(request, response, referrer_code.code)
+    visitor.ensure_device_cookie(request, response)
+    return response
+
+
+def partner_link_capture(request: HttpRequest, response: HttpResponse) -> None:
+    """``/partners/?ref=<code>``: remember the consumer who sent the business (called by the partner
+    pages). An unknown code is ignored: the page is the same for everyone."""
+    code = visitor.normalize_code(request.GET.get("ref"))
+    if code and selectors.referral_code_lookup(code=code) is not None:
+        visitor.remember_partner_code(request, response, code)
+
+
+def partner_signup_hook(request: HttpRequest, merchant: Any) -> None:
+    """After a partner application: link it to the consumer whose partner link was used, if any."""
+    code = visitor.remembered_partner_code(request)
+    if code:
+        services.business_referral_link_at_partner_signup(merchant_id=merchant.pk, code=code)
+
+
+# --- The consumer's page -------------------------------------------------------------------------------
+
+
+def _wallet_context(request: HttpRequest, business_form: BusinessReferralForm) -> dict[str, Any]:
+    user = request.user
+    code = services.referral_code_for(user=user)
+    program = services.program_current()
+    referrals = Paginator(selectors.referrals_made(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "code": code.code,
+        **share_links(code.code),
+        "program": program,
+        "amounts": program.amounts_for(settings.DEFAULT_CURRENCY) or next(iter(program.amounts.all()), None),
+        "earned": selectors.referral_earnings(user=user).as_decimal_strings(),
+        "page_obj": referrals,
+        "friends": [(referral, selectors.friend_label(referral.friend)) for referral in referrals.object_list],
+        "business_referrals": list(selectors.business_referrals_made(user=user)[:50]),
+        "referred_by": selectors.referral_of_friend(friend=user),
+        "business_form": business_form,
+    }
+
+
+@login_required
+def wallet_referrals(request: HttpRequest) -> HttpResponse:
+    response = render(request, "referrals/wallet.html", _wallet_context(request, BusinessReferralForm()))
+    device = visitor.ensure_device_cookie(request, response)
+    services.device_sighting_record(user=request.user, device_id=device, ip=visitor.client_ip(request))
+    return response
+
+
+@login_required
+@require_POST
+def business_submit(request: HttpRequest) -> HttpResponse:
+    form = BusinessReferralForm(request.POST)
+    if form.is_valid():
+        try:
+            referral = services.business_referral_submit(referrer=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            messages.success(
+                request,
+                f"Thank you — we will pay your bonus when {referral.business_name} is approved and launches "
+                "its first offer.",
+            )
+            return redirect("referrals:wallet")
+    return render(request, "referrals/wallet.html", _wallet_context(request, form), status=400)
+
+
+# --- Staff -----------------------------------------------------------------------------------------------
+
+
+@staff_required(REVIEW_PERMISSION)
+def staff_queue(request: HttpRequest) -> HttpResponse:
+    page_obj = Paginator(selectors.review_queue(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "referrals/staff/queue.html",
+        {"section": "referrals", "page_obj": page_obj, "counts": selectors.status_counts()},
+    )
+
+
+def _staff_referral(referral_id: int) -> Any:
+    referral = selectors.referral_for_staff(referral_id=referral_id)
+    if referral is None:
+        raise Http404("No such referral.")
+    return referral
+
+
+def _render_review(request: HttpRequest, referral: Any, form: ReviewForm, status: int = 200) -> HttpResponse:
+    context = {
+        "section": "referrals",
+        "referral": referral,
+        "signals": [ReviewSignal.LABELS.get(signal, signal) for signal in referral.review_reasons],
+        "related": selectors.related_referrals(referral=referral),
+        "form": form,
+    }
+    return render(request, "referrals/staff/review.html", context, status=status)
+
+
+@staff_required(REVIEW_PERMISSION)
+def staff_review(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _render_review(request, _staff_referral(referral_id), ReviewForm())
+
+
+@staff_required(REVIEW_PERMISSION)
+@require_POST
+def staff_decide(request: HttpRequest, referral_id: int) -> HttpResponse:
+    referral = _staff_referral(referral_id)
+    form = ReviewForm(request.POST)
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "reject") or not form.is_valid():
+        form.add_error(None, "Choose to approve or reject.")
+        return _render_review(request, referral, form, status=400)
+    try:
+        if decision == "approve":
+            result = services.referral_review_approve(referral_id=referral.pk, actor=request.user)
+            messages.success(request, f"Referral {result.pk}: {result.get_status_display().lower()}.")
+        else:
+            services.referral_review_reject(
+                referral_id=referral.pk, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, f"Referral {referral.pk} rejected.")
+    except DomainError as error:
+        form_error_from(form, error)
+        return _render_review(request, _staff_referral(referral_id), form, status=error.http_status)
+    return redirect("referrals_staff:queue")
+
+
+@staff_required(PROGRAM_PERMISSION)
+def staff_program(request: HttpRequest) -> HttpResponse:
+    program = services.program_current()
+    form = ProgramForm(request.POST or None, program=program)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                new = services.program_version_create(
+                    actor=request.user,
+                    based_on_version=data["based_on_version"],
+                    qualification_window_days=data["qualification_window_days"],
+                    monthly_cap=data["monthly_cap"],
+                    review_window_hours=data["review_window_hours"],
+                    amounts=data["amounts"],
+                    note=data["note"],
+                )
+            except DomainError as error:
+                form_error_from(form, error)
+                status = error.http_status
+            else:
+                messages.success(request, f"Version {new.version} saved. It applies to referrals made from now on.")
+                return redirect("referrals_staff:program")
+        else:
+            status = 400
+    context = {
+        "section": "referral_program",
+        "form": form,
+        "program": program,
+        "versions": selectors.program_versions(),
+    }
+    return render(request, "referrals/staff/program.html", context, status=status)
