@@ -13,12 +13,29 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services
 from accounts.models import User
 from accounts.validators import BIRTH_YEAR_MIN, birth_year_max, validate_birth_year
+from cashback.errors import DomainError
 
 EMAIL_OR_PHONE_REQUIRED = _("Enter an email address or a phone number (or both).")
 
 
 class SignupExtraForm(forms.Form):
-    field_order = ["email", "phone", "password1", "password2", "password", "accept_terms", "accept_marketing"]
+    field_order = [
+        "email",
+        "phone",
+        "password1",
+        "password2",
+        "password",
+        "referral_code",
+        "accept_terms",
+        "accept_marketing",
+    ]
+
+    referral_code = forms.CharField(
+        label=_("Referral code (optional)"),
+        max_length=32,
+        required=False,
+        help_text=_("From a friend who invited you: you both get a bonus after your first purchase."),
+    )
 
     accept_terms = forms.BooleanField(
         label=_("I accept the terms of service"),
@@ -28,6 +45,29 @@ class SignupExtraForm(forms.Form):
         label=_("Send me offers and news (optional; you can change this any time on your profile)"),
         required=False,
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The code of the friend's link the visitor came through (/r/<code>/), shown pre-filled.
+        from allauth.core import context
+
+        from referrals.visitor import remembered_code
+
+        request = context.request
+        if request is not None and not self.is_bound:
+            self.initial.setdefault("referral_code", remembered_code(request))
+
+    def clean_referral_code(self) -> str:
+        from referrals.services import referral_code_check
+        from referrals.visitor import normalize_code
+
+        code = normalize_code(self.cleaned_data.get("referral_code"))
+        if code:
+            try:
+                referral_code_check(code=code)
+            except DomainError as error:
+                raise forms.ValidationError(error.message, code=error.code) from error
+        return code
 
     def clean(self) -> dict:
         cleaned_data = super().clean()
@@ -42,6 +82,9 @@ class SignupExtraForm(forms.Form):
             accepted_terms=self.cleaned_data["accept_terms"],
             marketing=self.cleaned_data.get("accept_marketing", False),
         )
+        from referrals.views import referral_signup_hook
+
+        referral_signup_hook(request, user, typed_code=self.cleaned_data.get("referral_code", ""))
 
 
 class ProfileForm(forms.Form):

@@ -182,6 +182,7 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     MARKETING: (
         ("accounts", "view_user"),
         ("campaigns", "*"),
+        ("referrals", "*"),
     ),
 }
 """Which Django permissions each staff role (a ``Group`` of the same name) holds.
@@ -195,7 +196,8 @@ covered by re-running ``manage.py sync_staff_roles`` after its migrations:
   ``wallet`` (ledger, payouts), and read-only access to ``merchants`` and ``charity``
   (billing and disbursements are looked up there).
 - **support**: view users and their consents (answering questions; no changes).
-- **marketing**: view users (segments), everything in ``campaigns`` (offers, challenges).
+- **marketing**: view users (segments), everything in ``campaigns`` (offers, challenges) and in
+  ``referrals`` (the programme's terms, the referral review queue).
 """
 
 

@@ -343,6 +343,7 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "ingest", "rewards", "
 CELERY_TASK_ROUTES = {
     "cashback.tasks.process_inbox_*": {"queue": "ingest"},
     "campaigns.tasks.*": {"queue": "rewards"},
+    "referrals.tasks.*": {"queue": "rewards"},
     "wallet.tasks.*": {"queue": "rewards"},
     "notifications.tasks.*": {"queue": "notifications"},
     "merchants.tasks.*": {"queue": "reports"},
@@ -382,6 +383,10 @@ CELERY_BEAT_SCHEDULE = {
     "campaigns-offers-end-due": {
         "task": "campaigns.tasks.offers_end_due",
         "schedule": crontab(minute="*"),
+    },
+    "referrals-expire-due": {
+        "task": "referrals.tasks.referrals_expire_due",
+        "schedule": crontab(hour=4, minute=10),
     },
     "campaigns-rewards-mature-due": {
         "task": "campaigns.tasks.rewards_mature_due",

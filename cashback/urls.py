@@ -7,6 +7,7 @@ from cashback import views
 api_v1_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("wallet.api_urls")),
+    path("", include("referrals.api_urls")),
     path("", include("charity.api_urls")),  # charities/, donations/, auto-donate/
     path("partner/", include("merchants.partner_urls")),
 ]
@@ -27,6 +28,7 @@ urlpatterns = [
     path("staff/", include("adminpanel.urls")),
     path("", include("cashback.inbox_urls")),  # /webhooks/... and /staff/inbox/
     path("staff/offers/", include("campaigns.staff_urls")),
+    path("", include("referrals.urls")),  # /r/<code>/, /wallet/referrals/, /staff/referrals/
     path("", include("charity.urls")),  # /charities/, /wallet/giving/, /staff/charities/
     path("api/v1/", include(api_v1_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -31,6 +31,7 @@ from merchants.forms import (
     RoleForm,
 )
 from merchants.models import Invitation, Location, Membership, Merchant, MerchantApiKey
+from referrals import views as referral_views
 
 PAGE_SIZE = 25
 
@@ -45,7 +46,9 @@ def _page(request: HttpRequest, queryset: Any, per_page: int = PAGE_SIZE) -> Any
 def partners_index(request: HttpRequest) -> HttpResponse:
     """What partnering means, the way in, and (when logged in) the status of your applications."""
     applications = selectors.applications_of(user=request.user) if request.user.is_authenticated else []
-    return render(request, "merchants/partners/index.html", {"applications": applications})
+    response = render(request, "merchants/partners/index.html", {"applications": applications})
+    referral_views.partner_link_capture(request, response)  # /partners/?ref=<a consumer's code>
+    return response
 
 
 @login_required
@@ -57,6 +60,7 @@ def partners_apply(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form_error_from(form, error)
         else:
+            referral_views.partner_signup_hook(request, merchant)
             messages.success(
                 request, "Thank you — your application has been sent. We review it within two working days."
             )
