@@ -62,7 +62,7 @@ class DevCardEnrolApi(APIView):
 
 @csrf_protect
 @login_required
-@sensitive_variables("form")
+@sensitive_variables("form", "data")
 def _enrol_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = DevCardEnrolForm(request.POST)

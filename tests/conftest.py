@@ -2,8 +2,9 @@ import pytest
 from django.db import connection
 
 # One browser per test process, shared by every browser test (Playwright allows one sync driver);
-# a local Stripe API stub and the fake gateway (stripe_stub, fake_stripe).
-pytest_plugins = ["tests.browser", "tests.stripe_stub"]
+# a local Stripe API stub and the fake gateway (stripe_stub, fake_stripe); the guard that fails a test
+# which logs or stores a full card number (tests/card_number_guard.py).
+pytest_plugins = ["tests.browser", "tests.stripe_stub", "tests.card_number_guard"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
