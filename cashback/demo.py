@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 
 from campaigns.demo import seed_demo_campaigns
+from charity.demo import seed_demo_charities, seed_demo_giving
 from merchants.demo import seed_demo_merchants
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -26,5 +27,7 @@ def seed_demo_data() -> list[str]:
             user.save(update_fields=["password"])
         report.append(f"{'created' if created else 'kept'} user {user.email} (password: {DEMO_PASSWORD})")
     report.extend(seed_demo_merchants())
+    report.extend(seed_demo_charities())
     report.extend(seed_demo_campaigns())
+    report.extend(seed_demo_giving())
     return report
