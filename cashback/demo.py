@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 
+from accounts.demo import seed_demo_cards
 from campaigns.demo import seed_demo_campaigns
 from charity.demo import seed_demo_charities, seed_demo_giving
 from merchants.demo import seed_demo_merchants
@@ -26,6 +27,7 @@ def seed_demo_data() -> list[str]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         report.append(f"{'created' if created else 'kept'} user {user.email} (password: {DEMO_PASSWORD})")
+    report.extend(seed_demo_cards())
     report.extend(seed_demo_merchants())
     report.extend(seed_demo_charities())
     report.extend(seed_demo_campaigns())

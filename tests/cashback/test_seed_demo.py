@@ -8,6 +8,7 @@ pytestmark = pytest.mark.django_db
 
 COUNTED_MODELS = [
     "accounts.User",
+    "accounts.Card",
     "merchants.Merchant",
     "merchants.Location",
     "merchants.Membership",
@@ -28,6 +29,7 @@ def test_seed_demo_creates_the_demo_platform_and_a_second_run_changes_nothing():
     first = _counts()
     assert first["accounts.User"] >= 2
     assert first["merchants.Merchant"] >= 1
+    assert first["accounts.Card"] >= 1
     assert first["campaigns.Offer"] >= 1
 
     output = StringIO()
