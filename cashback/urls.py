@@ -28,6 +28,7 @@ urlpatterns = [
     path("staff/", include("adminpanel.urls")),
     path("", include("cashback.inbox_urls")),  # /webhooks/... and /staff/inbox/
     path("staff/offers/", include("campaigns.staff_urls")),
+    path("staff/payouts/", include("wallet.staff_urls")),
     path("", include("referrals.urls")),  # /r/<code>/, /wallet/referrals/, /staff/referrals/
     path("", include("charity.urls")),  # /charities/, /wallet/giving/, /staff/charities/
     path("api/v1/", include(api_v1_patterns)),

@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from wallet import apis
 
 urlpatterns = [
     path("wallet/", apis.WalletApi.as_view(), name="api-wallet"),
     path("wallet/entries/", apis.WalletEntriesApi.as_view(), name="api-wallet-entries"),
+    path("", include("wallet.payout_api_urls")),  # payouts/, spend-codes/, partner/spend/holds/
 ]

@@ -147,10 +147,8 @@ def payout_request(*, user: Any, amount_minor: int, currency: str, client_key: s
             return existing
     minimum = payout_minimum(currency)
     if amount_minor < minimum:
-        raise PayoutBelowMinimumError(
-            f"The smallest payout is {minor_to_decimal_string(minimum, currency)} {currency}.",
-            fields={"amount": [f"At least {minor_to_decimal_string(minimum, currency)}."]},
-        )
+        message = f"The smallest payout is {minor_to_decimal_string(minimum, currency)} {currency}."
+        raise PayoutBelowMinimumError(message, fields={"amount": [message]})
     account = PayoutAccount.objects.filter(user=user).first()
     if account is None or not account.is_ready:
         raise PayoutAccountNotReadyError()
@@ -215,9 +213,8 @@ def _payout_create(
     except InsufficientFundsError:
         available.refresh_from_db()
         have = minor_to_decimal_string(max(available.available, 0), currency)
-        raise PayoutExceedsBalanceError(
-            f"You have {have} {currency} available.", fields={"amount": [f"At most {have}."]}
-        ) from None
+        message = f"You have {have} {currency} available."
+        raise PayoutExceedsBalanceError(message, fields={"amount": [message]}) from None
     _crash_point("request_after_ledger")
     _history(payout, from_status="", reason="Held for review" if held else "")
     if not held:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from wallet import views
 
@@ -6,4 +6,5 @@ app_name = "wallet"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("wallet.payout_urls")),  # payouts/, spend/
 ]

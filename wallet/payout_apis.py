@@ -1,0 +1,155 @@
+"""The mobile API for payouts and spend codes (the signed-in consumer): thin doors onto
+wallet.payouts and wallet.spending. Amounts are decimal strings with their currency."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from wallet import payouts, spending
+from wallet.models import Currency, Payout, PayoutAccount, SpendCode
+from wallet.money import minor_to_decimal_string, parse_amount
+from wallet.selectors import wallet_balances
+from wallet.spend_qr import spend_code_svg
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class PayoutSerializer(serializers.ModelSerializer):
+    amount = serializers.SerializerMethodField(help_text='Decimal string, e.g. "150.00".')
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Payout
+        fields = [
+            "id",
+            "status",
+            "status_label",
+            "amount",
+            "currency",
+            "failure_code",
+            "failure_message",
+            "created_at",
+            "processing_at",
+            "paid_at",
+            "failed_at",
+        ]
+        read_only_fields = fields
+
+    def get_amount(self, payout: Payout) -> str:
+        return minor_to_decimal_string(payout.amount, payout.currency)
+
+
+class PayoutRequestSerializer(serializers.Serializer):
+    amount = serializers.CharField(max_length=32, help_text='Decimal string in the currency, e.g. "150.00".')
+    currency = serializers.ChoiceField(choices=Currency.choices)
+
+
+class PayoutsApi(ListAPIView):
+    """The consumer's payouts, newest first; POST asks for a new one."""
+
+    serializer_class = PayoutSerializer
+
+    def get_queryset(self) -> QuerySet[Payout]:
+        return Payout.objects.filter(user=self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(operation_id="payouts_list")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="payouts_create",
+        request=PayoutRequestSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Optional: a resent request with the same key returns the first payout.",
+            )
+        ],
+        responses={
+            201: PayoutSerializer,
+            400: OpenApiResponse(description="invalid_amount, too_many_decimals, payout_below_minimum, ..."),
+            409: OpenApiResponse(description="insufficient_funds, payouts_not_set_up, idempotency_conflict"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = PayoutRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        currency = data.validated_data["currency"]
+        amount = parse_amount(data.validated_data["amount"], currency)
+        payout = payouts.payout_request(
+            user=request.user,
+            amount_minor=amount,
+            currency=currency,
+            client_key=(request.headers.get(IDEMPOTENCY_HEADER) or "").strip()[:255],
+        )
+        return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
+
+
+class PayoutAccountApi(APIView):
+    """Whether payouts are set up; POST starts (or resumes) Stripe's onboarding and returns its URL."""
+
+    @extend_schema(operation_id="payouts_account_retrieve", responses={200: OpenApiResponse()})
+    def get(self, request: Request) -> Response:
+        account = PayoutAccount.objects.filter(user=request.user).first()
+        return Response(
+            {
+                "set_up": bool(account and account.is_ready),
+                "payouts_enabled": bool(account and account.payouts_enabled),
+                "details_submitted": bool(account and account.details_submitted),
+                "minimum": {
+                    currency: minor_to_decimal_string(payouts.payout_minimum(currency), currency)
+                    for currency in Currency.values
+                },
+            }
+        )
+
+    @extend_schema(operation_id="payouts_account_onboard", request=None, responses={200: OpenApiResponse()})
+    def post(self, request: Request) -> Response:
+        url = payouts.payout_account_start(
+            user=request.user,
+            refresh_url=request.build_absolute_uri(reverse("wallet:payouts-setup-refresh")),
+            return_url=request.build_absolute_uri(reverse("wallet:payouts-setup-return")),
+        )
+        return Response({"url": url})
+
+
+class SpendCodeRequestSerializer(serializers.Serializer):
+    currency = serializers.ChoiceField(choices=Currency.choices, required=False)
+
+
+def spend_code_body(spend: SpendCode, *, available: int) -> dict[str, Any]:
+    return {
+        "code": spend.code,
+        "display": spending.display_code(spend.code),
+        "currency": spend.currency,
+        "expires_at": spend.expires_at,
+        "available": minor_to_decimal_string(available, spend.currency),
+        "qr_svg": spend_code_svg(spend.code),
+    }
+
+
+class SpendCodesApi(APIView):
+    """A one-time code to pay with cashback at a checkout (replaces the previous one)."""
+
+    @extend_schema(
+        operation_id="spend_codes_create",
+        request=SpendCodeRequestSerializer,
+        responses={201: OpenApiResponse(description="code, display, currency, expires_at, available, qr_svg")},
+    )
+    def post(self, request: Request) -> Response:
+        data = SpendCodeRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        currency = data.validated_data.get("currency") or settings.DEFAULT_CURRENCY
+        spend = spending.spend_code_issue(user=request.user, currency=currency)
+        available = next((b.available for b in wallet_balances(user=request.user) if b.currency == currency), 0)
+        return Response(spend_code_body(spend, available=available), status=status.HTTP_201_CREATED)

@@ -1,0 +1,13 @@
+"""Web wallet pages for payouts and spend codes, included by wallet/urls.py (namespace ``wallet``)."""
+
+from django.urls import path
+
+from wallet import payout_views
+
+urlpatterns = [
+    path("payouts/", payout_views.payouts_page, name="payouts"),
+    path("payouts/setup/", payout_views.payouts_setup, name="payouts-setup"),
+    path("payouts/setup/return/", payout_views.payouts_setup_return, name="payouts-setup-return"),
+    path("payouts/setup/refresh/", payout_views.payouts_setup_refresh, name="payouts-setup-refresh"),
+    path("spend/", payout_views.spend_page, name="spend"),
+]

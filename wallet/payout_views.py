@@ -1,0 +1,230 @@
+"""Web wallet pages for money out: payouts (with Stripe onboarding), spend codes, and the staff
+review of held payouts. Thin doors onto wallet.payouts and wallet.spending."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from adminpanel.decorators import staff_required
+from cashback.errors import DomainError, form_error_from
+from cashback.providers.stripe_gateway import StripeGatewayError
+from wallet import payouts, spending
+from wallet.models import Currency, Payout, PayoutAccount, PayoutStatus
+from wallet.money import minor_to_decimal_string, parse_amount
+from wallet.selectors import wallet_balances
+from wallet.spend_qr import spend_code_svg
+
+PAYOUTS_PER_PAGE = 20
+
+
+class PayoutRequestForm(forms.Form):
+    amount = forms.CharField(
+        max_length=32,
+        label="Amount",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"}),
+    )
+    currency = forms.ChoiceField(choices=Currency.choices, label="Currency")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        amount, currency = cleaned.get("amount"), cleaned.get("currency")
+        if amount and currency:
+            try:
+                cleaned["amount_minor"] = parse_amount(amount, currency)
+            except DomainError as error:
+                self.add_error("amount", error.message)
+        return cleaned
+
+
+class PayoutRejectForm(forms.Form):
+    reason = forms.CharField(max_length=300, label="Reason (shown to the consumer)")
+
+
+def _currencies_with_money(request: HttpRequest) -> list[tuple[str, str]]:
+    balances = wallet_balances(user=request.user)
+    return [(b.currency, b.currency) for b in balances if b.available > 0] or [
+        (settings.DEFAULT_CURRENCY, settings.DEFAULT_CURRENCY)
+    ]
+
+
+@login_required
+def payouts_page(request: HttpRequest) -> HttpResponse:
+    """Set up payouts, ask for one, and see every payout with its status."""
+    account = PayoutAccount.objects.filter(user=request.user).first()
+    balances = wallet_balances(user=request.user)
+    form = PayoutRequestForm(request.POST or None)
+    form.fields["currency"].choices = _currencies_with_money(request)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                payout = payouts.payout_request(
+                    user=request.user,
+                    amount_minor=form.cleaned_data["amount_minor"],
+                    currency=form.cleaned_data["currency"],
+                )
+            except DomainError as error:
+                form_error_from(form, error)
+            else:
+                amount = f"{minor_to_decimal_string(payout.amount, payout.currency)} {payout.currency}"
+                if payout.status == PayoutStatus.HELD:
+                    messages.info(request, f"Your payout of {amount} is waiting for a quick review by our team.")
+                else:
+                    messages.success(request, f"Your payout of {amount} is on its way.")
+                return redirect("wallet:payouts")
+        status = 400
+    history = Paginator(
+        Payout.objects.filter(user=request.user).order_by("-created_at", "-id"), PAYOUTS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    minimums = [(b.currency, minor_to_decimal_string(payouts.payout_minimum(b.currency), b.currency)) for b in balances]
+    return render(
+        request,
+        "wallet/payouts.html",
+        {
+            "account": account,
+            "balances": balances,
+            "form": form,
+            "page": history,
+            "minimums": minimums,
+            "section": "payouts",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def payouts_setup(request: HttpRequest) -> HttpResponse:
+    """Start (or resume) Stripe's onboarding: off to Stripe's hosted pages."""
+    return _to_onboarding(request)
+
+
+def _to_onboarding(request: HttpRequest) -> HttpResponse:
+    try:
+        url = payouts.payout_account_start(
+            user=request.user,
+            refresh_url=request.build_absolute_uri(reverse("wallet:payouts-setup-refresh")),
+            return_url=request.build_absolute_uri(reverse("wallet:payouts-setup-return")),
+        )
+    except StripeGatewayError:
+        messages.error(request, "Stripe could not be reached. Please try again in a minute.")
+        return redirect("wallet:payouts")
+    return HttpResponseRedirect(url)
+
+
+@login_required
+def payouts_setup_return(request: HttpRequest) -> HttpResponse:
+    """Back from Stripe: ask Stripe how far the consumer got."""
+    try:
+        account = payouts.payout_account_refresh(user=request.user)
+    except StripeGatewayError:
+        account = PayoutAccount.objects.filter(user=request.user).first()
+        messages.warning(request, "We could not check with Stripe just now; the page updates when Stripe tells us.")
+        return redirect("wallet:payouts")
+    if account is None:
+        return redirect("wallet:payouts")
+    if account.is_ready:
+        messages.success(request, "Payouts are set up. You can now pay your cashback out to your bank account.")
+    else:
+        messages.warning(request, "Stripe still needs some details before payouts can start. Continue the set-up.")
+    return redirect("wallet:payouts")
+
+
+@login_required
+def payouts_setup_refresh(request: HttpRequest) -> HttpResponse:
+    """Stripe's link expired or was used: make a fresh one and go back."""
+    return _to_onboarding(request)
+
+
+@login_required
+def spend_page(request: HttpRequest) -> HttpResponse:
+    """Pay with cashback at a checkout: a one-time code, as text and as a QR code."""
+    balances = wallet_balances(user=request.user)
+    spend = None
+    qr_svg = ""
+    available = ""
+    if request.method == "POST":
+        currency = request.POST.get("currency") or settings.DEFAULT_CURRENCY
+        try:
+            spend = spending.spend_code_issue(user=request.user, currency=currency)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("wallet:spend")
+        qr_svg = spend_code_svg(spend.code)
+        available = next(
+            (minor_to_decimal_string(b.available, b.currency) for b in balances if b.currency == currency), "0.00"
+        )
+    return render(
+        request,
+        "wallet/spend.html",
+        {
+            "balances": balances,
+            "spend": spend,
+            "display_code": spending.display_code(spend.code) if spend else "",
+            "qr_svg": qr_svg,
+            "available": available,
+            "ttl_minutes": max(1, settings.SPEND_CODE_TTL_SECONDS // 60),
+            "section": "spend",
+        },
+    )
+
+
+# --- Staff: payouts held for review -----------------------------------------------------
+
+
+@staff_required("wallet.view_payout")
+def staff_payouts(request: HttpRequest) -> HttpResponse:
+    """Payouts held for review (release or reject), and failed ones whose transfer still needs reversing."""
+    held = Payout.objects.filter(status=PayoutStatus.HELD).select_related("user").order_by("created_at")
+    attention = (
+        Payout.objects.filter(reversal_needed=True, stripe_reversal_id="").select_related("user").order_by("failed_at")
+    )
+    recent = Payout.objects.select_related("user", "reviewed_by").order_by("-created_at")[:50]
+    return render(
+        request,
+        "wallet/staff_payouts.html",
+        {
+            "held": held,
+            "attention": attention,
+            "recent": recent,
+            "reject_form": PayoutRejectForm(),
+            "threshold": settings.PAYOUT_REVIEW_THRESHOLD_MINOR,
+            "section": "payouts",
+        },
+    )
+
+
+@staff_required("wallet.view_payout", "wallet.change_payout")
+@require_POST
+def staff_payout_release(request: HttpRequest, payout_id: int) -> HttpResponse:
+    payout = get_object_or_404(Payout, pk=payout_id)
+    try:
+        payouts.payout_release(payout_id=payout.pk, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Payout {payout.pk} released; it is being sent.")
+    return redirect("payouts_staff:list")
+
+
+@staff_required("wallet.view_payout", "wallet.change_payout")
+@require_POST
+def staff_payout_reject(request: HttpRequest, payout_id: int) -> HttpResponse:
+    payout = get_object_or_404(Payout, pk=payout_id)
+    form = PayoutRejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for the rejection.")
+        return redirect("payouts_staff:list")
+    try:
+        payouts.payout_reject(payout_id=payout.pk, actor=request.user, reason=form.cleaned_data["reason"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Payout {payout.pk} rejected; the money is back in the consumer's wallet.")
+    return redirect("payouts_staff:list")

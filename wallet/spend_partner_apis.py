@@ -1,0 +1,145 @@
+"""The partner API for spending cashback at checkout, mounted at /api/v1/partner/spend/.
+
+A merchant's checkout (merchant API key, ``Idempotency-Key`` on every POST):
+
+- ``POST holds/`` ``{code, amount, currency}`` → 201: a hold of up to ``amount`` on the
+  customer's available cashback (``held`` may be less: a partial payment);
+- ``GET holds/<id>/`` → the hold;
+- ``POST holds/<id>/capture/`` ``{amount?}`` (at most what is held; default all) → 200;
+- ``POST holds/<id>/release/`` → 200.
+
+Doors only: validation, the idempotency wrapper (a retried request gets the first answer),
+then one call into wallet.spending.
+"""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from merchants.authentication import MerchantApiKeyAuthentication
+from merchants.idempotency import HEADER, idempotent_response
+from merchants.permissions import HasMerchantApiKey
+from wallet import spending
+from wallet.models import Currency
+from wallet.money import parse_amount
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER, location=OpenApiParameter.HEADER, required=True, description="1-255 characters; retries reuse it."
+)
+
+
+class HoldRequestSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=32, help_text="The customer's spend code, e.g. ABCD-EFGH.")
+    amount = serializers.CharField(max_length=32, help_text='Most to apply, decimal string, e.g. "120.00".')
+    currency = serializers.ChoiceField(choices=Currency.choices)
+
+
+class CaptureRequestSerializer(serializers.Serializer):
+    amount = serializers.CharField(
+        max_length=32, required=False, help_text="At most the amount held; all of it when left out."
+    )
+
+
+class PartnerSpendApi(APIView):
+    authentication_classes = [MerchantApiKeyAuthentication]
+    permission_classes = [HasMerchantApiKey]
+
+    @property
+    def merchant(self) -> Any:
+        return self.request.auth.merchant
+
+
+class SpendHoldsApi(PartnerSpendApi):
+    @extend_schema(
+        operation_id="partner_spend_holds_create",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=HoldRequestSerializer,
+        responses={
+            201: OpenApiResponse(description="id, status, currency, requested, held, partial, captured, expires_at"),
+            400: OpenApiResponse(description="invalid fields, too_many_decimals, currency_mismatch"),
+            404: OpenApiResponse(description="spend_code_not_found"),
+            409: OpenApiResponse(description="spend_code_used, spend_code_expired, insufficient_funds"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Place a hold on the customer's cashback with their spend code."""
+        merchant = self.merchant
+
+        def place() -> tuple[int, Any]:
+            data = HoldRequestSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            currency = data.validated_data["currency"]
+            spend = spending.spend_hold_place(
+                merchant=merchant,
+                code=data.validated_data["code"],
+                amount_minor=parse_amount(data.validated_data["amount"], currency),
+                currency=currency,
+            )
+            return status.HTTP_201_CREATED, spending.spend_hold_body(spend)
+
+        return idempotent_response(request, place)
+
+
+class SpendHoldDetailApi(PartnerSpendApi):
+    @extend_schema(operation_id="partner_spend_holds_retrieve", responses={200: OpenApiResponse()})
+    def get(self, request: Request, hold_id: int) -> Response:
+        spend = spending.spend_hold_get(merchant=self.merchant, hold_id=hold_id)
+        return Response(spending.spend_hold_body(spend))
+
+
+class SpendHoldCaptureApi(PartnerSpendApi):
+    @extend_schema(
+        operation_id="partner_spend_holds_capture",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=CaptureRequestSerializer,
+        responses={
+            200: OpenApiResponse(description="The hold, status posted, with the amount captured."),
+            400: OpenApiResponse(description="hold_amount_exceeded, too_many_decimals"),
+            404: OpenApiResponse(description="spend_hold_not_found"),
+            409: OpenApiResponse(description="hold_not_pending (released, expired or captured), hold_expired"),
+        },
+    )
+    def post(self, request: Request, hold_id: int) -> Response:
+        """Capture all of the hold, or less (the rest goes back to the customer)."""
+        merchant = self.merchant
+
+        def capture() -> tuple[int, Any]:
+            data = CaptureRequestSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            spend = spending.spend_hold_get(merchant=merchant, hold_id=hold_id)
+            raw = data.validated_data.get("amount")
+            amount = parse_amount(raw, spend.hold.currency) if raw not in (None, "") else None
+            spending.spend_hold_capture(merchant=merchant, hold_id=hold_id, amount_minor=amount)
+            return status.HTTP_200_OK, spending.spend_hold_body(
+                spending.spend_hold_get(merchant=merchant, hold_id=hold_id)
+            )
+
+        return idempotent_response(request, capture)
+
+
+class SpendHoldReleaseApi(PartnerSpendApi):
+    @extend_schema(
+        operation_id="partner_spend_holds_release",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=None,
+        responses={
+            200: OpenApiResponse(),
+            404: OpenApiResponse(),
+            409: OpenApiResponse(description="hold_not_pending"),
+        },
+    )
+    def post(self, request: Request, hold_id: int) -> Response:
+        """Release the hold: all of it goes back to the customer."""
+        merchant = self.merchant
+
+        def release() -> tuple[int, Any]:
+            spending.spend_hold_release(merchant=merchant, hold_id=hold_id)
+            return status.HTTP_200_OK, spending.spend_hold_body(
+                spending.spend_hold_get(merchant=merchant, hold_id=hold_id)
+            )
+
+        return idempotent_response(request, release)
