@@ -26,22 +26,28 @@ AMOUNT_FIELDS = {
 }
 
 
-class MoneyField(forms.CharField):
+class MoneyField(forms.Field):
     """A decimal amount in ``currency`` → minor units (int). Empty → None; "0" → 0."""
+
+    widget = forms.TextInput
 
     def __init__(self, *, currency: str, **kwargs: Any) -> None:
         self.currency = currency
-        kwargs.setdefault("max_length", 20)
         super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off", "maxlength": "20"})
 
     def to_python(self, value: Any) -> int | None:
-        text = (super().to_python(value) or "").strip().replace(",", ".")
+        text = str(value if value is not None else "").strip().replace(",", ".")
         if not text:
             return None
+        if len(text) > 20:
+            raise forms.ValidationError("Enter an amount such as 50 or 49.50.", code="invalid_amount")
         try:
-            if Decimal(text) == 0:
+            number = Decimal(text)
+            if number == 0:
                 return 0
+            if number < 0:
+                raise forms.ValidationError("Enter zero or a positive amount.", code="invalid_amount")
         except InvalidOperation:
             raise forms.ValidationError("Enter an amount such as 50 or 49.50.", code="invalid_amount") from None
         try:

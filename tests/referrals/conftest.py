@@ -1,6 +1,7 @@
 import pytest
 
 from referrals import services
+from tests.adminpanel.conftest import staff_with_role  # noqa: F401 - staff with a role and two-factor
 
 
 @pytest.fixture
