@@ -422,3 +422,28 @@ class StripeConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant} — {self.stripe_account_id} ({self.get_status_display()})"
+
+
+class StripeChargeRefundTotal(models.Model):
+    """How much of a Stripe charge on a merchant's account has been turned into purchase refunds.
+
+    ``charge.refunded`` carries the charge's cumulative ``amount_refunded``; the refund to apply is
+    that minus ``refunded_minor`` (never negative), so duplicate, out-of-order and concurrent events
+    apply every refunded krone exactly once (merchants.stripe_source)."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    charge_id = models.CharField(max_length=255, unique=True)
+    refunded_minor = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(refunded_minor__gte=0), name="stripechargerefundtotal_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_id}: {self.refunded_minor} refunded"

@@ -29,4 +29,8 @@ urlpatterns = [
     path("<int:merchant_id>/api-keys/", views.api_keys, name="api_keys"),
     path("<int:merchant_id>/api-keys/new/", views.api_key_create, name="api_key_create"),
     path("<int:merchant_id>/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("<int:merchant_id>/stripe/", views.stripe_connection, name="stripe"),
+    path("<int:merchant_id>/stripe/return/", views.stripe_return, name="stripe_return"),
+    path("<int:merchant_id>/stripe/refresh/", views.stripe_refresh, name="stripe_refresh"),
+    path("<int:merchant_id>/stripe/disconnect/", views.stripe_disconnect, name="stripe_disconnect"),
 ]

@@ -373,6 +373,66 @@ def api_key_revoke(request: HttpRequest, merchant_id: int, key_id: int) -> HttpR
     return render(request, "merchants/portal/api_key_revoke.html", _portal_context(request, "api_keys", key=key))
 
 
+# --- Stripe as a purchase source (owners only) --------------------------------------------------
+
+
+@merchant_role_required(*OWNERS)
+def stripe_connection(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """The merchant's Stripe connection: connect (POST), and its state."""
+    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+    if request.method == "POST":
+        try:
+            url = services.stripe_connect_start(
+                merchant=merchant,
+                actor=request.user,
+                refresh_url=request.build_absolute_uri(reverse("merchants:stripe_refresh", args=[merchant_id])),
+                return_url=request.build_absolute_uri(reverse("merchants:stripe_return", args=[merchant_id])),
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("merchants:stripe", merchant_id=merchant_id)
+        return redirect(url)
+    context = _portal_context(request, "stripe", connection=selectors.stripe_connection_of(merchant=merchant))
+    return render(request, "merchants/portal/stripe.html", context)
+
+
+@merchant_role_required(*OWNERS)
+def stripe_return(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """Stripe sends the owner back here after onboarding: read the account's state."""
+    try:
+        connection = services.stripe_connection_refresh(merchant=request.merchant, actor=request.user)  # type: ignore[attr-defined]
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if connection is not None and connection.status == connection.Status.ACTIVE:
+            messages.success(request, "Your Stripe account is connected: payments from members now earn them cashback.")
+        else:
+            messages.warning(request, "Stripe still needs some details from you before the account is connected.")
+    return redirect("merchants:stripe", merchant_id=merchant_id)
+
+
+@merchant_role_required(*OWNERS)
+def stripe_refresh(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """Stripe's onboarding link expired: show the page again, where "Continue" makes a new one."""
+    messages.info(request, "The Stripe link expired. Continue to get a new one.")
+    return redirect("merchants:stripe", merchant_id=merchant_id)
+
+
+@merchant_role_required(*OWNERS)
+def stripe_disconnect(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """GET: confirm; POST: stop turning the account's payments into purchases."""
+    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+    connection = selectors.stripe_connection_of(merchant=merchant)
+    if connection is None:
+        raise Http404("No Stripe account is connected.")
+    if request.method == "POST":
+        services.stripe_disconnect(merchant=merchant, actor=request.user)
+        messages.success(request, "Stripe disconnected: new payments no longer earn cashback.")
+        return redirect("merchants:stripe", merchant_id=merchant_id)
+    context = _portal_context(request, "stripe", connection=connection)
+    return render(request, "merchants/portal/stripe_disconnect.html", context)
+
+
 # --- Invitations --------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from merchants.models import AuditEvent, Invitation, Location, Membership, MerchantApiKey
+from merchants.models import AuditEvent, Invitation, Location, Membership, MerchantApiKey, StripeConnection
 from tests.accounts.factories import UserFactory
 from tests.merchants.factories import LocationFactory, MembershipFactory, MerchantApiKeyFactory, MerchantFactory
 
@@ -46,6 +46,8 @@ PORTAL_URLS = [
     PortalUrl("api_keys", (), OWNERS),
     PortalUrl("api_key_create", (), OWNERS),
     PortalUrl("api_key_revoke", ("api_key",), OWNERS),
+    PortalUrl("stripe", (), OWNERS),
+    PortalUrl("stripe_disconnect", (), OWNERS),
 ]
 
 KWARG_NAMES = {
@@ -70,6 +72,9 @@ def _world_for(merchant):
             expires_at="2099-01-01T00:00:00Z",
         ),
         "api_key": MerchantApiKeyFactory(merchant=merchant),
+        "stripe_connection": StripeConnection.objects.create(
+            merchant=merchant, stripe_account_id=f"acct_test{merchant.pk}", status="active"
+        ),
     }
 
 
@@ -167,6 +172,8 @@ ANALYST_POSTS = [
     ("settings", (), {"display_name": "Hacked", "contact_name": "X", "contact_email": "x@example.com"}),
     ("api_key_create", (), {"name": "Sneaky"}),
     ("api_key_revoke", ("api_key",), {}),
+    ("stripe", (), {}),
+    ("stripe_disconnect", (), {}),
 ]
 
 
@@ -181,6 +188,7 @@ def test_analysts_cannot_change_anything(client, worlds, name, objects, data):
         list(Invitation.objects.values()),
         list(type(world["merchant"]).objects.values()),
         list(MerchantApiKey.objects.values()),
+        list(StripeConnection.objects.values()),
     )
 
     response = client.post(_url(PortalUrl(name, objects, set()), world), data)
@@ -192,6 +200,7 @@ def test_analysts_cannot_change_anything(client, worlds, name, objects, data):
         list(Invitation.objects.values()),
         list(type(world["merchant"]).objects.values()),
         list(MerchantApiKey.objects.values()),
+        list(StripeConnection.objects.values()),
     )
     assert after == before
     assert not AuditEvent.objects.exists()

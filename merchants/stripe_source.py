@@ -1,0 +1,298 @@
+"""Stripe as a purchase source (F-T2): payments on merchants' connected Stripe accounts become
+purchases. Handlers for the webhook inbox (source ``stripe_connect``, events posted to
+/webhooks/stripe/connect/), registered in ``MerchantsConfig.ready()``.
+
+This is an inbound door, like the partner API: it turns Stripe's objects into calls of
+``campaigns.services.purchase_event_apply`` (source ``stripe``) and holds no purchase logic.
+
+- The merchant: ``event.account`` → ``StripeConnection`` (unknown account → ignored; payments on a
+  disconnected account → ignored, its refunds still count).
+- The consumer: a ``CustomerLink`` of the Stripe customer id, else the one member whose e-mail is
+  the customer's (the id is then linked); nobody → ``Unmatched`` (staff see it and can retry).
+- Amounts are Stripe's: integer minor units of a lower-case currency (NOK, SEK, DKK, EUR accepted;
+  others ignored).
+
+Counting each payment once:
+
+- ``invoice.paid`` → a clearing of the purchase ``in_…`` for ``amount_paid``, with the invoice's
+  lines as line items (product id as the product; ``metadata.category`` of the line or its price as
+  the category).
+- ``charge.succeeded`` → a clearing of ``ch_…`` — **unless the charge pays an invoice**
+  (``charge.invoice`` set): then ``invoice.paid`` counts it and the charge is ignored. Stripe sets
+  ``charge.invoice`` up to API version 2025-02-24.acacia: the Connect webhook endpoint must be pinned
+  to such a version (docs/stripe-source.md). An uncaptured charge is an ``auth``;
+  ``charge.captured`` then clears it with ``amount_captured``.
+- ``charge.refunded`` → a refund of the charge's purchase (the invoice's, if it paid one) for what
+  is *newly* refunded: the charge's cumulative ``amount_refunded`` minus what earlier events already
+  applied (``StripeChargeRefundTotal``, row-locked). Event id ``<charge>:refunded_to:<cumulative>``:
+  duplicates and older events arriving late add nothing.
+- ``credit_note.created`` (after payment) → a refund of the invoice's purchase for the part of the
+  credit note *not* refunded to the card (customer balance, out of band); the part refunded to the
+  card comes as ``charge.refunded`` and is counted there. Credit notes before payment are ignored
+  (they lower ``amount_paid`` instead).
+"""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from campaigns import services as purchases
+from campaigns.rules import LineItem
+from cashback.inbox import Ignored, Unmatched, register
+from cashback.models import WebhookEvent
+from merchants import services
+from merchants.models import CustomerLink, StripeConnection
+from merchants.selectors import stripe_connection_by_account
+from wallet.models import Currency
+
+SOURCE = "stripe"
+
+
+def register_handlers() -> None:
+    for event_type, handler in HANDLERS.items():
+        register(source="stripe_connect", event_type=event_type, handler=handler)
+
+
+# --- Reading Stripe objects ---------------------------------------------------------------------
+
+
+def _object(event: WebhookEvent, expected: str) -> dict[str, Any]:
+    data = event.payload.get("data") if isinstance(event.payload, Mapping) else None
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    if not isinstance(obj, Mapping) or obj.get("object") != expected or not obj.get("id"):
+        raise Ignored(f"The event does not carry a {expected} object.")
+    return dict(obj)
+
+
+def _connection(event: WebhookEvent, *, payments: bool) -> StripeConnection:
+    account = event.account or (event.payload.get("account") if isinstance(event.payload, Mapping) else "") or ""
+    connection = stripe_connection_by_account(account_id=account)
+    if connection is None:
+        raise Ignored(f"Stripe account {account or '(none)'} is not connected by any merchant.")
+    if payments and connection.status == StripeConnection.Status.DISCONNECTED:
+        raise Ignored(f"{connection.merchant} disconnected Stripe account {account}.")
+    return connection
+
+
+def _currency(obj: Mapping[str, Any]) -> str:
+    currency = str(obj.get("currency") or "").upper()
+    if currency not in Currency.values:
+        raise Ignored(f"Currency {currency or '(none)'} is not one the platform holds.")
+    return currency
+
+
+def _minor(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Ignored(f"{what} is not an amount in minor units: {value!r}.")
+    return value
+
+
+def _moment(timestamp: Any) -> datetime:
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+        raise Ignored(f"Not a Unix timestamp: {timestamp!r}.")
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def _customer_id_and_email(obj: Mapping[str, Any], *email_paths: tuple[str, ...]) -> tuple[str, str]:
+    customer = obj.get("customer")
+    email = ""
+    if isinstance(customer, Mapping):  # expanded
+        email = str(customer.get("email") or "")
+        customer = customer.get("id")
+    for path in email_paths:
+        value: Any = obj
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if not email and isinstance(value, str):
+            email = value
+    return (customer if isinstance(customer, str) else ""), email
+
+
+def _consumer(connection: StripeConnection, customer_id: str, email: str) -> Any:
+    user = services.customer_match(
+        merchant=connection.merchant, source=CustomerLink.Source.STRIPE, external_id=customer_id, email=email
+    )
+    if user is None:
+        raise Unmatched(f"No platform member for Stripe customer {customer_id or '(none)'}.")
+    return user
+
+
+def _line_items(invoice: Mapping[str, Any], amount_paid: int) -> list[LineItem]:
+    """The invoice's lines as line items, or none when they cannot be trusted to add up (negative
+    proration lines, more than one page, a total above what was paid)."""
+    lines = invoice.get("lines")
+    if not isinstance(lines, Mapping) or lines.get("has_more") or not isinstance(lines.get("data"), list):
+        return []
+    items: list[LineItem] = []
+    for line in lines["data"]:
+        if not isinstance(line, Mapping):
+            return []
+        amount = line.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            return []
+        price = line.get("price") if isinstance(line.get("price"), Mapping) else {}
+        pricing = line.get("pricing") if isinstance(line.get("pricing"), Mapping) else {}
+        details = pricing.get("price_details") if isinstance(pricing.get("price_details"), Mapping) else {}
+        product = price.get("product") or details.get("product") or ""
+        line_meta = line.get("metadata") if isinstance(line.get("metadata"), Mapping) else {}
+        price_meta = price.get("metadata") if isinstance(price.get("metadata"), Mapping) else {}
+        category = line_meta.get("category") or price_meta.get("category") or ""
+        quantity = line.get("quantity") if isinstance(line.get("quantity"), int) and line.get("quantity") > 0 else 1
+        items.append(
+            LineItem(amount_minor=amount, quantity=quantity, category=str(category)[:100], product=str(product)[:100])
+        )
+    if sum(item.amount_minor for item in items) > amount_paid:
+        return []
+    return items
+
+
+# --- Handlers -------------------------------------------------------------------------------------
+
+
+def invoice_paid(event: WebhookEvent) -> None:
+    invoice = _object(event, "invoice")
+    connection = _connection(event, payments=True)
+    amount_paid = _minor(invoice.get("amount_paid"), "amount_paid")
+    if amount_paid == 0:
+        raise Ignored(f"Invoice {invoice['id']} was paid without money (credit or a zero total).")
+    currency = _currency(invoice)
+    user = _consumer(connection, *_customer_id_and_email(invoice, ("customer_email",)))
+    transitions = invoice.get("status_transitions") if isinstance(invoice.get("status_transitions"), Mapping) else {}
+    purchases.purchase_event_apply(
+        source=SOURCE,
+        event_id=event.event_id,
+        kind="clearing",
+        external_id=invoice["id"],
+        amount_minor=amount_paid,
+        currency=currency,
+        occurred_at=_moment(transitions.get("paid_at") or invoice.get("created")),
+        user=user,
+        merchant=connection.merchant,
+        line_items=_line_items(invoice, amount_paid),
+    )
+
+
+def _charge_email_paths() -> tuple[tuple[str, ...], ...]:
+    return (("billing_details", "email"), ("receipt_email",))
+
+
+def charge_succeeded(event: WebhookEvent) -> None:
+    charge = _object(event, "charge")
+    connection = _connection(event, payments=True)
+    if charge.get("invoice"):
+        raise Ignored(f"Charge {charge['id']} pays invoice {charge['invoice']}: invoice.paid counts it.")
+    if charge.get("status") != "succeeded" or charge.get("paid") is False:
+        raise Ignored(f"Charge {charge['id']} has not succeeded.")
+    captured = charge.get("captured", True) is not False
+    amount = charge.get("amount_captured") if captured and charge.get("amount_captured") else charge.get("amount")
+    _apply_charge(event, connection, charge, kind="clearing" if captured else "auth", amount=amount)
+
+
+def charge_captured(event: WebhookEvent) -> None:
+    charge = _object(event, "charge")
+    connection = _connection(event, payments=True)
+    if charge.get("invoice"):
+        raise Ignored(f"Charge {charge['id']} pays invoice {charge['invoice']}: invoice.paid counts it.")
+    _apply_charge(event, connection, charge, kind="clearing", amount=charge.get("amount_captured"))
+
+
+def _apply_charge(
+    event: WebhookEvent, connection: StripeConnection, charge: dict[str, Any], *, kind: str, amount: Any
+) -> None:
+    amount_minor = _minor(amount, "amount")
+    if amount_minor == 0:
+        raise Ignored(f"Charge {charge['id']} is for nothing.")
+    currency = _currency(charge)
+    user = _consumer(connection, *_customer_id_and_email(charge, *_charge_email_paths()))
+    purchases.purchase_event_apply(
+        source=SOURCE,
+        event_id=event.event_id,
+        kind=kind,
+        external_id=charge["id"],
+        amount_minor=amount_minor,
+        currency=currency,
+        occurred_at=_moment(charge.get("created")),
+        user=user,
+        merchant=connection.merchant,
+    )
+
+
+def charge_refunded(event: WebhookEvent) -> None:
+    charge = _object(event, "charge")
+    connection = _connection(event, payments=False)
+    amount_refunded = _minor(charge.get("amount_refunded"), "amount_refunded")
+    currency = _currency(charge)
+    user = _consumer(connection, *_customer_id_and_email(charge, *_charge_email_paths()))
+    delta = services.stripe_refund_delta(
+        merchant=connection.merchant, charge_id=charge["id"], amount_refunded_minor=amount_refunded
+    )
+    if delta == 0:
+        raise Ignored(f"Nothing newly refunded on {charge['id']} (up to {amount_refunded} already counted).")
+    refund_event_id = f"{charge['id']}:refunded_to:{amount_refunded}"
+    purchases.purchase_event_apply(
+        source=SOURCE,
+        event_id=refund_event_id,
+        kind="refund",
+        external_id=refund_event_id,
+        original_external_id=charge.get("invoice") or charge["id"],
+        amount_minor=delta,
+        currency=currency,
+        occurred_at=_moment(event.payload.get("created") or charge.get("created")),
+        user=user,
+        merchant=connection.merchant,
+    )
+
+
+def _refunded_to_card(credit_note: Mapping[str, Any]) -> int | None:
+    """The part of a credit note refunded to the card, or None when Stripe does not say how much."""
+    refunds = credit_note.get("refunds")
+    if isinstance(refunds, list):
+        total = 0
+        for refund in refunds:
+            amount = refund.get("amount_refunded") if isinstance(refund, Mapping) else None
+            if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0:
+                total += amount
+        return total
+    return None if credit_note.get("refund") else 0
+
+
+def credit_note_created(event: WebhookEvent) -> None:
+    credit_note = _object(event, "credit_note")
+    connection = _connection(event, payments=False)
+    if credit_note.get("type") == "pre_payment":
+        raise Ignored(f"Credit note {credit_note['id']} was issued before payment: amount_paid reflects it.")
+    if credit_note.get("status") == "void":
+        raise Ignored(f"Credit note {credit_note['id']} is void.")
+    invoice_id = credit_note.get("invoice")
+    if not isinstance(invoice_id, str) or not invoice_id:
+        raise Ignored(f"Credit note {credit_note['id']} names no invoice.")
+    amount = _minor(credit_note.get("amount"), "amount")
+    to_card = _refunded_to_card(credit_note)
+    if to_card is None:
+        raise Ignored(f"Credit note {credit_note['id']} was refunded to the card: charge.refunded counts it.")
+    clawback = amount - min(amount, to_card)
+    if clawback == 0:
+        raise Ignored(f"Credit note {credit_note['id']} was refunded to the card: charge.refunded counts it.")
+    currency = _currency(credit_note)
+    user = _consumer(connection, *_customer_id_and_email(credit_note, ("customer_email",)))
+    purchases.purchase_event_apply(
+        source=SOURCE,
+        event_id=event.event_id,
+        kind="refund",
+        external_id=credit_note["id"],
+        original_external_id=invoice_id,
+        amount_minor=clawback,
+        currency=currency,
+        occurred_at=_moment(credit_note.get("created")),
+        user=user,
+        merchant=connection.merchant,
+    )
+
+
+HANDLERS = {
+    "invoice.paid": invoice_paid,
+    "charge.succeeded": charge_succeeded,
+    "charge.captured": charge_captured,
+    "charge.refunded": charge_refunded,
+    "credit_note.created": credit_note_created,
+}
