@@ -11,6 +11,11 @@
   call is recorded in ``FakeStripeGateway.calls``, and a test can make the next call of a
   method fail, before or after the "remote" side acted (``FakeStripeGateway.fail_next``).
 
+Methods: ``connected_account_create`` (an Express account), ``account_link_create`` (its
+onboarding URL), ``account_retrieve``, ``transfer_create`` (platform → connected account),
+``payout_create`` (connected account → its bank, with the ``Stripe-Account`` header) and
+``transfer_reversal_create`` (pull a transfer back).
+
 Amounts are integer minor units; Stripe uses the same unit for NOK, SEK, DKK and EUR.
 Every method is keyword-only; failures raise :class:`StripeGatewayError` whose
 ``retryable`` says whether the same call with the same key may succeed later.
