@@ -150,8 +150,9 @@ def _given_by_charity(entries: QuerySet[Entry]) -> dict[int, dict[str, int]]:
     )
     given: dict[int, dict[str, int]] = defaultdict(dict)
     for row in rows:
-        charity_id = int(row["account__owner_key"].removeprefix(OWNER_PREFIX))
-        given[charity_id][row["currency"]] = row["total"] or 0
+        if row["total"]:  # a reward reversed in full gave nothing
+            charity_id = int(row["account__owner_key"].removeprefix(OWNER_PREFIX))
+            given[charity_id][row["currency"]] = row["total"]
     return given
 
 
