@@ -202,6 +202,9 @@ INBOX_UNMATCHED_RETRY_DAYS = env.int("INBOX_UNMATCHED_RETRY_DAYS", default=30)
 INBOX_STALE_RECEIVED_SECONDS = env.int("INBOX_STALE_RECEIVED_SECONDS", default=300)
 # `stripe` (the SDK) when a secret key is set, otherwise `fake` (no network; see cashback/providers/stripe_gateway.py).
 STRIPE_PROVIDER = env.str("STRIPE_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "fake")
+# Off: a new event is not enqueued when it arrives; the every-minute sweep dispatches it after
+# INBOX_STALE_RECEIVED_SECONDS instead (used by bench/webhooks.py to measure intake alone).
+INBOX_ENQUEUE_ON_RECEIPT = env.bool("INBOX_ENQUEUE_ON_RECEIPT", default=True)
 # Another API host for the SDK (stripe-mock, a test stub); empty = Stripe's own.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)

@@ -13,21 +13,23 @@ def clear_expired_sessions() -> int:
 
 
 # --- Webhook inbox (queue "ingest", see CELERY_TASK_ROUTES) -------------------------------------
+# ignore_result: nobody waits for these results, and with the Redis result backend every send of a
+# task whose result is kept subscribes the sender to the result's channel until it is read.
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def webhook_event_process(event_pk: int) -> str:
     """Process one stored webhook event; safe to run twice (cashback.inbox.event_process)."""
     return inbox.event_process(event_id=event_pk)
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def webhook_events_unmatched_retry() -> int:
     """Re-process unmatched webhook events within the retry window, after a card or shop was registered."""
     return inbox.unmatched_retry()
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def webhook_events_retry_due() -> int:
     """Beat: enqueue failed events whose backoff has passed and events stuck in "received"."""
     return inbox.events_retry_due()

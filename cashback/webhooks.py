@@ -16,6 +16,7 @@ many types to one endpoint, so unhandled Stripe types are stored as ``ignored`` 
 """
 
 import json
+import math
 import re
 import time
 from typing import Any
@@ -101,10 +102,24 @@ def _read_body(request: HttpRequest) -> bytes:
     return body
 
 
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError("number out of range")
+    return number
+
+
+def _no_constant(text: str) -> None:
+    raise ValueError(f"{text} is not JSON")
+
+
 def _json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object that PostgreSQL's jsonb accepts: no NaN/Infinity, no NUL character."""
+    if b"\\u0000" in body:
+        raise MalformedJsonError("The body contains a NUL character.")
     try:
-        parsed = json.loads(body)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        parsed = json.loads(body, parse_float=_finite, parse_constant=_no_constant)
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError, NaN, Infinity, 1e999
         raise MalformedJsonError() from None
     if not isinstance(parsed, dict):
         raise MalformedJsonError()

@@ -151,6 +151,21 @@ def test_an_enqueue_that_fails_does_not_lose_the_event(
     assert WebhookEvent.objects.get(event_id="evt_broker_down").status == WebhookStatus.RECEIVED
 
 
+def test_with_enqueue_on_receipt_off_the_event_waits_for_the_sweep(
+    client, webhook_secrets, handlers, django_capture_on_commit_callbacks
+):
+    webhook_secrets.INBOX_ENQUEUE_ON_RECEIPT = False
+    handler = handlers.add("visa", "transaction.auth")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post_visa(client, visa_event(id="evt_sweep"))
+
+    assert response.status_code == 202
+    assert callbacks == []
+    assert handler.calls == []
+    assert WebhookEvent.objects.get(event_id="evt_sweep").status == WebhookStatus.RECEIVED
+
+
 def test_the_previous_secret_is_accepted_during_a_rotation(client, webhook_secrets, handlers):
     webhook_secrets.VISA_WEBHOOK_SECRET_PREVIOUS = VISA_SECRET_PREVIOUS
 
@@ -211,6 +226,9 @@ PAN_ELSEWHERE = visa_event(
         (b"\xff\xfe", _signed(b"\xff\xfe"), 400, "malformed_json"),
         (b"[1, 2]", _signed(b"[1, 2]"), 400, "malformed_json"),
         (b"", _signed(b""), 400, "malformed_json"),
+        (b'{"id":"evt_nan","type":"transaction.auth","data":{"amount":NaN}}', None, 400, "malformed_json"),
+        (b'{"id":"evt_inf","type":"transaction.auth","data":{"amount":1e999}}', None, 400, "malformed_json"),
+        (b'{"id":"evt_nul\\u0000","type":"transaction.auth","data":{}}', None, 400, "malformed_json"),
         (encode({"type": "transaction.auth", "data": {}}), None, 400, "invalid_event"),
         (encode({"id": "evt_x", "data": {}}), None, 400, "invalid_event"),
         (encode({"id": 42, "type": "transaction.auth", "data": {}}), None, 400, "invalid_event"),
@@ -231,6 +249,9 @@ PAN_ELSEWHERE = visa_event(
         "not-utf8",
         "json-array",
         "empty-body",
+        "nan",
+        "infinite-number",
+        "nul-character",
         "no-id",
         "no-type",
         "id-not-a-string",
