@@ -31,6 +31,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The platform's name as documents (statements) print it.
+PLATFORM_NAME = env.str("PLATFORM_NAME", default="Cashback")
 
 # --- Applications -----------------------------------------------------------
 
@@ -344,6 +346,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "ingest", "rewards", "notifications", "reports")]
 CELERY_TASK_ROUTES = {
+    "wallet.tasks.statement*": {"queue": "reports"},
     "cashback.tasks.process_inbox_*": {"queue": "ingest"},
     "campaigns.tasks.*": {"queue": "rewards"},
     "referrals.tasks.*": {"queue": "rewards"},
@@ -354,6 +357,10 @@ CELERY_TASK_ROUTES = {
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "wallet-statements-monthly": {
+        "task": "wallet.tasks.statements_monthly",
+        "schedule": crontab(day_of_month=1, hour=5, minute=30),
+    },
     "clear-expired-sessions": {
         "task": "cashback.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),

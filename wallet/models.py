@@ -420,3 +420,36 @@ class SpendCode(models.Model):
 
     def __str__(self) -> str:
         return f"spend code {self.pk} {self.status}"
+
+
+def _statement_path(statement: "Statement", filename: str) -> str:
+    return f"statements/{statement.period:%Y/%m}/{statement.user_id}/{filename}"
+
+
+class Statement(models.Model):
+    """A consumer's stored monthly statement in one currency (PDF and CSV), see wallet/statements.py.
+
+    Stored once the month is over (its entries can no longer change); the files live under
+    MEDIA_ROOT and are served only through the consumer's own authenticated pages and API.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="statements")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    period = models.DateField(help_text="First day of the month.")
+    opening_minor = models.BigIntegerField(help_text="Total over the covered accounts when the month began.")
+    closing_minor = models.BigIntegerField(help_text="Total over the covered accounts when the month ended.")
+    movements = models.PositiveIntegerField(default=0)
+    pdf = models.FileField(upload_to=_statement_path, max_length=255)
+    csv = models.FileField(upload_to=_statement_path, max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "currency", "period"], name="wallet_statement_unique_month"),
+            models.CheckConstraint(condition=Q(period__day=1), name="wallet_statement_period_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"statement {self.period:%Y-%m} {self.currency} of user {self.user_id}"

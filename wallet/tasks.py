@@ -61,3 +61,23 @@ def payout_transfer_reverse(payout_id: int) -> bool:
 def payouts_resume() -> int:
     """Enqueue payouts stuck before Stripe and unfinished reversals; returns how many."""
     return payouts.payouts_resume_due()
+
+
+@shared_task
+def statements_monthly(month: str | None = None) -> int:
+    """On the 1st: one statement task per consumer and currency with movements last month. Returns how many."""
+    from wallet import statements
+
+    period = statements.Period.parse(month) if month else statements.Period.current().previous()
+    consumers = statements.statement_consumers(period=period)
+    for user_id, currency in consumers:
+        statement_generate.delay(user_id, period.key, currency)
+    return len(consumers)
+
+
+@shared_task
+def statement_generate(user_id: int, month: str, currency: str) -> int:
+    """Generate and store one finished month's statement and tell the consumer; safe to run twice."""
+    from wallet import statements
+
+    return statements.statement_publish(user_id=user_id, period=statements.Period.parse(month), currency=currency).pk

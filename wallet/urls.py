@@ -7,4 +7,5 @@ app_name = "wallet"
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("wallet.payout_urls")),  # payouts/, spend/
+    path("", include("wallet.statement_urls")),  # statements/
 ]
