@@ -5,3 +5,9 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "campaigns"
     verbose_name = "Campaigns"
+
+    def ready(self) -> None:
+        # Card-network transaction events from the webhook inbox become purchase events.
+        from campaigns.handlers import register_handlers
+
+        register_handlers()

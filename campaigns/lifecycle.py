@@ -357,8 +357,11 @@ def _tier_recompute_on_commit(user_id: int) -> None:
 
 def earning_basis(purchase: Purchase) -> int:
     """The amount the purchase's rewards are decided on: the cleared amount (or, with
-    ``REWARD_ON_AUTH``, the authorised one), before refunds; 0 while it cannot earn."""
-    if purchase.user_id is None or purchase.reversed:
+    ``REWARD_ON_AUTH``, the authorised one), before refunds; 0 while it cannot earn.
+
+    A reversed purchase keeps its basis (the decisions are still shown, whatever the order the
+    reversal came in); it is its earning amount that is 0."""
+    if purchase.user_id is None:
         return 0
     if purchase.cleared_minor is not None or (purchase.authorised_minor is not None and reward_on_auth()):
         return purchase.amount_minor
@@ -468,7 +471,7 @@ def _purchase_reconcile(purchase: Purchase) -> list[Reward]:
         purchase.rewards_evaluated_at = now
         purchase.save(update_fields=["decisions", "rewards_basis_minor", "rewards_evaluated_at", "updated_at"])
 
-    net = max(0, basis - purchase.refunded_minor) if basis else 0
+    net = max(0, basis - purchase.refunded_minor) if basis and not purchase.reversed else 0
     offers = {o.pk: o for o in Offer.objects.filter(pk__in=existing.keys()).select_related("merchant")}
     for offer_id in sorted(existing):
         reward = existing[offer_id]

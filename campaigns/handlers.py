@@ -1,0 +1,92 @@
+"""Card-network (Visa) events from the webhook inbox become purchase events.
+
+Registered with ``cashback.inbox`` in ``CampaignsConfig.ready()`` for the four transaction types of
+the contract in ARCHITECTURE.md ("Card-network webhook"). The handler maps the card token to the
+consumer (``accounts.selectors.active_card_by_token``) and the network merchant/store ids to the
+shop (``merchants.selectors.location_by_network_ids``), then calls
+``campaigns.services.purchase_event_apply`` — idempotent per event id, so the inbox may run it again.
+An unknown card or shop, or a refund that matches no purchase, raises ``Unmatched``: the inbox parks
+the event and processes it again when a card is linked or a shop's network ids are registered.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from campaigns.errors import RefundUnmatchedError
+
+VISA_TYPES = {
+    "transaction.auth": "auth",
+    "transaction.clearing": "clearing",
+    "transaction.refund": "refund",
+    "transaction.reversal": "reversal",
+}
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _occurred_at(data: dict[str, Any], payload: dict[str, Any]) -> datetime:
+    for raw in (data.get("datetime"), payload.get("created")):
+        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    raise ValueError("The event has no time with a time zone (data.datetime).")
+
+
+def visa_event_handle(event: Any) -> None:
+    """Process one stored Visa event (``cashback.models.WebhookEvent``)."""
+    from accounts.selectors import active_card_by_token
+    from campaigns.services import purchase_event_apply
+    from cashback.inbox import Ignored, Unmatched
+    from merchants.selectors import location_by_network_ids
+    from wallet.money import decimal_string_to_minor
+
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    kind = VISA_TYPES.get(payload.get("type") or event.event_type)
+    if kind is None:
+        raise Ignored(f"Not a transaction event: {payload.get('type')!r}.")
+    data = payload.get("data") or {}
+    txn = _text(data.get("id"))
+    currency = _text(data.get("currency")).upper()
+    if not txn:
+        raise ValueError("The event has no transaction id (data.id).")
+    amount_minor = decimal_string_to_minor(str(data.get("amount", "")), currency)
+    if amount_minor < 0:
+        raise ValueError("A negative amount; refunds are their own type.")
+
+    token = _text((data.get("card") or {}).get("token"))
+    card = active_card_by_token(token)
+    if card is None:
+        raise Unmatched(f"Unknown card token {token[:12]}….")
+    network_merchant_id = _text((data.get("merchant") or {}).get("id"))
+    network_store_id = _text((data.get("location") or {}).get("id"))
+    location = location_by_network_ids(network_merchant_id=network_merchant_id, network_store_id=network_store_id)
+    if location is None:
+        raise Unmatched(f"Unknown shop: merchant {network_merchant_id!r}, store {network_store_id!r}.")
+
+    try:
+        purchase_event_apply(
+            source="visa",
+            event_id=event.event_id,
+            kind=kind,
+            external_id=txn,
+            amount_minor=amount_minor,
+            currency=currency,
+            occurred_at=_occurred_at(data, payload),
+            user=card.user,
+            merchant=location.merchant,
+            location=location,
+            original_external_id=_text(data.get("originalTransactionId")) if kind in ("refund", "reversal") else "",
+        )
+    except RefundUnmatchedError as exc:
+        raise Unmatched(f"{exc.message} (refund {txn}, no original transaction id).") from exc
+
+
+def register_handlers() -> None:
+    from cashback.inbox import register
+
+    for event_type in VISA_TYPES:
+        register(source="visa", event_type=event_type, handler=visa_event_handle)
