@@ -109,7 +109,7 @@ class CharityForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 4}),
         }
         help_texts = {
-            "slug": "The charity's address: /charities/<slug>/. Made from the name when empty.",
+            "slug": "The end of the address: skolebenken gives /charities/skolebenken/. Made from the name if empty.",
             "logo_path": "Path under the static files, e.g. charity/logos/skolebenken.svg. Empty shows initials.",
         }
 
