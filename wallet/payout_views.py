@@ -60,25 +60,22 @@ def payouts_page(request: HttpRequest) -> HttpResponse:
     balances = wallet_balances(user=request.user)
     form = PayoutRequestForm(request.POST or None)
     form.fields["currency"].choices = _currencies_with_money(request)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                payout = payouts.payout_request(
-                    user=request.user,
-                    amount_minor=form.cleaned_data["amount_minor"],
-                    currency=form.cleaned_data["currency"],
-                )
-            except DomainError as error:
-                form_error_from(form, error)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payout = payouts.payout_request(
+                user=request.user,
+                amount_minor=form.cleaned_data["amount_minor"],
+                currency=form.cleaned_data["currency"],
+            )
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            amount = f"{minor_to_decimal_string(payout.amount, payout.currency)} {payout.currency}"
+            if payout.status == PayoutStatus.HELD:
+                messages.info(request, f"Your payout of {amount} is waiting for a quick review by our team.")
             else:
-                amount = f"{minor_to_decimal_string(payout.amount, payout.currency)} {payout.currency}"
-                if payout.status == PayoutStatus.HELD:
-                    messages.info(request, f"Your payout of {amount} is waiting for a quick review by our team.")
-                else:
-                    messages.success(request, f"Your payout of {amount} is on its way.")
-                return redirect("wallet:payouts")
-        status = 400
+                messages.success(request, f"Your payout of {amount} is on its way.")
+            return redirect("wallet:payouts")
     history = Paginator(
         Payout.objects.filter(user=request.user).order_by("-created_at", "-id"), PAYOUTS_PER_PAGE
     ).get_page(request.GET.get("page"))
@@ -94,7 +91,6 @@ def payouts_page(request: HttpRequest) -> HttpResponse:
             "minimums": minimums,
             "section": "payouts",
         },
-        status=status,
     )
 
 
