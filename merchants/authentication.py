@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -63,3 +64,17 @@ def _touch(key: MerchantApiKey) -> None:
         # A guarded UPDATE of one column: no lock wait, no lost update of other fields.
         MerchantApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+
+
+class MerchantApiKeyScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema (/api/schema/) describes the partner API's authentication."""
+
+    target_class = "merchants.authentication.MerchantApiKeyAuthentication"
+    name = "merchantApiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A merchant API key (mk_live_…), created by the merchant's owner in the portal.",
+        }
