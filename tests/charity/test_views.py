@@ -324,3 +324,34 @@ def test_staff_send_a_processing_disbursement_again(staff_client, settings):
     assert disbursement.status == Disbursement.Status.PAID
     assert len(FakeStripeGateway.calls("transfer_create")) == 1
     FakeStripeGateway.reset()
+
+
+def test_list_and_giving_pages_do_not_grow_queries_with_rows(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory()
+    available_money(user, 100_000)
+    client.force_login(user)
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    def add_rows(n):
+        from charity.services import donation_make
+
+        for _ in range(n):
+            charity = CharityFactory()
+            charity_reward(charity=charity, user=user, amount=1_000, offer_id=charity.pk, purchase_id=charity.pk)
+            donation_make(
+                user=user, charity_id=charity.pk, amount_minor=100, currency="NOK", idempotency_key=f"q{charity.pk}"
+            )
+
+    add_rows(1)
+    few = (queries(reverse("charity:list")), queries(reverse("charity:giving")))
+    add_rows(5)
+    many = (queries(reverse("charity:list")), queries(reverse("charity:giving")))
+
+    assert many == few
