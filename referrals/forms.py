@@ -21,8 +21,8 @@ AMOUNT_FIELDS = {
     # form field suffix → (label, CurrencyAmounts attribute)
     "referrer_bonus": ("Referrer's bonus", "referrer_bonus_minor"),
     "friend_bonus": ("Friend's bonus", "friend_bonus_minor"),
-    "business_bonus": ("Business referral bonus", "business_bonus_minor"),
-    "min_purchase": ("Minimum first purchase", "min_purchase_minor"),
+    "business_bonus": ("Business bonus", "business_bonus_minor"),
+    "min_purchase": ("Minimum purchase", "min_purchase_minor"),
 }
 
 
@@ -91,7 +91,8 @@ class ProgramForm(forms.Form):
             names = []
             for suffix, (label, _attribute) in AMOUNT_FIELDS.items():
                 name = _amount_field_name(currency, suffix)
-                self.fields[name] = MoneyField(currency=currency, label=f"{label} ({currency})", required=False)
+                # The fieldset's legend names the currency; the label stays short so the four line up.
+                self.fields[name] = MoneyField(currency=currency, label=label, required=False)
                 names.append(name)
             self.currency_groups.append((currency, names))
         if program is not None and not self.is_bound:
@@ -141,7 +142,7 @@ class ReviewForm(forms.Form):
         required=False,
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when rejecting; the referrer sees a plain version.",
+        help_text='Required when rejecting. Kept for staff; the consumer sees "Not eligible".',
     )
 
 
