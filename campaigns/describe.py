@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -93,3 +94,71 @@ def describe_offer(offer: Offer, *, location_names: list[str] | None = None) -> 
     start, end = timezone.localtime(offer.starts_at), timezone.localtime(offer.ends_at)
     period = f"{start:%-d %b %Y %H:%M} to {end:%-d %b %Y %H:%M}"
     return OfferSummary(headline=headline, conditions=conditions, period=period)
+
+
+# --- Purchases: what each earned, or why not ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurchaseExplanation:
+    """What a consumer reads about one purchase: a headline and the reasons, offer by offer."""
+
+    headline: str
+    earned_minor: int
+    lines: list[str]
+
+
+REWARD_STATUS_TEXT = {
+    "pending": "pending until {date}",
+    "available": "available",
+    "partly_reversed": "partly reversed after a refund",
+    "reversed": "reversed",
+    "expired": "expired unused",
+}
+
+
+def describe_purchase(purchase: Any, rewards: list[Any], *, reward_on_auth: bool = True) -> PurchaseExplanation:
+    """The engine's decisions for a purchase in words: what it earned, or why it did not."""
+    currency = purchase.currency
+    earned = sum(r.amount_minor for r in rewards if r.beneficiary == "consumer")
+    lines: list[str] = []
+    for reward in rewards:
+        if reward.kind == "challenge":
+            what = f"Challenge bonus “{reward.challenge.title}”" if reward.challenge_id else "Challenge bonus"
+        elif reward.beneficiary == "charity":
+            what = f"{reward.offer.title} (given to charity)"
+        else:
+            what = reward.offer.title
+        status = REWARD_STATUS_TEXT.get(reward.status, reward.status)
+        if reward.status == "pending" and reward.matures_at:
+            status = status.format(date=f"{timezone.localtime(reward.matures_at):%-d %b %Y}")
+        lines.append(f"{what}: {_money(reward.amount_minor, currency)}, {status}.")
+    rewarded = {r.offer_id for r in rewards if r.kind == "offer"}
+    for decision in purchase.decisions or []:
+        if decision.get("applied") or decision.get("offer_id") in rewarded:
+            continue
+        lines.append(f"{decision.get('title') or 'An offer'}: {decision.get('message')}")
+
+    status = purchase.status
+    if status == "reversed":
+        headline = "Cancelled by the shop: it earns nothing."
+    elif status == "awaiting":
+        headline = "A refund arrived before the purchase itself; waiting for the card network."
+    elif status == "refunded":
+        headline = "Refunded: its cashback was reversed."
+    elif earned:
+        headline = f"You earned {_money(earned, currency)}."
+        if status == "partly_refunded":
+            headline += " Part of the purchase was refunded, and its cashback with it."
+    elif rewards and all(r.beneficiary == "charity" for r in rewards):
+        headline = "Its cashback went to charity."
+    elif status == "authorised" and not reward_on_auth:
+        headline = "Cashback is worked out when the purchase clears."
+    elif not purchase.decisions:
+        if not purchase.merchant.is_active_for_rewards:
+            headline = "This shop does not give cashback at the moment."
+        else:
+            headline = "No offer was running at this shop at the time."
+    else:
+        headline = "No cashback for this purchase."
+    return PurchaseExplanation(headline=headline, earned_minor=earned, lines=lines)

@@ -55,3 +55,8 @@ class CharityRewardError(DomainError):
 
     code = "charity_reward_unbookable"
     default_message = "The offer's charity is unknown, so its reward cannot be booked."
+
+
+class PurchaseNotFoundError(NotFoundError):
+    code = "purchase_not_found"
+    default_message = "No such purchase."

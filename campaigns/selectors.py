@@ -242,3 +242,53 @@ def next_tier(*, user: Any) -> Tier | None:
 def purchase_by_id(*, purchase_id: int) -> Purchase | None:
     """One purchase (amount, currency, time, status, user), or None; for apps reacting to reward facts."""
     return Purchase.objects.filter(pk=purchase_id).first()
+
+
+# --- Consumers' purchases ----------------------------------------------------------------------
+
+
+def purchases_of(*, user: Any) -> QuerySet[Purchase]:
+    """The consumer's purchases, newest first, with their shop and rewards (what each earned)."""
+    return (
+        Purchase.objects.filter(user=user)
+        .select_related("merchant", "location")
+        .prefetch_related(
+            Prefetch(
+                "rewards",
+                queryset=Reward.objects.select_related("offer", "challenge").order_by("kind", "offer_id", "id"),
+            )
+        )
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def purchase_of(*, user: Any, purchase_id: int) -> Purchase:
+    """One of the consumer's purchases; another consumer's is "not found"."""
+    from campaigns.errors import PurchaseNotFoundError
+
+    purchase = purchases_of(user=user).filter(pk=purchase_id).first()
+    if purchase is None:
+        raise PurchaseNotFoundError()
+    return purchase
+
+
+def purchase_contexts(*, purchase_ids: Iterable[int], offer_ids: Iterable[int]) -> dict[str, dict[int, dict]]:
+    """Shop and offer names for ledger entries caused by purchases and offers (two queries)."""
+    purchases = {
+        row["id"]: {
+            "id": row["id"],
+            "merchant": row["merchant__display_name"],
+            "occurred_at": row["occurred_at"],
+            "amount_minor": row["amount_minor"],
+            "currency": row["currency"],
+            "status": row["status"],
+        }
+        for row in Purchase.objects.filter(pk__in=set(purchase_ids)).values(
+            "id", "merchant__display_name", "occurred_at", "amount_minor", "currency", "status"
+        )
+    }
+    offers = {
+        row["id"]: {"id": row["id"], "title": row["title"]}
+        for row in Offer.objects.filter(pk__in=set(offer_ids)).values("id", "title")
+    }
+    return {"purchases": purchases, "offers": offers}

@@ -7,6 +7,7 @@ from cashback import views
 api_v1_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("wallet.api_urls")),
+    path("", include("campaigns.api_urls")),  # purchases/
     path("", include("referrals.api_urls")),
     path("", include("charity.api_urls")),  # charities/, donations/, auto-donate/
     path("partner/", include("merchants.partner_urls")),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("wallet/", include("wallet.urls")),
+    path("wallet/purchases/", include("campaigns.consumer_urls")),
     path("wallet/cards/", include("accounts.card_urls")),
     path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),

@@ -10,6 +10,17 @@ from wallet.models import Entry
 from wallet.serializers import EntryFilterSerializer, EntrySerializer, WalletSerializer
 
 
+def _cause_contexts(entries) -> dict:
+    """Shop and offer names for the page's entries caused by purchases and offers (campaigns' reads)."""
+    from campaigns.selectors import purchase_contexts
+
+    causes = [entry.transaction.causes or {} for entry in entries]
+    return purchase_contexts(
+        purchase_ids=[c["purchase"] for c in causes if isinstance(c.get("purchase"), int)],
+        offer_ids=[c["offer"] for c in causes if isinstance(c.get("offer"), int)],
+    )
+
+
 class WalletApi(APIView):
     """The signed-in consumer's balances per currency."""
 
@@ -28,6 +39,12 @@ class WalletEntriesApi(ListAPIView):
         filters = EntryFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         return selectors.wallet_entries(user=self.request.user, **filters.validated_data)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = self.get_serializer_context()
+        context["causes"] = _cause_contexts(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
     @extend_schema(
         operation_id="wallet_entries_list",

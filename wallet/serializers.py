@@ -50,6 +50,10 @@ class EntrySerializer(serializers.ModelSerializer):
     memo = serializers.CharField(source="transaction.memo", read_only=True)
     causes = serializers.JSONField(source="transaction.causes", read_only=True)
     account = serializers.SerializerMethodField(help_text="Which balance moved: pending, available or receivable.")
+    purchase = serializers.SerializerMethodField(
+        help_text="The purchase that caused it, if any: id, shop, time, amount."
+    )
+    offer = serializers.SerializerMethodField(help_text="The offer that caused it, if any: id and title.")
     amount = serializers.SerializerMethodField(help_text="Signed decimal string: positive adds to the balance.")
 
     class Meta:
@@ -62,6 +66,8 @@ class EntrySerializer(serializers.ModelSerializer):
             "kind_label",
             "memo",
             "causes",
+            "purchase",
+            "offer",
             "account",
             "direction",
             "amount",
@@ -71,6 +77,22 @@ class EntrySerializer(serializers.ModelSerializer):
 
     def get_account(self, entry: Entry) -> str:
         return _ACCOUNT_NAMES.get(entry.account.kind, entry.account.kind)
+
+    def _cause(self, entry: Entry, name: str) -> dict[str, Any] | None:
+        cause_id = (entry.transaction.causes or {}).get(name)
+        found = self.context.get("causes", {}).get(f"{name}s", {}).get(cause_id)
+        if found is None:
+            return None
+        if name == "purchase":
+            amount = minor_to_decimal_string(found["amount_minor"], found["currency"])
+            found = {key: value for key, value in found.items() if key != "amount_minor"} | {"amount": amount}
+        return found
+
+    def get_purchase(self, entry: Entry) -> dict[str, Any] | None:
+        return self._cause(entry, "purchase")
+
+    def get_offer(self, entry: Entry) -> dict[str, Any] | None:
+        return self._cause(entry, "offer")
 
     def get_amount(self, entry: Entry) -> str:
         return minor_to_decimal_string(entry.signed_amount, entry.currency)
