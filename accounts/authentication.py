@@ -1,5 +1,8 @@
+from typing import Any
+
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
 from django.http import HttpRequest
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class SessionTokenAuthentication(XSessionTokenAuthentication):
@@ -11,3 +14,18 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
 
     def authenticate_header(self, request: HttpRequest) -> str:
         return 'Session-Token realm="api", header="X-Session-Token"'
+
+
+class SessionTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema (/api/schema/) describes the mobile API's authentication."""
+
+    target_class = "accounts.authentication.SessionTokenAuthentication"
+    name = "sessionToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Session-Token",
+            "description": "The session token from allauth's headless login (/_allauth/app/v1/auth/login).",
+        }
