@@ -59,6 +59,16 @@ def seed_demo_campaigns() -> list[str]:
     specs = [
         ("10 % back on every coffee", "live", {"percent": Decimal("10"), "budget_total_minor": 2_000_000}),
         (
+            "5 % of your monthly spend",
+            "live",
+            {
+                "percent": Decimal("5"),
+                "basis": "monthly_spend",
+                "stackable": True,
+                "max_reward_per_purchase_minor": 50_000,
+            },
+        ),
+        (
             "Weekend pastry bonus",
             "in_review",
             {"percent": Decimal("15"), "days_of_week": [5, 6], "min_spend_minor": 10_000, "stackable": True},
@@ -85,7 +95,7 @@ def seed_demo_campaigns() -> list[str]:
             "reward_type": "percent",
             "currency": merchant.currency,
             "starts_at": now - timedelta(days=2) if status == "live" else now + timedelta(days=3),
-            "ends_at": now + timedelta(days=60),
+            "ends_at": now + timedelta(days=365),
             "max_reward_per_purchase_minor": 10_000,
             "return_period_days": 14,
             **extra,
@@ -96,6 +106,7 @@ def seed_demo_campaigns() -> list[str]:
         if status == "live":
             reviewer = get_user_model().objects.filter(is_staff=True).first()
             services.offer_approve(offer_id=offer.pk, actor=reviewer, reason="Clear terms.")
+        if status == "live" and extra.get("basis") != "monthly_spend":
             Challenge.objects.create(
                 offer=offer,
                 title="Ten coffees this season",
@@ -104,4 +115,74 @@ def seed_demo_campaigns() -> list[str]:
                 bonus_minor=5_000,
             )
         report.append(f"created offer {title!r} ({status})")
+    report.extend(seed_demo_funding(merchant))
+    report.extend(seed_demo_purchases(merchant))
     return report
+
+
+DEMO_FUNDING_MINOR = 1_000_000  # 10 000 NOK prepaid by the demo merchant for its rewards
+
+
+def seed_demo_funding(merchant) -> list[str]:
+    """The demo merchant's prepaid funding (one ledger transaction with a fixed key: replays change nothing)."""
+    from wallet.models import AccountKind, JournalKind
+    from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
+
+    funding = account_get_or_create(
+        kind=AccountKind.MERCHANT_FUNDING, currency=merchant.currency, owner_key=merchant.ledger_owner_key
+    )
+    bank = platform_account(kind=AccountKind.SETTLEMENT, currency=merchant.currency)
+    key = f"demo:funding:{merchant.pk}"
+    transaction_post(
+        idempotency_key=key,
+        kind=JournalKind.MERCHANT_FUNDING,
+        entries=transfer(debit=bank, credit=funding, amount=DEMO_FUNDING_MINOR),
+        memo=f"Demo prepayment by {merchant.display_name}",
+        causes={"merchant": merchant.pk},
+    )
+    return [f"funded {merchant.display_name}'s rewards ({key})"]
+
+
+# (event id suffix, kind, transaction, amount, original, hours ago)
+DEMO_CONSUMER_EVENTS = (
+    ("1-auth", "auth", "1", 24_900, "", 30),
+    ("1-clearing", "clearing", "1", 24_900, "", 30),
+    ("2-auth", "auth", "2", 8_900, "", 6),
+    ("3-clearing", "clearing", "3", 45_000, "", 20),
+    ("3-refund", "refund", "3-r", 15_000, "3", 2),
+)
+
+
+def seed_demo_purchases(merchant) -> list[str]:
+    """A few purchases of the demo consumer through ``purchase_event_apply`` (source "demo"), so the
+    wallet shows pending cashback, a partial refund and the reasons at once. Fixed event ids: replays
+    change nothing."""
+    from campaigns.models import PurchaseEvent
+
+    user = get_user_model().objects.filter(email="consumer@demo.cashback.example").first()
+    if user is None:
+        return []
+    location = merchant.locations.order_by("id").first()
+    prefix = f"demo-{merchant.pk}-{user.pk}"
+    if PurchaseEvent.objects.filter(source=Purchase.Source.DEMO, event_id__startswith=f"{prefix}-").count() >= len(
+        DEMO_CONSUMER_EVENTS
+    ):
+        return ["kept the demo consumer's purchases"]
+    offer = Offer.objects.filter(merchant=merchant, title="10 % back on every coffee").first()
+    start = offer.starts_at if offer else timezone.now()
+    now = timezone.now()
+    for suffix, kind, txn, amount, original, hours in DEMO_CONSUMER_EVENTS:
+        services.purchase_event_apply(
+            source=Purchase.Source.DEMO,
+            event_id=f"{prefix}-{suffix}",
+            kind=kind,
+            external_id=f"{prefix}-{txn}",
+            original_external_id=f"{prefix}-{original}" if original else "",
+            amount_minor=amount,
+            currency=merchant.currency,
+            occurred_at=max(start + timedelta(minutes=1), now - timedelta(hours=hours)),
+            user=user,
+            merchant=merchant,
+            location=location,
+        )
+    return ["created the demo consumer's purchases (pending cashback, one partly refunded)"]

@@ -46,6 +46,8 @@ def describe_offer(offer: Offer, *, location_names: list[str] | None = None) -> 
     currency = offer.currency
     if offer.reward_type == RewardType.PERCENT:
         headline = f"{_percent(offer.percent)} cashback"
+        if getattr(offer, "basis", "purchase") == "monthly_spend":
+            headline = f"{_percent(offer.percent)} of your monthly spend back"
     elif offer.reward_type == RewardType.FIXED:
         headline = f"{_money(offer.fixed_amount_minor, currency)} cashback"
     else:
@@ -84,6 +86,8 @@ def describe_offer(offer: Offer, *, location_names: list[str] | None = None) -> 
         conditions.append("For selected customers.")
     if offer.budget_total_minor is not None:
         conditions.append("While the offer's budget lasts.")
+    if getattr(offer, "basis", "purchase") == "monthly_spend":
+        conditions.append("Worked out on your total spend here each calendar month, and credited after the month ends.")
     if offer.return_period_days:
         conditions.append(f"Cashback becomes available {offer.return_period_days} days after the purchase.")
     if offer.stackable:

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from campaigns.models import Challenge, Offer, OfferStatus, Tier
+from campaigns.models import Challenge, Offer, OfferBasis, OfferStatus, Tier
 from campaigns.rules import DAY_NAMES, Audience, ChallengeTarget, RewardType
 from campaigns.services import offer_field_problems
 from wallet.models import Currency
@@ -78,6 +78,14 @@ class OfferForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     reward_type = forms.ChoiceField(
         label="Reward", choices=list(REWARD_LABELS.items()), widget=forms.RadioSelect, initial=RewardType.PERCENT
+    )
+    basis = forms.ChoiceField(
+        label="Cashback on",
+        choices=OfferBasis.choices,
+        initial=OfferBasis.PURCHASE,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Each purchase, or a customer's total spend in a calendar month (credited after the month).",
     )
     percent = forms.DecimalField(
         label="Percent",
@@ -180,6 +188,7 @@ class OfferForm(forms.Form):
                 "min_tier",
                 "return_period_days",
                 "stackable",
+                "basis",
                 "version",
             )
         }
@@ -233,8 +242,10 @@ class OfferForm(forms.Form):
                 "min_tier",
                 "return_period_days",
                 "stackable",
+                "basis",
             )
         }
+        values["basis"] = values["basis"] or OfferBasis.PURCHASE
         values["percent"] = data.get("percent") or Decimal(0)
         values["days_of_week"] = sorted(data.get("days_of_week") or [])
         for form_name, model_name in MONEY_FIELDS.items():

@@ -39,6 +39,7 @@ from campaigns.models import (
     CustomerTier,
     LineItemRule,
     Offer,
+    OfferBasis,
     OfferStatus,
     OfferStatusChange,
     Purchase,
@@ -91,6 +92,7 @@ OFFER_FIELDS = (
     "segment",
     "return_period_days",
     "stackable",
+    "basis",
 )
 COST_PREVIEW_DAYS = 90
 DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12
@@ -140,6 +142,8 @@ def offer_field_problems(values: Mapping[str, Any]) -> dict[str, list[str]]:
     days = values.get("days_of_week") or []
     if any(int(day) not in range(7) for day in days):
         problems["days_of_week"].append("Days are 0 (Monday) to 6 (Sunday).")
+    if values.get("basis") == OfferBasis.MONTHLY_SPEND and reward_type != RewardType.PERCENT:
+        problems["basis"].append("Monthly spend offers give a percent of the month's spend: choose a percent reward.")
     if values.get("audience") == Audience.TIER and not values.get("min_tier"):
         problems["min_tier"].append("Choose the lowest tier the offer is for.")
     if values.get("audience") == Audience.SEGMENT and not any((values.get("segment") or {}).values()):

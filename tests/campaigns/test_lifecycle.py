@@ -393,3 +393,52 @@ def test_monthly_offer_waits_for_the_month_to_end():
     offer = OfferFactory(basis="monthly_spend")
     assert services.monthly_rewards_credit(month=timezone.localdate().replace(day=1)) == 0
     assert offer.rewards.count() == 0
+
+
+# --- Portal: monthly spend offers, demo ----------------------------------------------------------
+
+
+def test_a_monthly_spend_offer_must_be_a_percent_offer():
+    from campaigns.errors import InvalidOfferError
+    from tests.campaigns.factories import MerchantFactory
+
+    values = {
+        "title": "Monthly",
+        "reward_type": "fixed",
+        "fixed_amount_minor": 1_000,
+        "basis": "monthly_spend",
+        "currency": "NOK",
+        "starts_at": timezone.now(),
+        "ends_at": timezone.now() + timedelta(days=30),
+    }
+    with pytest.raises(InvalidOfferError) as caught:
+        services.offer_create(merchant=MerchantFactory(), actor=None, values=values)
+    assert "basis" in caught.value.fields
+
+    offer = services.offer_create(
+        merchant=MerchantFactory(),
+        actor=None,
+        values={**values, "reward_type": "percent", "percent": Decimal("5"), "fixed_amount_minor": 0},
+    )
+    assert offer.basis == "monthly_spend"
+
+
+def test_the_demo_consumer_earns_at_once_and_seeding_again_changes_nothing():
+    from django.contrib.auth import get_user_model
+
+    from cashback.demo import seed_demo_data
+
+    seed_demo_data()
+    user = get_user_model().objects.get(email="consumer@demo.cashback.example")
+    journals = JournalTransaction.objects.count()
+    pending = consumer_balances(user)["pending"]
+
+    seed_demo_data()
+
+    assert pending > 0
+    assert JournalTransaction.objects.count() == journals
+    assert Purchase.objects.filter(user=user, source="demo").count() == 3
+    merchant = Purchase.objects.filter(user=user).first().merchant
+    assert merchant_balance(merchant, AccountKind.MERCHANT_FUNDING) > 0
+    assert Offer.objects.filter(merchant=merchant, status="live", basis="monthly_spend").exists()
+    assert_ledger_sound()

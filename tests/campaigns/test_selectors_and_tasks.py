@@ -126,7 +126,7 @@ def test_demo_campaigns_need_the_demo_merchant_and_are_idempotent():
     seed_demo_campaigns()
     second = seed_demo_campaigns()
 
-    assert Offer.objects.count() == 3
+    assert Offer.objects.count() == 4
     assert not any(line.startswith("created") for line in second)
-    assert Offer.objects.filter(status=OfferStatus.LIVE).count() == 1
+    assert Offer.objects.filter(status=OfferStatus.LIVE).count() == 2  # per purchase and monthly spend
     assert Offer.objects.filter(status=OfferStatus.IN_REVIEW).count() == 1
