@@ -93,15 +93,6 @@ def shared_device_ids(*, user_id: int, other_user_id: int) -> set[str]:
     )
 
 
-def shared_payment_details(*, user_id: int, other_user_id: int) -> bool:
-    """Whether two people share payout or payment details (a Stripe customer or connected account).
-
-    The platform links a consumer to at most one Stripe customer and one payout account, each unique
-    to that consumer, so today two accounts cannot share them; the check is here so that the rule
-    holds if that ever changes (see docs/referrals.md)."""
-    return False
-
-
 def bonuses_paid_in_month(*, referrer_id: int, at: datetime) -> int:
     """Bonuses paid to ``referrer_id`` as referrer (friends and businesses) in ``at``'s calendar month,
     in the site's time zone."""

@@ -455,15 +455,16 @@ def referral_purchase_undone(
 
 
 def _self_referral_reason(referral: Referral) -> str:
-    """Why the friend looks like the referrer under another account, or ``""``."""
+    """Why the friend looks like the referrer under another account, or ``""``.
+
+    Payout and payment details need no check of their own: a Stripe payout account and a card
+    token each belong to one consumer only (unique in the database), so they cannot be shared."""
     from accounts.selectors import card_fingerprints_of
 
     if card_fingerprints_of(user_id=referral.friend_id) & card_fingerprints_of(user_id=referral.referrer_id):
         return "The friend and the referrer use the same payment card (self-referral)."
     if selectors.shared_device_ids(user_id=referral.friend_id, other_user_id=referral.referrer_id):
         return "The friend and the referrer use the same device (self-referral)."
-    if selectors.shared_payment_details(user_id=referral.friend_id, other_user_id=referral.referrer_id):
-        return "The friend and the referrer use the same payout or payment details (self-referral)."
     return ""
 
 
