@@ -382,7 +382,7 @@ def _decision_json(decision: Decision, title: str) -> dict[str, Any]:
     }
 
 
-def _decide(purchase: Purchase, basis: int, existing: dict[int, Reward]) -> list[tuple[Decision, str]]:
+def _decide(purchase: Purchase, basis: int, existing: dict[int, Reward]) -> list[tuple[Decision, Any]]:
     """The engine's decisions for the purchase at ``basis``, as if its own rewards did not exist yet.
 
     Candidates: the merchant's live per-purchase offers at the purchase's time, plus offers that
@@ -420,8 +420,8 @@ def _decide(purchase: Purchase, basis: int, existing: dict[int, Reward]) -> list
         amount_minor=basis,
         line_items=tuple(LineItem(**item) for item in purchase.line_items or ()),
     )
-    titles = {t.id: t.title for t in terms}
-    return [(decision, titles.get(decision.offer_id, "")) for decision in evaluate(facts, terms, customer)]
+    by_id = {t.id: t for t in terms}
+    return [(decision, by_id[decision.offer_id]) for decision in evaluate(facts, terms, customer)]
 
 
 def _purchase_reconcile(purchase: Purchase) -> list[Reward]:
@@ -435,9 +435,11 @@ def _purchase_reconcile(purchase: Purchase) -> list[Reward]:
     if basis > 0 and purchase.rewards_basis_minor != basis and merchant.is_active_for_rewards:
         decided = _decide(purchase, basis, existing)
         stored = []
-        for decision, title in decided:  # sorted by offer id: offers are locked in that order
+        for decision, terms in decided:  # sorted by offer id: offers are locked in that order
+            title = terms.title
             amount = decision.earned_minor if decision.applied else 0
-            if amount and _customer_cap_reached(decision.offer_id, purchase):
+            capped = terms.max_rewards_per_customer is not None
+            if amount and capped and _customer_cap_reached(decision.offer_id, purchase):
                 amount = 0
                 decision = Decision(
                     offer_id=decision.offer_id,
