@@ -173,11 +173,14 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("accounts", "view_consent"),
         ("wallet", "*"),
         ("merchants", "view_*"),
-        ("charity", "view_*"),
+        ("charity", "*"),
+        ("cashback", "view_webhookevent"),
+        ("cashback", "change_webhookevent"),
     ),
     SUPPORT: (
         ("accounts", "view_user"),
         ("accounts", "view_consent"),
+        ("cashback", "view_webhookevent"),
     ),
     MARKETING: (
         ("accounts", "view_user"),
@@ -193,9 +196,11 @@ covered by re-running ``manage.py sync_staff_roles`` after its migrations:
 
 - **administrator**: every permission of every app.
 - **finance**: view and change users (to correct payout details), view consents, everything in
-  ``wallet`` (ledger, payouts), and read-only access to ``merchants`` and ``charity``
-  (billing and disbursements are looked up there).
-- **support**: view users and their consents (answering questions; no changes).
+  ``wallet`` (ledger, payouts) and ``charity`` (partner charities and their monthly
+  disbursements), read-only access to ``merchants`` (billing is looked up there), and the webhook
+  inbox (unmatched or failed payment events, with the retry button).
+- **support**: view users and their consents and the webhook inbox ("my purchase did not earn":
+  an unmatched card event is the usual answer); no changes.
 - **marketing**: view users (segments), everything in ``campaigns`` (offers, challenges) and in
   ``referrals`` (the programme's terms, the referral review queue).
 """

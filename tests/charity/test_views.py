@@ -281,15 +281,17 @@ def test_a_duplicate_organisation_number_is_refused(staff_client):
     assert Charity.objects.count() == 1
 
 
-def test_finance_sees_charities_and_disbursements_but_cannot_edit(staff_client):
+def test_finance_manages_charities_and_disbursements(staff_client):
     charity = CharityFactory()
     client = staff_client("finance")
 
     assert client.get(reverse("charity:staff_list")).status_code == 200
     assert client.get(reverse("charity:staff_disbursements")).status_code == 200
     assert client.get(reverse("charity:staff_detail", args=[charity.pk])).status_code == 200
-    assert client.post(reverse("charity:staff_detail", args=[charity.pk]), VALID).status_code == 403
-    assert client.get(reverse("charity:staff_create")).status_code == 403
+    assert client.get(reverse("charity:staff_create")).status_code == 200
+    response = client.post(reverse("charity:staff_create"), VALID)
+    assert response.status_code == 302
+    assert Charity.objects.filter(name=VALID["name"]).exists()
 
 
 @pytest.mark.parametrize("role", ["support", "marketing", None])
