@@ -87,11 +87,14 @@ def test_entries_are_paginated_newest_first_with_signed_decimal_amounts(client_o
         "kind_label",
         "memo",
         "causes",
+        "purchase",
+        "offer",
         "account",
         "direction",
         "amount",
         "currency",
     }
+    assert (oldest["purchase"], oldest["offer"]) == (None, None)  # purchase 1 does not exist here
 
 
 def test_entries_filter_by_kind_and_date(client_of):
