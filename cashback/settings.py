@@ -202,11 +202,11 @@ WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
 INBOX_MAX_ATTEMPTS = env.int("INBOX_MAX_ATTEMPTS", default=10)
 INBOX_UNMATCHED_RETRY_DAYS = env.int("INBOX_UNMATCHED_RETRY_DAYS", default=30)
 INBOX_STALE_RECEIVED_SECONDS = env.int("INBOX_STALE_RECEIVED_SECONDS", default=300)
-# `stripe` (the SDK) when a secret key is set, otherwise `fake` (no network; see cashback/providers/stripe_gateway.py).
-STRIPE_PROVIDER = env.str("STRIPE_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "fake")
 # Off: a new event is not enqueued when it arrives; the every-minute sweep dispatches it after
 # INBOX_STALE_RECEIVED_SECONDS instead (used by bench/webhooks.py to measure intake alone).
 INBOX_ENQUEUE_ON_RECEIPT = env.bool("INBOX_ENQUEUE_ON_RECEIPT", default=True)
+# `stripe` (the SDK) when a secret key is set, otherwise `fake` (no network; see cashback/providers/stripe_gateway.py).
+STRIPE_PROVIDER = env.str("STRIPE_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "fake")
 # Another API host for the SDK (stripe-mock, a test stub); empty = Stripe's own.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
@@ -227,6 +227,9 @@ PAYOUT_RESUME_AFTER_SECONDS = env.int("PAYOUT_RESUME_AFTER_SECONDS", default=600
 SPEND_CODE_TTL_SECONDS = env.int("SPEND_CODE_TTL_SECONDS", default=300)
 SPEND_HOLD_TTL_SECONDS = env.int("SPEND_HOLD_TTL_SECONDS", default=900)
 
+# Partner API: how long a response is kept for replays of the same Idempotency-Key.
+PARTNER_IDEMPOTENCY_RETENTION_DAYS = env.int("PARTNER_IDEMPOTENCY_RETENTION_DAYS", default=7)
+
 # --- E-mail ------------------------------------------------------------------
 
 EMAIL_BACKEND = env.str(
@@ -245,9 +248,6 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cashback <no-reply@c
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation ----------------------------------------------------
-# Partner API: how long a response is kept for replays of the same Idempotency-Key.
-PARTNER_IDEMPOTENCY_RETENTION_DAYS = env.int("PARTNER_IDEMPOTENCY_RETENTION_DAYS", default=7)
-
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nb", "Norsk bokmål"), ("sv", "Svenska"), ("da", "Dansk")]
@@ -348,6 +348,7 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "ingest", "rewards", "
 CELERY_TASK_ROUTES = {
     "wallet.tasks.statement*": {"queue": "reports"},
     "cashback.tasks.process_inbox_*": {"queue": "ingest"},
+    "cashback.tasks.webhook_*": {"queue": "ingest"},
     "campaigns.tasks.*": {"queue": "rewards"},
     "referrals.tasks.*": {"queue": "rewards"},
     "wallet.tasks.*": {"queue": "rewards"},
@@ -365,6 +366,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cashback.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    "cashback-webhook-events-retry-due": {
+        "task": "cashback.tasks.webhook_events_retry_due",
+        "schedule": crontab(minute="*"),
+    },
     "wallet-expire-holds": {
         "task": "wallet.tasks.holds_expire",
         "schedule": crontab(minute="*/5"),
@@ -377,7 +382,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "charity.tasks.disbursements_retry",
         "schedule": crontab(minute=20),
     },
-    "cashback.tasks.webhook_*": {"queue": "ingest"},
     "wallet-ledger-check": {
         "task": "wallet.tasks.ledger_check",
         "schedule": crontab(hour=2, minute=30),
@@ -414,9 +418,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.monthly_rewards_credit",
         "schedule": crontab(day_of_month=1, hour=5, minute=0),
     },
-    "cashback-webhook-events-retry-due": {
-        "task": "cashback.tasks.webhook_events_retry_due",
-        "schedule": crontab(minute="*"),
+    "merchants-partner-requests-purge": {
+        "task": "merchants.tasks.partner_requests_purge_old",
+        "schedule": crontab(hour=4, minute=10),
     },
 }
 
@@ -448,7 +452,3 @@ REWARD_EXPIRY_DAYS = env.int("REWARD_EXPIRY_DAYS", default=0)
 REWARD_EXPIRY_WARNING_DAYS = env.int("REWARD_EXPIRY_WARNING_DAYS", default=14)
 # A refund without its original's id is matched to a purchase made at most this many days before it.
 REFUND_MATCH_DAYS = env.int("REFUND_MATCH_DAYS", default=120)
-    "merchants-partner-requests-purge": {
-        "task": "merchants.tasks.partner_requests_purge_old",
-        "schedule": crontab(hour=4, minute=10),
-    },

@@ -8,8 +8,8 @@ api_v1_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("wallet.api_urls")),
     path("", include("campaigns.api_urls")),  # purchases/
-    path("", include("referrals.api_urls")),
     path("", include("charity.api_urls")),  # charities/, donations/, auto-donate/
+    path("", include("referrals.api_urls")),
     path("partner/", include("merchants.partner_urls")),
 ]
 
@@ -27,12 +27,12 @@ urlpatterns = [
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),
     path("portal/<int:merchant_id>/offers/", include("campaigns.urls")),
-    path("staff/", include("adminpanel.urls")),
     path("", include("cashback.inbox_urls")),  # /webhooks/... and /staff/inbox/
+    path("staff/", include("adminpanel.urls")),
     path("staff/offers/", include("campaigns.staff_urls")),
     path("staff/payouts/", include("wallet.staff_urls")),
-    path("", include("referrals.urls")),  # /r/<code>/, /wallet/referrals/, /staff/referrals/
     path("", include("charity.urls")),  # /charities/, /wallet/giving/, /staff/charities/
+    path("", include("referrals.urls")),  # /r/<code>/, /wallet/referrals/, /staff/referrals/
     path("api/v1/", include(api_v1_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
