@@ -14,8 +14,9 @@ from cashback.errors import error_body
 # up (MFA pages, re-authentication before activation), to leave (logout) and to render them.
 ALLOWED_URL_NAMES = ("account_logout", "account_reauthenticate")
 ALLOWED_PREFIX_URL_NAMES = ("mfa_index",)
-# allauth's headless API handles its own authentication flows (including MFA setup for the app).
-ALLOWED_PREFIXES = ("/_allauth/", "/healthz/")
+# allauth's headless API handles its own authentication flows (including MFA setup for the app);
+# webhooks are signed by their sender and never carry a user.
+ALLOWED_PREFIXES = ("/_allauth/", "/healthz/", "/webhooks/")
 
 
 class StaffMfaRequiredMiddleware:
@@ -29,9 +30,16 @@ class StaffMfaRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self._exempt(request.path):
+        # The user is checked before the exempt pages: those are found by reversing URL names,
+        # which is work every request (webhooks, the API) would otherwise pay for nothing.
+        if not request.path.startswith(ALLOWED_PREFIXES):
             user = self._user(request)
-            if user.is_authenticated and user.is_staff and not self._has_authenticator(user):
+            if (
+                user.is_authenticated
+                and user.is_staff
+                and not self._exempt(request.path)
+                and not self._has_authenticator(user)
+            ):
                 if request.path.startswith("/api/"):
                     return JsonResponse(
                         error_body(
@@ -47,7 +55,7 @@ class StaffMfaRequiredMiddleware:
     def _exempt(path: str) -> bool:
         static_prefixes = tuple(prefix for prefix in (settings.STATIC_URL, settings.MEDIA_URL) if prefix)
         url_prefixes = tuple(reverse(name) for name in ALLOWED_PREFIX_URL_NAMES)
-        if path.startswith(ALLOWED_PREFIXES + static_prefixes + url_prefixes):
+        if path.startswith(static_prefixes + url_prefixes):
             return True
         return any(path == reverse(name) for name in ALLOWED_URL_NAMES)
 
