@@ -14,22 +14,16 @@ then one call into wallet.spending.
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from merchants.authentication import MerchantApiKeyAuthentication
-from merchants.idempotency import HEADER, idempotent_response
-from merchants.permissions import HasMerchantApiKey
+from merchants.idempotency import idempotent_response
+from merchants.partner_apis import IDEMPOTENCY_PARAMETER, PartnerApi
 from wallet import spending
 from wallet.models import Currency
 from wallet.money import parse_amount
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    HEADER, location=OpenApiParameter.HEADER, required=True, description="1-255 characters; retries reuse it."
-)
 
 
 class HoldRequestSerializer(serializers.Serializer):
@@ -44,16 +38,7 @@ class CaptureRequestSerializer(serializers.Serializer):
     )
 
 
-class PartnerSpendApi(APIView):
-    authentication_classes = [MerchantApiKeyAuthentication]
-    permission_classes = [HasMerchantApiKey]
-
-    @property
-    def merchant(self) -> Any:
-        return self.request.auth.merchant
-
-
-class SpendHoldsApi(PartnerSpendApi):
+class SpendHoldsApi(PartnerApi):
     @extend_schema(
         operation_id="partner_spend_holds_create",
         parameters=[IDEMPOTENCY_PARAMETER],
@@ -84,14 +69,14 @@ class SpendHoldsApi(PartnerSpendApi):
         return idempotent_response(request, place)
 
 
-class SpendHoldDetailApi(PartnerSpendApi):
+class SpendHoldDetailApi(PartnerApi):
     @extend_schema(operation_id="partner_spend_holds_retrieve", responses={200: OpenApiResponse()})
     def get(self, request: Request, hold_id: int) -> Response:
         spend = spending.spend_hold_get(merchant=self.merchant, hold_id=hold_id)
         return Response(spending.spend_hold_body(spend))
 
 
-class SpendHoldCaptureApi(PartnerSpendApi):
+class SpendHoldCaptureApi(PartnerApi):
     @extend_schema(
         operation_id="partner_spend_holds_capture",
         parameters=[IDEMPOTENCY_PARAMETER],
@@ -121,7 +106,7 @@ class SpendHoldCaptureApi(PartnerSpendApi):
         return idempotent_response(request, capture)
 
 
-class SpendHoldReleaseApi(PartnerSpendApi):
+class SpendHoldReleaseApi(PartnerApi):
     @extend_schema(
         operation_id="partner_spend_holds_release",
         parameters=[IDEMPOTENCY_PARAMETER],
