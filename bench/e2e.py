@@ -49,9 +49,8 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 os.environ["CARD_NETWORK_PROVIDER"] = os.environ.get("CARD_NETWORK_PROVIDER", "fake")
 os.environ["VISA_WEBHOOK_SECRET"] = SECRET = "whsec_bench_" + uuid.uuid4().hex
 
-import environ  # noqa: E402
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
+from bench_database import conninfo, database_config, ensure_database  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
@@ -72,35 +71,8 @@ RAW_TABLES = {
 }
 
 
-def database_config() -> dict:
-    config = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    if "postgresql" not in config["ENGINE"]:
-        sys.exit("The benchmark needs PostgreSQL: set DATABASE_URL to a postgres:// URL.")
-    return config
-
-
-def conninfo(config: dict, dbname: str | None = None) -> str:
-    parts = {
-        "dbname": dbname or config["NAME"],
-        "host": config.get("HOST") or "127.0.0.1",
-        "port": str(config.get("PORT") or 5432),
-        "user": config.get("USER") or "postgres",
-    }
-    if config.get("PASSWORD"):
-        parts["password"] = config["PASSWORD"]
-    return " ".join(f"{key}={value}" for key, value in parts.items())
-
-
 CONFIG = database_config()
 DSN = conninfo(CONFIG)
-
-
-def ensure_database() -> None:
-    with psycopg.connect(conninfo(CONFIG, "postgres"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [CONFIG["NAME"]]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(CONFIG["NAME"])))
-            print(f"created database {CONFIG['NAME']}")
 
 
 def migrate() -> None:
@@ -463,7 +435,7 @@ def purge_queues() -> None:
 
 def main() -> None:
     began = time.perf_counter()
-    ensure_database()
+    ensure_database(CONFIG)
     print(f"migrating {CONFIG['NAME']} ...")
     migrate()
     purge_queues()
