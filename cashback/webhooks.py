@@ -159,7 +159,7 @@ def _acknowledge(stored: Any) -> JsonResponse:
     return JsonResponse({"status": "ignored" if stored.status == "ignored" else "received"}, status=202)
 
 
-@csrf_exempt
+@csrf_exempt  # signed by the sender (verified on the raw body below); no cookie session is used
 def visa_webhook(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         return _method_not_allowed()
@@ -217,11 +217,11 @@ def _stripe_webhook(request: HttpRequest, *, source: str, secret: str) -> JsonRe
     return _acknowledge(stored)
 
 
-@csrf_exempt
+@csrf_exempt  # signed by the sender (verified on the raw body below); no cookie session is used
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
     return _stripe_webhook(request, source=WebhookSource.STRIPE, secret=settings.STRIPE_WEBHOOK_SECRET)
 
 
-@csrf_exempt
+@csrf_exempt  # signed by the sender (verified on the raw body below); no cookie session is used
 def stripe_connect_webhook(request: HttpRequest) -> JsonResponse:
     return _stripe_webhook(request, source=WebhookSource.STRIPE_CONNECT, secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET)
