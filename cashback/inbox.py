@@ -3,7 +3,7 @@
 Intake (``event_receive``, called by cashback/webhooks.py after the signature is verified) inserts
 the event with ``INSERT ... ON CONFLICT (source, event_id) DO NOTHING``: a redelivery writes nothing
 and is answered as a duplicate. A new event's processing is enqueued on the ``ingest`` queue after
-commit (``cashback.tasks.webhook_event_process``).
+commit (``cashback.tasks.webhook_events_process``, batched by cashback/dispatch.py).
 
 Processing (``event_process``) locks the event row, runs the handler registered for its
 ``(source, event_type)`` inside a savepoint and records the outcome:
@@ -22,16 +22,21 @@ work and the commit, and ``unmatched``/``failed`` events are processed again by 
 an event that is already ``processed`` or ``ignored`` does nothing.
 """
 
+import functools
 import logging
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.utils import timezone
 
+from cashback import dispatch
 from cashback.models import WebhookEvent, WebhookSource, WebhookStatus
 
 logger = logging.getLogger(__name__)
@@ -85,76 +90,92 @@ def handler_for(*, source: str, event_type: str) -> Handler | None:
 # --- Intake -------------------------------------------------------------------------------------
 
 
-def _insert_new(**values: Any) -> int | None:
-    """One INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None for a duplicate.
+def _publish_on_commit(db: BaseDatabaseWrapper, event_pk: int) -> None:
+    """``robust``: a failed dispatch is logged, never raised — the event is stored and the sweep
+    (``events_retry_due``) dispatches it later."""
 
-    Raw SQL because the ORM's get_or_create needs a savepoint, a failed insert and a SELECT for a
-    duplicate, and bulk_create(ignore_conflicts=True) cannot say whether the row was new.
-    """
+    def publish_webhook_event() -> None:  # a named function: Django logs a robust callback's __qualname__
+        dispatch.publish_soon(event_pk)
+
+    db.on_commit(publish_webhook_event, robust=True)
+
+
+class Stored(NamedTuple):
+    pk: int
+    status: str
+
+
+_COLUMNS = (
+    "source",
+    "event_id",
+    "event_type",
+    "account",
+    "payload",
+    "status",
+    "unmatched_reason",
+    "received_at",
+    "processed_at",
+    "created_at",
+    "updated_at",
+)
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> str:
+    """One ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the new row's id, or no row for a
+    duplicate. Raw SQL because the ORM's get_or_create needs a savepoint, a failed insert and a
+    SELECT for a duplicate, and bulk_create(ignore_conflicts=True) cannot say whether the row was new.
+    Built once: intake is the hottest path there is (docs/benchmarks.md)."""
     meta = WebhookEvent._meta
-    fields = [meta.get_field(name) for name in values]
     quote = connection.ops.quote_name
-    table, columns = quote(meta.db_table), ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    conflict, returning = f"{quote('source')}, {quote('event_id')}", quote("id")
+    columns = ", ".join(quote(meta.get_field(name).column) for name in _COLUMNS)
+    constants = {"attempts": "0", "last_error": "''", "next_attempt_at": "NULL"}
+    columns += ", " + ", ".join(quote(meta.get_field(name).column) for name in constants)
+    values = ", ".join(["%s"] * len(_COLUMNS) + list(constants.values()))
     # Names come from the model; the values are parameters.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"  # noqa: S608, E501
-    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+        f" ON CONFLICT ({quote('source')}, {quote('event_id')}) DO NOTHING RETURNING {quote('id')}"
+    )
 
 
-def _enqueue_on_commit(event_pk: int) -> None:
-    """Enqueue processing after commit. ``robust``: a broker that is down is logged, never raised —
-    the event is already stored and the sweep (``events_retry_due``) enqueues it again."""
+def _intake_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
+    """On PostgreSQL, a cursor that binds values on the server, so that the INSERT is prepared once per
+    connection (DATABASE_PREPARED_STATEMENTS; Django's own cursors format every value into the SQL
+    text, which the server then parses and plans again for each event). Wrapped like Django's
+    cursors, so errors are Django's and queries are logged when Django logs them."""
+    if db.vendor != "postgresql":
+        return db.cursor()
+    db.ensure_connection()
+    wrapper = CursorDebugWrapper if db.queries_logged else CursorWrapper
+    return wrapper(psycopg.Cursor(db.connection), db)
 
-    def enqueue_webhook_event() -> None:  # a named function: Django logs a robust callback's __qualname__
-        from cashback.tasks import webhook_event_process
 
-        webhook_event_process.delay(event_pk)
-
-    transaction.on_commit(enqueue_webhook_event, robust=True)
-
-
-def event_receive(
-    *, source: str, event_id: str, event_type: str, payload: dict[str, Any], account: str = ""
-) -> WebhookEvent | None:
+def event_receive(*, source: str, event_id: str, event_type: str, payload: str, account: str = "") -> Stored | None:
     """Store a verified event; None if ``(source, event_id)`` was stored before (nothing changes then).
 
-    A new event is committed before this returns (autocommit, or the caller's transaction) and its
-    processing is enqueued after commit; a Stripe event type without a handler is stored as
-    ``ignored`` and not enqueued. An enqueue that fails is logged, never raised: the event is safe in
-    the table and ``events_retry_due`` picks up events left ``received``. With
-    ``INBOX_ENQUEUE_ON_RECEIPT`` off nothing is enqueued here and that sweep is the only dispatcher
-    (the intake benchmark measures storing alone that way).
+    ``payload`` is the event's JSON text as the sender signed it (checked by the caller to be a JSON
+    object PostgreSQL's jsonb accepts). A new event is committed before this returns (autocommit, or
+    the caller's transaction) and its processing is dispatched after commit
+    (``cashback.dispatch``); a Stripe event type without a handler is stored as ``ignored`` and not
+    dispatched. A dispatch that fails is logged, never raised: the event is safe in the table and
+    ``events_retry_due`` picks up events left ``received``. With ``INBOX_ENQUEUE_ON_RECEIPT`` off
+    nothing is dispatched here and that sweep is the only dispatcher.
     """
-    now = timezone.now()
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each use of the `connection` proxy is a lookup
+    now = db.ops.adapt_datetimefield_value(timezone.now())
     unhandled = handler_for(source=source, event_type=event_type) is None and source in SOURCES_IGNORING_UNHANDLED
     status = WebhookStatus.IGNORED if unhandled else WebhookStatus.RECEIVED
-    values = {
-        "source": source,
-        "event_id": event_id,
-        "event_type": event_type,
-        "account": account,
-        "payload": payload,
-        "status": status,
-        "attempts": 0,
-        "last_error": "",
-        "unmatched_reason": f"No handler for {source} {event_type!r}." if unhandled else "",
-        "received_at": now,
-        "processed_at": now if unhandled else None,
-        "next_attempt_at": None,
-        "created_at": now,
-        "updated_at": now,
-    }
-    pk = _insert_new(**values)
-    if pk is None:
+    reason = f"No handler for {source} {event_type!r}." if unhandled else ""
+    params = [source, event_id, event_type, account, payload, status.value, reason, now, now if unhandled else None]
+    with _intake_cursor(db) as cursor:
+        cursor.execute(_insert_sql(db.vendor), [*params, now, now])
+        row = cursor.fetchone()
+    if row is None:
         return None
     if not unhandled and settings.INBOX_ENQUEUE_ON_RECEIPT:
-        _enqueue_on_commit(pk)
-    return WebhookEvent(pk=pk, **values)
+        _publish_on_commit(db, row[0])
+    return Stored(pk=row[0], status=status.value)
 
 
 # --- Processing ---------------------------------------------------------------------------------
@@ -288,8 +309,11 @@ def events_retry_due(*, now: datetime | None = None, limit: int = 1000) -> int:
         return 0
     with transaction.atomic():
         WebhookEvent.objects.filter(pk__in=pks).update(next_attempt_at=now + stale, updated_at=now)
-        for pk in pks:
-            _enqueue_on_commit(pk)
+
+        def publish_due_webhook_events() -> None:  # named: see _publish_on_commit
+            dispatch.publish_now(pks)
+
+        transaction.on_commit(publish_due_webhook_events, robust=True)
     return len(pks)
 
 

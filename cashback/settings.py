@@ -113,6 +113,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Statements run through a server-binding cursor (the webhook intake's INSERT, cashback/inbox.py) are
+    # prepared after 5 runs on a connection; Django's own cursors bind on the client and never prepare.
+    # Off for a PgBouncer in transaction mode without max_prepared_statements (before 1.21).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -205,6 +210,10 @@ INBOX_STALE_RECEIVED_SECONDS = env.int("INBOX_STALE_RECEIVED_SECONDS", default=3
 # Off: a new event is not enqueued when it arrives; the every-minute sweep dispatches it after
 # INBOX_STALE_RECEIVED_SECONDS instead (used by bench/webhooks.py to measure intake alone).
 INBOX_ENQUEUE_ON_RECEIPT = env.bool("INBOX_ENQUEUE_ON_RECEIPT", default=True)
+# How long a web process's publisher waits for more new events before it publishes them as one task
+# of at most INBOX_DISPATCH_BATCH events (cashback/dispatch.py).
+INBOX_DISPATCH_LINGER_MS = env.int("INBOX_DISPATCH_LINGER_MS", default=50)
+INBOX_DISPATCH_BATCH = env.int("INBOX_DISPATCH_BATCH", default=50)
 # `stripe` (the SDK) when a secret key is set, otherwise `fake` (no network; see cashback/providers/stripe_gateway.py).
 STRIPE_PROVIDER = env.str("STRIPE_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "fake")
 # Another API host for the SDK (stripe-mock, a test stub); empty = Stripe's own.

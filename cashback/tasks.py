@@ -1,3 +1,5 @@
+from collections import Counter
+
 from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -18,9 +20,10 @@ def clear_expired_sessions() -> int:
 
 
 @shared_task(ignore_result=True)
-def webhook_event_process(event_pk: int) -> str:
-    """Process one stored webhook event; safe to run twice (cashback.inbox.event_process)."""
-    return inbox.event_process(event_id=event_pk)
+def webhook_events_process(event_pks: list[int]) -> dict[str, int]:
+    """Process stored webhook events in order, each in its own transaction; safe to run twice
+    (cashback.inbox.event_process). Returns how many ended in each status."""
+    return dict(Counter(inbox.event_process(event_id=pk) for pk in event_pks))
 
 
 @shared_task(ignore_result=True)

@@ -22,3 +22,22 @@ def _skip_without_required_services(request: pytest.FixtureRequest) -> None:
 
         if not settings.REDIS_URL:
             pytest.skip("needs Redis: set REDIS_URL or start a server on 127.0.0.1:6379")
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest):
+    """pytest-django's live server, serving what production serves (cashback/wsgi.py): the webhook
+    doors in front of Django, which itself is wrapped, as pytest-django does, to serve static files."""
+    import os
+
+    from pytest_django.live_server_helper import LiveServer
+
+    from cashback.webhooks import WebhookDoors
+
+    address = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    server = LiveServer(address, start=False)
+    serve_static = server.thread.static_handler
+    server.thread.static_handler = lambda django_handler: WebhookDoors(serve_static(django_handler))
+    server.start()
+    yield server
+    server.stop()

@@ -1,21 +1,27 @@
 """Signed webhook deliveries for tests: the card network's scheme and Stripe's real one.
 
-    from tests.webhooks import post_visa, post_stripe, visa_event
+    from tests.webhooks import door, post_visa, post_stripe, visa_event
 
-    response = post_visa(client, visa_event("transaction.auth", id="evt_1"), secret=settings.VISA_WEBHOOK_SECRET)
+    response = post_visa(visa_event("transaction.auth", id="evt_1"), secret=settings.VISA_WEBHOOK_SECRET)
+    response = door.post("/webhooks/visa/", data=b"...", headers={"Visa-Signature": "..."})
 
-Each helper signs the exact bytes it sends. ``timestamp`` defaults to now.
+Deliveries go through the production WSGI entry point (cashback.wsgi.application, whose webhook
+doors sit in front of Django), called in the test's thread so that they share its database
+connection and transaction. Each helper signs the exact bytes it sends. ``timestamp`` defaults to now.
 """
 
 import copy
 import hashlib
 import hmac
+import io
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-from django.test import Client
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.utils.datastructures import CaseInsensitiveMapping
 
 from cashback.providers import visa_signature
 
@@ -55,17 +61,83 @@ def stripe_signature(body: bytes, secret: str, timestamp: int | None = None) -> 
     return f"t={timestamp},v1={digest}"
 
 
-def post_visa(client: Client, payload: Any, *, secret: str = VISA_SECRET, timestamp: int | None = None, **headers: str):
+class DoorResponse:
+    """What a test reads of an answer: ``status_code``, ``content``, ``json()`` and ``response["Header"]``."""
+
+    def __init__(self, status: str, headers: list[tuple[str, str]], content: bytes) -> None:
+        self.status_code = int(status.split(" ", 1)[0])
+        self.headers = CaseInsensitiveMapping(dict(headers))
+        self.content = content
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    def __getitem__(self, header: str) -> str:
+        return self.headers[header]
+
+
+class DoorClient:
+    """Calls the production WSGI application in the current thread, like Django's test Client."""
+
+    def request(self, method: str, path: str, *, data: bytes = b"", headers: dict[str, str] | None = None, **environ):
+        from cashback.wsgi import application
+
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SCRIPT_NAME": "",
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(data)),
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": io.StringIO(),
+            "wsgi.url_scheme": "http",
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in (headers or {}).items()},
+            **environ,
+        }
+        answer: list = []
+
+        def start_response(status: str, headers: list, exc_info=None) -> None:
+            answer.extend([status, headers])
+
+        # As Django's test Client does: a request must not close the test's connection (its transaction).
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            chunks = application(environ, start_response)
+            content = b"".join(chunks)
+            getattr(chunks, "close", lambda: None)()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        return DoorResponse(answer[0], answer[1], content)
+
+    def post(self, path: str, *, data: bytes = b"", headers: dict[str, str] | None = None, **environ):
+        return self.request("POST", path, data=data, headers=headers, **environ)
+
+    def get(self, path: str, *, headers: dict[str, str] | None = None, **environ):
+        return self.request("GET", path, headers=headers, **environ)
+
+
+door = DoorClient()
+
+
+def post_visa(payload: Any, *, secret: str = VISA_SECRET, timestamp: int | None = None, **headers: str):
     body = encode(payload)
     timestamp = int(time.time()) if timestamp is None else timestamp
     signature = visa_signature.sign(body=body, secret=secret, timestamp=timestamp)
-    return client.post(
-        "/webhooks/visa/", data=body, content_type="application/json", headers={"Visa-Signature": signature, **headers}
-    )
+    return door.post("/webhooks/visa/", data=body, headers={"Visa-Signature": signature, **headers})
 
 
 def post_stripe(
-    client: Client,
     payload: Any,
     *,
     connect: bool = False,
@@ -75,9 +147,4 @@ def post_stripe(
     body = encode(payload)
     secret = secret or (STRIPE_CONNECT_SECRET if connect else STRIPE_SECRET)
     url = "/webhooks/stripe/connect/" if connect else "/webhooks/stripe/"
-    return client.post(
-        url,
-        data=body,
-        content_type="application/json",
-        headers={"Stripe-Signature": stripe_signature(body, secret, timestamp)},
-    )
+    return door.post(url, data=body, headers={"Stripe-Signature": stripe_signature(body, secret, timestamp)})

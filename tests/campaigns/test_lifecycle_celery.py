@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.test import Client
 from django.utils import timezone
 
 from campaigns import tasks as campaign_tasks
@@ -27,7 +26,7 @@ def private_queue(monkeypatch):
     """Send the inbox's and campaigns' tasks through Redis to a queue only this test's worker reads."""
     queue = f"test-lifecycle-{uuid.uuid4().hex}"
     app.conf.task_always_eager = False
-    for task in (cashback_tasks.webhook_event_process, campaign_tasks.tier_recompute_for_user):
+    for task in (cashback_tasks.webhook_events_process, campaign_tasks.tier_recompute_for_user):
         monkeypatch.setattr(task, "delay", lambda *args, _task=task: _task.apply_async(args, queue=queue))
     yield queue
     app.conf.task_always_eager = True
@@ -55,12 +54,12 @@ def test_a_signed_visa_post_becomes_a_posted_reward_through_a_real_worker(privat
     )
 
     with start_worker(app, queues=[private_queue], perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        response = post_visa(Client(), payload)
+        response = post_visa(payload)
         assert response.status_code in (200, 202)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not Reward.objects.exists():
             time.sleep(0.2)
-        duplicate = post_visa(Client(), payload)  # a redelivery: acknowledged, changes nothing
+        duplicate = post_visa(payload)  # a redelivery: acknowledged, changes nothing
         time.sleep(1)
 
     assert duplicate.status_code in (200, 202)

@@ -1,6 +1,7 @@
 """Exactly once, in any order: the same event delivered many times at once, the events of one purchase
 racing each other, and (hypothesis) every permutation with duplicates of a purchase's events."""
 
+import json
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -80,7 +81,9 @@ def test_the_same_visa_event_processed_k_times_at_once_through_the_inbox_books_o
             "location": {"id": location.network_store_id, "postcode": "0150", "countryCode": "NOR"},
         },
     )
-    stored = inbox.event_receive(source="visa", event_id=payload["id"], event_type=payload["type"], payload=payload)
+    stored = inbox.event_receive(
+        source="visa", event_id=payload["id"], event_type=payload["type"], payload=json.dumps(payload)
+    )
 
     results = run_together(lambda i: inbox.event_process(event_id=stored.pk), threads=K)
 

@@ -1,5 +1,6 @@
 """The card network's events through the inbox: matched to a consumer and a shop, or parked as unmatched."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -34,7 +35,7 @@ def deliver(event_type, *, card_token, location, event_id, txn="txn_h1", amount=
     if original:
         data["originalTransactionId"] = original
     payload = visa_event(event_type, id=event_id, data=data)
-    stored = inbox.event_receive(source="visa", event_id=event_id, event_type=event_type, payload=payload)
+    stored = inbox.event_receive(source="visa", event_id=event_id, event_type=event_type, payload=json.dumps(payload))
     return inbox.event_process(event_id=stored.pk)
 
 

@@ -2,6 +2,7 @@
 
 import importlib
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -35,11 +36,33 @@ def test_django_services_share_one_environment_with_database_and_redis():
 
 def test_web_runs_gunicorn_on_the_wsgi_application_that_exists():
     command = _compose()["services"]["web"]["command"]
-    target = re.search(r"gunicorn (\S+):(\S+)", command)
+    target = re.search(r"gunicorn ([\w.]+):(\w+)", command)
     assert target, command
     module = importlib.import_module(target.group(1))
     assert callable(getattr(module, target.group(2)))
     assert "migrate" in command
+
+
+def test_gunicorn_conf_sets_known_settings_with_gthread_workers(monkeypatch):
+    from gunicorn.config import KNOWN_SETTINGS
+
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("WEB_THREADS", "6")
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    chosen = {name: value for name, value in settings.items() if not name.startswith("_") and not callable(value)}
+    chosen = {name: value for name, value in chosen.items() if not hasattr(value, "__spec__")}  # imported modules
+
+    assert set(chosen) <= {setting.name for setting in KNOWN_SETTINGS}
+    assert (chosen["worker_class"], chosen["workers"], chosen["threads"]) == ("gthread", 3, 6)
+    assert chosen["accesslog"] is None  # the proxy in front logs requests unless WEB_ACCESS_LOG is set
+
+
+def test_the_image_and_compose_leave_worker_settings_to_gunicorn_conf():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    command = _compose()["services"]["web"]["command"]
+    for text in (dockerfile, command):
+        assert "--workers" not in text
+        assert "--threads" not in text
 
 
 def test_worker_consumes_every_named_queue():

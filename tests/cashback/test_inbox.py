@@ -63,7 +63,7 @@ def test_processing_twice_changes_nothing(handlers):
     first = WebhookEvent.objects.values().get(pk=event.pk)
 
     assert event_process(event_id=event.pk) == "processed"
-    assert tasks.webhook_event_process.delay(event.pk).get() == "processed"
+    assert tasks.webhook_events_process.delay([event.pk]).get() == {"processed": 1}
 
     assert handler.calls == [event.pk]
     assert WebhookEvent.objects.values().get(pk=event.pk) == first
@@ -197,7 +197,7 @@ def test_concurrent_runs_of_one_event_process_it_once(handlers):
 @pytest.fixture
 def enqueued(monkeypatch):
     sent: list[int] = []
-    monkeypatch.setattr(tasks.webhook_event_process, "delay", sent.append)
+    monkeypatch.setattr(tasks.webhook_events_process, "delay", sent.extend)
     return sent
 
 

@@ -44,7 +44,7 @@ def request_processed(django_capture_on_commit_callbacks, user, amount=15000, cu
 
 def deliver(client, django_capture_on_commit_callbacks, event, *, connect=True):
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_stripe(client, event, connect=connect)
+        response = post_stripe(event, connect=connect)
     assert response.status_code in (200, 202), response.content
     return response
 

@@ -122,7 +122,7 @@ def test_a_matured_purchase_is_paid_out_and_a_failed_payout_comes_back(client, s
     assert wallet(client)["available"] == "50.00"
 
     # when Stripe's signed payout.paid arrives
-    paid = post_stripe(client, payout_event("stripe_connect_payout_paid", payout), connect=True)
+    paid = post_stripe(payout_event("stripe_connect_payout_paid", payout), connect=True)
     assert paid.status_code in (200, 202)
     wait_for(lambda: payout_in("paid", payout.pk))
 
@@ -139,7 +139,7 @@ def test_a_matured_purchase_is_paid_out_and_a_failed_payout_comes_back(client, s
     assert wallet(client)["available"] == "0.00"
     failed_event = payout_event("stripe_connect_payout_failed", second)
     for _ in range(2):  # Stripe may deliver twice
-        assert post_stripe(client, failed_event, connect=True).status_code in (200, 202)
+        assert post_stripe(failed_event, connect=True).status_code in (200, 202)
     wait_for(lambda: payout_in("failed", second.pk))
     wait_for(lambda: Payout.objects.get(pk=second.pk).stripe_reversal_id)
 

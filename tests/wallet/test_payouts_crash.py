@@ -136,7 +136,7 @@ def test_a_crash_inside_the_request_leaves_nothing(stripe_stub, crash_at, step):
 
 def _deliver_crashing(client, django_capture_on_commit_callbacks, event, *, connect=True) -> WebhookEvent:
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_stripe(client, event, connect=connect)
+        response = post_stripe(event, connect=connect)
     assert response.status_code in (200, 202)
     return WebhookEvent.objects.get(event_id=event["id"])
 
@@ -172,7 +172,7 @@ def test_a_crash_while_handling_the_webhook_then_the_retry_settles_once(
         inbox.event_process(event_id=stored.pk)  # the inbox's retry
         inbox.event_process(event_id=stored.pk)  # and once more: nothing happens
     with django_capture_on_commit_callbacks(execute=True):
-        post_stripe(client, event, connect=True)  # Stripe redelivers: a duplicate
+        post_stripe(event, connect=True)  # Stripe redelivers: a duplicate
 
     payout.refresh_from_db()
     assert payout.status == final
