@@ -15,4 +15,5 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 RUN useradd --system --home /app cashback && chown -R cashback /app
 USER cashback
 EXPOSE 8000
-CMD ["gunicorn", "cashback.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, threads and the access log: gunicorn.conf.py.
+CMD ["gunicorn", "cashback.wsgi:application"]
