@@ -32,6 +32,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import stripe
@@ -274,10 +275,13 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 
 def _is_secure(environ: dict[str, Any]) -> bool:
-    if environ.get("wsgi.url_scheme") == "https":
-        return True
-    proxy_header = settings.SECURE_PROXY_SSL_HEADER
-    return bool(proxy_header) and environ.get(proxy_header[0], "").split(",")[0].strip() == proxy_header[1]
+    """Django's HttpRequest.is_secure() on the environ (no request object on this path): a trusted
+    proxy header, when configured and present, decides; otherwise the connection's own scheme."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        if (value := environ.get(header)) is not None:
+            return value.split(",", 1)[0].strip() == secure_value
+    return environ.get("wsgi.url_scheme") == "https"
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
@@ -304,10 +308,6 @@ def answer(environ: dict[str, Any], door: Callable[[Mapping[str, str], bytes], D
     return 202, {"status": "ignored" if stored.status == WebhookStatus.IGNORED else "received"}, []
 
 
-_REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 405: "Method Not Allowed"}
-_REASONS |= {413: "Content Too Large", 503: "Service Unavailable"}
-
-
 class WebhookDoors:
     """WSGI: the webhook doors, and ``application`` (Django) for every other path."""
 
@@ -327,5 +327,5 @@ class WebhookDoors:
             ("Cache-Control", "no-store"),
             *extra_headers,
         ]
-        start_response(f"{code} {_REASONS[code]}", headers)
+        start_response(f"{code} {HTTPStatus(code).phrase}", headers)
         return [content]
