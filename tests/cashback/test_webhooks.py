@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from dataclasses import dataclass
 
 import pytest
 from django.db import connection
@@ -194,6 +195,28 @@ def _signed(body: bytes, *, secret: str = VISA_SECRET, t: int | None = None) -> 
     return {"Visa-Signature": sign(body=body, secret=secret, timestamp=int(time.time()) if t is None else t)}
 
 
+@dataclass(frozen=True)
+class Signed:
+    """How a parametrized case is signed, applied inside the test: a header signed when pytest
+    collects goes stale (``timestamp_stale``) once the suite runs longer than the 300 s tolerance.
+
+    ``body`` signs other bytes than the ones delivered (a tampered body); ``skew`` moves the
+    signing clock, in seconds, from the moment the test runs."""
+
+    secret: str = VISA_SECRET
+    body: bytes | None = None
+    skew: int = 0
+
+    def visa(self, delivered: bytes) -> dict[str, str]:
+        return _signed(self.body if self.body is not None else delivered, secret=self.secret, t=self._at())
+
+    def stripe(self, delivered: bytes) -> str:
+        return stripe_signature(self.body if self.body is not None else delivered, self.secret, self._at())
+
+    def _at(self) -> int:
+        return int(time.time()) + self.skew
+
+
 GOOD = encode(visa_event(id="evt_refused"))
 CARD_NUMBER = visa_event(
     id="evt_pan", data={"card": {"token": "ctok_1", "firstNumbers": "4242424242424242", "lastNumbers": "4242"}}
@@ -211,14 +234,14 @@ PAN_ELSEWHERE = visa_event(
     [
         (GOOD, {}, 400, "signature_missing"),
         (GOOD, {"Visa-Signature": "nonsense"}, 400, "signature_missing"),
-        (GOOD, _signed(GOOD, secret="whsec_attacker"), 400, "signature_invalid"),
-        (GOOD, _signed(GOOD + b" "), 400, "signature_invalid"),
-        (GOOD, _signed(GOOD, t=int(time.time()) - 3600), 400, "timestamp_stale"),
-        (GOOD, _signed(GOOD, t=int(time.time()) + 3600), 400, "timestamp_stale"),
-        (b"{not json", _signed(b"{not json"), 400, "malformed_json"),
-        (b"\xff\xfe", _signed(b"\xff\xfe"), 400, "malformed_json"),
-        (b"[1, 2]", _signed(b"[1, 2]"), 400, "malformed_json"),
-        (b"", _signed(b""), 400, "malformed_json"),
+        (GOOD, Signed(secret="whsec_attacker"), 400, "signature_invalid"),
+        (GOOD, Signed(body=GOOD + b" "), 400, "signature_invalid"),
+        (GOOD, Signed(skew=-3600), 400, "timestamp_stale"),
+        (GOOD, Signed(skew=3600), 400, "timestamp_stale"),
+        (b"{not json", Signed(), 400, "malformed_json"),
+        (b"\xff\xfe", Signed(), 400, "malformed_json"),
+        (b"[1, 2]", Signed(), 400, "malformed_json"),
+        (b"", Signed(), 400, "malformed_json"),
         (b'{"id":"evt_nan","type":"transaction.auth","data":{"amount":NaN}}', None, 400, "malformed_json"),
         (b'{"id":"evt_inf","type":"transaction.auth","data":{"amount":1e999}}', None, 400, "malformed_json"),
         (b'{"id":"evt_nul\\u0000","type":"transaction.auth","data":{}}', None, 400, "malformed_json"),
@@ -259,7 +282,7 @@ def test_a_refused_visa_delivery_is_a_4xx_json_error_and_writes_nothing(
     webhook_secrets, handlers, body, headers, status, code
 ):
     handlers.add("visa", "transaction.auth")
-    headers = _signed(body) if headers is None else headers
+    headers = (headers or Signed()).visa(body) if isinstance(headers, Signed | None) else headers
 
     response = door.post("/webhooks/visa/", data=body, headers=headers)
 
@@ -386,28 +409,28 @@ NO_ACCOUNT = encode({k: v for k, v in load_payload("stripe_connect_invoice_paid"
     ("url", "body", "header", "code"),
     [
         ("/webhooks/stripe/", STRIPE_BODY, None, "signature_missing"),
-        ("/webhooks/stripe/", STRIPE_BODY, stripe_signature(STRIPE_BODY, "whsec_attacker"), "signature_invalid"),
-        ("/webhooks/stripe/", STRIPE_BODY, stripe_signature(STRIPE_BODY, STRIPE_CONNECT_SECRET), "signature_invalid"),
+        ("/webhooks/stripe/", STRIPE_BODY, Signed(secret="whsec_attacker"), "signature_invalid"),
+        ("/webhooks/stripe/", STRIPE_BODY, Signed(secret=STRIPE_CONNECT_SECRET), "signature_invalid"),
         ("/webhooks/stripe/", STRIPE_BODY, "t=abc,v1=zz", "signature_invalid"),
         (
             "/webhooks/stripe/",
             STRIPE_BODY,
-            stripe_signature(STRIPE_BODY, STRIPE_SECRET, int(time.time()) - 3600),
+            Signed(secret=STRIPE_SECRET, skew=-3600),
             "timestamp_stale",
         ),
-        ("/webhooks/stripe/", b"{oops", stripe_signature(b"{oops", STRIPE_SECRET), "malformed_json"),
-        ("/webhooks/stripe/", b"[]", stripe_signature(b"[]", STRIPE_SECRET), "malformed_json"),
+        ("/webhooks/stripe/", b"{oops", Signed(secret=STRIPE_SECRET), "malformed_json"),
+        ("/webhooks/stripe/", b"[]", Signed(secret=STRIPE_SECRET), "malformed_json"),
         (
             "/webhooks/stripe/",
             encode({"object": "event", "type": "charge.succeeded"}),
-            stripe_signature(encode({"object": "event", "type": "charge.succeeded"}), STRIPE_SECRET),
+            Signed(secret=STRIPE_SECRET),
             "invalid_event",
         ),
-        ("/webhooks/stripe/connect/", CONNECT_BODY, stripe_signature(CONNECT_BODY, STRIPE_SECRET), "signature_invalid"),
+        ("/webhooks/stripe/connect/", CONNECT_BODY, Signed(secret=STRIPE_SECRET), "signature_invalid"),
         (
             "/webhooks/stripe/connect/",
             NO_ACCOUNT,
-            stripe_signature(NO_ACCOUNT, STRIPE_CONNECT_SECRET),
+            Signed(secret=STRIPE_CONNECT_SECRET),
             "missing_account",
         ),
     ],
@@ -427,7 +450,7 @@ NO_ACCOUNT = encode({k: v for k, v in load_payload("stripe_connect_invoice_paid"
 def test_a_refused_stripe_delivery_is_a_4xx_json_error_and_writes_nothing(
     webhook_secrets, handlers, url, body, header, code
 ):
-    response = _stripe_post(url, body, header)
+    response = _stripe_post(url, body, header.stripe(body) if isinstance(header, Signed) else header)
 
     assert response.status_code == 400
     assert error_code(response) == code
