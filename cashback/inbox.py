@@ -278,16 +278,10 @@ def unmatched_retry(*, since: datetime | None = None) -> int:
     return matched
 
 
-def unmatched_retry_on_commit(**facts: Any) -> None:
-    """Subscriber of ``card_linked`` and ``location_registered``: re-process unmatched events once
-    the announcer's transaction has committed (the new card or shop is then visible to the worker)."""
-
-    def enqueue() -> None:
-        from cashback.tasks import webhook_events_unmatched_retry
-
-        webhook_events_unmatched_retry.delay()
-
-    transaction.on_commit(enqueue, robust=True)
+def unmatched_retry_on_fact(**facts: Any) -> None:
+    """Subscriber of ``card_linked`` and ``location_registered``: re-process unmatched events. It runs
+    in its own task after the announcer committed (cashback.events), so the new card or shop is visible."""
+    unmatched_retry()
 
 
 def events_retry_due(*, now: datetime | None = None, limit: int = 1000) -> int:
