@@ -43,6 +43,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cashback.backoff import retry_delay
 from cashback.models import DeliveryStatus, Fact, FactDelivery
 
 logger = logging.getLogger(__name__)
@@ -122,11 +123,6 @@ def _enqueue_on_commit(delivery_ids: list[int]) -> None:
     # robust: a broker that is down must not turn the announcer's committed work into an error;
     # the deliveries stay pending and the sweep enqueues them again.
     transaction.on_commit(enqueue_fact_deliveries, robust=True)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff before the next automatic attempt after ``attempts`` failures: 1, 2, 4 ... minutes, at most 6 h."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
 def _resolve(delivery: FactDelivery) -> Callable[..., Any]:

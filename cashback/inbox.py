@@ -37,6 +37,7 @@ from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.utils import timezone
 
 from cashback import dispatch
+from cashback.backoff import retry_delay
 from cashback.models import WebhookEvent, WebhookSource, WebhookStatus
 
 logger = logging.getLogger(__name__)
@@ -179,11 +180,6 @@ def event_receive(*, source: str, event_id: str, event_type: str, payload: str, 
 
 
 # --- Processing ---------------------------------------------------------------------------------
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff before the next automatic attempt after ``attempts`` failures: 1, 2, 4 ... minutes, at most 6 h."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
 def _error_text(error: BaseException) -> str:

@@ -209,6 +209,10 @@ INBOX_MAX_ATTEMPTS = env.int("INBOX_MAX_ATTEMPTS", default=10)
 # a delivery may stay pending before the beat sweep assumes its task was lost and enqueues it again.
 FACTS_MAX_ATTEMPTS = env.int("FACTS_MAX_ATTEMPTS", default=10)
 FACTS_STALE_PENDING_SECONDS = env.int("FACTS_STALE_PENDING_SECONDS", default=120)
+# E-mails to addresses (notifications.OutgoingEmail: merchant review decisions, invitations): automatic
+# attempts per mail, and how long one may wait unsent before the sweep assumes its task was lost.
+NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", default=10)
+NOTIFICATIONS_EMAIL_STALE_SECONDS = env.int("NOTIFICATIONS_EMAIL_STALE_SECONDS", default=120)
 INBOX_UNMATCHED_RETRY_DAYS = env.int("INBOX_UNMATCHED_RETRY_DAYS", default=30)
 INBOX_STALE_RECEIVED_SECONDS = env.int("INBOX_STALE_RECEIVED_SECONDS", default=300)
 # Off: a new event is not enqueued when it arrives; the every-minute sweep dispatches it after
@@ -382,6 +386,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "cashback-facts-deliver-due": {
         "task": "cashback.tasks.facts_deliver_due",
+        "schedule": crontab(minute="*"),
+    },
+    "notifications-outgoing-emails-due": {
+        "task": "notifications.tasks.outgoing_emails_due",
         "schedule": crontab(minute="*"),
     },
     "cashback-webhook-events-retry-due": {

@@ -4,7 +4,6 @@ edits its settings. Review decisions e-mail the merchant through notifications, 
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,10 +15,7 @@ from merchants.errors import (
     InvalidStatusTransitionError,
     ReasonRequiredError,
 )
-from merchants.models import (
-    Membership,
-    Merchant,
-)
+from merchants.models import AuditEvent, Membership, Merchant
 from merchants.services.audit import AuditAction, audit_record
 from merchants.services.locks import merchant_lock
 from merchants.validators import (
@@ -28,6 +24,7 @@ from merchants.validators import (
     validate_currency,
     validate_organisation_number,
 )
+from notifications.services import email_queue
 from wallet.models import AccountKind
 from wallet.services import account_get_or_create
 
@@ -110,16 +107,22 @@ def _refresh_into(target: Merchant, source: Merchant) -> Merchant:
     return target
 
 
-def _notify_merchant(merchant: Merchant, *, template: str, subject: str) -> None:
-    """E-mail the merchant's contact about a review decision, once the decision is committed."""
+def _notify_merchant(merchant: Merchant, *, decision: AuditEvent, template: str, subject: str) -> None:
+    """E-mail the merchant's contact about a review decision, through notifications after commit.
+
+    Keyed by the decision's audit event: sent once, retried if the mail server fails, and the
+    decision itself never depends on it.
+    """
     context = {
         "merchant": merchant,
         "portal_url": settings.SITE_URL.rstrip("/")
         + reverse("merchants:dashboard", kwargs={"merchant_id": merchant.pk}),
     }
-    message = render_to_string(f"merchants/email/{template}.txt", context)
-    transaction.on_commit(
-        lambda: send_mail(subject=subject, message=message, from_email=None, recipient_list=[merchant.contact_email])
+    email_queue(
+        key=f"merchant-review:{decision.pk}",
+        to=merchant.contact_email,
+        subject=subject,
+        body=render_to_string(f"merchants/email/{template}.txt", context),
     )
 
 
@@ -138,13 +141,15 @@ def merchant_approve(*, merchant: Merchant, actor: Any) -> Merchant:
             account_get_or_create(kind=kind, currency=locked.currency, owner_key=locked.ledger_owner_key)
             for kind in (AccountKind.MERCHANT_FUNDING, AccountKind.MERCHANT_RECEIVABLE)
         ]
-        audit_record(
+        decision = audit_record(
             merchant=locked,
             actor=actor,
             action=AuditAction.MERCHANT_APPROVED,
             details={"ledger_accounts": [account.pk for account in accounts], "currency": locked.currency},
         )
-        _notify_merchant(locked, template="approved", subject=f"{locked.display_name} is approved on Cashback")
+        _notify_merchant(
+            locked, decision=decision, template="approved", subject=f"{locked.display_name} is approved on Cashback"
+        )
         announce("merchant_approved", merchant_id=locked.pk)
     return _refresh_into(merchant, locked)
 
@@ -159,8 +164,15 @@ def merchant_reject(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
         locked.status_reason = reason
         locked.reviewed_at = timezone.now()
         locked.save(update_fields=["status", "status_reason", "reviewed_at", "updated_at"])
-        audit_record(merchant=locked, actor=actor, action=AuditAction.MERCHANT_REJECTED, details={"reason": reason})
-        _notify_merchant(locked, template="rejected", subject=f"Your Cashback application for {locked.display_name}")
+        decision = audit_record(
+            merchant=locked, actor=actor, action=AuditAction.MERCHANT_REJECTED, details={"reason": reason}
+        )
+        _notify_merchant(
+            locked,
+            decision=decision,
+            template="rejected",
+            subject=f"Your Cashback application for {locked.display_name}",
+        )
     return _refresh_into(merchant, locked)
 
 
@@ -174,8 +186,12 @@ def merchant_suspend(*, merchant: Merchant, actor: Any, reason: str) -> Merchant
         locked.status_reason = reason
         locked.suspended_at = timezone.now()
         locked.save(update_fields=["status", "status_reason", "suspended_at", "updated_at"])
-        audit_record(merchant=locked, actor=actor, action=AuditAction.MERCHANT_SUSPENDED, details={"reason": reason})
-        _notify_merchant(locked, template="suspended", subject=f"{locked.display_name} is suspended on Cashback")
+        decision = audit_record(
+            merchant=locked, actor=actor, action=AuditAction.MERCHANT_SUSPENDED, details={"reason": reason}
+        )
+        _notify_merchant(
+            locked, decision=decision, template="suspended", subject=f"{locked.display_name} is suspended on Cashback"
+        )
     return _refresh_into(merchant, locked)
 
 
@@ -189,13 +205,15 @@ def merchant_reinstate(*, merchant: Merchant, actor: Any, note: str = "") -> Mer
         locked.status_reason = ""
         locked.suspended_at = None
         locked.save(update_fields=["status", "status_reason", "suspended_at", "updated_at"])
-        audit_record(
+        decision = audit_record(
             merchant=locked,
             actor=actor,
             action=AuditAction.MERCHANT_REINSTATED,
             details={"note": note.strip(), "suspension_reason": previous_reason},
         )
-        _notify_merchant(locked, template="approved", subject=f"{locked.display_name} is active again on Cashback")
+        _notify_merchant(
+            locked, decision=decision, template="approved", subject=f"{locked.display_name} is active again on Cashback"
+        )
     return _refresh_into(merchant, locked)
 
 

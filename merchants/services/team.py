@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,6 +27,7 @@ from merchants.models import (
     Merchant,
 )
 from merchants.services.audit import AuditAction, audit_record
+from notifications.services import email_queue
 
 INVITATION_VALIDITY = timedelta(days=14)
 
@@ -76,7 +76,7 @@ def invitation_send(*, merchant: Merchant, actor: Any, email: str, role: str) ->
             action=AuditAction.INVITATION_SENT,
             details={"email": email, "role": role, "invitation": invitation.pk},
         )
-        transaction.on_commit(lambda: _send_invitation_email(invitation=invitation, token=token))
+        _queue_invitation_email(invitation=invitation, token=token)
     return invitation, token
 
 
@@ -84,18 +84,21 @@ def invitation_accept_url(token: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("merchants:invitation_accept", kwargs={"token": token})
 
 
-def _send_invitation_email(*, invitation: Invitation, token: str) -> None:
+def _queue_invitation_email(*, invitation: Invitation, token: str) -> None:
+    """E-mail the invitation through notifications after commit: once per invitation, retried if the
+    mail server fails. The body holds the token (stored only hashed here), so it is erased once sent."""
     context = {
         "invitation": invitation,
         "merchant": invitation.merchant,
         "accept_url": invitation_accept_url(token),
         "inviter": invitation.invited_by,
     }
-    send_mail(
+    email_queue(
+        key=f"merchant-invitation:{invitation.pk}",
+        to=invitation.email,
         subject=f"You are invited to {invitation.merchant.display_name} on Cashback",
-        message=render_to_string("merchants/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+        body=render_to_string("merchants/email/invitation.txt", context),
+        secret=True,
     )
 
 
