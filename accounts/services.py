@@ -176,11 +176,14 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("charity", "*"),
         ("cashback", "view_webhookevent"),
         ("cashback", "change_webhookevent"),
+        ("cashback", "view_factdelivery"),
+        ("cashback", "change_factdelivery"),
     ),
     SUPPORT: (
         ("accounts", "view_user"),
         ("accounts", "view_consent"),
         ("cashback", "view_webhookevent"),
+        ("cashback", "view_factdelivery"),
     ),
     MARKETING: (
         ("accounts", "view_user"),
@@ -198,9 +201,10 @@ covered by re-running ``manage.py sync_staff_roles`` after its migrations:
 - **finance**: view and change users (to correct payout details), view consents, everything in
   ``wallet`` (ledger, payouts) and ``charity`` (partner charities and their monthly
   disbursements), read-only access to ``merchants`` (billing is looked up there), and the webhook
-  inbox (unmatched or failed payment events, with the retry button).
-- **support**: view users and their consents and the webhook inbox ("my purchase did not earn":
-  an unmatched card event is the usual answer); no changes.
+  inbox (unmatched or failed payment events, with the retry button), and the facts page (subscribers
+  of announced facts that failed, with the retry button).
+- **support**: view users and their consents, the webhook inbox ("my purchase did not earn":
+  an unmatched card event is the usual answer) and the facts page; no changes.
 - **marketing**: view users (segments), everything in ``campaigns`` (offers, challenges) and in
   ``referrals`` (the programme's terms, the referral review queue).
 """

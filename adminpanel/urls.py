@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from adminpanel import views
+from adminpanel import facts, views
 
 app_name = "adminpanel"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("merchants/<int:merchant_id>/reject/", views.merchant_reject, name="merchant_reject"),
     path("merchants/<int:merchant_id>/suspend/", views.merchant_suspend, name="merchant_suspend"),
     path("merchants/<int:merchant_id>/reinstate/", views.merchant_reinstate, name="merchant_reinstate"),
+    path("facts/", facts.fact_list, name="fact_list"),
+    path("facts/<int:delivery_id>/retry/", facts.fact_retry, name="fact_retry"),
 ]

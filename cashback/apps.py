@@ -16,8 +16,8 @@ class CashbackConfig(AppConfig):
         from cashback import events, inbox
 
         # A card or shop registered after its events arrived: re-process the unmatched ones.
-        events.subscribe("card_linked", inbox.unmatched_retry_on_commit)
-        events.subscribe("location_registered", inbox.unmatched_retry_on_commit)
+        events.subscribe("card_linked", inbox.unmatched_retry_on_fact)
+        events.subscribe("location_registered", inbox.unmatched_retry_on_fact)
 
 
 class PlatformAdminConfig(SimpleAdminConfig):

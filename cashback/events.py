@@ -1,12 +1,23 @@
-"""One small in-process event function: how a domain app tells later apps that something happened.
+"""Facts after commit: how a domain app tells later apps that something happened (an outbox).
 
 ARCHITECTURE.md keeps app dependencies acyclic (campaigns may not import referrals, say), yet
 referrals must learn that a reward became available. The earlier app ``announce``s a fact; later
-apps ``subscribe`` to it in their ``AppConfig.ready()``. Subscribers run synchronously, in
-the announcer's database transaction, in subscription order: a subscriber's failure rolls the
-announcer's work back, so a fact is never half-handled. Subscribers must be idempotent — the
-announcer may run twice (a replayed task). Not Django signals: the list of facts is written down
-here, and an unknown name is an error rather than silence.
+apps ``subscribe`` to it in their ``AppConfig.ready()``. Not Django signals: the list of facts is
+written down here, and an unknown name is an error rather than silence.
+
+``announce`` runs no subscriber. In the caller's transaction it records a ``Fact`` row and one
+``FactDelivery`` row per subscriber; once that transaction commits, one task per delivery
+(``cashback.tasks.fact_deliver``) runs the subscriber in its own transaction. So a subscriber's
+failure never rolls back or blocks the announcer (which may hold purchase, reward and ledger locks):
+the delivery is marked failed with the error, retried with backoff by the beat sweep
+``facts_deliver_due`` (which also picks up deliveries whose task was lost), and listed for staff at
+/staff/facts/ with a retry button. A delivery runs at least once, so every subscriber must be
+idempotent by its own keys (a ledger post keyed on the reward, say); marking it done commits with
+the subscriber's work, so a done delivery is never run again.
+
+A subscriber is a module-level function, identified by its dotted path so any worker can import it.
+It is called with the fact's keyword arguments, plus ``fact_id=`` when its signature names that
+parameter (for a subscriber whose only natural key is the fact itself, e.g. ``autodonate:fact:<id>``).
 
 Facts (keyword arguments are ids and plain values, never model instances):
 
@@ -20,8 +31,22 @@ Facts (keyword arguments are ids and plain values, never model instances):
 - ``purchase_refunded``    purchase_id, user_id
 """
 
+import inspect
+import logging
+import traceback
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from cashback.backoff import retry_delay
+from cashback.models import DeliveryStatus, Fact, FactDelivery
+
+logger = logging.getLogger(__name__)
 
 FACTS = frozenset(
     {
@@ -36,7 +61,14 @@ FACTS = frozenset(
     }
 )
 
-_subscribers: dict[str, list[Callable[..., Any]]] = {name: [] for name in FACTS}
+# Each fact's subscribers, as dotted paths, in subscription order.
+_subscribers: dict[str, list[str]] = {name: [] for name in FACTS}
+
+MAX_ERROR_CHARS = 10_000
+
+
+class UnregisteredSubscriberError(LookupError):
+    """A delivery names a subscriber that is not (or no longer) subscribed to its fact."""
 
 
 def _require_known(fact: str) -> None:
@@ -44,14 +76,135 @@ def _require_known(fact: str) -> None:
         raise ValueError(f"Unknown fact {fact!r}; add it to cashback.events.FACTS with its arguments.")
 
 
+def subscriber_path(subscriber: Callable[..., Any]) -> str:
+    """The dotted path a worker imports ``subscriber`` by; a lambda or nested function has none."""
+    path = f"{subscriber.__module__}.{subscriber.__qualname__}"
+    try:
+        found = import_string(path)
+    except ImportError:
+        found = None
+    if found is not subscriber:
+        raise ValueError(f"A subscriber must be a module-level function importable by its path; {path!r} is not.")
+    return path
+
+
 def subscribe(fact: str, subscriber: Callable[..., Any]) -> None:
-    """Call ``subscriber(**facts)`` whenever ``fact`` is announced. Subscribing twice is a no-op."""
+    """Deliver ``fact`` to ``subscriber`` after each commit that announces it. Subscribing twice is a no-op."""
     _require_known(fact)
-    if subscriber not in _subscribers[fact]:
-        _subscribers[fact].append(subscriber)
+    path = subscriber_path(subscriber)
+    if path not in _subscribers[fact]:
+        _subscribers[fact].append(path)
 
 
 def announce(fact: str, **facts: Any) -> None:
+    """Record ``fact`` and its deliveries in the caller's transaction; deliver them after commit."""
     _require_known(fact)
-    for subscriber in list(_subscribers[fact]):
-        subscriber(**facts)
+    if "fact_id" in facts:
+        raise ValueError("'fact_id' is given to subscribers by the outbox; a fact may not carry it.")
+    with transaction.atomic():
+        record = Fact.objects.create(kind=fact, payload=facts)
+        deliveries = FactDelivery.objects.bulk_create(
+            [FactDelivery(fact=record, subscriber=path) for path in _subscribers[fact]]
+        )
+        _enqueue_on_commit([delivery.pk for delivery in deliveries])
+
+
+def _enqueue_on_commit(delivery_ids: list[int]) -> None:
+    if not delivery_ids:
+        return
+
+    def enqueue_fact_deliveries() -> None:
+        # Imported here: cashback.tasks imports this module (a cycle within the app).
+        from cashback.tasks import fact_deliver
+
+        for delivery_id in delivery_ids:
+            fact_deliver.delay(delivery_id)
+
+    # robust: a broker that is down must not turn the announcer's committed work into an error;
+    # the deliveries stay pending and the sweep enqueues them again.
+    transaction.on_commit(enqueue_fact_deliveries, robust=True)
+
+
+def _resolve(delivery: FactDelivery) -> Callable[..., Any]:
+    if delivery.subscriber not in _subscribers.get(delivery.fact.kind, []):
+        raise UnregisteredSubscriberError(
+            f"{delivery.subscriber!r} is not subscribed to {delivery.fact.kind!r} in this process "
+            "(was it renamed or unsubscribed in an AppConfig.ready()?)."
+        )
+    return import_string(delivery.subscriber)
+
+
+def _call(subscriber: Callable[..., Any], *, fact: Fact) -> None:
+    kwargs = dict(fact.payload)
+    if "fact_id" in inspect.signature(subscriber).parameters:
+        kwargs["fact_id"] = fact.pk
+    subscriber(**kwargs)
+
+
+def delivery_run(*, delivery_id: int) -> str:
+    """Run one delivery's subscriber; return the delivery's status afterwards (``"missing"`` if none).
+
+    Safe to call twice and concurrently: the delivery row is locked for the whole run (a second
+    caller waits, then finds it done), and a done delivery is left alone. The subscriber runs in a
+    savepoint that commits together with "done"; when it raises, its work is rolled back, the
+    error is recorded and the next attempt scheduled (up to FACTS_MAX_ATTEMPTS).
+    """
+    with transaction.atomic():
+        delivery = FactDelivery.objects.select_for_update().select_related("fact").filter(pk=delivery_id).first()
+        if delivery is None:
+            return "missing"
+        if delivery.status == DeliveryStatus.DONE:
+            return delivery.status
+        now = timezone.now()
+        delivery.attempts += 1
+        try:
+            with transaction.atomic():
+                _call(_resolve(delivery), fact=delivery.fact)
+        except Exception as error:  # any subscriber failure is recorded and retried, never lost
+            logger.warning(
+                "fact %s (%s) to %s failed on attempt %s: %s",
+                delivery.fact_id,
+                delivery.fact.kind,
+                delivery.subscriber,
+                delivery.attempts,
+                type(error).__name__,
+                exc_info=True,
+            )
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = "".join(traceback.format_exception(error))[-MAX_ERROR_CHARS:]
+            delivery.next_attempt_at = (
+                now + retry_delay(delivery.attempts) if delivery.attempts < settings.FACTS_MAX_ATTEMPTS else None
+            )
+        else:
+            delivery.status = DeliveryStatus.DONE
+            delivery.done_at = now
+            delivery.next_attempt_at = None
+        delivery.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "done_at", "updated_at"])
+        return delivery.status
+
+
+def deliveries_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Enqueue failed deliveries whose backoff has passed (fewer than FACTS_MAX_ATTEMPTS attempts)
+    and pending ones older than FACTS_STALE_PENDING_SECONDS (their task was lost, or the worker
+    died). Each one's ``next_attempt_at`` is pushed out by the stale window so the next sweep leaves
+    it alone while it waits in the queue. Returns how many were enqueued."""
+    now = now or timezone.now()
+    stale = timedelta(seconds=settings.FACTS_STALE_PENDING_SECONDS)
+    failed = FactDelivery.objects.filter(
+        status=DeliveryStatus.FAILED, next_attempt_at__lte=now, attempts__lt=settings.FACTS_MAX_ATTEMPTS
+    )
+    pending = FactDelivery.objects.filter(status=DeliveryStatus.PENDING, created_at__lte=now - stale)
+    pending = pending.filter(next_attempt_at__isnull=True) | pending.filter(next_attempt_at__lte=now)
+    pks = list(failed.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    pks += list(pending.order_by("created_at").values_list("pk", flat=True)[: max(limit - len(pks), 0)])
+    if not pks:
+        return 0
+    with transaction.atomic():
+        FactDelivery.objects.filter(pk__in=pks).update(next_attempt_at=now + stale, updated_at=now)
+        _enqueue_on_commit(pks)
+    return len(pks)
+
+
+def delivery_retry(*, delivery: FactDelivery) -> str:
+    """Staff's retry button: run a pending or failed delivery now, whatever its attempts."""
+    return delivery_run(delivery_id=delivery.pk)

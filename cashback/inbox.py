@@ -37,6 +37,7 @@ from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.utils import timezone
 
 from cashback import dispatch
+from cashback.backoff import retry_delay
 from cashback.models import WebhookEvent, WebhookSource, WebhookStatus
 
 logger = logging.getLogger(__name__)
@@ -181,11 +182,6 @@ def event_receive(*, source: str, event_id: str, event_type: str, payload: str, 
 # --- Processing ---------------------------------------------------------------------------------
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Backoff before the next automatic attempt after ``attempts`` failures: 1, 2, 4 ... minutes, at most 6 h."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
-
-
 def _error_text(error: BaseException) -> str:
     text = "".join(traceback.format_exception(error))
     return text[-MAX_ERROR_CHARS:]
@@ -278,16 +274,10 @@ def unmatched_retry(*, since: datetime | None = None) -> int:
     return matched
 
 
-def unmatched_retry_on_commit(**facts: Any) -> None:
-    """Subscriber of ``card_linked`` and ``location_registered``: re-process unmatched events once
-    the announcer's transaction has committed (the new card or shop is then visible to the worker)."""
-
-    def enqueue() -> None:
-        from cashback.tasks import webhook_events_unmatched_retry
-
-        webhook_events_unmatched_retry.delay()
-
-    transaction.on_commit(enqueue, robust=True)
+def unmatched_retry_on_fact(**facts: Any) -> None:
+    """Subscriber of ``card_linked`` and ``location_registered``: re-process unmatched events. It runs
+    in its own task after the announcer committed (cashback.events), so the new card or shop is visible."""
+    unmatched_retry()
 
 
 def events_retry_due(*, now: datetime | None = None, limit: int = 1000) -> int:

@@ -86,3 +86,74 @@ class WebhookEvent(models.Model):
             WebhookStatus.FAILED: "failed",
             WebhookStatus.RECEIVED: "info",
         }.get(self.status, "neutral")
+
+
+# --- The outbox of facts (cashback/events.py) -----------------------------------------------------
+
+
+class Fact(models.Model):
+    """One fact a domain app announced (``cashback.events.announce``), written in the announcer's
+    transaction: it exists exactly when the change it tells of was committed. Append-only."""
+
+    kind = models.CharField(max_length=60)
+    # Ids and plain values only (the announcer's keyword arguments), never model instances.
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "-created_at"], name="fact_kind_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class FactDelivery(models.Model):
+    """One subscriber's handling of one fact: run by its own task after the announcer committed,
+    retried with backoff while it fails, visible to staff at /staff/facts/."""
+
+    fact = models.ForeignKey(Fact, on_delete=models.CASCADE, related_name="deliveries")
+    # The subscriber's dotted path (module.function), so any worker can import it.
+    subscriber = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    # When a failed delivery is due for its next automatic attempt, or until when a pending one
+    # handed to the broker by the sweep is left alone; null otherwise.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["fact", "subscriber"], name="fact_delivery_once_per_subscriber"),
+            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="fact_delivery_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=DeliveryStatus.DONE, done_at__isnull=False)
+                | (~Q(status=DeliveryStatus.DONE) & Q(done_at__isnull=True)),
+                name="fact_delivery_done_at_iff_done",
+            ),
+        ]
+        indexes = [
+            # The sweep and the staff page read only deliveries that are not done.
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="fact_delivery_open_idx",
+                condition=~Q(status=DeliveryStatus.DONE),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} of {self.fact_id} ({self.status})"
+
+    @property
+    def badge(self) -> str:
+        return {"pending": "warning", "failed": "failed", "done": "success"}.get(self.status, "")

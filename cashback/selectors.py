@@ -1,8 +1,8 @@
-"""Reads of the webhook inbox for the staff page."""
+"""Reads of the webhook inbox and of the outbox of facts, for the staff pages."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
 
-from cashback.models import WebhookEvent, WebhookStatus
+from cashback.models import DeliveryStatus, FactDelivery, WebhookEvent, WebhookStatus
 
 # What the staff queue shows unless asked otherwise: the events that need a person's attention.
 ATTENTION_STATUSES = (WebhookStatus.UNMATCHED, WebhookStatus.FAILED)
@@ -35,3 +35,24 @@ def webhook_status_counts() -> dict[str, int]:
     counts = {status: 0 for status in ATTENTION_STATUSES}
     counts.update({row["status"]: row["count"] for row in rows})
     return counts
+
+
+def fact_deliveries_open() -> QuerySet[FactDelivery]:
+    """Deliveries of facts that are not done (failed first, then pending), oldest first within each:
+    what the staff page /staff/facts/ lists."""
+    return (
+        FactDelivery.objects.exclude(status=DeliveryStatus.DONE)
+        .select_related("fact")
+        .order_by(Case(When(status=DeliveryStatus.FAILED, then=0), default=1), "created_at", "pk")
+    )
+
+
+def fact_delivery_counts() -> dict[str, int]:
+    """How many deliveries are failed and pending."""
+    counts = dict(
+        FactDelivery.objects.exclude(status=DeliveryStatus.DONE)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in (DeliveryStatus.FAILED, DeliveryStatus.PENDING)}

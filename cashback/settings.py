@@ -205,6 +205,14 @@ STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default
 # an event still "received" is enqueued again.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
 INBOX_MAX_ATTEMPTS = env.int("INBOX_MAX_ATTEMPTS", default=10)
+# The outbox of facts (cashback/events.py): automatic attempts per subscriber of a fact, and how long
+# a delivery may stay pending before the beat sweep assumes its task was lost and enqueues it again.
+FACTS_MAX_ATTEMPTS = env.int("FACTS_MAX_ATTEMPTS", default=10)
+FACTS_STALE_PENDING_SECONDS = env.int("FACTS_STALE_PENDING_SECONDS", default=120)
+# E-mails to addresses (notifications.OutgoingEmail: merchant review decisions, invitations): automatic
+# attempts per mail, and how long one may wait unsent before the sweep assumes its task was lost.
+NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", default=10)
+NOTIFICATIONS_EMAIL_STALE_SECONDS = env.int("NOTIFICATIONS_EMAIL_STALE_SECONDS", default=120)
 INBOX_UNMATCHED_RETRY_DAYS = env.int("INBOX_UNMATCHED_RETRY_DAYS", default=30)
 INBOX_STALE_RECEIVED_SECONDS = env.int("INBOX_STALE_RECEIVED_SECONDS", default=300)
 # Off: a new event is not enqueued when it arrives; the every-minute sweep dispatches it after
@@ -358,6 +366,7 @@ CELERY_TASK_ROUTES = {
     "wallet.tasks.statement*": {"queue": "reports"},
     "cashback.tasks.process_inbox_*": {"queue": "ingest"},
     "cashback.tasks.webhook_*": {"queue": "ingest"},
+    "cashback.tasks.fact*": {"queue": "default"},
     "campaigns.tasks.*": {"queue": "rewards"},
     "referrals.tasks.*": {"queue": "rewards"},
     "wallet.tasks.*": {"queue": "rewards"},
@@ -374,6 +383,14 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "cashback.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "cashback-facts-deliver-due": {
+        "task": "cashback.tasks.facts_deliver_due",
+        "schedule": crontab(minute="*"),
+    },
+    "notifications-outgoing-emails-due": {
+        "task": "notifications.tasks.outgoing_emails_due",
+        "schedule": crontab(minute="*"),
     },
     "cashback-webhook-events-retry-due": {
         "task": "cashback.tasks.webhook_events_retry_due",

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from cashback import inbox
+from cashback import events, inbox
 
 
 @shared_task
@@ -36,3 +36,18 @@ def webhook_events_unmatched_retry() -> int:
 def webhook_events_retry_due() -> int:
     """Beat: enqueue failed events whose backoff has passed and events stuck in "received"."""
     return inbox.events_retry_due()
+
+
+# --- Facts after commit (queue "default", see CELERY_TASK_ROUTES) --------------------------------
+
+
+@shared_task(ignore_result=True)
+def fact_deliver(delivery_id: int) -> str:
+    """Run one subscriber of one announced fact (cashback.events.delivery_run); safe to run twice."""
+    return events.delivery_run(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def facts_deliver_due() -> int:
+    """Beat: enqueue failed fact deliveries whose backoff has passed and pending ones whose task was lost."""
+    return events.deliveries_due()

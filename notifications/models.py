@@ -27,3 +27,38 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail to an address that need not be a user's (a merchant's contact, an invitee), queued
+    in the transaction of the change it tells of and sent by a task after commit, once per key.
+
+    A failed send is recorded and retried with backoff; the change it tells of stays committed.
+    """
+
+    # What the mail is about, unique: queueing the same key twice sends one message.
+    key = models.CharField(max_length=160, unique=True)
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    # The body carries a secret (an invitation link): it is erased once the mail is sent.
+    secret = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    # When a failed send is due for its next automatic attempt, or until when one handed to the
+    # broker by the sweep is left alone; null otherwise.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="outgoing_email_unsent_idx", condition=models.Q(sent_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"

@@ -76,7 +76,12 @@ def test_staff_roles_sync_creates_the_roles_with_their_permissions():
     def codes(role: str) -> set[str]:
         return {f"{p.content_type.app_label}.{p.codename}" for p in groups[role].permissions.all()}
 
-    assert codes("support") == {"accounts.view_user", "accounts.view_consent", "cashback.view_webhookevent"}
+    assert codes("support") == {
+        "accounts.view_user",
+        "accounts.view_consent",
+        "cashback.view_webhookevent",
+        "cashback.view_factdelivery",  # the facts page (issue 12): support reads it
+    }
     assert "accounts.view_user" in codes("marketing")
     assert "accounts.change_user" not in codes("marketing")
     assert {"accounts.view_user", "accounts.change_user", "accounts.view_consent"} <= codes("finance")
@@ -124,7 +129,7 @@ def test_sync_staff_roles_command(capsys):
     call_command("sync_staff_roles")
 
     assert Group.objects.count() == 4
-    assert "support: 3 permissions" in capsys.readouterr().out
+    assert "support: 4 permissions" in capsys.readouterr().out  # with the facts page (issue 12)
 
 
 def test_staff_role_grants_permissions_to_a_member():

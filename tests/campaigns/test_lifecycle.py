@@ -2,6 +2,7 @@
 rewards booked to the ledger, clearing adjustments, refunds (partial, excessive, repeated, without an
 original), reversals, maturity, receivables, challenges, expiry with warnings, monthly spend offers."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from campaigns import services
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
 from campaigns.models import ChallengeProgress, Offer, Purchase, PurchaseEvent, Reward
 from cashback import events
+from cashback.models import Fact
 from notifications.models import Notification
 from tests.accounts.factories import UserFactory
 from tests.campaigns.factories import ChallengeFactory, LocationFactory, OfferFactory
@@ -35,11 +37,30 @@ FACTS = ("reward_earned", "reward_available", "reward_reversed", "purchase_refun
 
 @pytest.fixture
 def announced(monkeypatch):
-    """The facts announced, in order (other apps' subscribers are left out of these tests)."""
-    seen = []
+    """The facts announced, in order (other apps' subscribers are left out of these tests): read
+    from the outbox, where ``announce`` records them in the announcer's transaction."""
     for fact in FACTS:
-        monkeypatch.setitem(events._subscribers, fact, [lambda _fact=fact, **facts: seen.append((_fact, facts))])
-    return seen
+        monkeypatch.setitem(events._subscribers, fact, [])
+    return AnnouncedFacts()
+
+
+class AnnouncedFacts(Sequence):
+    """A live, read-only list of ``(fact, payload)`` pairs in the order they were announced."""
+
+    def _facts(self) -> list:
+        return [(fact.kind, fact.payload) for fact in Fact.objects.order_by("pk")]
+
+    def __getitem__(self, index):
+        return self._facts()[index]
+
+    def __len__(self) -> int:
+        return Fact.objects.count()
+
+    def __eq__(self, other) -> bool:
+        return self._facts() == list(other)
+
+    def __repr__(self) -> str:
+        return repr(self._facts())
 
 
 @pytest.fixture

@@ -66,6 +66,9 @@ def test_clear_expired_sessions_is_safe_to_run_twice():
         ("notifications.tasks.deliver", "notifications"),
         ("merchants.tasks.report_render", "reports"),
         ("cashback.tasks.clear_expired_sessions", "default"),
+        ("cashback.tasks.fact_deliver", "default"),
+        ("cashback.tasks.facts_deliver_due", "default"),
+        ("notifications.tasks.outgoing_email_send", "notifications"),
     ],
 )
 def test_tasks_are_routed_to_their_named_queue(task_name, queue):

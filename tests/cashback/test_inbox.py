@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cashback import events, inbox, tasks
 from cashback.inbox import Ignored, Unmatched, event_process, events_retry_due, unmatched_retry
-from cashback.models import WebhookEvent
+from cashback.models import Fact, WebhookEvent
 from tests.cashback.conftest import RecordingHandler
 from tests.concurrency import run_together
 from tests.merchants.factories import MembershipFactory, MerchantFactory
@@ -363,4 +363,8 @@ def test_a_shop_without_network_ids_or_with_unchanged_ids_announces_nothing(
             latitude=location.latitude,
             longitude=location.longitude,
         )
-    assert [callback.__qualname__ for callback in callbacks] == ["unmatched_retry_on_commit.<locals>.enqueue"]
+    # the fact is recorded, and its deliveries (one of them re-processes unmatched events) go out after commit
+    assert [callback.__qualname__ for callback in callbacks] == ["_enqueue_on_commit.<locals>.enqueue_fact_deliveries"]
+    assert list(Fact.objects.values_list("kind", "payload")) == [
+        ("location_registered", {"location_id": location.pk, "merchant_id": merchant.pk})
+    ]

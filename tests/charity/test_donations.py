@@ -206,6 +206,7 @@ def _reward_matures(user, *, reward_id: int, amount: int, currency: str = "NOK")
     )
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_auto_donate_gives_the_share_of_every_reward_that_becomes_available():
     user, charity = UserFactory(), CharityFactory()
     services.auto_donate_set(user=user, charity_id=charity.pk, share_percent=30)
@@ -221,6 +222,7 @@ def test_auto_donate_gives_the_share_of_every_reward_that_becomes_available():
     assert [(row.automatic, row.reward_id) for row in rows] == [(True, 42), (True, 41)]
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_a_replayed_fact_donates_once_even_after_the_setting_changed():
     user, charity = UserFactory(), CharityFactory()
     services.auto_donate_set(user=user, charity_id=charity.pk, share_percent=50)

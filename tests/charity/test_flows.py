@@ -41,6 +41,7 @@ def _ledger_given(charity) -> dict[str, int]:
     return {row["currency"]: row["total"] for row in rows if row["total"]}
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_auto_donate_through_the_real_reward_lifecycle():
     from tests.accounts.factories import UserFactory as AccountUserFactory
 

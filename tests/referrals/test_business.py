@@ -46,6 +46,7 @@ def launch_first_offer(merchant: Merchant, staff) -> None:
     offer_approve(offer_id=offer.pk, actor=staff)  # starts_at is in the past: live at once
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_partner_link_apply_approve_and_first_offer_pays_the_referrer(client, referrer, staff):
     code = services.referral_code_for(user=referrer).code
 
@@ -93,6 +94,7 @@ def test_unknown_partner_link_code_changes_nothing(client, program):
     assert BusinessReferral.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_submitted_business_is_matched_by_organisation_number_at_approval(referrer, staff):
     submitted = services.business_referral_submit(
         referrer=referrer, business_name="Fjord Coffee", organisation_number="923 609 016", country="NO"
@@ -139,6 +141,7 @@ def test_referring_your_own_business_is_rejected(client, referrer, staff):
     assert bonus_journals() == []
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_a_member_of_the_business_matched_by_number_is_rejected_at_approval(referrer, staff):
     services.business_referral_submit(
         referrer=referrer, business_name="Mine", organisation_number="923609016", country="NO"
@@ -167,6 +170,7 @@ def test_existing_partner_and_duplicate_submission_are_refused(referrer):
     assert BusinessReferral.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_business_bonus_counts_towards_the_monthly_cap(referrer, staff):
     from tests.referrals.test_services import new_version
 

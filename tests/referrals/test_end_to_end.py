@@ -30,6 +30,7 @@ def after_return_period():
     return timezone.now() + timedelta(days=15)
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_friends_first_card_purchase_pays_both_when_its_cashback_matures(offer):
     referral = refer()
     friend = referral.friend
@@ -51,6 +52,7 @@ def test_friends_first_card_purchase_pays_both_when_its_cashback_matures(offer):
     assert ledger_violations() == []
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_refund_before_maturity_cancels_and_the_maturity_task_pays_nothing(offer):
     referral = refer()
     friend = referral.friend

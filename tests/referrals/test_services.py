@@ -111,6 +111,7 @@ def test_a_friend_is_referred_once(program):
 # --- Qualification and payment -------------------------------------------------------------------
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_first_qualifying_purchase_pays_both_once_its_cashback_is_available(program):
     referral = refer()
     purchase = purchase_of(referral.friend, amount_minor=20_000)  # exactly the minimum
@@ -199,6 +200,7 @@ def test_someone_elses_purchase_does_not_qualify_the_friend(program):
     assert referral.status == ReferralStatus.PENDING
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_refund_before_maturity_cancels_and_pays_nothing_ever(program):
     referral = refer()
     purchase = purchase_of(referral.friend)

@@ -1,0 +1,77 @@
+"""Audit events: one append-only row for every change a person makes to a merchant (F-P4, F-X7)."""
+
+from decimal import Decimal
+from typing import Any
+
+from merchants.models import (
+    AuditEvent,
+    Merchant,
+)
+
+# --- Audit ---------------------------------------------------------------------------------
+
+
+class AuditAction:
+    """The ``action`` values of audit events (stable: filters and reports use them)."""
+
+    MERCHANT_APPLIED = "merchant.applied"
+    MERCHANT_APPROVED = "merchant.approved"
+    MERCHANT_REJECTED = "merchant.rejected"
+    MERCHANT_SUSPENDED = "merchant.suspended"
+    MERCHANT_REINSTATED = "merchant.reinstated"
+    MERCHANT_SETTINGS_CHANGED = "merchant.settings_changed"
+    INVITATION_SENT = "invitation.sent"
+    INVITATION_REVOKED = "invitation.revoked"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    LOCATION_CREATED = "location.created"
+    LOCATION_UPDATED = "location.updated"
+    LOCATION_DELETED = "location.deleted"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+    STRIPE_CONNECTED = "stripe.connected"
+    STRIPE_DISCONNECTED = "stripe.disconnected"
+
+    LABELS = {
+        MERCHANT_APPLIED: "Applied to become a partner",
+        MERCHANT_APPROVED: "Approved the merchant",
+        MERCHANT_REJECTED: "Rejected the application",
+        MERCHANT_SUSPENDED: "Suspended the merchant",
+        MERCHANT_REINSTATED: "Reinstated the merchant",
+        MERCHANT_SETTINGS_CHANGED: "Changed merchant settings",
+        INVITATION_SENT: "Invited a team member",
+        INVITATION_REVOKED: "Withdrew an invitation",
+        INVITATION_ACCEPTED: "Joined the team",
+        MEMBER_ROLE_CHANGED: "Changed a member's role",
+        MEMBER_REMOVED: "Removed a team member",
+        LOCATION_CREATED: "Added a shop",
+        LOCATION_UPDATED: "Changed a shop",
+        LOCATION_DELETED: "Deleted a shop",
+        API_KEY_CREATED: "Created an API key",
+        API_KEY_REVOKED: "Revoked an API key",
+        STRIPE_CONNECTED: "Connected a Stripe account",
+        STRIPE_DISCONNECTED: "Disconnected the Stripe account",
+    }
+
+
+def audit_record(*, merchant: Merchant, actor: Any, action: str, details: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one audit event. Call inside the transaction of the change it records."""
+    label = ""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        label = actor.email or actor.phone or f"user {actor.pk}"
+    else:
+        actor = None
+    return AuditEvent.objects.create(
+        merchant=merchant, actor=actor, actor_label=label, action=action, details=_jsonable(details or {})
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
