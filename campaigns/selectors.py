@@ -292,3 +292,21 @@ def purchase_contexts(*, purchase_ids: Iterable[int], offer_ids: Iterable[int]) 
         for row in Offer.objects.filter(pk__in=set(offer_ids)).values("id", "title")
     }
     return {"purchases": purchases, "offers": offers}
+
+
+def partner_order_external_id(*, merchant_id: int, order_id: str) -> str:
+    """The purchase key of a merchant's order: order ids are the merchant's own, so scoped by it."""
+    return f"{merchant_id}:{order_id}"
+
+
+def partner_order_get(*, merchant: Any, order_id: str) -> Purchase | None:
+    """The purchase a merchant's partner-API order became, or None (``services.partner_orders``)."""
+    return (
+        Purchase.objects.filter(
+            source=Purchase.Source.PARTNER,
+            merchant=merchant,
+            external_id=partner_order_external_id(merchant_id=merchant.pk, order_id=order_id),
+        )
+        .select_related("merchant")
+        .first()
+    )
