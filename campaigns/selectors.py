@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from campaigns.errors import OfferNotFoundError
+from campaigns.errors import OfferNotFoundError, PurchaseNotFoundError
 from campaigns.models import (
     Challenge,
     CustomerTier,
@@ -31,6 +31,7 @@ from campaigns.rules import (
 from campaigns.rules import (
     LineItemRule as LineItemRuleTerms,
 )
+from merchants.models import Location
 
 # Purchases that count as history: not undone by a refund or reversal.
 COUNTED_PURCHASE_STATUSES = (Purchase.Status.AUTHORISED, Purchase.Status.CLEARED, Purchase.Status.PARTLY_REFUNDED)
@@ -124,8 +125,6 @@ def live_offers_for_merchant(*, merchant_id: int, at: datetime) -> list[OfferTer
 
 
 def _location_ids_queryset() -> QuerySet:
-    from merchants.models import Location
-
     return Location.objects.only("id")
 
 
@@ -264,8 +263,6 @@ def purchases_of(*, user: Any) -> QuerySet[Purchase]:
 
 def purchase_of(*, user: Any, purchase_id: int) -> Purchase:
     """One of the consumer's purchases; another consumer's is "not found"."""
-    from campaigns.errors import PurchaseNotFoundError
-
     purchase = purchases_of(user=user).filter(pk=purchase_id).first()
     if purchase is None:
         raise PurchaseNotFoundError()
