@@ -12,18 +12,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q, Sum
 
-from campaigns.errors import (
-    InvalidChallengeError,
-)
-from campaigns.models import (
-    Challenge,
-    ChallengeProgress,
-    Offer,
-    OfferStatus,
-    Purchase,
-    Reward,
-    RewardKind,
-)
+from campaigns.errors import InvalidChallengeError
+from campaigns.models import Challenge, ChallengeProgress, Offer, OfferStatus, Purchase, Reward, RewardKind
 from campaigns.services.offers import OFFER_STATUSES_WITH_HISTORY
 from campaigns.services.rewards import reward_book, reward_on_auth
 

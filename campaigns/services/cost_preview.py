@@ -9,19 +9,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from campaigns.models import (
-    Purchase,
-)
-from campaigns.rules import (
-    CustomerContext,
-    Decision,
-    OfferTerms,
-    PurchaseFacts,
-    evaluate_offer,
-)
-from campaigns.selectors import (
-    SEGMENT_PROFILE_FIELDS,
-)
+from campaigns.models import Purchase
+from campaigns.rules import CustomerContext, Decision, OfferTerms, PurchaseFacts, evaluate_offer
+from campaigns.selectors import SEGMENT_PROFILE_FIELDS
 from merchants.models import Location
 
 COST_PREVIEW_DAYS = 90

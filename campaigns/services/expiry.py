@@ -9,12 +9,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from campaigns.models import (
-    ChallengeProgress,
-    Purchase,
-    Reward,
-    RewardKind,
-)
+from campaigns.models import ChallengeProgress, Purchase, Reward, RewardKind
 from campaigns.services.deadlocks import retry_on_deadlock
 from campaigns.services.rewards import reward_status
 from notifications.services import notification_send

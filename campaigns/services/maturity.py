@@ -8,12 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import (
-    ChallengeProgress,
-    Purchase,
-    Reward,
-    RewardKind,
-)
+from campaigns.models import ChallengeProgress, Purchase, Reward, RewardKind
 from campaigns.services.deadlocks import retry_on_deadlock
 from campaigns.services.rewards import account_spendable, consumer_account, reward_causes, reward_memo, reward_status
 from cashback.events import announce

@@ -7,13 +7,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from campaigns.models import (
-    Offer,
-    OfferBasis,
-    Purchase,
-    Reward,
-    RewardKind,
-)
+from campaigns.models import Offer, OfferBasis, Purchase, Reward, RewardKind
 from campaigns.services.deadlocks import retry_on_deadlock
 from campaigns.services.offers import OFFER_STATUSES_WITH_HISTORY, offer_budget_consume
 from campaigns.services.rewards import reward_book, round_half_even

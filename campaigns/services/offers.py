@@ -32,18 +32,8 @@ from campaigns.errors import (
     OfferNotEditableError,
     OfferNotFoundError,
 )
-from campaigns.models import (
-    Challenge,
-    LineItemRule,
-    Offer,
-    OfferBasis,
-    OfferStatus,
-    OfferStatusChange,
-)
-from campaigns.rules import (
-    Audience,
-    RewardType,
-)
+from campaigns.models import Challenge, LineItemRule, Offer, OfferBasis, OfferStatus, OfferStatusChange
+from campaigns.rules import Audience, RewardType
 from cashback.events import announce
 
 # Offers whose challenges and monthly credits can still move: they went live at some point.

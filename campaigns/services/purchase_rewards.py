@@ -10,24 +10,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from campaigns.models import (
-    Offer,
-    Purchase,
-    Reward,
-    RewardKind,
-)
-from campaigns.rules import (
-    Code,
-    Decision,
-    LineItem,
-    PurchaseFacts,
-    evaluate,
-)
-from campaigns.selectors import (
-    customer_context,
-    live_offers_for_merchant,
-    offer_terms,
-)
+from campaigns.models import Offer, Purchase, Reward, RewardKind
+from campaigns.rules import Code, Decision, LineItem, PurchaseFacts, evaluate
+from campaigns.selectors import customer_context, live_offers_for_merchant, offer_terms
 from campaigns.services.challenges import challenges_lock, challenges_reconcile
 from campaigns.services.offers import offer_budget_consume, offer_budget_return
 from campaigns.services.rewards import reward_book, reward_on_auth, round_half_even

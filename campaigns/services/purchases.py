@@ -32,18 +32,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from campaigns.errors import (
-    InvalidPurchaseEventError,
-    RefundUnmatchedError,
-)
-from campaigns.models import (
-    Purchase,
-    PurchaseEvent,
-    PurchaseEventKind,
-)
-from campaigns.rules import (
-    LineItem,
-)
+from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
+from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
+from campaigns.rules import LineItem
 from campaigns.services.deadlocks import retry_on_deadlock
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit

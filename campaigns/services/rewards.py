@@ -14,16 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from campaigns.errors import (
-    CharityRewardError,
-)
-from campaigns.models import (
-    Offer,
-    Purchase,
-    Reward,
-    RewardKind,
-    RewardStatus,
-)
+from campaigns.errors import CharityRewardError
+from campaigns.models import Offer, Purchase, Reward, RewardKind, RewardStatus
 from cashback.events import announce
 from charity.errors import CharityNotFoundError
 from charity.selectors import charity_payable_account

@@ -7,15 +7,8 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from campaigns.models import (
-    CustomerTier,
-    Purchase,
-    Reward,
-    Tier,
-)
-from campaigns.selectors import (
-    COUNTED_PURCHASE_STATUSES,
-)
+from campaigns.models import CustomerTier, Purchase, Reward, Tier
+from campaigns.selectors import COUNTED_PURCHASE_STATUSES
 
 
 def tier_recompute_on_commit(user_id: int) -> None:
