@@ -8,6 +8,8 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         # Card-network transaction events from the webhook inbox become purchase events.
-        from campaigns.handlers import register_handlers
+        from campaigns import handlers, stripe_source
 
-        register_handlers()
+        handlers.register_handlers()
+        # Payments on merchants' connected Stripe accounts become purchases too.
+        stripe_source.register_handlers()

@@ -13,7 +13,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from campaigns import services
-from campaigns.models import Challenge, Offer, Purchase, Tier
+from campaigns.models import Challenge, Offer, Purchase, PurchaseEvent, Tier
+from merchants.models import Merchant
+from wallet.models import AccountKind, JournalKind
+from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
 
 DEMO_MERCHANT_ORG_NUMBER = "923609016"
 DEMO_TIERS = [
@@ -23,8 +26,6 @@ DEMO_TIERS = [
 
 
 def seed_demo_campaigns() -> list[str]:
-    from merchants.models import Merchant
-
     report = []
     for spec in DEMO_TIERS:
         _, created = Tier.objects.get_or_create(rank=spec["rank"], defaults=spec)
@@ -125,9 +126,6 @@ DEMO_FUNDING_MINOR = 1_000_000  # 10 000 NOK prepaid by the demo merchant for it
 
 def seed_demo_funding(merchant) -> list[str]:
     """The demo merchant's prepaid funding (one ledger transaction with a fixed key: replays change nothing)."""
-    from wallet.models import AccountKind, JournalKind
-    from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
-
     funding = account_get_or_create(
         kind=AccountKind.MERCHANT_FUNDING, currency=merchant.currency, owner_key=merchant.ledger_owner_key
     )
@@ -157,8 +155,6 @@ def seed_demo_purchases(merchant) -> list[str]:
     """A few purchases of the demo consumer through ``purchase_event_apply`` (source "demo"), so the
     wallet shows pending cashback, a partial refund and the reasons at once. Fixed event ids: replays
     change nothing."""
-    from campaigns.models import PurchaseEvent
-
     user = get_user_model().objects.filter(email="consumer@demo.cashback.example").first()
     if user is None:
         return []

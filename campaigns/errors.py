@@ -60,3 +60,20 @@ class CharityRewardError(DomainError):
 class PurchaseNotFoundError(NotFoundError):
     code = "purchase_not_found"
     default_message = "No such purchase."
+
+
+class OrderNotFoundError(NotFoundError):
+    """A partner order (a purchase of source ``partner``) the calling merchant never reported."""
+
+    code = "order_not_found"
+    default_message = "No order with this id has been reported by this merchant."
+
+
+class OrderAlreadyReportedError(ConflictError):
+    code = "order_already_reported"
+    default_message = "An order with this id was already reported with other details."
+
+
+class RefundExceedsOrderError(ConflictError):
+    code = "refund_exceeds_order"
+    default_message = "The refund is larger than what is left of the order."

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 
 from campaigns.models import Challenge, Offer, OfferBasis, OfferStatus, Tier
 from campaigns.rules import DAY_NAMES, Audience, ChallengeTarget, RewardType
@@ -169,8 +170,6 @@ class OfferForm(forms.Form):
 
     @classmethod
     def initial_from(cls, offer: Offer) -> dict[str, Any]:
-        from django.utils import timezone
-
         initial: dict[str, Any] = {
             name: getattr(offer, name)
             for name in (

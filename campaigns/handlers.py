@@ -14,7 +14,12 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from accounts.selectors import active_card_by_token
 from campaigns.errors import RefundUnmatchedError
+from campaigns.services import purchase_event_apply
+from cashback.inbox import Ignored, Unmatched, register
+from merchants.selectors import location_by_network_ids
+from wallet.money import decimal_string_to_minor
 
 VISA_TYPES = {
     "transaction.auth": "auth",
@@ -38,12 +43,6 @@ def _occurred_at(data: dict[str, Any], payload: dict[str, Any]) -> datetime:
 
 def visa_event_handle(event: Any) -> None:
     """Process one stored Visa event (``cashback.models.WebhookEvent``)."""
-    from accounts.selectors import active_card_by_token
-    from campaigns.services import purchase_event_apply
-    from cashback.inbox import Ignored, Unmatched
-    from merchants.selectors import location_by_network_ids
-    from wallet.money import decimal_string_to_minor
-
     payload = event.payload if isinstance(event.payload, dict) else {}
     kind = VISA_TYPES.get(payload.get("type") or event.event_type)
     if kind is None:
@@ -86,7 +85,5 @@ def visa_event_handle(event: Any) -> None:
 
 
 def register_handlers() -> None:
-    from cashback.inbox import register
-
     for event_type in VISA_TYPES:
         register(source="visa", event_type=event_type, handler=visa_event_handle)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from campaigns.errors import OfferNotFoundError
+from campaigns.errors import OfferNotFoundError, PurchaseNotFoundError
 from campaigns.models import (
     Challenge,
     CustomerTier,
@@ -31,6 +31,7 @@ from campaigns.rules import (
 from campaigns.rules import (
     LineItemRule as LineItemRuleTerms,
 )
+from merchants.models import Location
 
 # Purchases that count as history: not undone by a refund or reversal.
 COUNTED_PURCHASE_STATUSES = (Purchase.Status.AUTHORISED, Purchase.Status.CLEARED, Purchase.Status.PARTLY_REFUNDED)
@@ -124,8 +125,6 @@ def live_offers_for_merchant(*, merchant_id: int, at: datetime) -> list[OfferTer
 
 
 def _location_ids_queryset() -> QuerySet:
-    from merchants.models import Location
-
     return Location.objects.only("id")
 
 
@@ -264,8 +263,6 @@ def purchases_of(*, user: Any) -> QuerySet[Purchase]:
 
 def purchase_of(*, user: Any, purchase_id: int) -> Purchase:
     """One of the consumer's purchases; another consumer's is "not found"."""
-    from campaigns.errors import PurchaseNotFoundError
-
     purchase = purchases_of(user=user).filter(pk=purchase_id).first()
     if purchase is None:
         raise PurchaseNotFoundError()
@@ -292,3 +289,21 @@ def purchase_contexts(*, purchase_ids: Iterable[int], offer_ids: Iterable[int]) 
         for row in Offer.objects.filter(pk__in=set(offer_ids)).values("id", "title")
     }
     return {"purchases": purchases, "offers": offers}
+
+
+def partner_order_external_id(*, merchant_id: int, order_id: str) -> str:
+    """The purchase key of a merchant's order: order ids are the merchant's own, so scoped by it."""
+    return f"{merchant_id}:{order_id}"
+
+
+def partner_order_get(*, merchant: Any, order_id: str) -> Purchase | None:
+    """The purchase a merchant's partner-API order became, or None (``services.partner_orders``)."""
+    return (
+        Purchase.objects.filter(
+            source=Purchase.Source.PARTNER,
+            merchant=merchant,
+            external_id=partner_order_external_id(merchant_id=merchant.pk, order_id=order_id),
+        )
+        .select_related("merchant")
+        .first()
+    )

@@ -469,7 +469,7 @@ DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="NOK")
 TERMS_VERSION = env.str("TERMS_VERSION", default="2026-11")
 MARKETING_CONSENT_VERSION = env.str("MARKETING_CONSENT_VERSION", default="2026-11")
 
-# --- Rewards lifecycle (campaigns/lifecycle.py, docs/rewards.md) ------------------
+# --- Rewards lifecycle (campaigns/services/, docs/rewards.md) --------------------
 # An authorisation already earns a pending reward (the clearing amount then wins); off: only clearings earn.
 REWARD_ON_AUTH = env.bool("REWARD_ON_AUTH", default=True)
 # Available cashback unused this many days expires to breakage, oldest first (0 = never).

@@ -141,21 +141,6 @@ class CustomerNotFoundError(NotFoundError):
     )
 
 
-class OrderNotFoundError(NotFoundError):
-    code = "order_not_found"
-    default_message = "No order with this id has been reported by this merchant."
-
-
-class OrderAlreadyReportedError(ConflictError):
-    code = "order_already_reported"
-    default_message = "An order with this id was already reported with other details."
-
-
-class RefundExceedsOrderError(ConflictError):
-    code = "refund_exceeds_order"
-    default_message = "The refund is larger than what is left of the order."
-
-
 class StripeNotConfiguredError(DomainError):
     code = "stripe_not_configured"
     default_message = "Connecting Stripe accounts is not available on this platform right now."

@@ -429,7 +429,7 @@ class StripeChargeRefundTotal(models.Model):
 
     ``charge.refunded`` carries the charge's cumulative ``amount_refunded``; the refund to apply is
     that minus ``refunded_minor`` (never negative), so duplicate, out-of-order and concurrent events
-    apply every refunded krone exactly once (merchants.stripe_source)."""
+    apply every refunded krone exactly once (campaigns.stripe_source)."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
     charge_id = models.CharField(max_length=255, unique=True)

@@ -7,5 +7,5 @@ urlpatterns = [
     path("wallet/", apis.WalletApi.as_view(), name="api-wallet"),
     path("wallet/entries/", apis.WalletEntriesApi.as_view(), name="api-wallet-entries"),
     path("wallet/statements/", StatementsApi.as_view(), name="api-wallet-statements"),
-    path("", include("wallet.payout_api_urls")),  # payouts/, spend-codes/, partner/spend/holds/
+    path("", include("wallet.payout_api_urls")),  # payouts/, spend-codes/
 ]

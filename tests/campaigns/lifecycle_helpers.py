@@ -45,6 +45,26 @@ def event(
     )
 
 
+def clear(purchase: Purchase) -> list[Reward]:
+    """Apply the clearing event of a purchase built by ``PurchaseFactory`` (its amount, time and
+    consumer) through the public entry point; returns the rewards this call created. The event id
+    is derived from the purchase, so calling it again is a replay."""
+    before = set(Reward.objects.filter(purchase_id=purchase.pk).values_list("pk", flat=True))
+    purchase_event_apply(
+        source=purchase.source,
+        event_id=f"clearing:{purchase.external_id}",
+        kind="clearing",
+        external_id=purchase.external_id,
+        amount_minor=purchase.amount_minor,
+        currency=purchase.currency,
+        occurred_at=purchase.occurred_at,
+        user=purchase.user,
+        merchant=purchase.merchant,
+        location=purchase.location,
+    )
+    return list(Reward.objects.filter(purchase_id=purchase.pk).exclude(pk__in=before).order_by("pk"))
+
+
 def balance(user: Any, kind: str, currency: str = "NOK") -> int:
     row = (
         LedgerAccount.objects.filter(user=user, kind=kind, currency=currency).values_list("balance", flat=True).first()

@@ -8,9 +8,10 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns.models import Offer, Reward
-from campaigns.services import offer_budget_consume, rewards_grant
+from campaigns.services import offer_budget_consume
 from tests.accounts.factories import UserFactory
 from tests.campaigns.factories import OfferFactory, PurchaseFactory
+from tests.campaigns.lifecycle_helpers import clear
 from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -37,7 +38,7 @@ def test_simultaneous_purchases_reward_within_the_budget_exactly():
         for _ in range(THREADS)
     ]  # each earns 700; 16 x 700 = 11 200 asked of a 5 000 budget
 
-    results = run_together(lambda i: rewards_grant(purchase=purchases[i]))
+    results = run_together(lambda i: clear(purchases[i]))
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert Reward.objects.aggregate(total=Sum("amount_minor"))["total"] == 5_000
@@ -59,7 +60,7 @@ def test_one_customers_simultaneous_purchases_respect_the_per_customer_maximum()
         for _ in range(8)
     ]
 
-    results = run_together(lambda i: rewards_grant(purchase=purchases[i]), threads=8)
+    results = run_together(lambda i: clear(purchases[i]), threads=8)
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert Reward.objects.filter(user=user, offer=offer).count() == 2

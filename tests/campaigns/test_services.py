@@ -26,6 +26,7 @@ from tests.campaigns.factories import (
     PurchaseFactory,
     TierFactory,
 )
+from tests.campaigns.lifecycle_helpers import clear, event
 
 pytestmark = pytest.mark.django_db
 
@@ -314,15 +315,15 @@ def test_negative_consumption_is_refused():
 # --- Rewards -------------------------------------------------------------------------------
 
 
-def test_rewards_grant_records_the_best_offer_within_budget_once():
+def test_a_clearing_records_the_best_offer_within_budget_once():
     merchant = MerchantFactory()
     best = OfferFactory(merchant=merchant, percent=Decimal("10"), budget_total_minor=1_500)
     OfferFactory(merchant=merchant, percent=Decimal("5"))
     OfferFactory(percent=Decimal("50"))  # another merchant's offer is never considered
     purchase = PurchaseFactory(merchant=merchant, amount_minor=20_000, occurred_at=timezone.now())
 
-    rewards = services.rewards_grant(purchase=purchase)
-    again = services.rewards_grant(purchase=purchase)
+    rewards = clear(purchase)
+    again = clear(purchase)
 
     assert [(r.offer_id, r.amount_minor) for r in rewards] == [(best.pk, 1_500)]
     assert again == []
@@ -333,7 +334,7 @@ def test_no_rewards_at_a_suspended_merchant():
     merchant = MerchantFactory(status="suspended")
     OfferFactory(merchant=merchant)
 
-    assert services.rewards_grant(purchase=PurchaseFactory(merchant=merchant, occurred_at=timezone.now())) == []
+    assert clear(PurchaseFactory(merchant=merchant, occurred_at=timezone.now())) == []
 
 
 def test_per_customer_cap_counts_earlier_rewards():
@@ -342,8 +343,8 @@ def test_per_customer_cap_counts_earlier_rewards():
     first = PurchaseFactory(merchant=offer.merchant, user=user, occurred_at=timezone.now())
     second = PurchaseFactory(merchant=offer.merchant, user=user, occurred_at=timezone.now())
 
-    assert len(services.rewards_grant(purchase=first)) == 1
-    assert services.rewards_grant(purchase=second) == []
+    assert len(clear(first)) == 1
+    assert clear(second) == []
 
 
 # --- Challenges ----------------------------------------------------------------------------
@@ -389,7 +390,7 @@ def test_tier_by_earned_cashback():
     purchase = PurchaseFactory(user=user, merchant=offer.merchant, occurred_at=timezone.now())
     assert services.tier_recompute(user=user).tier is None
 
-    services.rewards_grant(purchase=purchase)  # 10 % of 200 kr = 20 kr = 2 000 øre
+    clear(purchase)  # 10 % of 200 kr = 20 kr = 2 000 øre
 
     assert services.tier_recompute(user=user).tier.rank == 1
 
@@ -400,30 +401,15 @@ def test_recording_a_purchase_recomputes_the_tier_after_commit(django_capture_on
     merchant = MerchantFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.purchase_record(
-            source="card",
-            external_id="txn_1",
-            merchant=merchant,
-            amount_minor=10_000,
-            currency="NOK",
-            occurred_at=timezone.now(),
-            user=user,
-        )
+        event(user=user, merchant=merchant, kind="clearing", amount=10_000, txn="txn_1")
 
     assert user.customer_tier.tier.rank == 1
     with django_capture_on_commit_callbacks(execute=True):
-        services.purchase_record(
-            source="card",
-            external_id="txn_1",
-            merchant=merchant,
-            amount_minor=10_000,
-            currency="NOK",
-            occurred_at=timezone.now(),
-            user=user,
-            status=Purchase.Status.REFUNDED,
-        )
+        # Refunded in full: the purchase's status (derived from its events) no longer counts.
+        event(user=user, merchant=merchant, kind="refund", amount=10_000, txn="refund_1", original="txn_1")
     user.customer_tier.refresh_from_db()
     assert user.customer_tier.tier is None
+    assert Purchase.objects.get().status == Purchase.Status.REFUNDED
     assert Purchase.objects.count() == 1
 
 

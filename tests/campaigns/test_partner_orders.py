@@ -7,8 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
+from campaigns import services
+from campaigns.errors import OrderNotFoundError, RefundExceedsOrderError
 from campaigns.models import Purchase, Reward
 from merchants.models import CustomerLink, PartnerRequest
 from tests.accounts.factories import UserFactory
@@ -389,3 +392,50 @@ def test_concurrent_copies_of_an_order_make_one_purchase():
     assert Purchase.objects.count() == 1
     assert Reward.objects.count() == 1
     assert PartnerRequest.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refunds_with_their_own_keys_never_exceed_the_order():
+    """Two refunds of 400 kr of a 600 kr order, sent at once with different keys: the check runs
+    under the purchase's row lock, so exactly one is applied and the other is refused."""
+    from django.test import Client
+
+    key = MerchantApiKeyFactory()
+    UserFactory(email="kari.nordmann@example.com")
+    OfferFactory(merchant=key.merchant, percent=Decimal("10.00"))
+    assert _post(Client(), key, _order()).status_code == 201
+
+    results = run_together(
+        lambda i: _refund(Client(), key, {"amount": "400.00", "refund_id": f"R-{i}"}, idempotency_key=f"refund-{i}"),
+        threads=2,
+    )
+
+    assert sorted(result.status_code for result in results) == [201, 409]
+    refused = next(result for result in results if result.status_code == 409)
+    assert _error(refused)["code"] == "refund_exceeds_order"
+    purchase = Purchase.objects.get()
+    assert purchase.refunded_minor == 40000
+    assert purchase.refund_excess_minor == 0
+    assert Reward.objects.get().amount_minor == 2000  # 10 % of the 200 kr left
+
+
+def test_the_refund_service_refuses_more_than_is_left(api_key, consumer):
+    _post(Client(), api_key, _order())
+    services.partner_refund_record(
+        merchant=api_key.merchant, order_id="WEB-1001", refund_id="R-1", amount_minor=50000, occurred_at=timezone.now()
+    )
+
+    with pytest.raises(RefundExceedsOrderError):
+        services.partner_refund_record(
+            merchant=api_key.merchant,
+            order_id="WEB-1001",
+            refund_id="R-2",
+            amount_minor=10001,
+            occurred_at=timezone.now(),
+        )
+    with pytest.raises(OrderNotFoundError):
+        services.partner_refund_record(
+            merchant=api_key.merchant, order_id="NOPE", refund_id="R-3", amount_minor=1, occurred_at=timezone.now()
+        )
+    assert Purchase.objects.get().refunded_minor == 50000

@@ -9,7 +9,8 @@ A merchant's checkout (merchant API key, ``Idempotency-Key`` on every POST):
 - ``POST holds/<id>/release/`` → 200.
 
 Doors only: validation, the idempotency wrapper (a retried request gets the first answer),
-then one call into wallet.spending.
+then one call into wallet.spending. The door lives with the partner API in merchants (which may
+call wallet); the wallet does not know about partners' API keys.
 """
 
 from typing import Any

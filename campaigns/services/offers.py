@@ -1,4 +1,4 @@
-"""Every write to offers, challenges, line-item rules, budgets, purchases and tiers.
+"""Offers: the status machine and its review, edits, line-item rules and budgets.
 
 Status machine of an offer (``ALLOWED_TRANSITIONS``)::
 
@@ -16,49 +16,28 @@ staff approved.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from campaigns.errors import (
     IllegalTransitionError,
-    InvalidChallengeError,
     InvalidOfferError,
     OfferConflictError,
     OfferNotEditableError,
     OfferNotFoundError,
 )
-from campaigns.models import (
-    Challenge,
-    CustomerTier,
-    LineItemRule,
-    Offer,
-    OfferBasis,
-    OfferStatus,
-    OfferStatusChange,
-    Purchase,
-    Reward,
-    Tier,
-)
-from campaigns.rules import (
-    Audience,
-    CustomerContext,
-    Decision,
-    LineItem,
-    OfferTerms,
-    PurchaseFacts,
-    RewardType,
-    evaluate_offer,
-)
-from campaigns.selectors import COUNTED_PURCHASE_STATUSES, SEGMENT_PROFILE_FIELDS
+from campaigns.models import Challenge, LineItemRule, Offer, OfferBasis, OfferStatus, OfferStatusChange
+from campaigns.rules import Audience, RewardType
 from cashback.events import announce
 
+# Offers whose challenges and monthly credits can still move: they went live at some point.
+OFFER_STATUSES_WITH_HISTORY = (OfferStatus.LIVE, OfferStatus.PAUSED, OfferStatus.ENDED)
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     OfferStatus.DRAFT: frozenset({OfferStatus.IN_REVIEW}),
     OfferStatus.IN_REVIEW: frozenset({OfferStatus.SCHEDULED, OfferStatus.DRAFT}),
@@ -68,7 +47,6 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     OfferStatus.ENDED: frozenset(),
 }
 EDITABLE_STATUSES = frozenset({OfferStatus.DRAFT, OfferStatus.SCHEDULED, OfferStatus.PAUSED})
-
 # The fields an edit form sets (everything but status, budget spent, version and the audit columns).
 OFFER_FIELDS = (
     "title",
@@ -94,9 +72,6 @@ OFFER_FIELDS = (
     "stackable",
     "basis",
 )
-COST_PREVIEW_DAYS = 90
-DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12
-COST_PREVIEW_MAX_PURCHASES = 50_000
 LINE_ITEM_RULE_FIELDS = ("scope", "key", "kind", "percent", "fixed_minor")
 
 
@@ -431,40 +406,6 @@ def offer_budget_return(*, offer_id: int, amount_minor: int) -> int:
     return back
 
 
-# --- Challenges and line-item rules ------------------------------------------------------------
-
-
-def challenge_save(
-    *,
-    offer: Offer | None,
-    values: Mapping[str, Any],
-    challenge: Challenge | None = None,
-) -> Challenge:
-    """Create (or, given ``challenge``, change) a challenge of an offer. A challenge needs an offer."""
-    if offer is None:
-        raise InvalidChallengeError("A challenge belongs to an offer.", fields={"offer": ["Choose an offer."]})
-    if offer.status == OfferStatus.ENDED:
-        raise InvalidChallengeError("The offer has ended.", fields={"offer": ["This offer has ended."]})
-    problems = {}
-    if not (values.get("target_value") or 0) > 0:
-        problems["target_value"] = ["The target must be above 0."]
-    if not (values.get("bonus_minor") or 0) > 0:
-        problems["bonus_minor"] = ["The bonus must be above 0."]
-    if problems:
-        raise InvalidChallengeError("Please correct the challenge.", fields=problems)
-    with transaction.atomic():
-        challenge = challenge or Challenge()
-        challenge.offer = offer
-        for name in ("title", "target_type", "target_value", "bonus_minor"):
-            setattr(challenge, name, values[name])
-        challenge.save()
-    return challenge
-
-
-def challenge_delete(*, challenge: Challenge) -> None:
-    challenge.delete()
-
-
 def line_item_rule_add(*, offer: Offer, values: Mapping[str, Any]) -> LineItemRule:
     if offer.line_item_rules.filter(scope=values["scope"], key__iexact=values["key"]).exists():
         raise InvalidOfferError(fields={"key": ["This offer already has a rule for that key."]})
@@ -473,288 +414,3 @@ def line_item_rule_add(*, offer: Offer, values: Mapping[str, Any]) -> LineItemRu
 
 def line_item_rule_delete(*, rule: LineItemRule) -> None:
     rule.delete()
-
-
-# --- Purchases, rewards and tiers --------------------------------------------------------------
-
-
-def purchase_record(
-    *,
-    source: str,
-    external_id: str,
-    merchant: Any,
-    amount_minor: int,
-    currency: str,
-    occurred_at: datetime,
-    status: str = Purchase.Status.CLEARED,
-    user: Any = None,
-    location: Any = None,
-) -> Purchase:
-    """Create or update the purchase ``(source, external_id)`` directly, without events (imports,
-    the demo history); the consumer's tier is recomputed after commit when it changes. Safe to
-    replay. Sources of real purchases use ``purchase_event_apply``, which also books rewards."""
-    cleared = amount_minor if status in (Purchase.Status.CLEARED, Purchase.Status.PARTLY_REFUNDED) else None
-    refunded = amount_minor if status == Purchase.Status.REFUNDED else 0
-    state = {
-        "amount_minor": amount_minor,
-        "status": status,
-        "cleared_minor": cleared if status != Purchase.Status.REFUNDED else amount_minor,
-        "authorised_minor": amount_minor if status == Purchase.Status.AUTHORISED else None,
-        "refunded_minor": refunded,
-        "reversed": status == Purchase.Status.REVERSED,
-    }
-    with transaction.atomic():
-        purchase, created = Purchase.objects.select_for_update().get_or_create(
-            source=source,
-            external_id=external_id,
-            defaults={
-                "merchant": merchant,
-                "location": location,
-                "user": user,
-                "currency": currency,
-                "occurred_at": occurred_at,
-                **state,
-            },
-        )
-        changed = created
-        if not created and any(getattr(purchase, name) != value for name, value in state.items()):
-            for name, value in state.items():
-                setattr(purchase, name, value)
-            purchase.save(update_fields=[*state, "updated_at"])
-            changed = True
-        if changed and purchase.user_id:
-            user_id = purchase.user_id
-            transaction.on_commit(lambda: _enqueue_tier_recompute(user_id))
-    return purchase
-
-
-def purchase_event_apply(
-    *,
-    source: str,
-    event_id: str,
-    kind: str,
-    external_id: str,
-    amount_minor: int,
-    currency: str,
-    occurred_at: datetime,
-    user: Any,
-    merchant: Any,
-    location: Any = None,
-    original_external_id: str = "",
-    line_items: Sequence[LineItem] = (),
-) -> Purchase:
-    """Apply one event (``auth``, ``clearing``, ``refund``, ``reversal``) of a purchase from any source.
-
-    The one entry point for card-network, Stripe, partner and demo purchases: idempotent per
-    ``(source, event_id)``, independent of the order events arrive in; books the rewards to the
-    ledger. See ``campaigns.lifecycle.purchase_event_apply`` and docs/rewards.md.
-    """
-    from campaigns import lifecycle
-
-    return lifecycle.purchase_event_apply(
-        source=source,
-        event_id=event_id,
-        kind=kind,
-        external_id=external_id,
-        amount_minor=amount_minor,
-        currency=currency,
-        occurred_at=occurred_at,
-        user=user,
-        merchant=merchant,
-        location=location,
-        original_external_id=original_external_id,
-        line_items=line_items,
-    )
-
-
-def _enqueue_tier_recompute(user_id: int) -> None:
-    from campaigns.tasks import tier_recompute_for_user
-
-    tier_recompute_for_user.delay(user_id)
-
-
-def purchase_facts(purchase: Purchase) -> PurchaseFacts:
-    return PurchaseFacts(
-        amount_minor=purchase.amount_minor,
-        currency=purchase.currency,
-        occurred_at=purchase.occurred_at,
-        merchant_id=purchase.merchant_id,
-        location_id=purchase.location_id,
-        tz_name=purchase.location.time_zone if purchase.location_id else "Europe/Oslo",
-    )
-
-
-def rewards_grant(*, purchase: Purchase) -> list[Reward]:
-    """Bring a purchase's rewards to its current state (decide, book to the ledger); returns the
-    rewards created by this call. Replaying changes nothing: the purchase row is locked and the
-    decision is kept until its amount changes. ``purchase_event_apply`` calls the same code."""
-    from campaigns import lifecycle
-
-    def work() -> list[Reward]:
-        with transaction.atomic():
-            locked = Purchase.objects.select_for_update().select_related("merchant").get(pk=purchase.pk)
-            return lifecycle._purchase_reconcile(locked)
-
-    return lifecycle._retrying(work)
-
-
-def rewards_mature_due(*, now: datetime | None = None) -> int:
-    """Pending rewards whose return period is over (and whose purchase cleared) become available."""
-    from campaigns import lifecycle
-
-    return lifecycle.rewards_mature_due(now=now)
-
-
-def rewards_expire_due(*, now: datetime | None = None) -> int:
-    from campaigns import lifecycle
-
-    return lifecycle.rewards_expire_due(now=now)
-
-
-def reward_expiry_warnings_send(*, now: datetime | None = None) -> int:
-    from campaigns import lifecycle
-
-    return lifecycle.expiry_warnings_send(now=now)
-
-
-def monthly_rewards_credit(*, month: date | None = None, now: datetime | None = None) -> int:
-    from campaigns import lifecycle
-
-    return lifecycle.monthly_rewards_credit(month=month, now=now)
-
-
-def tier_recompute(*, user: Any, now: datetime | None = None) -> CustomerTier:
-    """The consumer's tier from their last 12 months: the highest-ranked tier whose threshold they
-    reach, by spend (counted purchases) or by earned cashback, in the tier's currency."""
-    now = now or timezone.now()
-    since = now - timedelta(days=365)
-    spend = dict(
-        Purchase.objects.filter(user=user, status__in=COUNTED_PURCHASE_STATUSES, occurred_at__gte=since)
-        .values_list("currency")
-        .annotate(total=Sum(F("amount_minor") - F("refunded_minor")))
-        .order_by()
-    )
-    earned = dict(
-        Reward.objects.filter(user=user, created_at__gte=since, beneficiary="consumer")
-        .values_list("currency")
-        .annotate(total=Sum("amount_minor"))
-        .order_by()
-    )
-    reached = None
-    for tier in Tier.objects.order_by("-rank"):
-        figures = spend if tier.basis == Tier.Basis.ROLLING_SPEND else earned
-        if figures.get(tier.currency, 0) >= tier.threshold_minor:
-            reached = tier
-            break
-    with transaction.atomic():
-        row, _ = CustomerTier.objects.select_for_update().get_or_create(user=user, defaults={"computed_at": now})
-        row.tier = reached
-        row.spend_12m_minor = sum(spend.values())
-        row.earned_12m_minor = sum(earned.values())
-        row.computed_at = now
-        row.save()
-    return row
-
-
-# --- Cost preview ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CostEstimate:
-    """What an offer would have cost per month over the merchant's recent purchases (F-C6)."""
-
-    monthly_cost_minor: int
-    currency: str
-    days_of_history: int
-    purchases_considered: int
-    purchases_rewarded: int
-    customers_rewarded: int
-    budget_months: Decimal | None  # how many months the total budget lasts at that rate
-
-    @property
-    def share_rewarded(self) -> int:
-        """Percent of the purchases that would have earned, rounded."""
-        if not self.purchases_considered:
-            return 0
-        return round(100 * self.purchases_rewarded / self.purchases_considered)
-
-
-def cost_preview(*, terms: OfferTerms, merchant_id: int, now: datetime | None = None) -> CostEstimate | None:
-    """Replay the merchant's last 90 days of cleared purchases through the offer and scale to a month.
-
-    ``None`` when the merchant has no cleared purchases in the offer's currency in that time. The
-    offer's own dates are ignored (the history lies before them) and its budget does not cap the
-    estimate (``budget_months`` says how long it would last). Customers' tiers and profile fields
-    are their current ones; "new" and "returning" and the per-customer maximum are judged within
-    the 90 days. At most ``COST_PREVIEW_MAX_PURCHASES`` of the latest purchases are read.
-    """
-    from django.contrib.auth import get_user_model
-
-    from merchants.models import Location
-
-    now = now or timezone.now()
-    since = now - timedelta(days=COST_PREVIEW_DAYS)
-    rows = list(
-        Purchase.objects.filter(
-            merchant_id=merchant_id, currency=terms.currency, status=Purchase.Status.CLEARED, occurred_at__gte=since
-        )
-        .order_by("-occurred_at", "-id")
-        .values_list("user_id", "location_id", "amount_minor", "occurred_at")[:COST_PREVIEW_MAX_PURCHASES]
-    )
-    if not rows:
-        return None
-    rows.reverse()
-    zones = dict(Location.objects.filter(merchant_id=merchant_id).values_list("id", "time_zone"))
-    user_ids = {row[0] for row in rows if row[0] is not None}
-    profiles = {
-        row["id"]: row
-        for row in get_user_model()
-        .objects.filter(id__in=user_ids)
-        .values("id", *SEGMENT_PROFILE_FIELDS, "customer_tier__tier__rank", "customer_tier__tier__multiplier")
-    }
-    # Dates are the history's, not the offer's; the budget is reported, not applied.
-    simulated = replace(terms, starts_at=None, ends_at=None, budget_remaining_minor=None, merchant_id=merchant_id)
-    purchases_seen: dict[Any, int] = defaultdict(int)
-    rewards_had: dict[Any, int] = defaultdict(int)
-    total = rewarded = 0
-    customers: set[Any] = set()
-    for index, (user_id, location_id, amount, occurred_at) in enumerate(rows):
-        key = user_id if user_id is not None else f"anonymous:{index}"
-        profile = profiles.get(user_id, {})
-        customer = CustomerContext(
-            tier_rank=profile.get("customer_tier__tier__rank") or 0,
-            tier_multiplier=profile.get("customer_tier__tier__multiplier") or Decimal(1),
-            segment={name: profile.get(name) for name in SEGMENT_PROFILE_FIELDS},
-            purchases_at_merchant=purchases_seen[key],
-            rewards_from_offer={simulated.id: rewards_had[key]},
-        )
-        facts = PurchaseFacts(
-            amount_minor=amount,
-            currency=terms.currency,
-            occurred_at=occurred_at,
-            merchant_id=merchant_id,
-            location_id=location_id,
-            tz_name=zones.get(location_id, "Europe/Oslo"),
-        )
-        decision: Decision = evaluate_offer(facts, simulated, customer)
-        purchases_seen[key] += 1
-        if decision.applied:
-            total += decision.earned_minor
-            rewarded += 1
-            rewards_had[key] += 1
-            customers.add(key)
-    days = max(1, min(COST_PREVIEW_DAYS, (now - rows[0][3]).days + 1))
-    # Scaled by the days the history covers, so a merchant with two weeks of history is not under-estimated.
-    monthly = int((Decimal(total) * DAYS_PER_MONTH / days).to_integral_value())
-    budget_months = None
-    if terms.budget_remaining_minor is not None and monthly > 0:
-        budget_months = (Decimal(terms.budget_remaining_minor) / monthly).quantize(Decimal("0.1"))
-    return CostEstimate(
-        monthly_cost_minor=monthly,
-        currency=terms.currency,
-        days_of_history=days,
-        purchases_considered=len(rows),
-        purchases_rewarded=rewarded,
-        customers_rewarded=len(customers),
-        budget_months=budget_months,
-    )

@@ -1,6 +1,8 @@
 """Stripe as a purchase source (F-T2): payments on merchants' connected Stripe accounts become
 purchases. Handlers for the webhook inbox (source ``stripe_connect``, events posted to
-/webhooks/stripe/connect/), registered in ``MerchantsConfig.ready()``.
+/webhooks/stripe/connect/), registered in ``CampaignsConfig.ready()``: purchases from every source
+belong to campaigns. The connection and customer links are merchant data, read and written through
+``merchants.selectors`` and ``merchants.services``.
 
 This is an inbound door, like the partner API: it turns Stripe's objects into calls of
 ``campaigns.services.purchase_event_apply`` (source ``stripe``) and holds no purchase logic.

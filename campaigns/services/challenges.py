@@ -1,0 +1,142 @@
+"""Challenges: their definitions, each consumer's progress and the bonus it earns.
+
+The bonus is booked through ``rewards.reward_book``; a purchase locks the progress rows it counts
+for (``challenges_lock``) before its own rewards touch the ledger and settles the bonuses after
+(``challenges_reconcile``), under the lock order in ``purchases``.
+"""
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+
+from campaigns.errors import InvalidChallengeError
+from campaigns.models import Challenge, ChallengeProgress, Offer, OfferStatus, Purchase, Reward, RewardKind
+from campaigns.services.offers import OFFER_STATUSES_WITH_HISTORY
+from campaigns.services.rewards import reward_book, reward_on_auth
+
+# --- Challenges and line-item rules ------------------------------------------------------------
+
+
+def challenge_save(
+    *,
+    offer: Offer | None,
+    values: Mapping[str, Any],
+    challenge: Challenge | None = None,
+) -> Challenge:
+    """Create (or, given ``challenge``, change) a challenge of an offer. A challenge needs an offer."""
+    if offer is None:
+        raise InvalidChallengeError("A challenge belongs to an offer.", fields={"offer": ["Choose an offer."]})
+    if offer.status == OfferStatus.ENDED:
+        raise InvalidChallengeError("The offer has ended.", fields={"offer": ["This offer has ended."]})
+    problems = {}
+    if not (values.get("target_value") or 0) > 0:
+        problems["target_value"] = ["The target must be above 0."]
+    if not (values.get("bonus_minor") or 0) > 0:
+        problems["bonus_minor"] = ["The bonus must be above 0."]
+    if problems:
+        raise InvalidChallengeError("Please correct the challenge.", fields=problems)
+    with transaction.atomic():
+        challenge = challenge or Challenge()
+        challenge.offer = offer
+        for name in ("title", "target_type", "target_value", "bonus_minor"):
+            setattr(challenge, name, values[name])
+        challenge.save()
+    return challenge
+
+
+def challenge_delete(*, challenge: Challenge) -> None:
+    challenge.delete()
+
+
+# --- Challenges --------------------------------------------------------------------------------
+
+
+def _challenges_of(purchase: Purchase) -> list[Challenge]:
+    return list(
+        Challenge.objects.filter(
+            offer__merchant_id=purchase.merchant_id,
+            offer__status__in=OFFER_STATUSES_WITH_HISTORY,
+            offer__starts_at__lte=purchase.occurred_at,
+            offer__ends_at__gt=purchase.occurred_at,
+            offer__currency=purchase.currency,
+        )
+        .select_related("offer")
+        .order_by("id")
+    )
+
+
+def challenges_lock(purchase: Purchase) -> list[tuple[Challenge, ChallengeProgress]]:
+    """Lock the consumer's progress rows of the challenges this purchase counts for (ascending).
+
+    Taken before any ledger post, so that the bonus decision sees every other purchase of the
+    consumer that committed before (READ COMMITTED, new statement after the lock).
+    """
+    if purchase.user_id is None:
+        return []
+    locked = []
+    for challenge in _challenges_of(purchase):
+        progress, _ = ChallengeProgress.objects.select_for_update().get_or_create(
+            challenge=challenge, user_id=purchase.user_id
+        )
+        locked.append((challenge, progress))
+    return locked
+
+
+def challenge_progress_value(*, challenge: Challenge, user_id: int) -> int:
+    """Revenue (net of refunds) or number of purchases still standing, within the offer's period."""
+    purchases = Purchase.objects.filter(
+        user_id=user_id,
+        merchant_id=challenge.offer.merchant_id,
+        currency=challenge.offer.currency,
+        reversed=False,
+        occurred_at__gte=challenge.offer.starts_at,
+        occurred_at__lt=challenge.offer.ends_at,
+    ).annotate(net=F("amount_minor") - F("refunded_minor"))
+    if reward_on_auth():
+        purchases = purchases.filter(Q(cleared_minor__isnull=False) | Q(authorised_minor__isnull=False))
+    else:
+        purchases = purchases.filter(cleared_minor__isnull=False)
+    purchases = purchases.filter(net__gt=0)
+    if challenge.target_type == "revenue":
+        return purchases.aggregate(total=Sum("net"))["total"] or 0
+    return purchases.count()
+
+
+def challenges_reconcile(purchase: Purchase, locked: list[tuple[Challenge, ChallengeProgress]]) -> None:
+    """The bonus rule: given once while the target is reached; taken back if refunds bring the
+    consumer under the target before the bonus matured; a matured bonus stays."""
+    for challenge, progress in locked:
+        value = challenge_progress_value(challenge=challenge, user_id=purchase.user_id)
+        if progress.value != value:
+            progress.value = value
+            progress.save(update_fields=["value", "updated_at"])
+        reward = Reward.objects.filter(kind=RewardKind.CHALLENGE, challenge=challenge, user_id=purchase.user_id).first()
+        reached = value >= challenge.target_value
+        if reward is not None and reward.matured_at is not None:
+            continue  # matured: it stays, whatever happens later
+        target = challenge.bonus_minor if reached else 0
+        if reward is None:
+            if not target:
+                continue
+            reward = Reward(
+                kind=RewardKind.CHALLENGE,
+                offer=challenge.offer,
+                challenge=challenge,
+                purchase=purchase,
+                user_id=purchase.user_id,
+                currency=challenge.offer.currency,
+                amount_minor=0,
+                ledger_key=f"challenge:{challenge.pk}:user:{purchase.user_id}",
+            )
+        if reward.amount_minor == 0 and target:
+            # (Re)crossed by this purchase: it matures after this purchase's return period.
+            reward.purchase = purchase
+            reward.matures_at = purchase.occurred_at + timedelta(days=challenge.offer.return_period_days)
+        reward.decided_minor = challenge.bonus_minor
+        reward.amount_minor = target
+        if reward.pk is None:
+            reward.save()
+        reward_book(reward, offer=challenge.offer, purchase=reward.purchase)

@@ -1,0 +1,287 @@
+"""Purchases in: the purchase lifecycle, a purchase's state derived from its events (issue 5, F-T1).
+
+``purchase_event_apply`` is the one door for every source (card network, Stripe, partner API,
+demo). It stores the event (unique per source and event id), locks the purchase row, derives the
+purchase's state from the *set* of its events — never from their order — and then reconciles the
+ledger to that state: each reward's target amount is computed and the difference to what the
+ledger already holds for it is posted. Replays and permutations of the same events therefore end
+in the same balances. docs/rewards.md describes the rules and the keys.
+
+Lock order (every writer here): purchase row → challenge-progress rows (ascending) → offer rows
+(ascending, budgets) → reward rows → ledger accounts (ascending, by ``wallet.services``). The
+maturity and expiry tasks take the same order, starting from the reward's purchase.
+
+Policies (settings):
+
+- ``REWARD_ON_AUTH`` (default on): an authorisation already earns a pending reward, so the
+  consumer sees it at once; the clearing amount (which wins) recomputes it, a reversal undoes it.
+  Off: only a clearing earns.
+- Merchant funding: a reward is paid from the merchant's prepaid ``merchant_funding`` account as
+  far as it has money; the rest is booked to ``merchant_receivable`` (what the merchant owes, to be
+  invoiced). A reward is never held back or lost for want of funding.
+- Refunds reduce every reward of the purchase in proportion; a refund beyond what is left is
+  capped (``refund_excess_minor``). Reversals reverse everything. What was already spent by the
+  consumer is booked to their ``consumer_receivable``; their available balance never goes negative.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
+from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
+from campaigns.rules import LineItem
+from campaigns.services.deadlocks import retry_on_deadlock
+from campaigns.services.purchase_rewards import purchase_rewards_reconcile
+from campaigns.services.tiers import tier_recompute_on_commit
+from cashback.events import announce
+
+# The sources' names in events map to Purchase.Source values ("visa" is the card network).
+SOURCE_ALIASES = {"visa": Purchase.Source.CARD}
+KINDS = frozenset(PurchaseEventKind.values)
+
+
+# --- Events in ---------------------------------------------------------------------------------
+
+
+def purchase_event_apply(
+    *,
+    source: str,
+    event_id: str,
+    kind: str,
+    external_id: str,
+    amount_minor: int,
+    currency: str,
+    occurred_at: datetime,
+    user: Any,
+    merchant: Any,
+    location: Any = None,
+    original_external_id: str = "",
+    line_items: Sequence[LineItem] = (),
+) -> Purchase:
+    """Apply one event of a purchase; idempotent per ``(source, event_id)`` and order-independent.
+
+    ``kind`` is ``auth``, ``clearing``, ``refund`` or ``reversal``. Auth and clearing name the
+    purchase by ``external_id``; refunds and reversals by ``original_external_id`` (the refund's own
+    id is ``external_id``). A refund or reversal whose original has not arrived yet creates the
+    purchase in the ``awaiting`` state; one without an original id is matched by consumer, shop,
+    amount and time (``REFUND_MATCH_DAYS``), or ``RefundUnmatchedError`` is raised (the inbox parks
+    the event as unmatched). For a refund ``amount_minor`` is this refund's amount.
+    """
+    source = SOURCE_ALIASES.get(source, source)
+    problems = {}
+    if source not in Purchase.Source.values:
+        problems["source"] = [f"One of {', '.join(Purchase.Source.values)}."]
+    if kind not in KINDS:
+        problems["kind"] = [f"One of {', '.join(sorted(KINDS))}."]
+    if not event_id or len(event_id) > 100:
+        problems["event_id"] = ["1 to 100 characters."]
+    if not external_id or len(external_id) > 100 or len(original_external_id) > 100:
+        problems["external_id"] = ["1 to 100 characters."]
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor < 0:
+        problems["amount_minor"] = ["A whole number of minor units, 0 or more."]
+    if occurred_at is None or occurred_at.tzinfo is None:
+        problems["occurred_at"] = ["A time with its time zone."]
+    if merchant is None:
+        problems["merchant"] = ["Required."]
+    elif currency not in dict(Purchase._meta.get_field("currency").choices):
+        problems["currency"] = ["A currency the platform holds."]
+    if problems:
+        raise InvalidPurchaseEventError(fields=problems)
+    items = [
+        {"amount_minor": i.amount_minor, "quantity": i.quantity, "category": i.category, "product": i.product}
+        for i in line_items
+    ]
+
+    def work() -> Purchase:
+        with transaction.atomic():
+            done = PurchaseEvent.objects.filter(source=source, event_id=event_id).select_related("purchase").first()
+            if done is not None:
+                return done.purchase  # a replay: nothing changes
+            if kind in (PurchaseEventKind.AUTH, PurchaseEventKind.CLEARING):
+                purchase_key = external_id
+            elif original_external_id:
+                purchase_key = original_external_id
+            else:
+                purchase_key = _refund_match(
+                    source=source,
+                    user=user,
+                    merchant=merchant,
+                    location=location,
+                    amount_minor=amount_minor,
+                    currency=currency,
+                    occurred_at=occurred_at,
+                )
+            purchase = _purchase_locked(
+                source=source,
+                external_id=purchase_key,
+                defaults={
+                    "merchant": merchant,
+                    "location": location,
+                    "user": user,
+                    "amount_minor": 0,
+                    "currency": currency,
+                    "occurred_at": occurred_at,
+                    "status": Purchase.Status.AWAITING,
+                },
+            )
+            # A concurrent delivery of the same event may have committed while this one waited.
+            if PurchaseEvent.objects.filter(source=source, event_id=event_id).exists():
+                return purchase
+            PurchaseEvent.objects.create(
+                purchase=purchase,
+                source=source,
+                event_id=event_id,
+                kind=kind,
+                external_id=external_id,
+                original_external_id=original_external_id,
+                amount_minor=amount_minor,
+                currency=currency,
+                occurred_at=occurred_at,
+                line_items=items,
+            )
+            _purchase_update(purchase)
+            return purchase
+
+    return retry_on_deadlock(work)
+
+
+def _purchase_locked(*, source: str, external_id: str, defaults: dict[str, Any]) -> Purchase:
+    """The purchase row, created if new, locked until the end of the transaction.
+
+    Concurrent first events of one purchase race on the unique ``(source, external_id)``: the
+    loser's insert waits for the winner's commit, fails, and ``get_or_create`` reads the winner's
+    row (locking it); should that read still miss (the winner rolled back), try again.
+    """
+    for attempt in range(3):
+        try:
+            purchase, _ = Purchase.objects.select_for_update().get_or_create(
+                source=source, external_id=external_id, defaults=defaults
+            )
+            return purchase
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _refund_match(
+    *,
+    source: str,
+    user: Any,
+    merchant: Any,
+    location: Any,
+    amount_minor: int,
+    currency: str,
+    occurred_at: datetime,
+) -> str:
+    """The external id of the purchase a refund without its original's id belongs to.
+
+    Same consumer (card), shop, currency; made before the refund within ``REFUND_MATCH_DAYS``; not
+    reversed or refunded in full. A purchase whose remainder equals the refund wins, else the latest
+    whose remainder covers it; none → ``RefundUnmatchedError``.
+    """
+    if user is None:
+        raise RefundUnmatchedError("A refund without its original needs a known card to be matched.")
+    window = timedelta(days=getattr(settings, "REFUND_MATCH_DAYS", 120))
+    candidates = (
+        Purchase.objects.filter(
+            source=source,
+            user=user,
+            merchant=merchant,
+            currency=currency,
+            reversed=False,
+            occurred_at__lte=occurred_at,
+            occurred_at__gte=occurred_at - window,
+        )
+        .exclude(status__in=[Purchase.Status.AWAITING, Purchase.Status.REFUNDED])
+        .annotate(remaining=F("amount_minor") - F("refunded_minor"))
+        .filter(remaining__gte=amount_minor)
+        .order_by("-occurred_at", "-id")
+    )
+    if location is not None:
+        candidates = candidates.filter(location=location)
+    rows = list(candidates.values_list("external_id", "remaining")[:50])
+    for external_id, remaining in rows:
+        if remaining == amount_minor:
+            return external_id
+    if rows:
+        return rows[0][0]
+    raise RefundUnmatchedError()
+
+
+def _latest(events: list[PurchaseEvent]) -> PurchaseEvent | None:
+    return max(events, key=lambda e: (e.occurred_at, e.event_id)) if events else None
+
+
+def _derive(purchase: Purchase, events: list[PurchaseEvent]) -> None:
+    """Set the purchase's state columns from its events (a function of the set, not the order)."""
+    by_kind: dict[str, list[PurchaseEvent]] = {k: [] for k in KINDS}
+    for event in events:
+        by_kind[event.kind].append(event)
+    auth = _latest(by_kind[PurchaseEventKind.AUTH])
+    clearing = _latest(by_kind[PurchaseEventKind.CLEARING])
+    # One refund transaction counts once, whatever number of events carried it.
+    refunds: dict[str, PurchaseEvent] = {}
+    for event in by_kind[PurchaseEventKind.REFUND]:
+        current = refunds.get(event.external_id)
+        if current is None or (event.occurred_at, event.event_id) > (current.occurred_at, current.event_id):
+            refunds[event.external_id] = event
+    asked = sum(event.amount_minor for event in refunds.values())
+    base_event = clearing or auth
+    base = base_event.amount_minor if base_event else 0
+    purchase.authorised_minor = auth.amount_minor if auth else None
+    purchase.cleared_minor = clearing.amount_minor if clearing else None
+    purchase.amount_minor = base
+    purchase.refunded_minor = min(asked, base)
+    purchase.refund_excess_minor = asked - purchase.refunded_minor
+    purchase.reversed = bool(by_kind[PurchaseEventKind.REVERSAL])
+    purchase.line_items = list(base_event.line_items) if base_event else []
+    originals = [e for e in events if e.kind in (PurchaseEventKind.AUTH, PurchaseEventKind.CLEARING)]
+    purchase.occurred_at = min(e.occurred_at for e in (originals or events))
+    if purchase.reversed:
+        status = Purchase.Status.REVERSED
+    elif base_event is None:
+        status = Purchase.Status.AWAITING
+    elif base > 0 and purchase.refunded_minor >= base:
+        status = Purchase.Status.REFUNDED
+    elif purchase.refunded_minor > 0:
+        status = Purchase.Status.PARTLY_REFUNDED
+    elif clearing is not None:
+        status = Purchase.Status.CLEARED
+    else:
+        status = Purchase.Status.AUTHORISED
+    purchase.status = status
+
+
+_STATE_FIELDS = (
+    "authorised_minor",
+    "cleared_minor",
+    "amount_minor",
+    "refunded_minor",
+    "refund_excess_minor",
+    "reversed",
+    "line_items",
+    "occurred_at",
+    "status",
+)
+
+
+def _purchase_update(purchase: Purchase) -> None:
+    """Derive the locked purchase's state from its events, save it and reconcile its rewards."""
+    before = {name: getattr(purchase, name) for name in _STATE_FIELDS}
+    _derive(purchase, list(purchase.events.all()))
+    changed = [name for name in _STATE_FIELDS if getattr(purchase, name) != before[name]]
+    if changed:
+        purchase.save(update_fields=[*changed, "updated_at"])
+    purchase_rewards_reconcile(purchase)
+    if purchase.user_id and (
+        purchase.refunded_minor > (before["refunded_minor"] or 0) or (purchase.reversed and not before["reversed"])
+    ):
+        announce("purchase_refunded", purchase_id=purchase.pk, user_id=purchase.user_id)
+    if changed and purchase.user_id:
+        tier_recompute_on_commit(purchase.user_id)

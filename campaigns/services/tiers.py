@@ -1,0 +1,52 @@
+"""Customer tiers, recomputed from the last 12 months of purchases or earned cashback."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from campaigns.models import CustomerTier, Purchase, Reward, Tier
+from campaigns.selectors import COUNTED_PURCHASE_STATUSES
+
+
+def tier_recompute_on_commit(user_id: int) -> None:
+    """Recompute the consumer's tier in a task once the caller's transaction commits."""
+    # campaigns.tasks imports the services at import time: importing it here breaks that cycle.
+    from campaigns.tasks import tier_recompute_for_user
+
+    transaction.on_commit(lambda: tier_recompute_for_user.delay(user_id))
+
+
+def tier_recompute(*, user: Any, now: datetime | None = None) -> CustomerTier:
+    """The consumer's tier from their last 12 months: the highest-ranked tier whose threshold they
+    reach, by spend (counted purchases) or by earned cashback, in the tier's currency."""
+    now = now or timezone.now()
+    since = now - timedelta(days=365)
+    spend = dict(
+        Purchase.objects.filter(user=user, status__in=COUNTED_PURCHASE_STATUSES, occurred_at__gte=since)
+        .values_list("currency")
+        .annotate(total=Sum(F("amount_minor") - F("refunded_minor")))
+        .order_by()
+    )
+    earned = dict(
+        Reward.objects.filter(user=user, created_at__gte=since, beneficiary="consumer")
+        .values_list("currency")
+        .annotate(total=Sum("amount_minor"))
+        .order_by()
+    )
+    reached = None
+    for tier in Tier.objects.order_by("-rank"):
+        figures = spend if tier.basis == Tier.Basis.ROLLING_SPEND else earned
+        if figures.get(tier.currency, 0) >= tier.threshold_minor:
+            reached = tier
+            break
+    with transaction.atomic():
+        row, _ = CustomerTier.objects.select_for_update().get_or_create(user=user, defaults={"computed_at": now})
+        row.tier = reached
+        row.spend_12m_minor = sum(spend.values())
+        row.earned_12m_minor = sum(earned.values())
+        row.computed_at = now
+        row.save()
+    return row
