@@ -31,7 +31,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
@@ -53,7 +53,7 @@ from campaigns.rules import Code, Decision, LineItem, evaluate
 from cashback.events import announce
 from wallet.errors import InsufficientFundsError
 from wallet.models import AccountKind, Direction, Entry, JournalKind, JournalTransaction, LedgerAccount
-from wallet.services import EntrySpec, account_get_or_create, platform_account, transaction_post
+from wallet.services import EntrySpec, account_get_or_create, platform_account, retrying_deadlocks, transaction_post
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +64,6 @@ SOURCE_ALIASES = {"visa": Purchase.Source.CARD}
 KINDS = frozenset(PurchaseEventKind.values)
 # Offers whose challenges can still move: they went live at some point.
 OFFER_STATUSES_WITH_HISTORY = (OfferStatus.LIVE, OfferStatus.PAUSED, OfferStatus.ENDED)
-_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-_MAX_ATTEMPTS = 5
 _SPLIT_ATTEMPTS = 3
 
 
@@ -87,21 +85,8 @@ def _proportion(amount: int, part: int, whole: int) -> int:
 
 
 def _retrying(work: Callable[[], T]) -> T:
-    """Run ``work`` (which opens its own transaction); retry on a deadlock or serialization failure.
-
-    Only when the caller holds no transaction: inside one, the error goes to the caller, who owns
-    the retry (as ``wallet.services`` does).
-    """
-    attempt = 1
-    while True:
-        owns = not connection.in_atomic_block
-        try:
-            return work()
-        except OperationalError as exc:
-            sqlstate = getattr(exc.__cause__, "sqlstate", None)
-            if not owns or sqlstate not in _RETRYABLE_SQLSTATES or attempt >= _MAX_ATTEMPTS:
-                raise
-            attempt += 1
+    """Run ``work`` (which opens its own transaction) under the platform's one deadlock retry."""
+    return retrying_deadlocks(work)()
 
 
 # --- Events in ---------------------------------------------------------------------------------
