@@ -11,3 +11,8 @@ class CampaignsConfig(AppConfig):
         from campaigns.handlers import register_handlers
 
         register_handlers()
+        # Names of the shops and offers behind ledger entries, for the wallet's API (which may not import campaigns).
+        from campaigns.selectors import purchase_contexts
+        from wallet.selectors import entry_context_provider_register
+
+        entry_context_provider_register(causes=("purchase", "offer"), provider=purchase_contexts)
