@@ -51,6 +51,8 @@ from campaigns.models import (
 )
 from campaigns.rules import Code, Decision, LineItem, evaluate
 from cashback.events import announce
+from charity.errors import CharityNotFoundError
+from charity.services import charity_payable_account_open
 from wallet.errors import InsufficientFundsError
 from wallet.models import AccountKind, Direction, Entry, JournalKind, JournalTransaction, LedgerAccount
 from wallet.services import EntrySpec, account_get_or_create, platform_account, retrying_deadlocks, transaction_post
@@ -632,15 +634,9 @@ def _consumer_account(user_id: int, kind: str, currency: str) -> LedgerAccount:
 
 def _charity_account(reward: Reward) -> LedgerAccount:
     try:
-        from charity.selectors import charity_payable_account
-
-        return charity_payable_account(charity_id=int(reward.charity_ref), currency=reward.currency)
-    except (ImportError, ValueError) as exc:
+        return charity_payable_account_open(charity_id=int(reward.charity_ref), currency=reward.currency)
+    except (ValueError, CharityNotFoundError) as exc:
         raise CharityRewardError(f"Offer {reward.offer_id} names charity {reward.charity_ref!r}.") from exc
-    except Exception as exc:
-        if getattr(exc, "code", "").endswith("not_found"):
-            raise CharityRewardError(f"Offer {reward.offer_id} names charity {reward.charity_ref!r}.") from exc
-        raise
 
 
 def _spendable(account: LedgerAccount) -> int:

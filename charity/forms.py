@@ -5,6 +5,8 @@ from typing import Any
 
 from django import forms
 
+from cashback.errors import DomainError, form_error_from
+from charity.donation_input import donation_amount_parse
 from charity.models import Charity
 from wallet.models import Currency
 from wallet.money import minor_to_decimal_string
@@ -48,11 +50,16 @@ class DonateForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("how_much") == self.AMOUNT and not (cleaned.get("amount") or "").strip():
             self.add_error("amount", "Give an amount, or choose to give all of your available balance.")
+            return cleaned
+        if "how_much" in cleaned and "currency" in cleaned:
+            typed = self.ALL if cleaned["how_much"] == self.ALL else cleaned.get("amount")
+            try:
+                cleaned["currency"], cleaned["amount_minor"] = donation_amount_parse(
+                    currency=cleaned["currency"], amount=typed
+                )
+            except DomainError as error:
+                form_error_from(self, error)
         return cleaned
-
-    @property
-    def amount_input(self) -> str:
-        return self.ALL if self.cleaned_data["how_much"] == self.ALL else self.cleaned_data["amount"]
 
 
 class AutoDonateForm(forms.Form):

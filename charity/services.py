@@ -8,8 +8,9 @@ docs/charity.md describes the flows.
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -17,6 +18,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cashback.errors import DomainError
+from cashback.organisation_numbers import validate_organisation_number
+from cashback.providers.stripe_gateway import StripeGatewayError, get_stripe_gateway
 from charity import selectors
 from charity.errors import (
     CharityInactiveError,
@@ -31,13 +34,18 @@ from charity.models import AutoDonateSetting, Charity, Disbursement, ImpactCost
 from wallet.errors import InsufficientFundsError, InvalidAmountError, InvalidLedgerRequestError, UnknownCurrencyError
 from wallet.models import AccountKind, Currency, JournalKind, JournalTransaction, LedgerAccount
 from wallet.money import minor_to_decimal_string
-from wallet.services import platform_account, transaction_post, transfer
+from wallet.services import (
+    account_get_or_create,
+    platform_account,
+    transaction_post,
+    transaction_post_with_created,
+    transfer,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_CLIENT_KEY_LENGTH = 100
 MAX_ID = 2**63 - 1
-DONATE_ALL = "all"
 _STRIPE_ACCOUNT = re.compile(r"acct_[A-Za-z0-9]{4,60}")
 _CHARITY_FIELDS = (
     "name",
@@ -59,8 +67,6 @@ _CHARITY_FIELDS = (
 
 
 def _clean_charity_fields(values: dict[str, Any]) -> dict[str, Any]:
-    from merchants.validators import validate_organisation_number
-
     errors: dict[str, list[str]] = {}
     cleaned = dict(values)
     for name in ("name", "cause", "impact_unit", "impact_unit_plural"):
@@ -150,6 +156,25 @@ def charity_update(*, charity_id: int, impact_costs: Mapping[str, int | None] | 
     return charity
 
 
+# --- Payable accounts ------------------------------------------------------------------------
+
+
+def charity_payable_account_open(*, charity_id: int, currency: str) -> LedgerAccount:
+    """The ledger account holding what is owed to the charity in ``currency``, opened on first use.
+
+    Used by donations here and by charity-reward offers (campaigns), which credit it from the
+    merchant's funding with the consumer in ``causes``. Raises ``CharityNotFoundError`` for an
+    unknown charity (and opens nothing); an inactive charity still has its account (rewards
+    promised by a live offer are still owed to it). ``charity.selectors.charity_payable_account``
+    reads it without opening it.
+    """
+    if not Charity.objects.filter(pk=charity_id).exists():
+        raise CharityNotFoundError()
+    return account_get_or_create(
+        kind=AccountKind.CHARITY_PAYABLE, currency=currency, owner_key=selectors.charity_owner_key(charity_id)
+    )
+
+
 # --- Donations --------------------------------------------------------------------------------
 
 
@@ -189,15 +214,16 @@ def _available_account(user: Any, currency: str) -> LedgerAccount | None:
     return LedgerAccount.objects.filter(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency=currency).first()
 
 
-def _post_donation(
+def _donation_post(
     *, user: Any, charity: Charity, account: LedgerAccount, amount_minor: int, key: str, reward_id: int | None = None
-) -> JournalTransaction:
+) -> tuple[JournalTransaction, bool]:
+    """Post the donation; returns it and whether this call made it (False for a replayed key)."""
     causes: dict[str, str | int] = {"user": user.pk, "charity": charity.pk}
     if reward_id is not None:
         causes["reward"] = int(reward_id)
-    payable = selectors.charity_payable_account(charity_id=charity.pk, currency=account.currency)
+    payable = charity_payable_account_open(charity_id=charity.pk, currency=account.currency)
     memo = f"Automatic share to {charity.name}" if reward_id is not None else f"Donation to {charity.name}"
-    return transaction_post(
+    return transaction_post_with_created(
         idempotency_key=key,
         kind=JournalKind.DONATION,
         entries=transfer(debit=account, credit=payable, amount=amount_minor),
@@ -206,27 +232,75 @@ def _post_donation(
     )
 
 
+@dataclass(frozen=True)
+class DonationOutcome:
+    """A donation and whether this call made it (False when the key was a replay)."""
+
+    journal: JournalTransaction
+    created: bool
+
+
+def donation_give(
+    *, user: Any, charity_id: int, currency: str, amount_minor: int | None, idempotency_key: str
+) -> DonationOutcome:
+    """Give ``amount_minor`` (or, with None, the whole available balance) in ``currency`` to an active charity.
+
+    The doors' entry point (the API and the donate page parse what the person typed, then call
+    this with typed values). One ledger transaction (consumer available → charity payable, kind
+    ``donation``) under the key ``donation:<user id>:<idempotency_key>``. The ledger's idempotency
+    decides a replay: the same key and amount returns the first donation with ``created=False``,
+    also while a first call is still in flight; the same key with another amount is
+    ``idempotency_conflict`` (409). Refuses an unknown or inactive charity, a non-positive amount,
+    and more than is available (``insufficient_funds``, 409: the ledger's overdraft rule decides,
+    so a race cannot overdraw). A refusal changes nothing.
+
+    "Everything" is fixed by the first call: a replay of the key returns the first donation even if
+    the balance has changed since (found by its key before the amount is read).
+    """
+    charity = _active_charity(charity_id)
+    key = _journal_key(user, idempotency_key)
+    if amount_minor is None:
+        existing = JournalTransaction.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return DonationOutcome(journal=existing, created=False)
+        account = _available_account(user, currency)
+        if account is None or account.available <= 0:
+            raise NothingToDonateError(fields={"amount": [NothingToDonateError.default_message]})
+        amount_minor = account.available
+    else:
+        if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+            raise InvalidAmountError("Give a positive amount.", fields={"amount": ["Give a positive amount."]})
+        account = _available_account(user, currency)
+    if account is None:
+        _refuse_insufficient(available=0, currency=currency)
+    try:
+        # One transaction with the post: a refused donation does not leave the payable account opened.
+        with transaction.atomic():
+            journal, created = _donation_post(
+                user=user, charity=charity, account=account, amount_minor=amount_minor, key=key
+            )
+    except InsufficientFundsError:
+        account.refresh_from_db(fields=["balance", "pending_debits"])
+        _refuse_insufficient(available=max(account.available, 0), currency=currency)
+    return DonationOutcome(journal=journal, created=created)
+
+
+def _refuse_insufficient(*, available: int, currency: str) -> NoReturn:
+    message = f"You have {minor_to_decimal_string(available, currency)} {currency} available to donate."
+    raise InsufficientFundsError(message, fields={"amount": [message]})
+
+
 def donation_make(
     *, user: Any, charity_id: int, amount_minor: int, currency: str, idempotency_key: str
 ) -> JournalTransaction:
     """Give ``amount_minor`` of the consumer's available balance in ``currency`` to an active charity.
 
-    One ledger transaction (consumer available → charity payable, kind ``donation``) under the key
-    ``donation:<user id>:<idempotency_key>``: a replay returns the first donation, the same key with
-    another amount is ``idempotency_conflict`` (409). Refuses an unknown or inactive charity, a
-    non-positive amount, and more than is available (``insufficient_funds``, 409, also under a
-    race: the ledger's overdraft rule decides). A refusal changes nothing.
+    ``donation_give`` with an amount: a replay returns the first donation, the same key with another
+    amount is ``idempotency_conflict`` (409), more than is available ``insufficient_funds`` (409).
     """
-    charity = _active_charity(charity_id)
-    key = _journal_key(user, idempotency_key)
-    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
-        raise InvalidAmountError("Give a positive amount.", fields={"amount": ["Give a positive amount."]})
-    account = _available_account(user, currency)
-    available = account.available if account else 0
-    if amount_minor > available and not JournalTransaction.objects.filter(idempotency_key=key).exists():
-        message = f"You have {minor_to_decimal_string(available, currency)} {currency} available to donate."
-        raise InsufficientFundsError(message, fields={"amount": [message]})
-    return _post_donation(user=user, charity=charity, account=account, amount_minor=amount_minor, key=key)
+    return donation_give(
+        user=user, charity_id=charity_id, currency=currency, amount_minor=amount_minor, idempotency_key=idempotency_key
+    ).journal
 
 
 def donation_make_all(*, user: Any, charity_id: int, currency: str, idempotency_key: str) -> JournalTransaction:
@@ -234,46 +308,9 @@ def donation_make_all(*, user: Any, charity_id: int, currency: str, idempotency_
 
     A replay of the key returns the first donation even if the balance has changed since.
     """
-    charity = _active_charity(charity_id)
-    key = _journal_key(user, idempotency_key)
-    existing = JournalTransaction.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
-    account = _available_account(user, currency)
-    if account is None or account.available <= 0:
-        raise NothingToDonateError(fields={"amount": [NothingToDonateError.default_message]})
-    return _post_donation(user=user, charity=charity, account=account, amount_minor=account.available, key=key)
-
-
-def donation_make_from_input(
-    *, user: Any, charity: Any, currency: Any, amount: Any, idempotency_key: str
-) -> tuple[JournalTransaction, bool]:
-    """The API's and the donate form's door: ``amount`` is a decimal string or ``"all"``.
-
-    Returns the donation and whether this call made it (False for a replayed key). Raises the
-    errors of ``parse_amount`` (``too_many_decimals``, ``invalid_amount``, ``unknown_currency``)
-    and of ``donation_make`` / ``donation_make_all``.
-    """
-    from wallet.money import parse_amount
-
-    currency = str(currency or "").strip().upper()
-    if currency not in Currency.values:
-        raise UnknownCurrencyError(fields={"currency": ["Choose NOK, SEK, DKK or EUR."]})
-    key = _journal_key(user, idempotency_key)
-    replay = JournalTransaction.objects.filter(idempotency_key=key).exists()
-    text = str(amount if amount is not None else "").strip()
-    if text.lower() == DONATE_ALL:
-        journal = donation_make_all(user=user, charity_id=charity, currency=currency, idempotency_key=idempotency_key)
-    else:
-        try:
-            minor = parse_amount(text, currency)
-        except DomainError as error:
-            error.fields = error.fields or {"amount": [error.message]}
-            raise
-        journal = donation_make(
-            user=user, charity_id=charity, amount_minor=minor, currency=currency, idempotency_key=idempotency_key
-        )
-    return journal, not replay
+    return donation_give(
+        user=user, charity_id=charity_id, currency=currency, amount_minor=None, idempotency_key=idempotency_key
+    ).journal
 
 
 # --- Auto-donate ------------------------------------------------------------------------------
@@ -344,7 +381,7 @@ def auto_donate_on_reward_available(
         return None
     try:
         with transaction.atomic():
-            return _post_donation(
+            journal, _created = _donation_post(
                 user=setting.user,
                 charity=setting.charity,
                 account=account,
@@ -352,6 +389,7 @@ def auto_donate_on_reward_available(
                 key=key,
                 reward_id=reward_id,
             )
+            return journal
     except InsufficientFundsError:
         logger.warning("Auto-donation for reward %s skipped: the balance is no longer available.", reward_id)
         return None
@@ -382,8 +420,8 @@ def disbursement_open(*, charity_id: int, currency: str, period: date) -> Disbur
     if charity is None or not charity.stripe_account_id:
         return None
     payable = selectors.charity_payable_account(charity_id=charity_id, currency=currency)
-    amount = payable.available
-    if amount <= 0:
+    amount = payable.available if payable is not None else 0
+    if payable is None or amount <= 0:
         return None
     try:
         with transaction.atomic():
@@ -449,8 +487,6 @@ def disbursement_send(*, disbursement_id: int) -> Disbursement:
     error (network, timeout, rate limit, Stripe's 5xx, a crash) leaves it processing for the next
     run and is raised.
     """
-    from cashback.providers.stripe_gateway import get_stripe_gateway
-
     disbursement = Disbursement.objects.select_related("charity").get(pk=disbursement_id)
     if disbursement.status != Disbursement.Status.PROCESSING:
         return disbursement
@@ -480,8 +516,6 @@ def disbursement_send(*, disbursement_id: int) -> Disbursement:
 
 def _is_refusal(error: Exception) -> bool:
     """Whether Stripe definitively refused the transfer (the same call with the same key cannot succeed)."""
-    from cashback.providers.stripe_gateway import StripeGatewayError
-
     return isinstance(error, StripeGatewayError) and not error.retryable
 
 
@@ -527,9 +561,7 @@ def disbursement_fail(*, disbursement_id: int, reason: str) -> Disbursement:
             kind=JournalKind.DONATION_DISBURSEMENT,
             entries=transfer(
                 debit=platform_account(kind=AccountKind.PAYOUTS_IN_TRANSIT, currency=disbursement.currency),
-                credit=selectors.charity_payable_account(
-                    charity_id=disbursement.charity_id, currency=disbursement.currency
-                ),
+                credit=charity_payable_account_open(charity_id=disbursement.charity_id, currency=disbursement.currency),
                 amount=disbursement.amount_minor,
             ),
             memo=f"Disbursement to {disbursement.charity.name} refused"[:255],

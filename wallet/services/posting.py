@@ -94,6 +94,22 @@ def transaction_post(
     return journal
 
 
+@retrying_deadlocks
+def transaction_post_with_created(
+    *,
+    idempotency_key: str,
+    kind: str,
+    entries: Sequence[EntrySpec],
+    memo: str = "",
+    causes: Mapping[str, str | int] | None = None,
+) -> tuple[JournalTransaction, bool]:
+    """``transaction_post``, also saying whether this call created the transaction (False for a
+    replayed key). For doors that answer a replay differently (201 first, 200 after): the ledger's
+    unique key decides, so two concurrent calls never both see themselves as the first."""
+    request = TransferRequest(idempotency_key=idempotency_key, kind=kind, entries=entries, memo=memo, causes=causes)
+    return post_prepared(prepare(request), pending_release={})
+
+
 def prepare(request: TransferRequest, index: int = 0) -> Prepared:
     """Validate a request without the database and compute its hash and balance changes."""
     require_key(request.idempotency_key)
