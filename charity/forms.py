@@ -9,7 +9,7 @@ from cashback.errors import DomainError, form_error_from
 from charity.donation_input import donation_amount_parse
 from charity.models import Charity
 from wallet.models import Currency
-from wallet.money import minor_to_decimal_string
+from wallet.money import minor_to_decimal_string, parse_amount
 
 
 class DonateForm(forms.Form):
@@ -141,9 +141,6 @@ class CharityForm(forms.ModelForm):
 
     def impact_costs(self) -> dict[str, int | None]:
         """Unit costs as typed, parsed to minor units (errors are added to the fields; None where empty)."""
-        from cashback.errors import DomainError
-        from wallet.money import parse_amount
-
         costs: dict[str, int | None] = {}
         for currency, name in self.COST_FIELDS.items():
             text = (self.cleaned_data.get(name) or "").strip()
