@@ -22,10 +22,7 @@ from charity.services.payable_accounts import charity_payable_account_open
 from wallet.errors import InsufficientFundsError, InvalidAmountError, InvalidLedgerRequestError, UnknownCurrencyError
 from wallet.models import AccountKind, Currency, JournalKind, JournalTransaction, LedgerAccount
 from wallet.money import minor_to_decimal_string
-from wallet.services import (
-    transaction_post_with_created,
-    transfer,
-)
+from wallet.services import retrying_deadlocks, transaction_post_with_created, transfer
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +93,7 @@ class DonationOutcome:
     created: bool
 
 
+@retrying_deadlocks  # the post runs in our own atomic block, so the retry wraps the whole donation
 def donation_give(
     *, user: Any, charity_id: int, currency: str, amount_minor: int | None, idempotency_key: str
 ) -> DonationOutcome:
