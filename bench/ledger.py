@@ -215,7 +215,7 @@ def raw_service_sql(accounts: list[LedgerAccount]) -> Callable[..., int]:
     """For reference, not a target: raw psycopg sending the service's own two statements, pipelined
     like the service (BEGIN with the first, COMMIT with the second). The gap to (b) is the
     service's Python: validation, hashing, building the parameters, Django's connection."""
-    from wallet.services import _INSERT_JOURNAL_SQL, _apply_params, _apply_sql
+    from wallet.services.posting import _INSERT_JOURNAL_SQL, _apply_params, _apply_sql
 
     ids = [account.pk for account in accounts]
     conn: list[psycopg.Connection] = []

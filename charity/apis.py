@@ -86,13 +86,14 @@ class DonationListCreateApi(APIView):
         key = request.headers.get("Idempotency-Key") or values.get("idempotency_key") or ""
         if not key:
             raise IdempotencyKeyRequiredError(fields={"idempotency_key": ["This field is required."]})
-        journal, created = services.donation_make_from_input(
+        outcome = services.donation_give(
             user=request.user,
-            charity=values["charity"],
+            charity_id=values["charity"],
             currency=values["currency"],
-            amount=values["amount"],
+            amount_minor=values["amount_minor"],
             idempotency_key=key,
         )
+        journal, created = outcome.journal, outcome.created
         [row] = selectors.donation_rows(selectors.donation_entries(user=request.user).filter(transaction=journal))
         return Response(DonationSerializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from charity import selectors, services
 from charity.models import Charity
+from wallet.models import JournalTransaction
 
 DEMO_CONSUMER_EMAIL = "consumer@demo.cashback.example"
 DEMO_CHARITIES = [
@@ -82,8 +83,6 @@ def seed_demo_giving() -> list[str]:
     # makes a second seed find the first donation.
     available = selectors.consumer_available_minor(user=consumer, currency="NOK")
     if available >= 5_000 or selectors.donation_entries(user=consumer).exists():
-        from wallet.models import JournalTransaction
-
         key = "demo-donation-1"
         if not JournalTransaction.objects.filter(idempotency_key=f"donation:{consumer.pk}:{key}").exists():
             services.donation_make(

@@ -5,9 +5,11 @@ from typing import Any
 
 from django import forms
 
+from cashback.errors import DomainError, form_error_from
+from charity.donation_input import donation_amount_parse
 from charity.models import Charity
 from wallet.models import Currency
-from wallet.money import minor_to_decimal_string
+from wallet.money import minor_to_decimal_string, parse_amount
 
 
 class DonateForm(forms.Form):
@@ -48,11 +50,16 @@ class DonateForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("how_much") == self.AMOUNT and not (cleaned.get("amount") or "").strip():
             self.add_error("amount", "Give an amount, or choose to give all of your available balance.")
+            return cleaned
+        if "how_much" in cleaned and "currency" in cleaned:
+            typed = self.ALL if cleaned["how_much"] == self.ALL else cleaned.get("amount")
+            try:
+                cleaned["currency"], cleaned["amount_minor"] = donation_amount_parse(
+                    currency=cleaned["currency"], amount=typed
+                )
+            except DomainError as error:
+                form_error_from(self, error)
         return cleaned
-
-    @property
-    def amount_input(self) -> str:
-        return self.ALL if self.cleaned_data["how_much"] == self.ALL else self.cleaned_data["amount"]
 
 
 class AutoDonateForm(forms.Form):
@@ -134,9 +141,6 @@ class CharityForm(forms.ModelForm):
 
     def impact_costs(self) -> dict[str, int | None]:
         """Unit costs as typed, parsed to minor units (errors are added to the fields; None where empty)."""
-        from cashback.errors import DomainError
-        from wallet.money import parse_amount
-
         costs: dict[str, int | None] = {}
         for currency, name in self.COST_FIELDS.items():
             text = (self.cleaned_data.get(name) or "").strip()

@@ -29,7 +29,6 @@ from django.utils import timezone
 from charity.errors import CharityNotFoundError
 from charity.models import AutoDonateSetting, Charity, Disbursement, ImpactCost
 from wallet.models import AccountKind, Direction, Entry, JournalKind, LedgerAccount
-from wallet.services import account_get_or_create
 
 OWNER_PREFIX = "charity:"
 # Transactions that move money a charity was already given (to its bank and back).
@@ -40,19 +39,16 @@ def charity_owner_key(charity_id: int) -> str:
     return f"{OWNER_PREFIX}{int(charity_id)}"
 
 
-def charity_payable_account(*, charity_id: int, currency: str) -> LedgerAccount:
-    """The ledger account holding what is owed to the charity in ``currency``, created on first use.
-
-    Used by donations here and by charity-reward offers (campaigns), which credit it from the
-    merchant's funding with the consumer in ``causes``. Raises ``CharityNotFoundError`` for an
-    unknown charity; an inactive charity still has its account (rewards promised by a live
-    offer are still owed to it).
+def charity_payable_account(*, charity_id: int, currency: str) -> LedgerAccount | None:
+    """The ledger account holding what is owed to the charity in ``currency``; None before its first
+    money. Raises ``CharityNotFoundError`` for an unknown charity. Reads only:
+    ``charity.services.charity_payable_account_open`` opens it.
     """
     if not Charity.objects.filter(pk=charity_id).exists():
         raise CharityNotFoundError()
-    return account_get_or_create(
+    return LedgerAccount.objects.filter(
         kind=AccountKind.CHARITY_PAYABLE, currency=currency, owner_key=charity_owner_key(charity_id)
-    )
+    ).first()
 
 
 # --- Charities -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from charity.donation_input import donation_amount_parse
 from charity.selectors import DonationRow, Impact
 from wallet.money import minor_to_decimal_string
 
@@ -108,6 +109,11 @@ class DonationRequestSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(
         max_length=100, required=False, help_text="Or the Idempotency-Key header; the same key never donates twice."
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Parsed here, at the door; a bad currency or amount is the service's error code (400).
+        currency, amount_minor = donation_amount_parse(currency=attrs["currency"], amount=attrs["amount"])
+        return {**attrs, "currency": currency, "amount_minor": amount_minor}
 
 
 class AutoDonateSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from adminpanel.decorators import staff_required
 from cashback.errors import DomainError, form_error_from
-from charity import selectors, services
+from charity import selectors, services, tasks
 from charity.forms import CharityForm
 from charity.models import Charity, Disbursement
 
@@ -106,8 +106,6 @@ def disbursement_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def disbursement_send(request: HttpRequest, disbursement_id: int) -> HttpResponse:
     """Send a processing disbursement now (the hourly retry would otherwise): same key, never twice."""
-    from charity import tasks
-
     disbursement = get_object_or_404(Disbursement, pk=disbursement_id)
     if disbursement.status != Disbursement.Status.PROCESSING:
         messages.warning(request, f"Disbursement {disbursement.pk} is {disbursement.get_status_display().lower()}.")

@@ -124,13 +124,13 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
         status = 400
         if form.is_valid():
             try:
-                journal, _created = services.donation_make_from_input(
+                journal = services.donation_give(
                     user=request.user,
-                    charity=charity.pk,
+                    charity_id=charity.pk,
                     currency=form.cleaned_data["currency"],
-                    amount=form.amount_input,
+                    amount_minor=form.cleaned_data["amount_minor"],
                     idempotency_key=form.cleaned_data["idempotency_key"],
-                )
+                ).journal
             except DomainError as error:
                 form_error_from(form, error)
             else:

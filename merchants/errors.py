@@ -2,20 +2,13 @@
 
 from cashback.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 
-
-class InvalidOrganisationNumberError(DomainError):
-    code = "invalid_organisation_number"
-    default_message = "This is not a valid organisation number for the chosen country."
+# Shared with charities and referred businesses (the validators live in the base app).
+from cashback.organisation_numbers import InvalidCountryError, InvalidOrganisationNumberError  # noqa: F401
 
 
 class DuplicateOrganisationNumberError(ConflictError):
     code = "duplicate_organisation_number"
     default_message = "A merchant with this organisation number is already registered in this country."
-
-
-class InvalidCountryError(DomainError):
-    code = "invalid_country"
-    default_message = "We accept merchants from Norway, Sweden, Denmark and Finland."
 
 
 class CurrencyMismatchError(DomainError):

@@ -9,16 +9,11 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+# The countries organisations register in, shared with charities (so it lives in the base app).
+from cashback.organisation_numbers import Country
+
 # Merchants use the ledger's currencies: one list of what the platform can hold money in.
 from wallet.models import Currency
-
-
-class Country(models.TextChoices):
-    NORWAY = "NO", "Norway"
-    SWEDEN = "SE", "Sweden"
-    DENMARK = "DK", "Denmark"
-    FINLAND = "FI", "Finland"
-
 
 # The currency a merchant in a country is proposed when it signs up; it may choose another one.
 DEFAULT_CURRENCY_BY_COUNTRY = {

@@ -10,17 +10,6 @@ from wallet.models import Entry
 from wallet.serializers import EntryFilterSerializer, EntrySerializer, WalletSerializer
 
 
-def _cause_contexts(entries) -> dict:
-    """Shop and offer names for the page's entries caused by purchases and offers (campaigns' reads)."""
-    from campaigns.selectors import purchase_contexts
-
-    causes = [entry.transaction.causes or {} for entry in entries]
-    return purchase_contexts(
-        purchase_ids=[c["purchase"] for c in causes if isinstance(c.get("purchase"), int)],
-        offer_ids=[c["offer"] for c in causes if isinstance(c.get("offer"), int)],
-    )
-
-
 class WalletApi(APIView):
     """The signed-in consumer's balances per currency."""
 
@@ -43,7 +32,8 @@ class WalletEntriesApi(ListAPIView):
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = self.get_serializer_context()
-        context["causes"] = _cause_contexts(page)
+        # Shop and offer names come from the apps that own them (registered providers).
+        context["causes"] = selectors.entry_contexts(entries=page)
         return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
     @extend_schema(

@@ -15,6 +15,8 @@ disbursement's transfer) are marked ignored.
 
 from typing import Any
 
+from cashback import inbox
+from cashback.inbox import Ignored
 from wallet.models import Payout
 from wallet.payouts import (
     payout_account_state_apply,
@@ -38,8 +40,6 @@ def _event_id(event: Any) -> str:
 
 
 def _ignored(reason: str) -> Exception:
-    from cashback.inbox import Ignored
-
     return Ignored(reason)
 
 
@@ -111,8 +111,6 @@ def transfer_reversed(event: Any) -> None:
 
 def register_handlers() -> None:
     """Called from WalletConfig.ready()."""
-    from cashback import inbox
-
     for source in ACCOUNT_SOURCES:
         inbox.register(source=source, event_type="account.updated", handler=account_updated)
     inbox.register(source="stripe_connect", event_type="payout.paid", handler=payout_paid)

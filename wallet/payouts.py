@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cashback.providers.stripe_gateway import StripeGatewayError, get_stripe_gateway
+from notifications.services import notification_send
 from wallet.errors import (
     IdempotencyConflictError,
     InsufficientFundsError,
@@ -223,7 +224,7 @@ def _payout_create(
 
 
 def _enqueue_processing(payout_id: int) -> None:
-    from wallet.tasks import payout_process
+    from wallet.tasks import payout_process  # wallet.tasks imports this module: a cycle
 
     transaction.on_commit(lambda: payout_process.delay(payout_id))
 
@@ -392,7 +393,7 @@ def payout_transfer_reverse(*, payout_id: int) -> Payout:
 
 def payouts_resume_due(*, now: datetime | None = None) -> int:
     """Enqueue payouts stuck before Stripe (a lost task, a crashed worker) and unfinished reversals."""
-    from wallet.tasks import payout_process, payout_transfer_reverse
+    from wallet.tasks import payout_process, payout_transfer_reverse  # wallet.tasks imports this module
 
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.PAYOUT_RESUME_AFTER_SECONDS)
@@ -506,7 +507,7 @@ def _fail(
     )
     _history(payout, from_status=previous, reason=f"{code}: {message}", actor=actor, stripe_event_id=stripe_event_id)
     if payout.reversal_needed:
-        from wallet.tasks import payout_transfer_reverse
+        from wallet.tasks import payout_transfer_reverse  # wallet.tasks imports this module: a cycle
 
         payout_id = payout.pk
         transaction.on_commit(lambda: payout_transfer_reverse.delay(payout_id))
@@ -515,8 +516,6 @@ def _fail(
 
 
 def _notify(payout: Payout) -> None:
-    from notifications.services import notification_send
-
     amount = f"{minor_to_decimal_string(payout.amount, payout.currency)} {payout.currency}"
     if payout.status == PayoutStatus.PAID:
         title, body = f"Your payout of {amount} is paid", "It is on its way to your bank account."

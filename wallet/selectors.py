@@ -13,6 +13,7 @@ Consumer figures per currency (definitions, also in docs/ledger.md):
 Moves between a consumer's own accounts (reward_mature) change none of the last three.
 """
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -135,3 +136,36 @@ def wallet_entries(
 
 def _start_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+# --- What caused an entry ------------------------------------------------------------------
+
+# A provider names the things of one or more cause kinds (e.g. purchases and offers): called with
+# ``<cause>_ids=[...]`` for each kind it registered, it returns ``{"<cause>s": {id: {...}}}``.
+EntryContextProvider = Callable[..., Mapping[str, Mapping[int, dict[str, Any]]]]
+_entry_context_providers: list[tuple[tuple[str, ...], EntryContextProvider]] = []
+
+
+def entry_context_provider_register(*, causes: tuple[str, ...], provider: EntryContextProvider) -> None:
+    """Let an app above the wallet describe the causes it owns (``causes=("purchase", "offer")``).
+
+    The ledger records causes as ids in a journal's ``causes`` and knows nothing of what they are;
+    the app that owns them registers a provider from its ``AppConfig.ready()``, so the wallet never
+    imports it. Registering the same provider twice keeps one.
+    """
+    if (causes, provider) not in _entry_context_providers:
+        _entry_context_providers.append((causes, provider))
+
+
+def entry_contexts(*, entries: Iterable[Entry]) -> dict[str, Mapping[int, dict[str, Any]]]:
+    """What the entries' causes are, from the registered providers: ``{"purchases": {17: {...}}, ...}``.
+
+    One call per provider with the integer ids of its cause kinds found on these entries (the
+    entries' transactions are expected to be loaded, as ``wallet_entries`` does).
+    """
+    causes = [entry.transaction.causes or {} for entry in entries]
+    contexts: dict[str, Mapping[int, dict[str, Any]]] = {}
+    for names, provider in _entry_context_providers:
+        ids = {f"{name}_ids": [c[name] for c in causes if isinstance(c.get(name), int)] for name in names}
+        contexts.update(provider(**ids))
+    return contexts

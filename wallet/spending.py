@@ -17,8 +17,13 @@ merchant's running position with the platform (negative: the merchant owes us, e
 invoiced fees; positive: we owe the merchant) — and settled by a bank transfer
 (``merchant_settlement``: debit merchant_receivable, credit settlement).
 
-The wallet does not import the merchants app: a merchant is passed in and only its
-``pk``, ``display_name``, ``currency`` and ``ledger_owner_key`` are read.
+The wallet sits below the merchants app and does not depend on it: this module imports
+nothing from merchants, and no wallet model has a foreign key to a merchant (a merchant's
+accounts, and the merchant that used a spend code, are named by its ledger owner key,
+``"merchant:42"``, a plain string). The caller (merchants' partner-API door) passes the
+merchant in, and only its ``pk``, ``display_name``, ``currency`` and ``ledger_owner_key`` are
+read. The partner spend door itself, ``wallet/spend_partner_apis.py``, imports merchants and is
+being moved into the merchants app (issue 12); once there, no wallet module imports merchants.
 """
 
 import secrets

@@ -22,15 +22,18 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Sum, When
 from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from cashback.errors import DomainError
+from notifications.services import notification_send
 from wallet.models import AccountKind, Currency, Direction, Entry, LedgerAccount, Statement
 from wallet.money import minor_to_decimal_string
 
@@ -406,11 +409,6 @@ def statement_document(
 
 def statement_publish(*, user_id: int, period: Period, currency: str) -> Statement:
     """Store a finished month's statement and put "your statement is ready" in the consumer's inbox (once)."""
-    from django.contrib.auth import get_user_model
-    from django.urls import reverse
-
-    from notifications.services import notification_send
-
     user = get_user_model().objects.get(pk=user_id)
     statement = statement_store(user=user, period=period, currency=currency)
     notification_send(

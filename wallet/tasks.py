@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from cashback.providers.stripe_gateway import StripeGatewayError
-from wallet import payouts
+from wallet import payouts, statements
 from wallet.invariants import ledger_violations
 from wallet.services import hold_expire_due
 
@@ -66,8 +66,6 @@ def payouts_resume() -> int:
 @shared_task
 def statements_monthly(month: str | None = None) -> int:
     """On the 1st: one statement task per consumer and currency with movements last month. Returns how many."""
-    from wallet import statements
-
     period = statements.Period.parse(month) if month else statements.Period.current().previous()
     consumers = statements.statement_consumers(period=period)
     for user_id, currency in consumers:
@@ -78,6 +76,4 @@ def statements_monthly(month: str | None = None) -> int:
 @shared_task
 def statement_generate(user_id: int, month: str, currency: str) -> int:
     """Generate and store one finished month's statement and tell the consumer; safe to run twice."""
-    from wallet import statements
-
     return statements.statement_publish(user_id=user_id, period=statements.Period.parse(month), currency=currency).pk

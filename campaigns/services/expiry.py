@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns.models import ChallengeProgress, Purchase, Reward, RewardKind
-from campaigns.services.deadlocks import retry_on_deadlock
+from wallet.services import retrying_deadlocks
 from campaigns.services.rewards import reward_status
 from notifications.services import notification_send
 from wallet.models import AccountKind, Direction, Entry, JournalKind, LedgerAccount
@@ -127,7 +127,7 @@ def _expire_one(*, account_id: int, entry_id: int, cutoff: datetime) -> bool:
                 reward.save(update_fields=["expired_minor", "available_minor", "status", "updated_at"])
             return True
 
-    return retry_on_deadlock(work)
+    return retrying_deadlocks(work)()
 
 
 def reward_expiry_warnings_send(*, now: datetime | None = None) -> int:

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import ChallengeProgress, Purchase, Reward, RewardKind
-from campaigns.services.deadlocks import retry_on_deadlock
+from wallet.services import retrying_deadlocks
 from campaigns.services.rewards import account_spendable, consumer_account, reward_causes, reward_memo, reward_status
 from cashback.events import announce
 from wallet.models import AccountKind, JournalKind, LedgerAccount
@@ -83,7 +83,7 @@ def reward_mature(*, reward_id: int, now: datetime | None = None) -> bool:
             _receivable_settle(reward, available, amount)
             return True
 
-    return retry_on_deadlock(work)
+    return retrying_deadlocks(work)()
 
 
 def _receivable_settle(reward: Reward, available: LedgerAccount, amount: int) -> None:

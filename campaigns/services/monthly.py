@@ -8,7 +8,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from campaigns.models import Offer, OfferBasis, Purchase, Reward, RewardKind
-from campaigns.services.deadlocks import retry_on_deadlock
+from wallet.services import retrying_deadlocks
 from campaigns.services.offers import OFFER_STATUSES_WITH_HISTORY, offer_budget_consume
 from campaigns.services.rewards import reward_book, round_half_even
 
@@ -107,4 +107,4 @@ def monthly_reward_credit(*, offer: Offer, user_id: int, month: date, total_mino
             reward_book(reward, offer=offer, purchase=None)
             return reward
 
-    return retry_on_deadlock(work)
+    return retrying_deadlocks(work)()

@@ -35,7 +35,7 @@ from django.db.models import F
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
 from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
 from campaigns.rules import LineItem
-from campaigns.services.deadlocks import retry_on_deadlock
+from wallet.services import retrying_deadlocks
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit
 from cashback.events import announce
@@ -147,7 +147,7 @@ def purchase_event_apply(
             _purchase_update(purchase)
             return purchase
 
-    return retry_on_deadlock(work)
+    return retrying_deadlocks(work)()
 
 
 def _purchase_locked(*, source: str, external_id: str, defaults: dict[str, Any]) -> Purchase:

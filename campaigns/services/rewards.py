@@ -18,7 +18,7 @@ from campaigns.errors import CharityRewardError
 from campaigns.models import Offer, Purchase, Reward, RewardKind, RewardStatus
 from cashback.events import announce
 from charity.errors import CharityNotFoundError
-from charity.selectors import charity_payable_account
+from charity.services import charity_payable_account_open
 from wallet.errors import InsufficientFundsError
 from wallet.models import AccountKind, JournalKind, JournalTransaction, LedgerAccount
 from wallet.services import EntrySpec, account_get_or_create, platform_account, transaction_post
@@ -58,7 +58,7 @@ def _charity_account(reward: Reward) -> LedgerAccount:
     except (TypeError, ValueError) as exc:
         raise CharityRewardError(f"Offer {reward.offer_id} names charity {reward.charity_ref!r}.") from exc
     try:
-        return charity_payable_account(charity_id=charity_id, currency=reward.currency)
+        return charity_payable_account_open(charity_id=charity_id, currency=reward.currency)
     except CharityNotFoundError as exc:
         raise CharityRewardError(f"Offer {reward.offer_id} names charity {reward.charity_ref!r}.") from exc
 

@@ -16,8 +16,9 @@ from tests.campaigns.lifecycle_helpers import event
 pytestmark = pytest.mark.django_db
 
 
-def test_an_offer_naming_no_charity_cannot_book_its_reward():
-    offer = OfferFactory(reward_type="charity", percent=Decimal("10"), charity_ref="999999")
+@pytest.mark.parametrize("charity_ref", ["999999", "not-a-number"])
+def test_an_offer_naming_no_charity_cannot_book_its_reward(charity_ref):
+    offer = OfferFactory(reward_type="charity", percent=Decimal("10"), charity_ref=charity_ref)
 
     with pytest.raises(CharityRewardError):
         event(user=UserFactory(), merchant=offer.merchant, kind="clearing", amount=10_000)
@@ -36,7 +37,7 @@ def test_another_not_found_error_is_not_mistaken_for_a_missing_charity(monkeypat
     def broken(**kwargs):
         raise LedgerAccountMissingError()
 
-    monkeypatch.setattr(rewards, "charity_payable_account", broken)
+    monkeypatch.setattr(rewards, "charity_payable_account_open", broken)
 
     with pytest.raises(LedgerAccountMissingError):
         event(user=UserFactory(), merchant=offer.merchant, kind="clearing", amount=10_000)

@@ -5,8 +5,8 @@ import uuid
 
 import factory
 
+from cashback.organisation_numbers import NORWAY_WEIGHTS
 from charity.models import Charity, ImpactCost
-from merchants.validators import NORWAY_WEIGHTS
 from tests.wallet.factories import UserFactory, consumer_accounts, fund, settlement_account
 from wallet.models import AccountKind, JournalKind
 from wallet.services import account_get_or_create, transaction_post, transfer
@@ -83,14 +83,14 @@ def merchant_funding(currency: str = "NOK", amount: int = 10_000_000):
 def charity_reward(*, charity, user, amount: int, offer_id: int, purchase_id: int, funding=None, currency: str = "NOK"):
     """Post a charity-reward earn the way campaigns does: merchant funding → charity payable, causes
     {purchase, offer, user}."""
-    from charity.selectors import charity_payable_account
+    from charity.services import charity_payable_account_open
 
     funding = funding or merchant_funding(currency)
     return transaction_post(
         idempotency_key=f"test:purchase:{purchase_id}:offer:{offer_id}:earn",
         kind=JournalKind.REWARD_EARN,
         entries=transfer(
-            debit=funding, credit=charity_payable_account(charity_id=charity.pk, currency=currency), amount=amount
+            debit=funding, credit=charity_payable_account_open(charity_id=charity.pk, currency=currency), amount=amount
         ),
         memo="Charity reward",
         causes={"purchase": purchase_id, "offer": offer_id, "user": user.pk},

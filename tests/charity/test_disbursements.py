@@ -115,7 +115,7 @@ def test_running_twice_in_a_month_pays_once_and_new_money_waits_for_next_month()
 
 def test_crash_inside_step_one_leaves_nothing_behind_and_the_rerun_pays():
     charity = _owed_charity(50_000)
-    with mock.patch("charity.services.transaction_post", side_effect=Crash), pytest.raises(Crash):
+    with mock.patch("charity.services.disbursements.transaction_post", side_effect=Crash), pytest.raises(Crash):
         _run()
     assert not Disbursement.objects.exists()
     assert selectors.charity_owed(charity=charity) == {"NOK": 50_000}
@@ -161,7 +161,7 @@ def test_a_retryable_stripe_failure_is_sent_again_with_the_same_key(fake_stripe,
 
 def test_crash_after_the_call_before_recording_is_recorded_by_the_rerun():
     charity = _owed_charity(50_000)
-    with mock.patch("charity.services.disbursement_record_paid", side_effect=Crash), pytest.raises(Crash):
+    with mock.patch("charity.services.disbursements.disbursement_record_paid", side_effect=Crash), pytest.raises(Crash):
         _run()
     assert len(_transfers()) == 1
     assert Disbursement.objects.get().status == Disbursement.Status.PROCESSING

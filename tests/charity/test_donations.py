@@ -95,7 +95,7 @@ def test_money_reserved_by_a_hold_cannot_be_donated():
     hold_place(
         idempotency_key="hold-1",
         account=available,
-        counterparty=selectors.charity_payable_account(charity_id=CharityFactory().pk, currency="NOK"),
+        counterparty=services.charity_payable_account_open(charity_id=CharityFactory().pk, currency="NOK"),
         amount=6_000,
         expires_at=timezone.now() + timezone.timedelta(hours=1),
     )
@@ -263,7 +263,7 @@ def test_an_auto_donation_that_no_longer_fits_does_not_undo_the_maturity():
     hold_place(
         idempotency_key="hold",
         account=available,
-        counterparty=selectors.charity_payable_account(charity_id=charity.pk, currency="NOK"),
+        counterparty=services.charity_payable_account_open(charity_id=charity.pk, currency="NOK"),
         amount=1_000,
         expires_at=timezone.now() + timezone.timedelta(hours=1),
     )
@@ -327,5 +327,29 @@ def test_a_reversed_charity_reward_no_longer_counts():
 
 def test_payable_account_for_an_unknown_charity_is_refused():
     with pytest.raises(CharityNotFoundError):
-        selectors.charity_payable_account(charity_id=424242, currency="NOK")
+        services.charity_payable_account_open(charity_id=424242, currency="NOK")
     assert not LedgerAccount.objects.filter(kind=AccountKind.CHARITY_PAYABLE).exists()
+
+
+def test_the_payable_account_selector_reads_and_never_opens_an_account():
+    charity = CharityFactory()
+
+    assert selectors.charity_payable_account(charity_id=charity.pk, currency="NOK") is None
+    assert not LedgerAccount.objects.filter(kind=AccountKind.CHARITY_PAYABLE).exists()
+    opened = services.charity_payable_account_open(charity_id=charity.pk, currency="NOK")
+    assert selectors.charity_payable_account(charity_id=charity.pk, currency="NOK") == opened
+
+
+def test_the_ledger_decides_a_replay_even_when_the_balance_is_gone_since():
+    user, charity = UserFactory(), CharityFactory()
+    available_money(user, 1_000)
+
+    first = services.donation_give(
+        user=user, charity_id=charity.pk, currency="NOK", amount_minor=1_000, idempotency_key="k"
+    )
+    replay = services.donation_give(
+        user=user, charity_id=charity.pk, currency="NOK", amount_minor=1_000, idempotency_key="k"
+    )
+
+    assert (first.created, replay.created) == (True, False)
+    assert replay.journal.pk == first.journal.pk

@@ -87,3 +87,32 @@ def test_entries_filter_by_inclusive_local_dates():
     assert sorted(e.amount for e in selected) == [2, 3]
     assert [e.amount for e in up_to_the_first] == [1]
     assert wallet_entries(user=user, date_from=timezone.localdate() + timedelta(days=1)).count() == 0
+
+
+def test_entry_contexts_ask_each_registered_provider_for_the_ids_of_its_causes(monkeypatch):
+    from wallet import selectors
+
+    user = UserFactory()
+    consumer_history(user)  # its first earning names {"purchase": 1}
+    asked = []
+
+    def shops(*, purchase_ids):
+        asked.append(sorted(purchase_ids))
+        return {"purchases": {1: {"id": 1, "merchant": "Kaffebaren"}}}
+
+    monkeypatch.setattr(selectors, "_entry_context_providers", [])
+    selectors.entry_context_provider_register(causes=("purchase",), provider=shops)
+    selectors.entry_context_provider_register(causes=("purchase",), provider=shops)  # once is enough
+
+    contexts = selectors.entry_contexts(entries=list(wallet_entries(user=user)))
+
+    assert contexts == {"purchases": {1: {"id": 1, "merchant": "Kaffebaren"}}}
+    assert asked == [[1]]
+
+
+def test_campaigns_registers_the_shop_and_offer_names_of_entries():
+    """The wallet names purchases and offers without importing campaigns: campaigns registers itself at start-up."""
+    from campaigns.selectors import purchase_contexts
+    from wallet import selectors
+
+    assert (("purchase", "offer"), purchase_contexts) in selectors._entry_context_providers
