@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from adminpanel.decorators import staff_required
+from accounts.decorators import staff_required
 from cashback.errors import DomainError, form_error_from
 from referrals import selectors, services, visitor
 from referrals.forms import BusinessReferralForm, ProgramForm, ReviewForm
