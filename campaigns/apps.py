@@ -11,3 +11,9 @@ class CampaignsConfig(AppConfig):
         from campaigns.handlers import register_handlers
 
         register_handlers()
+
+        # seed_demo: offers and purchases at the demo merchant, once it exists.
+        from campaigns.demo import seed_demo_campaigns
+        from cashback import demo as platform_demo
+
+        platform_demo.register(order=platform_demo.ORDER_CAMPAIGNS, seeder=seed_demo_campaigns)

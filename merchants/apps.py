@@ -11,3 +11,14 @@ class MerchantsConfig(AppConfig):
         from merchants import stripe_source
 
         stripe_source.register_handlers()
+
+        # The demo merchant for seed_demo (after the demo users). Imported here, as above: models
+        # need the app registry ready.
+        from cashback import demo as platform_demo
+        from cashback.context_processors import register_nav_item
+        from merchants.demo import seed_demo_merchants
+        from merchants.navigation import portal_nav_item
+
+        platform_demo.register(order=platform_demo.ORDER_MERCHANTS, seeder=seed_demo_merchants)
+        # "Merchant portal" in the site navigation for people who work for a merchant.
+        register_nav_item(portal_nav_item)
