@@ -11,6 +11,8 @@ here, and an unknown name is an error rather than silence.
 Facts (keyword arguments are ids and plain values, never model instances):
 
 - ``card_linked``          user_id, card_id
+- ``user_signed_up``       user_id, referral_code, ip, device_id   (code typed or remembered from a link; may be "")
+- ``merchant_applied``     merchant_id, referral_code   (the code of a /partners/?ref= link; may be "")
 - ``location_registered``  location_id, merchant_id   (network ids set or changed)
 - ``merchant_approved``    merchant_id
 - ``offer_live``           offer_id, merchant_id
@@ -26,6 +28,8 @@ from typing import Any
 FACTS = frozenset(
     {
         "card_linked",
+        "user_signed_up",
+        "merchant_applied",
         "location_registered",
         "merchant_approved",
         "offer_live",

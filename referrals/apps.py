@@ -10,6 +10,8 @@ class ReferralsConfig(AppConfig):
         from cashback.events import subscribe
         from referrals import handlers
 
+        subscribe("user_signed_up", handlers.on_user_signed_up)
+        subscribe("merchant_applied", handlers.on_merchant_applied)
         subscribe("reward_earned", handlers.on_reward_earned)
         subscribe("reward_available", handlers.on_reward_available)
         subscribe("reward_reversed", handlers.on_purchase_undone)

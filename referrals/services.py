@@ -45,7 +45,7 @@ from referrals.models import (
     ReferralProgramAmount,
     ReferralStatus,
 )
-from referrals.visitor import network_of, normalize_code
+from accounts.visitor import network_of, normalize_code
 from wallet.models import AccountKind, Currency, JournalKind
 from wallet.services import account_get_or_create, transaction_post, transfer
 

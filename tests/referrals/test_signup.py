@@ -6,7 +6,7 @@ from django.urls import reverse
 from accounts.models import User
 from referrals import services
 from referrals.models import DeviceSighting, Referral, ReferralStatus
-from referrals.visitor import CODE_COOKIE, DEVICE_COOKIE
+from accounts.visitor import CODE_COOKIE, DEVICE_COOKIE
 from tests.accounts.conftest import AppClient
 from tests.accounts.factories import PASSWORD, UserFactory
 
