@@ -7,11 +7,10 @@ sign-up form and its headless sign-up input on top of it, so the consent fields 
 import ``allauth.account.forms`` (that module imports this one while it is being loaded).
 """
 
+from allauth.core import context
 from django import forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-
-from allauth.core import context
 
 from accounts import services, visitor
 from accounts.models import User

@@ -4,12 +4,15 @@ Each handler takes the fact's keyword arguments and ignores those it does not ne
 idempotent, so a replayed fact changes nothing.
 """
 
+import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
 
 from cashback.errors import DomainError
 from referrals import services
+
+logger = logging.getLogger(__name__)
 
 
 def on_user_signed_up(
@@ -26,8 +29,8 @@ def on_user_signed_up(
     if referral_code:
         try:
             services.referral_attach_at_signup(friend=user, code=referral_code, ip=ip, device_id=device_id)
-        except DomainError:
-            pass
+        except DomainError as error:
+            logger.info("Sign-up of user %s: referral code %s not linked (%s)", user_id, referral_code, error.code)
     services.device_sighting_record(user=user, device_id=device_id, ip=ip)
 
 
