@@ -11,7 +11,7 @@ def _sync_staff_roles_after_last_app(sender: AppConfig, **kwargs) -> None:
     """
     if sender is not list(apps.get_app_configs())[-1]:
         return
-    from accounts.services import staff_roles_sync
+    from accounts.services import staff_roles_sync  # here: apps.py is loaded before the models exist
 
     staff_roles_sync()
 

@@ -283,7 +283,7 @@ def unmatched_retry_on_commit(**facts: Any) -> None:
     the announcer's transaction has committed (the new card or shop is then visible to the worker)."""
 
     def enqueue() -> None:
-        from cashback.tasks import webhook_events_unmatched_retry
+        from cashback.tasks import webhook_events_unmatched_retry  # here: cashback.tasks imports this module
 
         webhook_events_unmatched_retry.delay()
 

@@ -7,13 +7,13 @@ class MerchantsConfig(AppConfig):
     verbose_name = "Merchants"
 
     def ready(self) -> None:
+        # Imports in ready(): apps.py is loaded before the models, which these modules import.
         # Payments on merchants' connected Stripe accounts become purchases (webhook inbox handlers).
         from merchants import stripe_source
 
         stripe_source.register_handlers()
 
-        # The demo merchant for seed_demo (after the demo users). Imported here, as above: models
-        # need the app registry ready.
+        # The demo merchant for seed_demo (after the demo users).
         from cashback import demo as platform_demo
         from cashback.context_processors import register_nav_item
         from merchants.demo import seed_demo_merchants

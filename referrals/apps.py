@@ -7,6 +7,7 @@ class ReferralsConfig(AppConfig):
     verbose_name = "Referrals"
 
     def ready(self) -> None:
+        # Imported here: apps.py is loaded before the models, which the handlers' modules import.
         from cashback.events import subscribe
         from referrals import handlers
 
