@@ -32,6 +32,9 @@ CODE_COOKIE_MAX_AGE = 60 * 60 * 24 * 30
 DEVICE_COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
 _SIGNING_SALT = "referrals.visitor"  # the module's old home; kept so cookies set before the move still verify
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# What a normalized code can look like; anything else in a link is not remembered (it could only be
+# junk, and it would travel in a cookie on every request).
+_PLAUSIBLE_CODE = re.compile(r"^[A-Z0-9]{1,32}$")
 
 
 def normalize_code(value: str | None) -> str:
@@ -88,6 +91,8 @@ def ensure_device_cookie(request: HttpRequest, response: HttpResponse) -> str:
 
 
 def _remember(request: HttpRequest, response: HttpResponse, *, code: str, session_key: str, cookie: str) -> None:
+    if not _PLAUSIBLE_CODE.match(code):
+        return
     request.session[session_key] = code
     response.set_cookie(
         cookie,

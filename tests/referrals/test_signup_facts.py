@@ -100,3 +100,10 @@ def test_partner_application_without_a_link_announces_no_code(client, program, a
 
     assert ("merchant_applied", {"merchant_id": Merchant.objects.get().pk, "referral_code": ""}) in announced
     assert BusinessReferral.objects.count() == 0
+
+
+def test_a_partner_link_with_junk_instead_of_a_code_is_not_remembered(client, program):
+    response = client.get(reverse("partners:index") + "?ref=" + "<script>" * 10)
+
+    assert response.status_code == 200
+    assert "cb_partner_ref" not in response.cookies
