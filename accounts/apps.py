@@ -11,7 +11,7 @@ def _sync_staff_roles_after_last_app(sender: AppConfig, **kwargs) -> None:
     """
     if sender is not list(apps.get_app_configs())[-1]:
         return
-    from accounts.services import staff_roles_sync
+    from accounts.services import staff_roles_sync  # here: apps.py is loaded before the models exist
 
     staff_roles_sync()
 
@@ -23,3 +23,9 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_staff_roles_after_last_app, dispatch_uid="accounts.sync_staff_roles")
+        # Imported here, not at the top: demo imports models, which need the app registry ready.
+        from accounts import demo
+        from cashback import demo as platform_demo
+
+        platform_demo.register(order=platform_demo.ORDER_USERS, seeder=demo.seed_demo_users)
+        platform_demo.register(order=platform_demo.ORDER_CARDS, seeder=demo.seed_demo_cards)

@@ -1,19 +1,20 @@
 """Forms of the accounts pages.
 
-``SignupExtraForm`` is allauth's ``ACCOUNT_SIGNUP_FORM_CLASS``: allauth builds both its HTML
+``SignupExtraForm`` is the base of allauth's ``ACCOUNT_SIGNUP_FORM_CLASS`` (the referral programme's
+``referrals.forms.ReferralSignupForm`` adds the check of a typed code): allauth builds both its HTML
 sign-up form and its headless sign-up input on top of it, so the consent fields and the
 "email or phone" rule apply to the web page and the mobile API alike. This module must not
 import ``allauth.account.forms`` (that module imports this one while it is being loaded).
 """
 
+from allauth.core import context
 from django import forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import services, visitor
 from accounts.models import User
 from accounts.validators import BIRTH_YEAR_MIN, birth_year_max, validate_birth_year
-from cashback.errors import DomainError
 
 EMAIL_OR_PHONE_REQUIRED = _("Enter an email address or a phone number (or both).")
 
@@ -49,25 +50,14 @@ class SignupExtraForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The code of the friend's link the visitor came through (/r/<code>/), shown pre-filled.
-        from allauth.core import context
-
-        from referrals.visitor import remembered_code
-
         request = context.request
         if request is not None and not self.is_bound:
-            self.initial.setdefault("referral_code", remembered_code(request))
+            self.initial.setdefault("referral_code", visitor.remembered_code(request))
 
     def clean_referral_code(self) -> str:
-        from referrals.services import referral_code_check
-        from referrals.visitor import normalize_code
-
-        code = normalize_code(self.cleaned_data.get("referral_code"))
-        if code:
-            try:
-                referral_code_check(code=code)
-            except DomainError as error:
-                raise forms.ValidationError(error.message, code=error.code) from error
-        return code
+        """The code as stored; whether it belongs to anyone is the referral programme's check
+        (``referrals.forms.ReferralSignupForm``)."""
+        return visitor.normalize_code(self.cleaned_data.get("referral_code"))
 
     def clean(self) -> dict:
         cleaned_data = super().clean()
@@ -77,14 +67,17 @@ class SignupExtraForm(forms.Form):
         return cleaned_data
 
     def signup(self, request: HttpRequest, user: User) -> None:
-        services.signup_consents_record(
+        """Called by allauth once the account exists. A typed code wins over a remembered one; the
+        device and network are read here, from the request, for the fact's subscribers."""
+        services.signup_complete(
             user=user,
             accepted_terms=self.cleaned_data["accept_terms"],
             marketing=self.cleaned_data.get("accept_marketing", False),
+            referral_code=self.cleaned_data.get("referral_code", "") or visitor.remembered_code(request),
+            ip=visitor.client_ip(request),
+            device_id=visitor.device_id(request),
         )
-        from referrals.views import referral_signup_hook
-
-        referral_signup_hook(request, user, typed_code=self.cleaned_data.get("referral_code", ""))
+        visitor.forget_code(request)
 
 
 class ProfileForm(forms.Form):

@@ -51,6 +51,27 @@ def signup_consents_record(*, user: User, accepted_terms: bool, marketing: bool)
         ]
 
 
+def signup_complete(
+    *,
+    user: User,
+    accepted_terms: bool,
+    marketing: bool,
+    referral_code: str = "",
+    ip: str | None = None,
+    device_id: str = "",
+) -> None:
+    """The last step of a sign-up (web page and app alike): record the consents and announce
+    ``user_signed_up`` in one transaction.
+
+    ``referral_code`` is the code the person typed or the one remembered from a friend's link (the
+    referral programme subscribes and links the friend); ``ip`` and ``device_id`` travel as plain
+    values because subscribers run after commit, without the request.
+    """
+    with transaction.atomic():
+        signup_consents_record(user=user, accepted_terms=accepted_terms, marketing=marketing)
+        events.announce("user_signed_up", user_id=user.pk, referral_code=referral_code, ip=ip, device_id=device_id)
+
+
 def marketing_consent_set(*, user: User, granted: bool) -> Consent | None:
     """Give or withdraw marketing consent; returns the new row, or None if the decision in force is unchanged."""
     with transaction.atomic():

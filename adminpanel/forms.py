@@ -1,5 +1,6 @@
 from django import forms
 
+from cashback.models import WebhookSource, WebhookStatus
 from merchants.models import Merchant
 
 
@@ -12,3 +13,19 @@ class MerchantFilterForm(forms.Form):
         widget=forms.SearchInput(),
     )
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Merchant.Status.choices])
+
+
+class InboxFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Unmatched and failed"), *WebhookStatus.choices],
+    )
+    source = forms.ChoiceField(label="Source", required=False, choices=[("", "Any source"), *WebhookSource.choices])
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=255,
+        help_text="Event id, event type or Stripe account (start of)",
+        widget=forms.SearchInput(),
+    )

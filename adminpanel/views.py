@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from adminpanel.decorators import staff_required
+from accounts.decorators import staff_required
 from adminpanel.forms import MerchantFilterForm
 from cashback.errors import DomainError, form_error_from
 from merchants import selectors as merchant_selectors

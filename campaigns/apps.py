@@ -7,14 +7,18 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns"
 
     def ready(self) -> None:
-        # Card-network transaction events from the webhook inbox become purchase events.
+        # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from campaigns import handlers, stripe_source
+        from campaigns.demo import seed_demo_campaigns
+        from campaigns.selectors import purchase_contexts
+        from cashback import demo as platform_demo
+        from wallet.selectors import entry_context_provider_register
 
+        # Card-network transaction events from the webhook inbox become purchase events.
         handlers.register_handlers()
         # Payments on merchants' connected Stripe accounts become purchases too.
         stripe_source.register_handlers()
         # Names of the shops and offers behind ledger entries, for the wallet's API (which may not import campaigns).
-        from campaigns.selectors import purchase_contexts
-        from wallet.selectors import entry_context_provider_register
-
         entry_context_provider_register(causes=("purchase", "offer"), provider=purchase_contexts)
+        # seed_demo: offers and purchases at the demo merchant, once it exists.
+        platform_demo.register(order=platform_demo.ORDER_CAMPAIGNS, seeder=seed_demo_campaigns)

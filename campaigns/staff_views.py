@@ -1,18 +1,15 @@
 """Staff pages: the offer review queue (F-X2). Staff with ``campaigns.change_offer`` only (marketing,
 administrators); the MFA middleware already keeps out staff without two-factor authentication."""
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import staff_required
 from campaigns import selectors, services
 from campaigns.describe import describe_offer
 from campaigns.errors import OfferNotFoundError
@@ -22,19 +19,7 @@ from cashback.errors import DomainError, form_error_from
 REVIEW_PERMISSION = "campaigns.change_offer"
 
 
-def staff_reviewer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (request.user.is_staff and request.user.has_perm(REVIEW_PERMISSION)):
-            raise PermissionDenied("Reviewing offers needs the campaigns permission.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@staff_reviewer_required
+@staff_required(REVIEW_PERMISSION)
 def review_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.offer_review_queue(), 25).get_page(request.GET.get("page"))
     return render(request, "campaigns/staff/queue.html", {"page_obj": page})
@@ -58,12 +43,12 @@ def _render_review(request: HttpRequest, offer: Any, form: ReviewForm, status: i
     return render(request, "campaigns/staff/review.html", context, status=status)
 
 
-@staff_reviewer_required
+@staff_required(REVIEW_PERMISSION)
 def review(request: HttpRequest, offer_id: int) -> HttpResponse:
     return _render_review(request, _offer(offer_id), ReviewForm())
 
 
-@staff_reviewer_required
+@staff_required(REVIEW_PERMISSION)
 @require_POST
 def decide(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = _offer(offer_id)

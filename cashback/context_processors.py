@@ -1,5 +1,6 @@
 """Template context shared by every server-rendered page: the main navigation for the person viewing it."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,17 +30,22 @@ def _is_current(request: HttpRequest, url: str) -> bool:
     return request.path == url or request.path.startswith(url)
 
 
-def _has_merchant_memberships(user: Any) -> bool:
-    """Whether the user works for at least one merchant (F-A3), so the "Merchant portal" item shows.
+# A nav provider takes the signed-in user and returns (label, URL name) when the item applies to them.
+NavProvider = Callable[[Any], tuple[str, str] | None]
+_member_nav_providers: list[NavProvider] = []
 
-    One EXISTS query through the merchants selector.
+
+def register_nav_item(provider: NavProvider) -> None:
+    """Add an item for signed-in people, after "Wallet" and "Account", in registration order.
+
+    Apps register in their ``AppConfig.ready()``: the base cannot ask an app above it whether an item
+    applies (the merchants app adds "Merchant portal" for people who work for a merchant). Registering
+    the same provider twice is a no-op.
     """
-    from merchants.selectors import has_memberships
+    if provider not in _member_nav_providers:
+        _member_nav_providers.append(provider)
 
-    return has_memberships(user=user)
 
-
-MERCHANT_PORTAL_URL_NAME = "merchants:portal"
 STAFF_PANEL_URL_NAME = "adminpanel:index"
 
 
@@ -54,8 +60,11 @@ def _items_for(request: HttpRequest) -> list[NavItem]:
         return [NavItem(label, url, _is_current(request, url), prominent=cta) for label, url, cta in links]
 
     urls = [("Wallet", reverse("wallet:home")), ("Account", reverse("accounts:profile"))]
-    if _has_merchant_memberships(user):
-        urls.append(("Merchant portal", reverse(MERCHANT_PORTAL_URL_NAME)))
+    for provider in _member_nav_providers:
+        item = provider(user)
+        if item is not None:
+            label, url_name = item
+            urls.append((label, reverse(url_name)))
     if user.is_staff:
         urls.append(("Staff panel", reverse(STAFF_PANEL_URL_NAME)))
         urls.append(("Admin", reverse("admin:index")))

@@ -1,35 +1,44 @@
-"""Demo data for the embedded setup. Every step looks up before it creates, so seeding twice changes nothing."""
+"""Demo data for the embedded setup: a registry of each app's seeders, run in order by ``seed_demo``.
 
-from django.contrib.auth import get_user_model
+The base imports no app, so it cannot call the apps' demo modules itself. Each app registers its
+seeders in its ``AppConfig.ready()`` with an order that says what it needs first (users before
+cards, merchants before offers, charities before giving). Every seeder looks up before it creates,
+so seeding twice changes nothing, and returns lines for the command's report.
+"""
 
-from accounts.demo import seed_demo_cards
-from campaigns.demo import seed_demo_campaigns
-from charity.demo import seed_demo_charities, seed_demo_giving
-from merchants.demo import seed_demo_merchants
+from collections.abc import Callable
+from dataclasses import dataclass
 
-DEMO_PASSWORD = "demo-password-2026"
+Seeder = Callable[[], list[str]]
 
-DEMO_USERS = [
-    {"email": "consumer@demo.cashback.example", "full_name": "Dina Demo", "is_staff": False, "is_superuser": False},
-    {"email": "admin@demo.cashback.example", "full_name": "Ada Admin", "is_staff": True, "is_superuser": True},
-]
+# The orders the apps use, in one place so the sequence can be read at a glance.
+ORDER_USERS = 10
+ORDER_CARDS = 20
+ORDER_MERCHANTS = 30
+ORDER_CHARITIES = 40
+ORDER_CAMPAIGNS = 50
+ORDER_GIVING = 60
+
+
+@dataclass(frozen=True)
+class _Registered:
+    order: int
+    name: str
+    seeder: Seeder
+
+
+_seeders: dict[str, _Registered] = {}
+
+
+def register(*, order: int, seeder: Seeder) -> None:
+    """Run ``seeder`` in ``seed_demo`` at ``order`` (lower first). Registering the same seeder again
+    replaces it, so a ``ready()`` that runs twice does not seed twice."""
+    name = f"{seeder.__module__}.{seeder.__qualname__}"
+    _seeders[name] = _Registered(order=order, name=name, seeder=seeder)
 
 
 def seed_demo_data() -> list[str]:
-    User = get_user_model()
-    report = []
-    for spec in DEMO_USERS:
-        user, created = User.objects.get_or_create(
-            email=spec["email"],
-            defaults={key: value for key, value in spec.items() if key != "email"},
-        )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-        report.append(f"{'created' if created else 'kept'} user {user.email} (password: {DEMO_PASSWORD})")
-    report.extend(seed_demo_cards())
-    report.extend(seed_demo_merchants())
-    report.extend(seed_demo_charities())
-    report.extend(seed_demo_campaigns())
-    report.extend(seed_demo_giving())
+    report: list[str] = []
+    for registered in sorted(_seeders.values(), key=lambda item: (item.order, item.name)):
+        report.extend(registered.seeder())
     return report

@@ -24,12 +24,14 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
+from cashback.celery import app as celery_app
+
 logger = logging.getLogger(__name__)
 
 
 def publish_now(event_pks: Sequence[int]) -> None:
     """Publish processing of ``event_pks``, in order, one task per ``INBOX_DISPATCH_BATCH`` ids."""
-    from cashback.tasks import webhook_events_process
+    from cashback.tasks import webhook_events_process  # here: cashback.tasks → inbox → this module (a cycle)
 
     size = settings.INBOX_DISPATCH_BATCH
     for start in range(0, len(event_pks), size):
@@ -82,9 +84,7 @@ atexit.register(_publisher.flush)  # a worker that stops gracefully publishes wh
 
 def publish_soon(event_pk: int) -> None:
     """Dispatch a committed event: batched by this process's publisher thread, or at once when eager."""
-    from cashback.celery import app
-
-    if app.conf.task_always_eager:
+    if celery_app.conf.task_always_eager:
         publish_now([event_pk])
     else:
         _publisher.add(event_pk)

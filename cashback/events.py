@@ -22,6 +22,8 @@ parameter (for a subscriber whose only natural key is the fact itself, e.g. ``au
 Facts (keyword arguments are ids and plain values, never model instances):
 
 - ``card_linked``          user_id, card_id
+- ``user_signed_up``       user_id, referral_code, ip, device_id   (code typed or remembered from a link; may be "")
+- ``merchant_applied``     merchant_id, referral_code   (the code of a /partners/?ref= link; may be "")
 - ``location_registered``  location_id, merchant_id   (network ids set or changed)
 - ``merchant_approved``    merchant_id
 - ``offer_live``           offer_id, merchant_id
@@ -51,6 +53,8 @@ logger = logging.getLogger(__name__)
 FACTS = frozenset(
     {
         "card_linked",
+        "user_signed_up",
+        "merchant_applied",
         "location_registered",
         "merchant_approved",
         "offer_live",

@@ -151,7 +151,8 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="opti
 # "mandatory" verification needs an email from everyone, so phone-only sign-up is then turned off.
 _EMAIL_SIGNUP_FIELD = "email*" if ACCOUNT_EMAIL_VERIFICATION == "mandatory" else "email"
 ACCOUNT_SIGNUP_FIELDS = [_EMAIL_SIGNUP_FIELD, "phone", "password1*", "password2*"]
-ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
+# accounts' sign-up form with the referral programme's check of a typed code (a string, not an import).
+ACCOUNT_SIGNUP_FORM_CLASS = "referrals.forms.ReferralSignupForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_UNIQUE_EMAIL = True

@@ -28,7 +28,7 @@ urlpatterns = [
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),
     path("portal/<int:merchant_id>/offers/", include("campaigns.urls")),
-    path("", include("cashback.inbox_urls")),  # /staff/inbox/ (the webhook doors are in cashback/wsgi.py)
+    path("", include("adminpanel.inbox_urls")),  # /staff/inbox/ (the webhook doors are in cashback/wsgi.py)
     path("staff/", include("adminpanel.urls")),
     path("staff/offers/", include("campaigns.staff_urls")),
     path("staff/payouts/", include("wallet.staff_urls")),

@@ -12,3 +12,11 @@ class CharityConfig(AppConfig):
 
         # Auto-donate: the consumer's chosen share of every reward that becomes available.
         events.subscribe("reward_available", auto_donate_on_reward_available)
+
+        # seed_demo: the charities before the campaigns demo (an offer may name one), the giving
+        # after it (the demo wallet has cashback then).
+        from cashback import demo as platform_demo
+        from charity.demo import seed_demo_charities, seed_demo_giving
+
+        platform_demo.register(order=platform_demo.ORDER_CHARITIES, seeder=seed_demo_charities)
+        platform_demo.register(order=platform_demo.ORDER_GIVING, seeder=seed_demo_giving)

@@ -5,3 +5,15 @@ class MerchantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "merchants"
     verbose_name = "Merchants"
+
+    def ready(self) -> None:
+        # Imports in ready(): apps.py is loaded before the models, which these modules import.
+        from cashback import demo as platform_demo
+        from cashback.context_processors import register_nav_item
+        from merchants.demo import seed_demo_merchants
+        from merchants.navigation import portal_nav_item
+
+        # The demo merchant for seed_demo (after the demo users).
+        platform_demo.register(order=platform_demo.ORDER_MERCHANTS, seeder=seed_demo_merchants)
+        # "Merchant portal" in the site navigation for people who work for a merchant.
+        register_nav_item(portal_nav_item)

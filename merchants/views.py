@@ -17,6 +17,8 @@ from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts import visitor
+from cashback import events
 from cashback.errors import DomainError, form_error_from
 from merchants import selectors, services
 from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, merchant_role_required
@@ -31,7 +33,6 @@ from merchants.forms import (
     RoleForm,
 )
 from merchants.models import Invitation, Location, Membership, Merchant, MerchantApiKey
-from referrals import views as referral_views
 
 PAGE_SIZE = 25
 
@@ -47,7 +48,11 @@ def partners_index(request: HttpRequest) -> HttpResponse:
     """What partnering means, the way in, and (when logged in) the status of your applications."""
     applications = selectors.applications_of(user=request.user) if request.user.is_authenticated else []
     response = render(request, "merchants/partners/index.html", {"applications": applications})
-    referral_views.partner_link_capture(request, response)  # /partners/?ref=<a consumer's code>
+    # /partners/?ref=<a consumer's code>: remembered for the application; an unknown code is ignored
+    # when the referral programme receives it with the ``merchant_applied`` fact.
+    code = visitor.normalize_code(request.GET.get("ref"))
+    if code:
+        visitor.remember_partner_code(request, response, code)
     return response
 
 
@@ -60,7 +65,10 @@ def partners_apply(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form_error_from(form, error)
         else:
-            referral_views.partner_signup_hook(request, merchant)
+            # The code is the visitor's (request state), so the door announces the application with it.
+            events.announce(
+                "merchant_applied", merchant_id=merchant.pk, referral_code=visitor.remembered_partner_code(request)
+            )
             messages.success(
                 request, "Thank you — your application has been sent. We review it within two working days."
             )

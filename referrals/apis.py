@@ -8,7 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from referrals import selectors, services, visitor
+from accounts import visitor
+from referrals import selectors, services
 from referrals.serializers import (
     BusinessReferralSerializer,
     BusinessSubmitSerializer,

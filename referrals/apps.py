@@ -7,9 +7,12 @@ class ReferralsConfig(AppConfig):
     verbose_name = "Referrals"
 
     def ready(self) -> None:
+        # Imported here: apps.py is loaded before the models, which the handlers' modules import.
         from cashback.events import subscribe
         from referrals import handlers
 
+        subscribe("user_signed_up", handlers.on_user_signed_up)
+        subscribe("merchant_applied", handlers.on_merchant_applied)
         subscribe("reward_earned", handlers.on_reward_earned)
         subscribe("reward_available", handlers.on_reward_available)
         subscribe("reward_reversed", handlers.on_purchase_undone)

@@ -1,4 +1,5 @@
-"""Forms of the referral pages: the staff programme editor, the review decision, a business submission.
+"""Forms of the referral pages: the sign-up form with the code check, the staff programme editor, the
+review decision, a business submission.
 
 Amounts are typed in kroner/euros and parsed exactly (``wallet.money``); zero is allowed here (a
 programme may pay no friend bonus), so the field parses "0" itself and anything else with
@@ -10,10 +11,11 @@ from typing import Any
 
 from django import forms
 
+from accounts.forms import SignupExtraForm
 from cashback.errors import DomainError
 from merchants.models import Country
 from referrals.models import ReferralProgram
-from referrals.services import LIMITS, CurrencyAmounts
+from referrals.services import LIMITS, CurrencyAmounts, referral_code_check
 from wallet.models import Currency
 from wallet.money import minor_to_decimal_string, parse_amount
 
@@ -24,6 +26,21 @@ AMOUNT_FIELDS = {
     "business_bonus": ("Business bonus", "business_bonus_minor"),
     "min_purchase": ("Minimum purchase", "min_purchase_minor"),
 }
+
+
+class ReferralSignupForm(SignupExtraForm):
+    """allauth's ``ACCOUNT_SIGNUP_FORM_CLASS`` (web page and headless API): accounts' sign-up form plus
+    the check that a typed code belongs to someone, so a wrong code is a form error (a 400 in the API)
+    and nobody is created. Linking the friend happens on the ``user_signed_up`` fact."""
+
+    def clean_referral_code(self) -> str:
+        code = super().clean_referral_code()
+        if code:
+            try:
+                referral_code_check(code=code)
+            except DomainError as error:
+                raise forms.ValidationError(error.message, code=error.code) from error
+        return code
 
 
 class MoneyField(forms.Field):

@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from campaigns.models import OfferStatus
+from campaigns.selectors import offer_list
 from referrals.models import (
     BusinessReferral,
     BusinessReferralStatus,
@@ -109,9 +111,6 @@ def bonuses_paid_in_month(*, referrer_id: int, at: datetime) -> int:
 
 
 def merchant_has_live_offer(*, merchant_id: int) -> bool:
-    from campaigns.models import OfferStatus
-    from campaigns.selectors import offer_list
-
     return offer_list(merchant_id=merchant_id, status=OfferStatus.LIVE).exists()
 
 
@@ -210,6 +209,4 @@ def related_referrals(*, referral: Referral, limit: int = 20) -> list[Referral]:
 
 
 def status_counts() -> dict[str, int]:
-    from django.db.models import Count
-
     return {row["status"]: row["n"] for row in Referral.objects.values("status").annotate(n=Count("id")).order_by()}

@@ -1,7 +1,8 @@
 """Server-rendered doors of the referral programme.
 
-- ``/r/<code>/``: a friend's link. Remembers the code (session + signed cookie) and the device, and
-  sends the visitor to sign-up; the sign-up form calls ``referral_signup_hook``.
+- ``/r/<code>/``: a friend's link. Remembers the code (session + signed cookie, kept by
+  ``accounts.visitor``) and the device, and sends the visitor to sign-up; sign-up announces
+  ``user_signed_up`` with the code, and ``referrals.handlers`` links the friend.
 - ``/wallet/referrals/``: the consumer's code, link, friends, businesses and earnings.
 - ``/staff/referrals/…``: the review queue and the programme editor (staff with the referrals
   permissions: the marketing and administrator roles).
@@ -21,9 +22,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from adminpanel.decorators import staff_required
+from accounts import visitor
+from accounts.decorators import staff_required
 from cashback.errors import DomainError, form_error_from
-from referrals import selectors, services, visitor
+from referrals import selectors, services
 from referrals.forms import BusinessReferralForm, ProgramForm, ReviewForm
 from referrals.services import ReviewSignal
 
@@ -43,27 +45,7 @@ def share_links(code: str) -> dict[str, str]:
     }
 
 
-# --- Sign-up -----------------------------------------------------------------------------------------
-
-
-def referral_signup_hook(request: HttpRequest, user: Any, *, typed_code: str = "") -> None:
-    """Called by the sign-up form (web page and headless API) once the account exists.
-
-    A code typed in the form was checked by the form already; a code remembered from a link that has
-    since become unusable is dropped silently — sign-up never fails because of a stale link.
-    The device and network are recorded for every sign-up, referred or not.
-    """
-    code = typed_code or visitor.remembered_code(request)
-    ip = visitor.client_ip(request)
-    device = visitor.device_id(request)
-    if code:
-        try:
-            services.referral_attach_at_signup(friend=user, code=code, ip=ip, device_id=device)
-        except DomainError:
-            if typed_code:
-                raise
-        visitor.forget_code(request)
-    services.device_sighting_record(user=user, device_id=device, ip=ip)
+# --- A friend's link ----------------------------------------------------------------------------------
 
 
 def referral_link(request: HttpRequest, code: str) -> HttpResponse:
@@ -90,21 +72,6 @@ def referral_link(request: HttpRequest, code: str) -> HttpResponse:
     visitor.remember_code(request, response, referrer_code.code)
     visitor.ensure_device_cookie(request, response)
     return response
-
-
-def partner_link_capture(request: HttpRequest, response: HttpResponse) -> None:
-    """``/partners/?ref=<code>``: remember the consumer who sent the business (called by the partner
-    pages). An unknown code is ignored: the page is the same for everyone."""
-    code = visitor.normalize_code(request.GET.get("ref"))
-    if code and selectors.referral_code_lookup(code=code) is not None:
-        visitor.remember_partner_code(request, response, code)
-
-
-def partner_signup_hook(request: HttpRequest, merchant: Any) -> None:
-    """After a partner application: link it to the consumer whose partner link was used, if any."""
-    code = visitor.remembered_partner_code(request)
-    if code:
-        services.business_referral_link_at_partner_signup(merchant_id=merchant.pk, code=code)
 
 
 # --- The consumer's page -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from adminpanel.decorators import staff_required
+from accounts.decorators import staff_required
 from cashback.errors import DomainError, form_error_from
 from cashback.providers.stripe_gateway import StripeGatewayError
 from wallet import payouts, spending

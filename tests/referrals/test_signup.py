@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.visitor import CODE_COOKIE, DEVICE_COOKIE
 from referrals import services
 from referrals.models import DeviceSighting, Referral, ReferralStatus
-from referrals.visitor import CODE_COOKIE, DEVICE_COOKIE
 from tests.accounts.conftest import AppClient
 from tests.accounts.factories import PASSWORD, UserFactory
 

@@ -1,5 +1,9 @@
-"""Access to the staff panel: staff only (with two-factor, which the middleware enforces), and the
-Django permission an action needs — the staff roles (accounts.services.STAFF_ROLE_PERMISSIONS) grant those."""
+"""The staff guard: staff only (with two-factor, which accounts.middleware enforces), and the Django
+permission an action needs — the staff roles (accounts.services.STAFF_ROLE_PERMISSIONS) grant those.
+
+It lives with the staff roles so that every app's staff pages (charity, referrals, payouts, the webhook
+inbox, the offer review, the staff panel) can use it without importing the staff panel, which sits on top.
+"""
 
 from collections.abc import Callable
 from functools import wraps

@@ -1,7 +1,10 @@
-"""What a visitor's request tells the referral programme: the code they came with, their device and network.
+"""What a visitor's request brings to a sign-up: the referral code they came with, their device and network.
 
-Used by the UI doors (the /r/<code>/ link, the sign-up hook, the partner pages, the referral pages and
-API); services receive plain values, never the request.
+Owned by accounts because sign-up is: the sign-up form pre-fills the remembered code and announces
+``user_signed_up`` with the code, device and network as plain values (subscribers run after commit,
+without the request). The referral programme's /r/<code>/ link and the partner pages' ``?ref=`` write
+the code here; referrals' services use ``normalize_code`` and ``network_of``. Services receive plain
+values, never the request.
 
 - The code from a referral link is kept in the session and, for visitors whose session is replaced
   (logging in rotates it; the link may be opened days before signing up), in a signed cookie.
@@ -19,16 +22,19 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
-SESSION_KEY = "referral_code"
-PARTNER_SESSION_KEY = "partner_referral_code"
+REFERRAL_CODE_SESSION_KEY = "referral_code"
+PARTNER_REFERRAL_CODE_SESSION_KEY = "partner_referral_code"
 CODE_COOKIE = "cb_ref"
 PARTNER_CODE_COOKIE = "cb_partner_ref"
 DEVICE_COOKIE = "cb_device"
 DEVICE_HEADER = "X-Device-Id"
 CODE_COOKIE_MAX_AGE = 60 * 60 * 24 * 30
 DEVICE_COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
-_SIGNING_SALT = "referrals.visitor"
+_SIGNING_SALT = "referrals.visitor"  # the module's old home; kept so cookies set before the move still verify
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# What a normalized code can look like; anything else in a link is not remembered (it could only be
+# junk, and it would travel in a cookie on every request).
+_PLAUSIBLE_CODE = re.compile(r"^[A-Z0-9]{1,32}$")
 
 
 def normalize_code(value: str | None) -> str:
@@ -85,6 +91,8 @@ def ensure_device_cookie(request: HttpRequest, response: HttpResponse) -> str:
 
 
 def _remember(request: HttpRequest, response: HttpResponse, *, code: str, session_key: str, cookie: str) -> None:
+    if not _PLAUSIBLE_CODE.match(code):
+        return
     request.session[session_key] = code
     response.set_cookie(
         cookie,
@@ -107,21 +115,21 @@ def _remembered(request: HttpRequest, *, session_key: str, cookie: str) -> str:
 
 
 def remember_code(request: HttpRequest, response: HttpResponse, code: str) -> None:
-    _remember(request, response, code=code, session_key=SESSION_KEY, cookie=CODE_COOKIE)
+    _remember(request, response, code=code, session_key=REFERRAL_CODE_SESSION_KEY, cookie=CODE_COOKIE)
 
 
 def remembered_code(request: HttpRequest) -> str:
-    return _remembered(request, session_key=SESSION_KEY, cookie=CODE_COOKIE)
+    return _remembered(request, session_key=REFERRAL_CODE_SESSION_KEY, cookie=CODE_COOKIE)
 
 
 def forget_code(request: HttpRequest) -> None:
     if hasattr(request, "session"):
-        request.session.pop(SESSION_KEY, None)
+        request.session.pop(REFERRAL_CODE_SESSION_KEY, None)
 
 
 def remember_partner_code(request: HttpRequest, response: HttpResponse, code: str) -> None:
-    _remember(request, response, code=code, session_key=PARTNER_SESSION_KEY, cookie=PARTNER_CODE_COOKIE)
+    _remember(request, response, code=code, session_key=PARTNER_REFERRAL_CODE_SESSION_KEY, cookie=PARTNER_CODE_COOKIE)
 
 
 def remembered_partner_code(request: HttpRequest) -> str:
-    return _remembered(request, session_key=PARTNER_SESSION_KEY, cookie=PARTNER_CODE_COOKIE)
+    return _remembered(request, session_key=PARTNER_REFERRAL_CODE_SESSION_KEY, cookie=PARTNER_CODE_COOKIE)

@@ -1,5 +1,8 @@
 """The staff inbox page (/staff/inbox/): unmatched and failed webhook events, their payload, and a
-retry button that processes an event again at once (cashback.inbox.event_retry)."""
+retry button that processes an event again at once (cashback.inbox.event_retry).
+
+A staff page, so it sits in the staff panel on top of the apps; the inbox itself (storage, dispatch,
+retry) is the base's (cashback.inbox, cashback.selectors)."""
 
 import json
 
@@ -9,9 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from adminpanel.decorators import staff_required
+from accounts.decorators import staff_required
+from adminpanel.forms import InboxFilterForm
 from cashback import inbox, selectors
-from cashback.forms import InboxFilterForm
 from cashback.models import WebhookEvent, WebhookStatus
 
 PAGE_SIZE = 25
@@ -34,7 +37,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
         "page_obj": Paginator(events, PAGE_SIZE).get_page(request.GET.get("page")),
         "counts": selectors.webhook_status_counts(),
     }
-    return render(request, "cashback/staff/inbox_list.html", context)
+    return render(request, "adminpanel/inbox_list.html", context)
 
 
 @staff_required(VIEW_EVENT)
@@ -46,7 +49,7 @@ def inbox_detail(request: HttpRequest, event_pk: int) -> HttpResponse:
         "payload": json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False),
         "can_retry": request.user.has_perm(CHANGE_EVENT) and event.status in RETRYABLE,
     }
-    return render(request, "cashback/staff/inbox_detail.html", context)
+    return render(request, "adminpanel/inbox_detail.html", context)
 
 
 @require_POST
