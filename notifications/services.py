@@ -1,4 +1,6 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -7,9 +9,12 @@ from django.utils import timezone
 
 from notifications.models import Notification
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 
 def notification_send(
-    *, user: Any, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str | None = None
+    *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str | None = None
 ) -> Notification:
     """Put a message in the user's inbox and e-mail it after commit.
 
@@ -27,7 +32,7 @@ def notification_send(
                 Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url),
                 True,
             )
-        if created and getattr(user, "email", ""):
+        if created and user.email:
             notification_id = notification.pk
             transaction.on_commit(lambda: _enqueue_email(notification_id))
     return notification
@@ -56,7 +61,7 @@ def notification_email_send(*, notification_id: int) -> bool:
     return True
 
 
-def notifications_mark_read(*, user: Any, notification_ids: list[int] | None = None) -> int:
+def notifications_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
