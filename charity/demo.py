@@ -7,13 +7,15 @@ demo (a charity-reward offer may name a demo charity), ``seed_demo_giving`` afte
 then has cashback).
 """
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 
 from charity import selectors, services
 from charity.models import Charity
 
 DEMO_CONSUMER_EMAIL = "consumer@demo.cashback.example"
-DEMO_CHARITIES = [
+DEMO_CHARITIES: list[dict[str, Any]] = [
     {
         "values": {
             "name": "Skolebenken",
