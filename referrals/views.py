@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.request_types import AuthenticatedHttpRequest
 from adminpanel.decorators import staff_required
 from cashback.errors import DomainError, form_error_from
 from referrals import selectors, services, visitor
@@ -110,7 +111,7 @@ def partner_signup_hook(request: HttpRequest, merchant: Any) -> None:
 # --- The consumer's page -------------------------------------------------------------------------------
 
 
-def _wallet_context(request: HttpRequest, business_form: BusinessReferralForm) -> dict[str, Any]:
+def _wallet_context(request: AuthenticatedHttpRequest, business_form: BusinessReferralForm) -> dict[str, Any]:
     user = request.user
     code = services.referral_code_for(user=user)
     program = services.program_current()
@@ -130,7 +131,7 @@ def _wallet_context(request: HttpRequest, business_form: BusinessReferralForm) -
 
 
 @login_required
-def wallet_referrals(request: HttpRequest) -> HttpResponse:
+def wallet_referrals(request: AuthenticatedHttpRequest) -> HttpResponse:
     response = render(request, "referrals/wallet.html", _wallet_context(request, BusinessReferralForm()))
     device = visitor.ensure_device_cookie(request, response)
     services.device_sighting_record(user=request.user, device_id=device, ip=visitor.client_ip(request))
@@ -139,7 +140,7 @@ def wallet_referrals(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def business_submit(request: HttpRequest) -> HttpResponse:
+def business_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BusinessReferralForm(request.POST)
     if form.is_valid():
         try:
