@@ -38,10 +38,12 @@ browser:
 test: install browser
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
+## lint: ruff, then mypy over the apps; the django-stubs plugin imports the settings, which need a SECRET_KEY when DEBUG is off
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	SECRET_KEY=lint $(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -8,8 +10,14 @@ from django.core.exceptions import ValidationError
 from accounts.models import Card, Consent, User
 from accounts.validators import phone_number_normalize
 
+if TYPE_CHECKING:
+    # The mixin is only ever mixed into forms; the checker needs to know that.
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
 
-class _PhoneCleaningMixin:
+
+class _PhoneCleaningMixin(_FormBase):
     def clean_phone(self) -> str | None:
         phone = self.cleaned_data.get("phone")
         return phone_number_normalize(phone) if phone else None
@@ -18,8 +26,10 @@ class _PhoneCleaningMixin:
         email = self.cleaned_data.get("email")
         return User.objects.normalize_email(email).lower() if email else None
 
-    def clean(self) -> dict:
-        cleaned_data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned_data = self.cleaned_data
         if not cleaned_data.get("email") and not cleaned_data.get("phone") and not self.errors:
             raise ValidationError("Give the user an email address or a phone number.")
         return cleaned_data

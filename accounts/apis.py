@@ -6,23 +6,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.request_types import AuthenticatedRequest
 from accounts.serializers import CardLinkSerializer, CardSerializer, MeSerializer
 
 
 class MeApi(APIView):
     """The signed-in consumer's profile and the consents in force."""
 
-    def _response(self, request: Request) -> Response:
+    def _response(self, request: AuthenticatedRequest) -> Response:
         user = request.user
         serializer = MeSerializer(user, context={"consents": selectors.consents_in_force(user=user)})
         return Response(serializer.data)
 
     @extend_schema(responses=MeSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return self._response(request)
 
     @extend_schema(request=MeSerializer, responses=MeSerializer)
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         serializer = MeSerializer(request.user, data=request.data, partial=True, context={"consents": []})
         serializer.is_valid(raise_exception=True)
         services.profile_update(user=request.user, **serializer.validated_data)
@@ -33,6 +34,8 @@ class CardsApi(ListAPIView):
     """The consumer's linked cards (GET) and linking a card by its network token (POST)."""
 
     serializer_class = CardSerializer
+    # IsAuthenticated (the default permission) runs before get_queryset/get_object.
+    request: AuthenticatedRequest
 
     def get_queryset(self):
         return selectors.cards_of(user=self.request.user)
@@ -50,7 +53,7 @@ class CardsApi(ListAPIView):
             409: OpenApiResponse(description="The card is linked to another account (`card_linked_to_another_user`)."),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = CardLinkSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         card = services.card_link(user=request.user, token=serializer.validated_data["token"])
@@ -64,6 +67,6 @@ class CardDetailApi(APIView):
         operation_id="cards_remove",
         responses={204: None, 404: OpenApiResponse(description="Not one of your cards (`card_not_found`).")},
     )
-    def delete(self, request: Request, card_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, card_id: int) -> Response:
         services.card_remove(user=request.user, card_id=card_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

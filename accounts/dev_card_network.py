@@ -10,6 +10,8 @@ echoed back in a form, and hidden from Django's error reports (``sensitive_post_
 ``sensitive_variables``).
 """
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -25,6 +27,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.forms import DevCardEnrolForm
+from accounts.models import User
 from cashback.errors import DomainError, error_body, form_error_from
 from cashback.providers.card_network import fake_card_network_enabled, get_card_network
 
@@ -64,13 +67,15 @@ class DevCardEnrolApi(APIView):
 @login_required
 @sensitive_variables("form", "data")
 def _enrol_page(request: HttpRequest) -> HttpResponse:
+    # Behind login_required, which sends anonymous visitors to log in; enrol() calls it with any request.
+    user = cast(User, request.user)
     if request.method == "POST":
         form = DevCardEnrolForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 details = get_card_network().enrol(data["number"], data["exp_month"], data["exp_year"])
-                card = services.card_link(user=request.user, token=details.token)
+                card = services.card_link(user=user, token=details.token)
             except DomainError as error:
                 form_error_from(form, error)
             else:

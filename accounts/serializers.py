@@ -35,7 +35,8 @@ class MeSerializer(serializers.ModelSerializer):
         extra_kwargs = {"birth_year": {"validators": [validate_birth_year]}}
 
     def get_consents(self, user: User) -> list[dict]:
-        return ConsentSerializer(self.context["consents"], many=True).data
+        # many=True gives a ListSerializer, whose data is a list; the stubs cannot tell from the call.
+        return list(ConsentSerializer(self.context["consents"], many=True).data)
 
 
 class CardSerializer(serializers.ModelSerializer):

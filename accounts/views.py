@@ -1,16 +1,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts import selectors, services
 from accounts.forms import ProfileForm
 from accounts.models import Consent
+from accounts.request_types import AuthenticatedHttpRequest
 from cashback.providers.card_network import fake_card_network_enabled
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     marketing = selectors.consent_in_force(user=user, kind=Consent.Kind.MARKETING)
     if request.method == "POST":
@@ -51,7 +52,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def cards(request: HttpRequest) -> HttpResponse:
+def cards(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The consumer's linked cards, and how to add one."""
     return render(
         request,
@@ -61,7 +62,7 @@ def cards(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def card_remove(request: HttpRequest, card_id: int) -> HttpResponse:
+def card_remove(request: AuthenticatedHttpRequest, card_id: int) -> HttpResponse:
     """Ask for confirmation (GET), then remove the card (POST)."""
     card = selectors.card_of(user=request.user, card_id=card_id)
     if card is None:

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from adminpanel.decorators import staff_required
+from accounts.decorators import staff_required
 from cashback import events, selectors
 from cashback.models import DeliveryStatus, FactDelivery
 

@@ -2,6 +2,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
+from accounts.request_types import AuthenticatedRequest
 from campaigns import selectors
 from campaigns.models import Purchase
 from campaigns.serializers import PurchaseSerializer
@@ -11,6 +12,8 @@ class PurchasesApi(ListAPIView):
     """The signed-in consumer's purchases, newest first, each with what it earned or why not."""
 
     serializer_class = PurchaseSerializer
+    # IsAuthenticated (the default permission) runs before get_queryset/get_object.
+    request: AuthenticatedRequest
 
     def get_queryset(self) -> QuerySet[Purchase]:
         return selectors.purchases_of(user=self.request.user)
@@ -24,6 +27,8 @@ class PurchaseDetailApi(RetrieveAPIView):
     """One of the consumer's purchases; another consumer's is 404."""
 
     serializer_class = PurchaseSerializer
+    # IsAuthenticated (the default permission) runs before get_queryset/get_object.
+    request: AuthenticatedRequest
 
     def get_object(self) -> Purchase:
         return selectors.purchase_of(user=self.request.user, purchase_id=self.kwargs["purchase_id"])

@@ -3,9 +3,10 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from accounts.request_types import AuthenticatedHttpRequest
 from campaigns import selectors
 from campaigns.describe import describe_purchase
 from campaigns.errors import PurchaseNotFoundError
@@ -19,14 +20,14 @@ def _explained(purchase):
 
 
 @login_required
-def purchase_list(request: HttpRequest) -> HttpResponse:
+def purchase_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.purchases_of(user=request.user), PURCHASES_PER_PAGE).get_page(request.GET.get("page"))
     rows = [(purchase, _explained(purchase)) for purchase in page.object_list]
     return render(request, "campaigns/purchases.html", {"page": page, "rows": rows})
 
 
 @login_required
-def purchase_detail(request: HttpRequest, purchase_id: int) -> HttpResponse:
+def purchase_detail(request: AuthenticatedHttpRequest, purchase_id: int) -> HttpResponse:
     try:
         purchase = selectors.purchase_of(user=request.user, purchase_id=purchase_id)
     except PurchaseNotFoundError as exc:

@@ -8,6 +8,7 @@ Called by ``seed_demo`` after the demo merchants exist (``cashback.demo.seed_dem
 import random
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -19,7 +20,7 @@ from wallet.models import AccountKind, JournalKind
 from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
 
 DEMO_MERCHANT_ORG_NUMBER = "923609016"
-DEMO_TIERS = [
+DEMO_TIERS: list[dict[str, Any]] = [
     {"rank": 1, "name": "Silver", "threshold_minor": 500_000, "multiplier": Decimal("1.25")},
     {"rank": 2, "name": "Gold", "threshold_minor": 2_000_000, "multiplier": Decimal("1.50")},
 ]

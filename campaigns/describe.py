@@ -95,8 +95,8 @@ def describe_offer(offer: Offer, *, location_names: list[str] | None = None) -> 
     else:
         conditions.append("Does not combine with other offers at this shop: you get the best one.")
 
-    start, end = timezone.localtime(offer.starts_at), timezone.localtime(offer.ends_at)
-    period = f"{start:%-d %b %Y %H:%M} to {end:%-d %b %Y %H:%M}"
+    starts, ends = timezone.localtime(offer.starts_at), timezone.localtime(offer.ends_at)
+    period = f"{starts:%-d %b %Y %H:%M} to {ends:%-d %b %Y %H:%M}"
     return OfferSummary(headline=headline, conditions=conditions, period=period)
 
 

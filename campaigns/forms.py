@@ -5,7 +5,7 @@ the rules live in one place); the services assume valid input and save atomicall
 """
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -14,6 +14,7 @@ from django.utils import timezone
 from campaigns.models import Challenge, Offer, OfferBasis, OfferStatus, Tier
 from campaigns.rules import DAY_NAMES, Audience, ChallengeTarget, RewardType
 from campaigns.services import offer_field_problems
+from merchants.models import Location, Merchant
 from wallet.models import Currency
 from wallet.money import currency_exponent
 
@@ -122,7 +123,7 @@ class OfferForm(forms.Form):
     hour_to = forms.IntegerField(
         label="Until hour", required=False, min_value=0, max_value=24, help_text="E.g. 22 to 2 runs past midnight."
     )
-    locations = forms.ModelMultipleChoiceField(
+    locations: "forms.ModelMultipleChoiceField[Location]" = forms.ModelMultipleChoiceField(
         label="Shops",
         queryset=None,
         required=False,
@@ -162,10 +163,12 @@ class OfferForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, merchant: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, merchant: Merchant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.merchant = merchant
-        self.fields["locations"].queryset = merchant.locations.order_by("name", "id")
+        cast(forms.ModelMultipleChoiceField, self.fields["locations"]).queryset = merchant.locations.order_by(
+            "name", "id"
+        )
         self.fields["currency"].initial = merchant.currency
 
     @classmethod
@@ -205,7 +208,9 @@ class OfferForm(forms.Form):
         return initial
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         values = self.service_values()
@@ -278,7 +283,7 @@ class OfferFilterForm(forms.Form):
 class ChallengeForm(forms.Form):
     """A challenge of one of the merchant's offers. The offer is required: no standalone challenges."""
 
-    offer = forms.ModelChoiceField(
+    offer: "forms.ModelChoiceField[Offer]" = forms.ModelChoiceField(
         queryset=None, empty_label="Choose an offer", help_text="The challenge runs within its period."
     )
     title = forms.CharField(max_length=120)
@@ -300,10 +305,11 @@ class ChallengeForm(forms.Form):
     )
     bonus = money_field("Bonus", required=True, help_text="Given once, when the target is crossed.")
 
-    def __init__(self, *args: Any, merchant: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, merchant: Merchant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.merchant = merchant
-        self.fields["offer"].queryset = merchant.offers.exclude(status=OfferStatus.ENDED).order_by("-created_at")
+        offers = cast(forms.ModelChoiceField, self.fields["offer"])
+        offers.queryset = merchant.offers.exclude(status=OfferStatus.ENDED).order_by("-created_at")
 
     @classmethod
     def initial_from(cls, challenge: Challenge) -> dict[str, Any]:
@@ -322,7 +328,9 @@ class ChallengeForm(forms.Form):
         }
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned = self.cleaned_data
         target = cleaned.get("target_value")
         counting = cleaned.get("target_type") == ChallengeTarget.PURCHASE_COUNT
         if counting and target is not None and target != target.to_integral_value():
@@ -360,7 +368,9 @@ class LineItemRuleForm(forms.Form):
     fixed = money_field("Fixed amount per unit")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("kind") == "percent" and not cleaned.get("percent"):
             self.add_error("percent", "Give the percentage (0 to 100).")
         if cleaned.get("kind") == "fixed" and not cleaned.get("fixed"):

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 HUNDRED = Decimal(100)
@@ -295,8 +296,9 @@ class MinimumSpend(Condition):
         return None
 
 
-def segment_matches(segment: Mapping[str, object], profile: Mapping[str, object]) -> bool:
+def segment_matches(segment: Mapping[str, Any], profile: Mapping[str, object]) -> bool:
     """Whether a profile lies in a segment. A field the segment names but the profile lacks never matches."""
+    # The segment is the offer's JSON as staff saved it (lists of values, years as numbers): Any, not object.
     for name in SEGMENT_CHOICE_FIELDS:
         accepted = segment.get(name)
         if not accepted:

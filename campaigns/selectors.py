@@ -1,9 +1,11 @@
 """Reads of offers, challenges, tiers and purchases, and the inputs of the rules engine."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -32,6 +34,9 @@ from campaigns.rules import (
     LineItemRule as LineItemRuleTerms,
 )
 from merchants.models import Location
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # Purchases that count as history: not undone by a refund or reversal.
 COUNTED_PURCHASE_STATUSES = (Purchase.Status.AUTHORISED, Purchase.Status.CLEARED, Purchase.Status.PARTLY_REFUNDED)
@@ -129,7 +134,7 @@ def _location_ids_queryset() -> QuerySet:
 
 
 def customer_context(
-    *, user: Any, merchant_id: int, before: datetime | None = None, exclude_purchase: Purchase | None = None
+    *, user: User, merchant_id: int, before: datetime | None = None, exclude_purchase: Purchase | None = None
 ) -> CustomerContext:
     """The consumer as the rules see them at a merchant: tier, profile fields for segments, how many
     earlier purchases they made there (``before`` an instant, when given) and how many rewards
@@ -148,13 +153,13 @@ def customer_context(
     if exclude_purchase is not None:
         rewards = rewards.exclude(purchase=exclude_purchase)
         purchases = purchases.exclude(pk=exclude_purchase.pk)
-    rewards = rewards.values("offer_id").annotate(n=Count("id")).order_by()
+    reward_counts = rewards.values("offer_id").annotate(n=Count("id")).order_by()
     return CustomerContext(
         tier_rank=tier.rank if tier else 0,
         tier_multiplier=tier.multiplier if tier else Decimal(1),
         segment={name: getattr(user, name, None) for name in SEGMENT_PROFILE_FIELDS},
         purchases_at_merchant=purchases.count(),
-        rewards_from_offer={row["offer_id"]: row["n"] for row in rewards},
+        rewards_from_offer={row["offer_id"]: row["n"] for row in reward_counts},
     )
 
 
@@ -227,11 +232,11 @@ def tiers() -> list[Tier]:
     return list(Tier.objects.order_by("rank"))
 
 
-def customer_tier(*, user: Any) -> CustomerTier | None:
+def customer_tier(*, user: User) -> CustomerTier | None:
     return CustomerTier.objects.filter(user=user).select_related("tier").first()
 
 
-def next_tier(*, user: Any) -> Tier | None:
+def next_tier(*, user: User) -> Tier | None:
     """The tier above the consumer's current one (what they reach next), or None at the top."""
     current = customer_tier(user=user)
     rank = current.tier.rank if current and current.tier else 0
@@ -246,7 +251,7 @@ def purchase_by_id(*, purchase_id: int) -> Purchase | None:
 # --- Consumers' purchases ----------------------------------------------------------------------
 
 
-def purchases_of(*, user: Any) -> QuerySet[Purchase]:
+def purchases_of(*, user: User) -> QuerySet[Purchase]:
     """The consumer's purchases, newest first, with their shop and rewards (what each earned)."""
     return (
         Purchase.objects.filter(user=user)
@@ -261,7 +266,7 @@ def purchases_of(*, user: Any) -> QuerySet[Purchase]:
     )
 
 
-def purchase_of(*, user: Any, purchase_id: int) -> Purchase:
+def purchase_of(*, user: User, purchase_id: int) -> Purchase:
     """One of the consumer's purchases; another consumer's is "not found"."""
     purchase = purchases_of(user=user).filter(pk=purchase_id).first()
     if purchase is None:

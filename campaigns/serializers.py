@@ -1,6 +1,6 @@
 """The mobile API's shapes for purchases: what each earned or why not, amounts as decimal strings."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from rest_framework import serializers
@@ -24,7 +24,7 @@ class RewardSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_title(self, reward: Reward) -> str:
-        if reward.kind == "challenge" and reward.challenge_id:
+        if reward.kind == "challenge" and reward.challenge is not None:
             return reward.challenge.title
         return reward.offer.title
 
@@ -75,7 +75,8 @@ class PurchaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def _explained(self, purchase: Purchase):
-        cache = self.context.setdefault("_explained", {})
+        # The view's serializer context is a dict; the stubs type it as a read-only Mapping.
+        cache = cast(dict[str, Any], self.context).setdefault("_explained", {})
         if purchase.pk not in cache:
             reward_on_auth = bool(getattr(settings, "REWARD_ON_AUTH", True))
             cache[purchase.pk] = describe_purchase(
@@ -87,9 +88,10 @@ class PurchaseSerializer(serializers.ModelSerializer):
         return {"id": purchase.merchant_id, "name": purchase.merchant.display_name}
 
     def get_location(self, purchase: Purchase) -> dict[str, Any] | None:
-        if purchase.location_id is None:
+        location = purchase.location  # None without a query when there is no location
+        if location is None:
             return None
-        return {"id": purchase.location_id, "name": purchase.location.name}
+        return {"id": purchase.location_id, "name": location.name}
 
     def get_amount(self, purchase: Purchase) -> str:
         return minor_to_decimal_string(purchase.amount_minor, purchase.currency)

@@ -4,11 +4,12 @@ Thin doors onto ``campaigns.services``: reads need any role at the merchant, wri
 editor (owner or manager). Another merchant's offer is a 404, as the decorator does for merchants.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,19 +19,19 @@ from campaigns import selectors, services
 from campaigns.describe import describe_offer
 from campaigns.errors import OfferNotFoundError
 from campaigns.forms import ChallengeForm, LineItemRuleForm, OfferFilterForm, OfferForm
-from campaigns.models import Offer, OfferStatus
+from campaigns.models import Challenge, Offer, OfferStatus
 from cashback.errors import DomainError, form_error_from
-from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, merchant_role_required
+from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, MerchantRequest, merchant_role_required
 
 PAGE_SIZE = 20
 COST_IRRELEVANT_FIELDS = frozenset({"title", "description", "charity_ref", "return_period_days", "version"})
 
 
-def _portal_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def _portal_context(request: MerchantRequest, **extra: Any) -> dict[str, Any]:
     """What merchants/portal/base.html needs, with the offers section marked current."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     return {
-        "merchant": request.merchant,  # type: ignore[attr-defined]
+        "merchant": request.merchant,
         "membership": membership,
         "offers_url": reverse("campaigns:list", args=[membership.merchant_id]),
         "section": "offers",
@@ -40,9 +41,9 @@ def _portal_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _offer(request: HttpRequest, offer_id: int) -> Offer:
+def _offer(request: MerchantRequest, offer_id: int) -> Offer:
     try:
-        return selectors.offer_for_merchant(merchant_id=request.merchant.pk, offer_id=offer_id)  # type: ignore[attr-defined]
+        return selectors.offer_for_merchant(merchant_id=request.merchant.pk, offer_id=offer_id)
     except OfferNotFoundError as error:
         raise Http404(error.message) from error
 
@@ -52,7 +53,7 @@ def _detail_url(offer: Offer) -> str:
 
 
 @merchant_role_required(*ANY_ROLE)
-def offer_list(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def offer_list(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     filters = OfferFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
     offers = selectors.offer_list(merchant_id=merchant_id, status=status)
@@ -67,14 +68,14 @@ def offer_list(request: HttpRequest, merchant_id: int) -> HttpResponse:
     return render(request, "campaigns/offer_list.html", context)
 
 
-def _render_offer_form(request: HttpRequest, form: OfferForm, offer: Offer | None) -> HttpResponse:
+def _render_offer_form(request: MerchantRequest, form: OfferForm, offer: Offer | None) -> HttpResponse:
     context = _portal_context(request, form=form, offer=offer)
     return render(request, "campaigns/offer_form.html", context, status=400 if form.errors else 200)
 
 
 @merchant_role_required(*EDITORS)
-def offer_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    merchant = request.merchant  # type: ignore[attr-defined]
+def offer_create(request: MerchantRequest, merchant_id: int) -> HttpResponse:
+    merchant = request.merchant
     if request.method == "POST":
         form = OfferForm(request.POST, merchant=merchant)
         if form.is_valid():
@@ -92,12 +93,12 @@ def offer_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
                 return redirect(_detail_url(offer))
     else:
         now = timezone.localtime()
-        start = (now + timezone.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         form = OfferForm(
             merchant=merchant,
             initial={
                 "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
-                "ends_at": (start + timezone.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
+                "ends_at": (start + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
                 "percent": 10,
             },
         )
@@ -105,7 +106,7 @@ def offer_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 @merchant_role_required(*ANY_ROLE)
-def offer_detail(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpResponse:
+def offer_detail(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
     offer = _offer(request, offer_id)
     locations = list(offer.locations.all())
     context = _portal_context(
@@ -122,9 +123,9 @@ def offer_detail(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpR
 
 
 @merchant_role_required(*EDITORS)
-def offer_edit(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpResponse:
+def offer_edit(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
     offer = _offer(request, offer_id)
-    merchant = request.merchant  # type: ignore[attr-defined]
+    merchant = request.merchant
     if request.method == "POST":
         form = OfferForm(request.POST, merchant=merchant)
         if form.is_valid():
@@ -155,7 +156,7 @@ def offer_edit(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpRes
     return _render_offer_form(request, form, offer)
 
 
-def _status_action(request: HttpRequest, offer_id: int, action: Any, done: str) -> HttpResponse:
+def _status_action(request: MerchantRequest, offer_id: int, action: Any, done: str) -> HttpResponse:
     offer = _offer(request, offer_id)
     try:
         action(offer_id=offer.pk, actor=request.user)
@@ -168,25 +169,25 @@ def _status_action(request: HttpRequest, offer_id: int, action: Any, done: str) 
 
 @merchant_role_required(*EDITORS)
 @require_POST
-def offer_submit(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpResponse:
+def offer_submit(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
     return _status_action(request, offer_id, services.offer_submit_for_review, "Submitted: our team will review it.")
 
 
 @merchant_role_required(*EDITORS)
 @require_POST
-def offer_pause(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpResponse:
+def offer_pause(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
     return _status_action(request, offer_id, services.offer_pause, "Offer paused: purchases do not earn from it now.")
 
 
 @merchant_role_required(*EDITORS)
 @require_POST
-def offer_resume(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpResponse:
+def offer_resume(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
     return _status_action(request, offer_id, services.offer_resume, "Offer resumed.")
 
 
 @merchant_role_required(*EDITORS)
 @require_POST
-def offer_duplicate(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpResponse:
+def offer_duplicate(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
     offer = _offer(request, offer_id)
     copy = services.offer_duplicate(offer_id=offer.pk, actor=request.user)
     messages.success(request, "Copied as a new draft. Check its dates, then submit it for review.")
@@ -194,7 +195,7 @@ def offer_duplicate(request: HttpRequest, merchant_id: int, offer_id: int) -> Ht
 
 
 @merchant_role_required(*ANY_ROLE)
-def offer_preview(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpResponse:
+def offer_preview(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
     """The offer as a consumer sees it in the app and the web wallet."""
     offer = _offer(request, offer_id)
     locations = list(offer.locations.all())
@@ -208,9 +209,9 @@ def offer_preview(request: HttpRequest, merchant_id: int, offer_id: int) -> Http
 
 
 @merchant_role_required(*EDITORS)
-def cost_preview(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def cost_preview(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     """The estimated monthly cost of the offer being edited (htmx fragment; a page without JavaScript)."""
-    merchant = request.merchant  # type: ignore[attr-defined]
+    merchant = request.merchant
     estimate = None
     form = OfferForm(request.POST if request.method == "POST" else None, merchant=merchant)
     # The estimate needs the reward and its conditions, not the wording: a form still without a
@@ -227,21 +228,23 @@ def cost_preview(request: HttpRequest, merchant_id: int) -> HttpResponse:
         )
         estimate = services.cost_preview(terms=terms, merchant_id=merchant.pk)
     context = _portal_context(request, estimate=estimate, valid=valid, form=form)
-    template = "campaigns/_cost_preview.html" if request.htmx else "campaigns/cost_preview_page.html"  # type: ignore[attr-defined]
+    template = "campaigns/_cost_preview.html" if request.htmx else "campaigns/cost_preview_page.html"
     return render(request, template, context)
 
 
 # --- Challenges ----------------------------------------------------------------------------
 
 
-def _render_challenge_form(request: HttpRequest, form: ChallengeForm, challenge: Any = None) -> HttpResponse:
+def _render_challenge_form(
+    request: MerchantRequest, form: ChallengeForm, challenge: Challenge | None = None
+) -> HttpResponse:
     context = _portal_context(request, form=form, challenge=challenge)
     return render(request, "campaigns/challenge_form.html", context, status=400 if form.errors else 200)
 
 
 @merchant_role_required(*EDITORS)
-def challenge_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    merchant = request.merchant  # type: ignore[attr-defined]
+def challenge_create(request: MerchantRequest, merchant_id: int) -> HttpResponse:
+    merchant = request.merchant
     if request.method == "POST":
         form = ChallengeForm(request.POST, merchant=merchant)
         if form.is_valid():
@@ -257,17 +260,17 @@ def challenge_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
     return _render_challenge_form(request, form)
 
 
-def _challenge(request: HttpRequest, challenge_id: int) -> Any:
+def _challenge(request: MerchantRequest, challenge_id: int) -> Any:
     try:
-        return selectors.challenge_for_merchant(merchant_id=request.merchant.pk, challenge_id=challenge_id)  # type: ignore[attr-defined]
+        return selectors.challenge_for_merchant(merchant_id=request.merchant.pk, challenge_id=challenge_id)
     except OfferNotFoundError as error:
         raise Http404(error.message) from error
 
 
 @merchant_role_required(*EDITORS)
-def challenge_edit(request: HttpRequest, merchant_id: int, challenge_id: int) -> HttpResponse:
+def challenge_edit(request: MerchantRequest, merchant_id: int, challenge_id: int) -> HttpResponse:
     challenge = _challenge(request, challenge_id)
-    merchant = request.merchant  # type: ignore[attr-defined]
+    merchant = request.merchant
     if request.method == "POST":
         form = ChallengeForm(request.POST, merchant=merchant)
         if form.is_valid():
@@ -287,7 +290,7 @@ def challenge_edit(request: HttpRequest, merchant_id: int, challenge_id: int) ->
 
 @merchant_role_required(*EDITORS)
 @require_POST
-def challenge_delete(request: HttpRequest, merchant_id: int, challenge_id: int) -> HttpResponse:
+def challenge_delete(request: MerchantRequest, merchant_id: int, challenge_id: int) -> HttpResponse:
     challenge = _challenge(request, challenge_id)
     offer = challenge.offer
     services.challenge_delete(challenge=challenge)
@@ -299,7 +302,7 @@ def challenge_delete(request: HttpRequest, merchant_id: int, challenge_id: int) 
 
 
 @merchant_role_required(*EDITORS)
-def line_rule_create(request: HttpRequest, merchant_id: int, offer_id: int) -> HttpResponse:
+def line_rule_create(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
     offer = _offer(request, offer_id)
     form = LineItemRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -316,7 +319,7 @@ def line_rule_create(request: HttpRequest, merchant_id: int, offer_id: int) -> H
 
 @merchant_role_required(*EDITORS)
 @require_POST
-def line_rule_delete(request: HttpRequest, merchant_id: int, offer_id: int, rule_id: int) -> HttpResponse:
+def line_rule_delete(request: MerchantRequest, merchant_id: int, offer_id: int, rule_id: int) -> HttpResponse:
     offer = _offer(request, offer_id)
     rule = offer.line_item_rules.filter(pk=rule_id).first()
     if rule is None:

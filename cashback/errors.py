@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -23,8 +23,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class DomainError(Exception):
     """Base class of every business-rule error a service raises."""
 
-    code = "invalid"
-    http_status = status.HTTP_400_BAD_REQUEST
+    code: str = "invalid"
+    http_status: int = status.HTTP_400_BAD_REQUEST
     default_message = "The request could not be carried out."
 
     def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None) -> None:
@@ -108,7 +108,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-def form_error_from(form: Form, error: DomainError) -> None:
+def form_error_from(form: BaseForm, error: DomainError) -> None:
     """Attach a service's domain error to a form so the page shows it beside the fields."""
     if error.fields:
         for field, messages in error.fields.items():

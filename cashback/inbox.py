@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import Field
 from django.utils import timezone
 
 from cashback import dispatch
@@ -121,6 +122,13 @@ _COLUMNS = (
 )
 
 
+def _column(name: str) -> str:
+    field = WebhookEvent._meta.get_field(name)
+    # Only concrete fields are named here, and each has a column.
+    assert isinstance(field, Field) and field.column
+    return field.column
+
+
 @functools.cache
 def _insert_sql(vendor: str) -> str:
     """One ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the new row's id, or no row for a
@@ -129,9 +137,9 @@ def _insert_sql(vendor: str) -> str:
     Built once: intake is the hottest path there is (docs/benchmarks.md)."""
     meta = WebhookEvent._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in _COLUMNS)
+    columns = ", ".join(quote(_column(name)) for name in _COLUMNS)
     constants = {"attempts": "0", "last_error": "''", "next_attempt_at": "NULL"}
-    columns += ", " + ", ".join(quote(meta.get_field(name).column) for name in constants)
+    columns += ", " + ", ".join(quote(_column(name)) for name in constants)
     values = ", ".join(["%s"] * len(_COLUMNS) + list(constants.values()))
     # Names come from the model; the values are parameters.
     return (

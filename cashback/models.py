@@ -80,12 +80,13 @@ class WebhookEvent(models.Model):
     @property
     def badge(self) -> str:
         """The colour of this status's badge in the staff pages."""
-        return {
+        badges: dict[str, str] = {
             WebhookStatus.PROCESSED: "success",
             WebhookStatus.UNMATCHED: "warning",
             WebhookStatus.FAILED: "failed",
             WebhookStatus.RECEIVED: "info",
-        }.get(self.status, "neutral")
+        }
+        return badges.get(self.status, "neutral")
 
 
 # --- The outbox of facts (cashback/events.py) -----------------------------------------------------

@@ -32,7 +32,7 @@ def webhook_status_counts() -> dict[str, int]:
         .annotate(count=Count("pk"))
         .order_by()
     )
-    counts = {status: 0 for status in ATTENTION_STATUSES}
+    counts: dict[str, int] = {status: 0 for status in ATTENTION_STATUSES}
     counts.update({row["status"]: row["count"] for row in rows})
     return counts
 

@@ -157,7 +157,8 @@ def _envelope(event: dict[str, Any]) -> tuple[str, str]:
         fields["id"] = [f"A non-empty string of at most {MAX_ID_LENGTH} characters."]
     if not isinstance(event_type, str) or not event_type.strip() or len(event_type) > MAX_TYPE_LENGTH:
         fields["type"] = [f"A non-empty string of at most {MAX_TYPE_LENGTH} characters."]
-    if fields:
+    # With no fields in error both are strings; the isinstance checks say so to the type checker.
+    if fields or not isinstance(event_id, str) or not isinstance(event_type, str):
         raise InvalidEventError(fields=fields)
     return event_id, event_type
 

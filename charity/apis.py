@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.request_types import AuthenticatedRequest
 from cashback.errors import NotFoundError
 from cashback.pagination import StandardPagination
 from charity import receipts, selectors, services
@@ -40,6 +41,7 @@ class CharityListApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = StandardPagination()
         page = paginator.paginate_queryset(selectors.charity_list(), request, view=self)
+        assert page is not None  # None only when no page size is set; PAGE_SIZE is
         data = CharitySerializer(page, many=True, context=_charity_context(request, page)).data
         return paginator.get_paginated_response(data)
 
@@ -59,9 +61,10 @@ class DonationListCreateApi(APIView):
     """Your donations (newest first), and donating part or all of your available balance."""
 
     @extend_schema(operation_id="donations_list", responses=DonationSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         paginator = StandardPagination()
         page = paginator.paginate_queryset(selectors.donation_entries(user=request.user), request, view=self)
+        assert page is not None  # None only when no page size is set; PAGE_SIZE is
         return paginator.get_paginated_response(DonationSerializer(selectors.donation_rows(page), many=True).data)
 
     @extend_schema(
@@ -79,7 +82,7 @@ class DonationListCreateApi(APIView):
             409: OpenApiResponse(description="insufficient_funds, nothing_to_donate or idempotency_conflict."),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         body = DonationRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
@@ -105,7 +108,7 @@ class DonationReceiptApi(APIView):
         operation_id="donations_receipt",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: OpenApiResponse()},
     )
-    def get(self, request: Request, year: int) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, year: int) -> HttpResponse:
         receipt = selectors.donation_receipt(user=request.user, year=_valid_year(year))
         response = HttpResponse(receipts.receipt_pdf(receipt), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{receipts.receipt_filename(receipt)}"'
@@ -122,7 +125,7 @@ class AutoDonateApi(APIView):
     """Your automatic share of every future reward: a charity and 0 to 100 percent (0 turns it off)."""
 
     @extend_schema(operation_id="auto_donate_retrieve", responses=AutoDonateSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(AutoDonateSerializer().to_representation(selectors.auto_donate_get(user=request.user)))
 
     @extend_schema(

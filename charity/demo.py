@@ -7,6 +7,8 @@ demo (a charity-reward offer may name a demo charity), ``seed_demo_giving`` afte
 then has cashback).
 """
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 
 from charity import selectors, services
@@ -14,7 +16,7 @@ from charity.models import Charity
 from wallet.models import JournalTransaction
 
 DEMO_CONSUMER_EMAIL = "consumer@demo.cashback.example"
-DEMO_CHARITIES = [
+DEMO_CHARITIES: list[dict[str, Any]] = [
     {
         "values": {
             "name": "Skolebenken",

@@ -1,7 +1,7 @@
 """Forms of the charity pages. They only shape input; the services decide (and their errors land on the fields)."""
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -37,17 +37,22 @@ class DonateForm(forms.Form):
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         available = available or {}
+        currency_field = cast(forms.ChoiceField, self.fields["currency"])
         if available:
-            self.fields["currency"].choices = [
+            currency_field.choices = [
                 (currency, f"{currency} ({minor_to_decimal_string(amount, currency)} available)")
                 for currency, amount in available.items()
             ]
-        if len(self.fields["currency"].choices) == 1:
-            self.fields["currency"].widget = forms.HiddenInput()
-            self.fields["currency"].initial = self.fields["currency"].choices[0][0]
+        # The field's setter has normalised the choices to a list of pairs.
+        choices = cast(list[tuple[str, str]], currency_field.choices)
+        if len(choices) == 1:
+            currency_field.widget = forms.HiddenInput()
+            currency_field.initial = choices[0][0]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("how_much") == self.AMOUNT and not (cleaned.get("amount") or "").strip():
             self.add_error("amount", "Give an amount, or choose to give all of your available balance.")
             return cleaned

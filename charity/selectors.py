@@ -15,13 +15,15 @@ Attribution comes from the journal's ``causes``: ``user`` for a consumer, ``offe
 merchant campaign.
 """
 
+from __future__ import annotations
+
 import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Case, F, Prefetch, Q, QuerySet, Sum, When
 from django.utils import timezone
@@ -29,6 +31,9 @@ from django.utils import timezone
 from charity.errors import CharityNotFoundError
 from charity.models import AutoDonateSetting, Charity, Disbursement, ImpactCost
 from wallet.models import AccountKind, Direction, Entry, JournalKind, LedgerAccount
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 OWNER_PREFIX = "charity:"
 # Transactions that move money a charity was already given (to its bank and back).
@@ -181,7 +186,7 @@ def charities_impact(*, charities: Iterable[Charity]) -> dict[int, Impact]:
     return {charity.pk: Impact(charity=charity, given=given.get(charity.pk, {})) for charity in charities}
 
 
-def consumer_impact(*, user: Any) -> list[Impact]:
+def consumer_impact(*, user: User) -> list[Impact]:
     """What the consumer's donations and the charity rewards their purchases earned gave, per charity."""
     return _impacts(_given_by_charity(_given_entries().filter(_cause_is("user", user.pk))))
 
@@ -191,7 +196,7 @@ def campaign_impact(*, offer_id: int) -> list[Impact]:
     return _impacts(_given_by_charity(_given_entries().filter(_cause_is("offer", offer_id))))
 
 
-def consumer_impact_by_source(*, user: Any) -> dict[str, dict[str, int]]:
+def consumer_impact_by_source(*, user: User) -> dict[str, dict[str, int]]:
     """The consumer's giving split by source: ``{"donations": {cur: minor}, "rewards": {cur: minor}}``."""
     rows = (
         _given_entries()
@@ -223,7 +228,7 @@ class DonationRow:
     reward_id: int | None
 
 
-def donation_entries(*, user: Any, date_from: date | None = None, date_to: date | None = None) -> QuerySet[Entry]:
+def donation_entries(*, user: User, date_from: date | None = None, date_to: date | None = None) -> QuerySet[Entry]:
     """The consumer's donation entries (debits of their available balance), newest first."""
     entries = (
         Entry.objects.filter(
@@ -281,7 +286,7 @@ class ReceiptLine:
 class DonationReceipt:
     """A consumer's donations from their own balance in one calendar year (site time zone)."""
 
-    user: Any
+    user: User
     year: int
     lines: list[ReceiptLine]
     donations: list[DonationRow]
@@ -298,29 +303,30 @@ class DonationReceipt:
         return not self.donations
 
 
-def donation_receipt(*, user: Any, year: int) -> DonationReceipt:
+def donation_receipt(*, user: User, year: int) -> DonationReceipt:
     """The year's donations per charity and currency. Charity rewards are the merchant's money, not the consumer's
     gift, so they are not on the receipt (they are in the impact figures)."""
     entries = donation_entries(user=user, date_from=date(year, 1, 1), date_to=date(year + 1, 1, 1))
     rows = list(reversed(donation_rows(entries)))
-    grouped: dict[tuple[int, str], list[DonationRow]] = defaultdict(list)
+    # Model instances hash and compare by primary key: one group per charity and currency.
+    grouped: dict[tuple[Charity, str], list[DonationRow]] = defaultdict(list)
     for row in rows:
         if row.charity is not None:
-            grouped[(row.charity.pk, row.currency)].append(row)
+            grouped[(row.charity, row.currency)].append(row)
     lines = [
         ReceiptLine(
-            charity=items[0].charity,
+            charity=charity,
             currency=currency,
             amount_minor=sum(r.amount_minor for r in items),
             count=len(items),
         )
-        for (_charity_id, currency), items in grouped.items()
+        for (charity, currency), items in grouped.items()
     ]
     lines.sort(key=lambda line: (line.charity.name, line.currency))
     return DonationReceipt(user=user, year=year, lines=lines, donations=rows)
 
 
-def donation_years(*, user: Any) -> list[int]:
+def donation_years(*, user: User) -> list[int]:
     """Years in which the consumer donated, newest first (for the receipt links)."""
     dates = donation_entries(user=user).dates("created_at", "year", order="DESC")
     return [day.year for day in dates]
@@ -329,19 +335,19 @@ def donation_years(*, user: Any) -> list[int]:
 # --- Balances, settings, disbursements -------------------------------------------------------
 
 
-def consumer_available_minor(*, user: Any, currency: str) -> int:
+def consumer_available_minor(*, user: User, currency: str) -> int:
     """What the consumer may donate now in ``currency``: the available balance less pending holds."""
     account = LedgerAccount.objects.filter(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency=currency).first()
     return account.available if account else 0
 
 
-def consumer_available_balances(*, user: Any) -> dict[str, int]:
+def consumer_available_balances(*, user: User) -> dict[str, int]:
     """Available-to-donate per currency, only currencies with money in them."""
     accounts = LedgerAccount.objects.filter(user=user, kind=AccountKind.CONSUMER_AVAILABLE).order_by("currency")
     return {account.currency: account.available for account in accounts if account.available > 0}
 
 
-def auto_donate_get(*, user: Any) -> AutoDonateSetting | None:
+def auto_donate_get(*, user: User) -> AutoDonateSetting | None:
     return AutoDonateSetting.objects.select_related("charity").filter(user=user).first()
 
 

@@ -12,18 +12,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
 from charity import receipts, selectors, services
 from charity.errors import CharityNotFoundError
 from charity.forms import AutoDonateForm, DonateForm
+from charity.models import Charity
 from wallet.money import minor_to_decimal_string
 
 DONATIONS_PER_PAGE = 20
 
 
-def _charity_or_404(**lookup) -> object:
+def _charity_or_404(*, slug: str) -> Charity:
     try:
-        return selectors.charity_get(**lookup)
+        return selectors.charity_get(slug=slug)
     except CharityNotFoundError as error:
         raise Http404(error.message) from error
 
@@ -52,7 +54,7 @@ def charity_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def giving(request: HttpRequest) -> HttpResponse:
+def giving(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The wallet's giving page: your impact, your automatic share, your donations and receipts."""
     user = request.user
     setting = selectors.auto_donate_get(user=user)
@@ -65,7 +67,7 @@ def giving(request: HttpRequest) -> HttpResponse:
     return _render_giving(request, auto_form)
 
 
-def _render_giving(request: HttpRequest, auto_form: AutoDonateForm, status: int = 200) -> HttpResponse:
+def _render_giving(request: AuthenticatedHttpRequest, auto_form: AutoDonateForm, status: int = 200) -> HttpResponse:
     user = request.user
     page = Paginator(selectors.donation_entries(user=user), DONATIONS_PER_PAGE).get_page(request.GET.get("page"))
     donations = selectors.donation_rows(page.object_list)
@@ -87,7 +89,7 @@ def _render_giving(request: HttpRequest, auto_form: AutoDonateForm, status: int 
 
 @login_required
 @require_POST
-def auto_donate(request: HttpRequest) -> HttpResponse:
+def auto_donate(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AutoDonateForm(request.POST)
     if form.is_valid():
         charity = form.cleaned_data["charity"]
@@ -111,7 +113,7 @@ def auto_donate(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def donate(request: HttpRequest, slug: str) -> HttpResponse:
+def donate(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Donate part or all of the available balance to one charity."""
     charity = _charity_or_404(slug=slug)
     if not charity.is_active:
@@ -148,7 +150,7 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def receipt(request: HttpRequest, year: int) -> HttpResponse:
+def receipt(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
     """The year's donation receipt as a PDF download."""
     if not 2000 <= year <= timezone.localdate().year:
         raise Http404("No receipt for that year.")

@@ -10,16 +10,24 @@ The view must take a ``merchant_id`` keyword argument.
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from merchants.models import ANY_ROLE, EDITORS, OWNERS, Membership
+from accounts.request_types import AuthenticatedHttpRequest
+from merchants.models import ANY_ROLE, EDITORS, OWNERS, Membership, Merchant
 from merchants.selectors import membership_for
 
 __all__ = ["ANY_ROLE", "EDITORS", "OWNERS", "merchant_role_required"]
+
+
+class MerchantRequest(AuthenticatedHttpRequest):
+    """A request to a portal view behind ``merchant_role_required``, which sets these two."""
+
+    merchant: Merchant
+    membership: Membership
 
 
 def _flatten(roles: Iterable[Any]) -> frozenset[str]:
@@ -61,11 +69,14 @@ def merchant_role_required(*roles: Any) -> Callable[[Callable[..., HttpResponse]
                 raise Http404("No such merchant.")
             if membership.role not in allowed:
                 raise PermissionDenied("Your role at this merchant does not allow this.")
-            request.merchant = membership.merchant
-            request.membership = membership
-            return view(request, *args, **kwargs)
+            # The decorator is what makes an HttpRequest a MerchantRequest.
+            merchant_request = cast(MerchantRequest, request)
+            merchant_request.merchant = membership.merchant
+            merchant_request.membership = membership
+            return view(merchant_request, *args, **kwargs)
 
-        wrapper.merchant_roles = allowed  # type: ignore[attr-defined]
+        # Read by the tests of every portal view's roles; mypy cannot type an attribute set on a function.
+        wrapper.merchant_roles = allowed  # type: ignore[attr-defined]  # a function attribute, see above
         return wrapper
 
     return decorator

@@ -1,6 +1,8 @@
 """Demo merchant for the embedded setup: "Fjord Coffee", approved, owned by the demo consumer, with two
 shops in Oslo. Idempotent: looks up before it creates, and goes through the services like a real sign-up."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 
 from merchants import services
@@ -10,7 +12,7 @@ DEMO_OWNER_EMAIL = "consumer@demo.cashback.example"
 DEMO_REVIEWER_EMAIL = "admin@demo.cashback.example"
 DEMO_ORG_NUMBER = "923609016"
 WEEKDAY_HOURS = {"open": "07:30", "close": "18:00"}
-DEMO_LOCATIONS = [
+DEMO_LOCATIONS: list[dict[str, Any]] = [
     {
         "name": "Fjord Coffee Aker Brygge",
         "street": "Stranden 1",

@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cashback.errors import DomainError
-from merchants.models import Country, Membership
+from merchants.models import Country, Location, Membership
 from merchants.validators import (
     WEEKDAYS,
     validate_category_code,
@@ -56,7 +56,9 @@ class ApplicationForm(forms.Form):
             raise _as_validation_error(error, "category_code") from error
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned = self.cleaned_data
         country, number = cleaned.get("country"), cleaned.get("organisation_number")
         if country and number:
             try:
@@ -144,7 +146,7 @@ class LocationForm(forms.Form):
             self.fields[f"{day}_closed"] = forms.BooleanField(label=f"Closed on {label}", required=False)
 
     @classmethod
-    def initial_from(cls, location: Any) -> dict[str, Any]:
+    def initial_from(cls, location: Location) -> dict[str, Any]:
         initial = {
             field: getattr(location, field)
             for field in (
@@ -186,7 +188,9 @@ class LocationForm(forms.Form):
             raise _as_validation_error(error, "time_zone") from error
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned = self.cleaned_data
         latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
         if (
             (latitude is None) != (longitude is None)

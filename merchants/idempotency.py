@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -124,7 +124,8 @@ def idempotent_response(request: Request, operation: Operation) -> Response:
     """The door for DRF views: reads the header, runs ``operation`` idempotently, answers with the
     (possibly replayed) status and body; a replay carries ``Idempotent-Replayed: true``."""
     status, body, replayed = idempotent_call(
-        api_key=request.auth,
+        # MerchantApiKeyAuthentication, the partner API's only authentication, puts the key here.
+        api_key=cast(MerchantApiKey, request.auth),
         idempotency_key=request.headers.get(HEADER),
         request_fingerprint=request_fingerprint(request),
         operation=operation,

@@ -1,6 +1,8 @@
 """Reads of merchants, memberships, invitations, locations and the audit log."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
@@ -17,15 +19,18 @@ from merchants.models import (
     StripeConnection,
 )
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-def membership_for(*, user: Any, merchant_id: int) -> Membership | None:
+
+def membership_for(*, user: User, merchant_id: int) -> Membership | None:
     """The user's membership of that merchant (with the merchant loaded), or None."""
     if user is None or not user.is_authenticated:
         return None
     return Membership.objects.select_related("merchant").filter(user=user, merchant_id=merchant_id).first()
 
 
-def merchants_of(*, user: Any) -> QuerySet[Merchant]:
+def merchants_of(*, user: User) -> QuerySet[Merchant]:
     """The merchants the user is a member of, each annotated with ``my_role``."""
     if user is None or not user.is_authenticated:
         return Merchant.objects.none()
@@ -36,7 +41,7 @@ def merchants_of(*, user: Any) -> QuerySet[Merchant]:
     )
 
 
-def has_memberships(*, user: Any) -> bool:
+def has_memberships(*, user: User) -> bool:
     """One EXISTS query: whether the user works for any merchant (the "Merchant portal" nav item)."""
     if user is None or not user.is_authenticated:
         return False
@@ -86,7 +91,7 @@ def merchant_status_counts() -> dict[str, int]:
     return counts
 
 
-def applications_of(*, user: Any) -> QuerySet[Merchant]:
+def applications_of(*, user: User) -> QuerySet[Merchant]:
     """Merchants the user applied for or owns: what the applicant's status page lists."""
     if user is None or not user.is_authenticated:
         return Merchant.objects.none()

@@ -120,7 +120,13 @@ def validate_opening_hours(value: object) -> dict[str, dict]:
             cleaned[day] = {"closed": True}
             continue
         opens, closes = hours.get("open"), hours.get("close")
-        if set(hours) != {"open", "close"} or not all(isinstance(t, str) and _TIME.match(t) for t in (opens, closes)):
+        if not (
+            set(hours) == {"open", "close"}
+            and isinstance(opens, str)
+            and _TIME.match(opens)
+            and isinstance(closes, str)
+            and _TIME.match(closes)
+        ):
             errors.setdefault(day, []).append(f"{day_names[day]}: give both opening and closing time as HH:MM.")
             continue
         if time.fromisoformat(closes) <= time.fromisoformat(opens):

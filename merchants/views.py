@@ -18,10 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import visitor
+from accounts.request_types import AuthenticatedHttpRequest
 from cashback import events
 from cashback.errors import DomainError, form_error_from
 from merchants import selectors, services
-from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, merchant_role_required
+from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, MerchantRequest, merchant_role_required
 from merchants.forms import (
     COMMON_TIME_ZONES,
     ApiKeyForm,
@@ -77,7 +78,7 @@ def partners_apply(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def partners_application(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def partners_application(request: AuthenticatedHttpRequest, merchant_id: int) -> HttpResponse:
     """The applicant's view of their application: status and, if rejected, why."""
     merchant = selectors.applications_of(user=request.user).filter(pk=merchant_id).first()
     if merchant is None:
@@ -89,7 +90,7 @@ def partners_application(request: HttpRequest, merchant_id: int) -> HttpResponse
 
 
 @login_required
-def portal(request: HttpRequest) -> HttpResponse:
+def portal(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The merchants I work for; with only one, straight to its dashboard."""
     merchants = list(selectors.merchants_of(user=request.user))
     if len(merchants) == 1:
@@ -107,11 +108,11 @@ def _offers_url(merchant_id: int) -> str | None:
     return url
 
 
-def _portal_context(request: HttpRequest, section: str, **extra: Any) -> dict[str, Any]:
-    membership: Membership = request.membership  # type: ignore[attr-defined]
+def _portal_context(request: MerchantRequest, section: str, **extra: Any) -> dict[str, Any]:
+    membership: Membership = request.membership
     role = membership.role
     return {
-        "merchant": request.merchant,  # type: ignore[attr-defined]
+        "merchant": request.merchant,
         "membership": membership,
         "offers_url": _offers_url(membership.merchant_id),
         "section": section,
@@ -122,8 +123,8 @@ def _portal_context(request: HttpRequest, section: str, **extra: Any) -> dict[st
 
 
 @merchant_role_required(*ANY_ROLE)
-def dashboard(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+def dashboard(request: MerchantRequest, merchant_id: int) -> HttpResponse:
+    merchant: Merchant = request.merchant
     counts = merchant.locations.aggregate(locations=Count("id"), unplaced=Count("id", filter=Q(latitude__isnull=True)))
     context = _portal_context(
         request,
@@ -137,29 +138,29 @@ def dashboard(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 @merchant_role_required(*ANY_ROLE)
-def location_list(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def location_list(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     filters = LocationFilterForm(request.GET or None)
     map_position = filters.cleaned_data.get("map_position", "") if filters.is_valid() else ""
-    locations = selectors.locations_of(merchant=request.merchant, map_position=map_position)  # type: ignore[attr-defined]
+    locations = selectors.locations_of(merchant=request.merchant, map_position=map_position)
     context = _portal_context(
         request, "locations", filters=filters, filtered=bool(map_position), page_obj=_page(request, locations)
     )
     return render(request, "merchants/portal/locations.html", context)
 
 
-def _location_of(request: HttpRequest, location_id: int) -> Location:
-    return get_object_or_404(Location, pk=location_id, merchant=request.merchant)  # type: ignore[attr-defined]
+def _location_of(request: MerchantRequest, location_id: int) -> Location:
+    return get_object_or_404(Location, pk=location_id, merchant=request.merchant)
 
 
 @merchant_role_required(*ANY_ROLE)
-def location_detail(request: HttpRequest, merchant_id: int, location_id: int) -> HttpResponse:
+def location_detail(request: MerchantRequest, merchant_id: int, location_id: int) -> HttpResponse:
     location = _location_of(request, location_id)
     return render(
         request, "merchants/portal/location_detail.html", _portal_context(request, "locations", location=location)
     )
 
 
-def _render_location_form(request: HttpRequest, form: LocationForm, location: Location | None) -> HttpResponse:
+def _render_location_form(request: MerchantRequest, form: LocationForm, location: Location | None) -> HttpResponse:
     context = _portal_context(
         request,
         "locations",
@@ -172,12 +173,12 @@ def _render_location_form(request: HttpRequest, form: LocationForm, location: Lo
 
 
 @merchant_role_required(*EDITORS)
-def location_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def location_create(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     form = LocationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             location = services.location_create(
-                merchant=request.merchant,  # type: ignore[attr-defined]
+                merchant=request.merchant,
                 actor=request.user,
                 **form.service_arguments(),
             )
@@ -197,7 +198,7 @@ def location_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 @merchant_role_required(*EDITORS)
-def location_edit(request: HttpRequest, merchant_id: int, location_id: int) -> HttpResponse:
+def location_edit(request: MerchantRequest, merchant_id: int, location_id: int) -> HttpResponse:
     location = _location_of(request, location_id)
     form = LocationForm(request.POST or None, initial=LocationForm.initial_from(location))
     if request.method == "POST" and form.is_valid():
@@ -212,7 +213,7 @@ def location_edit(request: HttpRequest, merchant_id: int, location_id: int) -> H
 
 
 @merchant_role_required(*EDITORS)
-def location_delete(request: HttpRequest, merchant_id: int, location_id: int) -> HttpResponse:
+def location_delete(request: MerchantRequest, merchant_id: int, location_id: int) -> HttpResponse:
     location = _location_of(request, location_id)
     error = None
     if request.method == "POST":
@@ -228,25 +229,25 @@ def location_delete(request: HttpRequest, merchant_id: int, location_id: int) ->
 
 
 @merchant_role_required(*ANY_ROLE)
-def team(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+def team(request: MerchantRequest, merchant_id: int) -> HttpResponse:
+    merchant: Merchant = request.merchant
     context = _portal_context(
         request,
         "team",
         page_obj=_page(request, selectors.members_of(merchant=merchant)),
-        invitations=selectors.open_invitations_of(merchant=merchant) if request.membership.role in OWNERS else [],  # type: ignore[attr-defined]
+        invitations=selectors.open_invitations_of(merchant=merchant) if request.membership.role in OWNERS else [],
         invite_form=InvitationForm(),
     )
     return render(request, "merchants/portal/team.html", context)
 
 
 @merchant_role_required(*OWNERS)
-def team_invite(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def team_invite(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             invitation, _ = services.invitation_send(
-                merchant=request.merchant,  # type: ignore[attr-defined]
+                merchant=request.merchant,
                 actor=request.user,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -260,16 +261,16 @@ def team_invite(request: HttpRequest, merchant_id: int) -> HttpResponse:
     return render(request, "merchants/portal/team_invite.html", context, status=400 if form.errors else 200)
 
 
-def _member_of(request: HttpRequest, membership_id: int) -> Membership:
+def _member_of(request: MerchantRequest, membership_id: int) -> Membership:
     return get_object_or_404(
         Membership.objects.select_related("user"),
         pk=membership_id,
-        merchant=request.merchant,  # type: ignore[attr-defined]
+        merchant=request.merchant,
     )
 
 
 @merchant_role_required(*OWNERS)
-def member_edit(request: HttpRequest, merchant_id: int, membership_id: int) -> HttpResponse:
+def member_edit(request: MerchantRequest, merchant_id: int, membership_id: int) -> HttpResponse:
     member = _member_of(request, membership_id)
     form = RoleForm(request.POST or None, initial={"role": member.role})
     if request.method == "POST" and form.is_valid():
@@ -285,7 +286,7 @@ def member_edit(request: HttpRequest, merchant_id: int, membership_id: int) -> H
 
 
 @merchant_role_required(*OWNERS)
-def member_remove(request: HttpRequest, merchant_id: int, membership_id: int) -> HttpResponse:
+def member_remove(request: MerchantRequest, merchant_id: int, membership_id: int) -> HttpResponse:
     member = _member_of(request, membership_id)
     error = None
     if request.method == "POST":
@@ -304,8 +305,8 @@ def member_remove(request: HttpRequest, merchant_id: int, membership_id: int) ->
 
 @require_POST
 @merchant_role_required(*OWNERS)
-def invitation_revoke(request: HttpRequest, merchant_id: int, invitation_id: int) -> HttpResponse:
-    invitation = get_object_or_404(Invitation, pk=invitation_id, merchant=request.merchant)  # type: ignore[attr-defined]
+def invitation_revoke(request: MerchantRequest, merchant_id: int, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id, merchant=request.merchant)
     try:
         services.invitation_revoke(invitation=invitation, actor=request.user)
     except DomainError as error:
@@ -316,15 +317,15 @@ def invitation_revoke(request: HttpRequest, merchant_id: int, invitation_id: int
 
 
 @merchant_role_required(*ANY_ROLE)
-def activity(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    events = selectors.audit_events_of(merchant=request.merchant)  # type: ignore[attr-defined]
+def activity(request: MerchantRequest, merchant_id: int) -> HttpResponse:
+    events = selectors.audit_events_of(merchant=request.merchant)
     context = _portal_context(request, "activity", page_obj=_page(request, events), labels=services.AuditAction.LABELS)
     return render(request, "merchants/portal/activity.html", context)
 
 
 @merchant_role_required(*EDITORS)
-def merchant_settings(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+def merchant_settings(request: MerchantRequest, merchant_id: int) -> HttpResponse:
+    merchant: Merchant = request.merchant
     initial = {field: getattr(merchant, field) for field in services.SETTINGS_FIELDS}
     form = MerchantSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -343,21 +344,21 @@ def merchant_settings(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 @merchant_role_required(*OWNERS)
-def api_keys(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    keys = selectors.api_keys_of(merchant=request.merchant)  # type: ignore[attr-defined]
+def api_keys(request: MerchantRequest, merchant_id: int) -> HttpResponse:
+    keys = selectors.api_keys_of(merchant=request.merchant)
     context = _portal_context(request, "api_keys", page_obj=_page(request, keys))
     return render(request, "merchants/portal/api_keys.html", context)
 
 
 @never_cache
 @merchant_role_required(*OWNERS)
-def api_key_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def api_key_create(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     """Create a key and show its secret on this one response (never stored, never shown again)."""
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             key, plaintext = services.api_key_create(
-                merchant=request.merchant,  # type: ignore[attr-defined]
+                merchant=request.merchant,
                 actor=request.user,
                 name=form.cleaned_data["name"],
             )
@@ -371,11 +372,11 @@ def api_key_create(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 @merchant_role_required(*OWNERS)
-def api_key_revoke(request: HttpRequest, merchant_id: int, key_id: int) -> HttpResponse:
+def api_key_revoke(request: MerchantRequest, merchant_id: int, key_id: int) -> HttpResponse:
     """GET: confirm; POST: revoke. Systems using the key are refused from then on."""
-    key = get_object_or_404(MerchantApiKey, pk=key_id, merchant=request.merchant)  # type: ignore[attr-defined]
+    key = get_object_or_404(MerchantApiKey, pk=key_id, merchant=request.merchant)
     if request.method == "POST":
-        services.api_key_revoke(key_id=key.pk, merchant=request.merchant, actor=request.user)  # type: ignore[attr-defined]
+        services.api_key_revoke(key_id=key.pk, merchant=request.merchant, actor=request.user)
         messages.success(request, f"The key “{key.name}” was revoked. Requests with it are now refused.")
         return redirect("merchants:api_keys", merchant_id=merchant_id)
     return render(request, "merchants/portal/api_key_revoke.html", _portal_context(request, "api_keys", key=key))
@@ -385,9 +386,9 @@ def api_key_revoke(request: HttpRequest, merchant_id: int, key_id: int) -> HttpR
 
 
 @merchant_role_required(*OWNERS)
-def stripe_connection(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def stripe_connection(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     """The merchant's Stripe connection: connect (POST), and its state."""
-    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+    merchant: Merchant = request.merchant
     if request.method == "POST":
         try:
             url = services.stripe_connect_start(
@@ -405,10 +406,10 @@ def stripe_connection(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 @merchant_role_required(*OWNERS)
-def stripe_return(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def stripe_return(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     """Stripe sends the owner back here after onboarding: read the account's state."""
     try:
-        connection = services.stripe_connection_refresh(merchant=request.merchant, actor=request.user)  # type: ignore[attr-defined]
+        connection = services.stripe_connection_refresh(merchant=request.merchant, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -420,16 +421,16 @@ def stripe_return(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 @merchant_role_required(*OWNERS)
-def stripe_refresh(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def stripe_refresh(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     """Stripe's onboarding link expired: show the page again, where "Continue" makes a new one."""
     messages.info(request, "The Stripe link expired. Continue to get a new one.")
     return redirect("merchants:stripe", merchant_id=merchant_id)
 
 
 @merchant_role_required(*OWNERS)
-def stripe_disconnect(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def stripe_disconnect(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     """GET: confirm; POST: stop turning the account's payments into purchases."""
-    merchant: Merchant = request.merchant  # type: ignore[attr-defined]
+    merchant: Merchant = request.merchant
     connection = selectors.stripe_connection_of(merchant=merchant)
     if connection is None:
         raise Http404("No Stripe account is connected.")
@@ -459,9 +460,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "merchants/portal/invitation.html", context, status=error.http_status)
         messages.success(request, f"Welcome to the {membership.merchant.display_name} team.")
         return redirect(reverse("merchants:dashboard", kwargs={"merchant_id": membership.merchant_id}))
-    error = None
+    # Not "error": that name is the except-target above, which Python deletes after its block.
+    problem = None
     try:
         services.invitation_check(invitation=invitation, user=request.user)
     except DomainError as domain_error:
-        error = domain_error.message
-    return render(request, "merchants/portal/invitation.html", {"invitation": invitation, "error": error})
+        problem = domain_error.message
+    return render(request, "merchants/portal/invitation.html", {"invitation": invitation, "error": problem})

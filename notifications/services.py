@@ -1,7 +1,9 @@
+from __future__ import annotations
+
 import logging
 import smtplib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -13,9 +15,12 @@ from notifications.models import Notification, OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 
 def notification_send(
-    *, user: Any, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str | None = None
+    *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str | None = None
 ) -> Notification:
     """Put a message in the user's inbox and e-mail it after commit.
 
@@ -33,7 +38,7 @@ def notification_send(
                 Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url),
                 True,
             )
-        if created and getattr(user, "email", ""):
+        if created and user.email:
             notification_id = notification.pk
             transaction.on_commit(lambda: _enqueue_email(notification_id))
     return notification
@@ -63,7 +68,7 @@ def notification_email_send(*, notification_id: int) -> bool:
     return True
 
 
-def notifications_mark_read(*, user: Any, notification_ids: list[int] | None = None) -> int:
+def notifications_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)

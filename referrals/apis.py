@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import visitor
+from accounts.request_types import AuthenticatedRequest
 from referrals import selectors, services
 from referrals.serializers import (
     BusinessReferralSerializer,
@@ -63,7 +64,7 @@ class ReferralsApi(APIView):
     of each friend and business they referred."""
 
     @extend_schema(operation_id="referrals_retrieve", responses=ReferralsSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         user = request.user
         code = services.referral_code_for(user=user)
         services.device_sighting_record(user=user, device_id=visitor.device_id(request), ip=visitor.client_ip(request))

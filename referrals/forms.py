@@ -103,7 +103,7 @@ class ProgramForm(forms.Form):
 
     def __init__(self, *args: Any, program: ReferralProgram | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.currency_groups: list[tuple[str, list[forms.BoundField]]] = []
+        self.currency_groups: list[tuple[str, list[str]]] = []
         for currency in Currency.values:
             names = []
             for suffix, (label, _attribute) in AMOUNT_FIELDS.items():
@@ -130,10 +130,13 @@ class ProgramForm(forms.Form):
         return [(currency, [self[name] for name in names]) for currency, names in self.currency_groups]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned = self.cleaned_data
         amounts: dict[str, CurrencyAmounts] = {}
         for currency, names in self.currency_groups:
-            values = {name: cleaned.get(name) for name in names}
+            # Cleaned data of MoneyFields: ints, or None for an empty field (checked below).
+            values: dict[str, Any] = {name: cleaned.get(name) for name in names}
             if all(value is None for value in values.values()):
                 continue  # the currency is left out: no referral bonus in it
             missing = [name for name, value in values.items() if value is None and name not in self.errors]

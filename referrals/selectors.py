@@ -1,9 +1,11 @@
 """Reads of the referral programme for the services' checks, the consumer's pages, the API and staff."""
 
+from __future__ import annotations
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -21,6 +23,9 @@ from referrals.models import (
     ReferralStatus,
 )
 from wallet.money import minor_to_decimal_string
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # Referrals a purchase fact can still move: waiting for a purchase, waiting for its cashback, or
 # expired (a purchase made inside the window may be reported late).
@@ -117,12 +122,12 @@ def merchant_has_live_offer(*, merchant_id: int) -> bool:
 # --- The consumer's view ---------------------------------------------------------------------------------
 
 
-def referrals_made(*, user: Any) -> QuerySet[Referral]:
+def referrals_made(*, user: User) -> QuerySet[Referral]:
     """The friends the consumer referred, newest first (the friend's name is not shown, only initials)."""
     return Referral.objects.filter(referrer=user).select_related("friend").order_by("-created_at", "-id")
 
 
-def business_referrals_made(*, user: Any) -> QuerySet[BusinessReferral]:
+def business_referrals_made(*, user: User) -> QuerySet[BusinessReferral]:
     return BusinessReferral.objects.filter(referrer=user).select_related("merchant").order_by("-created_at", "-id")
 
 
@@ -139,7 +144,7 @@ class EarnedTotals:
         ]
 
 
-def referral_earnings(*, user: Any) -> EarnedTotals:
+def referral_earnings(*, user: User) -> EarnedTotals:
     """What the consumer earned from the programme: as referrer, as a referred friend, and for
     businesses. Three aggregate queries; equal to the consumer's ``referral_bonus`` ledger credits."""
     totals: dict[str, int] = defaultdict(int)
@@ -159,7 +164,7 @@ def referral_earnings(*, user: Any) -> EarnedTotals:
     return EarnedTotals(by_currency={currency: amount for currency, amount in totals.items() if amount})
 
 
-def friend_label(user: Any) -> str:
+def friend_label(user: User) -> str:
     """How a referred friend is shown to the referrer: first name and initial, or a masked address."""
     name = (getattr(user, "full_name", "") or "").strip()
     if name:

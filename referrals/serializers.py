@@ -47,7 +47,8 @@ class BusinessReferralSerializer(serializers.Serializer):
     business_name = serializers.CharField()
     country = serializers.CharField()
     organisation_number = serializers.CharField()
-    source = serializers.CharField()
+    # DRF's metaclass moves declared fields into _declared_fields, so this never shadows Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named "source", see above
     status = serializers.CharField()
     status_label = serializers.CharField()
     reason = serializers.CharField()

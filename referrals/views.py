@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import visitor
 from accounts.decorators import staff_required
+from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
 from referrals import selectors, services
 from referrals.forms import BusinessReferralForm, ProgramForm, ReviewForm
@@ -77,7 +78,7 @@ def referral_link(request: HttpRequest, code: str) -> HttpResponse:
 # --- The consumer's page -------------------------------------------------------------------------------
 
 
-def _wallet_context(request: HttpRequest, business_form: BusinessReferralForm) -> dict[str, Any]:
+def _wallet_context(request: AuthenticatedHttpRequest, business_form: BusinessReferralForm) -> dict[str, Any]:
     user = request.user
     code = services.referral_code_for(user=user)
     program = services.program_current()
@@ -97,7 +98,7 @@ def _wallet_context(request: HttpRequest, business_form: BusinessReferralForm) -
 
 
 @login_required
-def wallet_referrals(request: HttpRequest) -> HttpResponse:
+def wallet_referrals(request: AuthenticatedHttpRequest) -> HttpResponse:
     response = render(request, "referrals/wallet.html", _wallet_context(request, BusinessReferralForm()))
     device = visitor.ensure_device_cookie(request, response)
     services.device_sighting_record(user=request.user, device_id=device, ip=visitor.client_ip(request))
@@ -106,7 +107,7 @@ def wallet_referrals(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def business_submit(request: HttpRequest) -> HttpResponse:
+def business_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BusinessReferralForm(request.POST)
     if form.is_valid():
         try:

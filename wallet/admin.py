@@ -29,8 +29,8 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 
 class EntryInline(admin.TabularInline):
     model = Entry
-    fields = ["account", "direction", "amount", "currency"]
-    readonly_fields = fields
+    # A tuple: the admin's declared types accept it for both attributes (a list is invariant).
+    fields = readonly_fields = ("account", "direction", "amount", "currency")
     extra = 0
     can_delete = False
 

@@ -11,7 +11,9 @@ class EntryFilterForm(forms.Form):
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned = self.cleaned_data
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_from > date_to:
             self.add_error("date_to", "Must not be before the start date.")

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.request_types import AuthenticatedRequest
 from wallet import payouts, spending
 from wallet.models import Currency, Payout, PayoutAccount, SpendCode
 from wallet.money import minor_to_decimal_string, parse_amount
@@ -56,6 +57,8 @@ class PayoutsApi(ListAPIView):
     """The consumer's payouts, newest first; POST asks for a new one."""
 
     serializer_class = PayoutSerializer
+    # IsAuthenticated (the default permission) runs before get_queryset/get_object.
+    request: AuthenticatedRequest
 
     def get_queryset(self) -> QuerySet[Payout]:
         return Payout.objects.filter(user=self.request.user).order_by("-created_at", "-id")
@@ -81,7 +84,7 @@ class PayoutsApi(ListAPIView):
             409: OpenApiResponse(description="insufficient_funds, payouts_not_set_up, idempotency_conflict"),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = PayoutRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         currency = data.validated_data["currency"]
@@ -99,7 +102,7 @@ class PayoutAccountApi(APIView):
     """Whether payouts are set up; POST starts (or resumes) Stripe's onboarding and returns its URL."""
 
     @extend_schema(operation_id="payouts_account_retrieve", responses={200: OpenApiResponse()})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         account = PayoutAccount.objects.filter(user=request.user).first()
         return Response(
             {
@@ -114,7 +117,7 @@ class PayoutAccountApi(APIView):
         )
 
     @extend_schema(operation_id="payouts_account_onboard", request=None, responses={200: OpenApiResponse()})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         url = payouts.payout_account_start(
             user=request.user,
             refresh_url=request.build_absolute_uri(reverse("wallet:payouts-setup-refresh")),
@@ -146,7 +149,7 @@ class SpendCodesApi(APIView):
         request=SpendCodeRequestSerializer,
         responses={201: OpenApiResponse(description="code, display, currency, expires_at, available, qr_svg")},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = SpendCodeRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         currency = data.validated_data.get("currency") or settings.DEFAULT_CURRENCY

@@ -1,6 +1,8 @@
 """Web wallet pages for money out: payouts (with Stripe onboarding), spend codes, and the staff
 review of held payouts. Thin doors onto wallet.payouts and wallet.spending."""
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -12,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
+from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
 from cashback.providers.stripe_gateway import StripeGatewayError
 from wallet import payouts, spending
@@ -32,7 +35,9 @@ class PayoutRequestForm(forms.Form):
     currency = forms.ChoiceField(choices=Currency.choices, label="Currency")
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
+        super().clean()
+        cleaned = self.cleaned_data
         amount, currency = cleaned.get("amount"), cleaned.get("currency")
         if amount and currency:
             try:
@@ -46,7 +51,7 @@ class PayoutRejectForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Reason (shown to the consumer)")
 
 
-def _currencies_with_money(request: HttpRequest) -> list[tuple[str, str]]:
+def _currencies_with_money(request: AuthenticatedHttpRequest) -> list[tuple[str, str]]:
     balances = wallet_balances(user=request.user)
     return [(b.currency, b.currency) for b in balances if b.available > 0] or [
         (settings.DEFAULT_CURRENCY, settings.DEFAULT_CURRENCY)
@@ -54,12 +59,12 @@ def _currencies_with_money(request: HttpRequest) -> list[tuple[str, str]]:
 
 
 @login_required
-def payouts_page(request: HttpRequest) -> HttpResponse:
+def payouts_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up payouts, ask for one, and see every payout with its status."""
     account = PayoutAccount.objects.filter(user=request.user).first()
     balances = wallet_balances(user=request.user)
     form = PayoutRequestForm(request.POST or None)
-    form.fields["currency"].choices = _currencies_with_money(request)
+    cast(forms.ChoiceField, form.fields["currency"]).choices = _currencies_with_money(request)
     if request.method == "POST" and form.is_valid():
         try:
             payout = payouts.payout_request(
@@ -96,12 +101,12 @@ def payouts_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def payouts_setup(request: HttpRequest) -> HttpResponse:
+def payouts_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start (or resume) Stripe's onboarding: off to Stripe's hosted pages."""
     return _to_onboarding(request)
 
 
-def _to_onboarding(request: HttpRequest) -> HttpResponse:
+def _to_onboarding(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         url = payouts.payout_account_start(
             user=request.user,
@@ -115,7 +120,7 @@ def _to_onboarding(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def payouts_setup_return(request: HttpRequest) -> HttpResponse:
+def payouts_setup_return(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Back from Stripe: ask Stripe how far the consumer got."""
     try:
         account = payouts.payout_account_refresh(user=request.user)
@@ -133,13 +138,13 @@ def payouts_setup_return(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def payouts_setup_refresh(request: HttpRequest) -> HttpResponse:
+def payouts_setup_refresh(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Stripe's link expired or was used: make a fresh one and go back."""
     return _to_onboarding(request)
 
 
 @login_required
-def spend_page(request: HttpRequest) -> HttpResponse:
+def spend_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Pay with cashback at a checkout: a one-time code, as text and as a QR code."""
     balances = wallet_balances(user=request.user)
     spend = None
@@ -198,7 +203,7 @@ def staff_payouts(request: HttpRequest) -> HttpResponse:
 
 @staff_required("wallet.view_payout", "wallet.change_payout")
 @require_POST
-def staff_payout_release(request: HttpRequest, payout_id: int) -> HttpResponse:
+def staff_payout_release(request: AuthenticatedHttpRequest, payout_id: int) -> HttpResponse:
     payout = get_object_or_404(Payout, pk=payout_id)
     try:
         payouts.payout_release(payout_id=payout.pk, actor=request.user)
@@ -211,7 +216,7 @@ def staff_payout_release(request: HttpRequest, payout_id: int) -> HttpResponse:
 
 @staff_required("wallet.view_payout", "wallet.change_payout")
 @require_POST
-def staff_payout_reject(request: HttpRequest, payout_id: int) -> HttpResponse:
+def staff_payout_reject(request: AuthenticatedHttpRequest, payout_id: int) -> HttpResponse:
     payout = get_object_or_404(Payout, pk=payout_id)
     form = PayoutRejectForm(request.POST)
     if not form.is_valid():

@@ -24,9 +24,11 @@ Ledger keys are derived from the payout id, so every posting happens at most onc
 whatever retries, duplicates and crashes occur.
 """
 
+from __future__ import annotations
+
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -56,6 +58,9 @@ from wallet.models import (
 from wallet.money import CURRENCY_EXPONENTS, MAX_MINOR_UNITS, minor_to_decimal_string
 from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 
@@ -66,7 +71,7 @@ def _crash_point(step: str) -> None:
 # --- Connect onboarding -----------------------------------------------------------------
 
 
-def payout_account_start(*, user: Any, refresh_url: str, return_url: str) -> str:
+def payout_account_start(*, user: User, refresh_url: str, return_url: str) -> str:
     """The Stripe onboarding URL for the consumer, creating their Express account on first use.
 
     The account is created with an idempotency key per user, so concurrent or repeated
@@ -92,7 +97,7 @@ def payout_account_start(*, user: Any, refresh_url: str, return_url: str) -> str
     )
 
 
-def payout_account_refresh(*, user: Any) -> PayoutAccount | None:
+def payout_account_refresh(*, user: User) -> PayoutAccount | None:
     """Ask Stripe for the consumer's account state (the return page); None without an account."""
     account = PayoutAccount.objects.filter(user=user).first()
     if account is None:
@@ -130,7 +135,7 @@ def payout_minimum(currency: str) -> int:
     return settings.PAYOUT_MINIMUM_MINOR_BY_CURRENCY.get(currency, settings.PAYOUT_MINIMUM_MINOR)
 
 
-def payout_request(*, user: Any, amount_minor: int, currency: str, client_key: str = "") -> Payout:
+def payout_request(*, user: User, amount_minor: int, currency: str, client_key: str = "") -> Payout:
     """Ask for a payout of ``amount_minor`` of the consumer's available cashback.
 
     Refuses (nothing changed) with ``UnknownCurrencyError``, ``InvalidAmountError``,
@@ -174,7 +179,7 @@ def payout_request(*, user: Any, amount_minor: int, currency: str, client_key: s
     return payout
 
 
-def _payout_by_client_key(*, user: Any, client_key: str, amount_minor: int, currency: str) -> Payout | None:
+def _payout_by_client_key(*, user: User, client_key: str, amount_minor: int, currency: str) -> Payout | None:
     existing = Payout.objects.filter(user=user, client_key=client_key).first()
     if existing is not None and (existing.amount, existing.currency) != (amount_minor, currency):
         raise IdempotencyConflictError("This Idempotency-Key was already used for a different payout.")
@@ -182,7 +187,7 @@ def _payout_by_client_key(*, user: Any, client_key: str, amount_minor: int, curr
 
 
 def _payout_create(
-    *, user: Any, account: PayoutAccount, amount_minor: int, currency: str, client_key: str, held: bool
+    *, user: User, account: PayoutAccount, amount_minor: int, currency: str, client_key: str, held: bool
 ) -> Payout:
     """Caller owns the transaction: the payout, its keys and its ledger posting commit together."""
     status = PayoutStatus.HELD if held else PayoutStatus.REQUESTED
@@ -230,7 +235,7 @@ def _enqueue_processing(payout_id: int) -> None:
 
 
 def _history(
-    payout: Payout, *, from_status: str, reason: str = "", actor: Any = None, stripe_event_id: str = ""
+    payout: Payout, *, from_status: str, reason: str = "", actor: User | None = None, stripe_event_id: str = ""
 ) -> None:
     PayoutStatusChange.objects.create(
         payout=payout,
@@ -249,7 +254,7 @@ def _locked(payout_id: int) -> Payout:
 # --- Staff review ----------------------------------------------------------------------
 
 
-def payout_release(*, payout_id: int, actor: Any) -> Payout:
+def payout_release(*, payout_id: int, actor: User) -> Payout:
     """A staff member lets a held payout go: it is processed now."""
     with transaction.atomic():
         payout = _locked(payout_id)
@@ -264,7 +269,7 @@ def payout_release(*, payout_id: int, actor: Any) -> Payout:
         return payout
 
 
-def payout_reject(*, payout_id: int, actor: Any, reason: str = "") -> Payout:
+def payout_reject(*, payout_id: int, actor: User, reason: str = "") -> Payout:
     """A staff member refuses a held payout: it fails and the money goes back to the consumer."""
     with transaction.atomic():
         payout = _locked(payout_id)
@@ -473,7 +478,7 @@ def _fail(
     code: str,
     message: str,
     reverse_transfer: bool,
-    actor: Any = None,
+    actor: User | None = None,
     stripe_event_id: str = "",
 ) -> Payout:
     """Caller holds the payout's row lock inside a transaction. Returns the money to the consumer once.

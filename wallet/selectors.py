@@ -13,10 +13,12 @@ Consumer figures per currency (definitions, also in docs/ledger.md):
 Moves between a consumer's own accounts (reward_mature) change none of the last three.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Case, F, Q, QuerySet, Sum, When
@@ -25,6 +27,9 @@ from django.utils import timezone
 
 from wallet.models import CONSUMER_KINDS, AccountKind, Direction, Entry, JournalKind, LedgerAccount
 from wallet.money import minor_to_decimal_string
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 EARNING_KINDS = (JournalKind.REWARD_EARN, JournalKind.REFERRAL_BONUS, JournalKind.CHALLENGE_BONUS)
 REVERSAL_KINDS = (JournalKind.REWARD_REVERSE,)
@@ -66,7 +71,7 @@ def _debit_minus_credit() -> Case:
     return Case(When(direction=Direction.DEBIT, then=F("amount")), default=-F("amount"))
 
 
-def wallet_balances(*, user: Any) -> list[CurrencyBalances]:
+def wallet_balances(*, user: User) -> list[CurrencyBalances]:
     """The consumer's figures per currency, in two queries whatever the history's length.
 
     One row per currency in which the user has an account, ordered by currency; a user
@@ -108,7 +113,7 @@ def wallet_balances(*, user: Any) -> list[CurrencyBalances]:
 
 def wallet_entries(
     *,
-    user: Any,
+    user: User,
     kind: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,

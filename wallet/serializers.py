@@ -36,7 +36,7 @@ class EntryFilterSerializer(serializers.Serializer):
         return attrs
 
 
-_ACCOUNT_NAMES = {
+_ACCOUNT_NAMES: dict[str, str] = {
     AccountKind.CONSUMER_PENDING: "pending",
     AccountKind.CONSUMER_AVAILABLE: "available",
     AccountKind.CONSUMER_RECEIVABLE: "receivable",

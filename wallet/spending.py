@@ -26,9 +26,11 @@ read. The partner spend door itself, ``wallet/spend_partner_apis.py``, imports m
 being moved into the merchants app (issue 12); once there, no wallet module imports merchants.
 """
 
+from __future__ import annotations
+
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -47,6 +49,9 @@ from wallet.models import AccountKind, Hold, JournalKind, JournalTransaction, Le
 from wallet.money import CURRENCY_EXPONENTS, minor_to_decimal_string
 from wallet.services import account_get_or_create, hold_place, hold_post, hold_void
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # No 0/O, 1/I/L: a code read aloud or typed from a phone screen cannot be misread.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -63,7 +68,7 @@ def display_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}" if len(code) == CODE_LENGTH else code
 
 
-def spend_code_issue(*, user: Any, currency: str, now: datetime | None = None) -> SpendCode:
+def spend_code_issue(*, user: User, currency: str, now: datetime | None = None) -> SpendCode:
     """A fresh spend code for the consumer; their earlier live code in this currency stops working."""
     if currency not in CURRENCY_EXPONENTS:
         raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
@@ -163,6 +168,12 @@ def _spend_of(*, merchant: Any, hold_id: int) -> SpendCode:
     return spend
 
 
+def _hold_of(spend: SpendCode) -> Hold:
+    # A spend code found by its hold (a used code) always has one.
+    assert spend.hold is not None
+    return spend.hold
+
+
 def spend_hold_get(*, merchant: Any, hold_id: int) -> SpendCode:
     """The merchant's spend hold (404 for anyone else's)."""
     return _spend_of(merchant=merchant, hold_id=hold_id)
@@ -179,7 +190,7 @@ def spend_hold_capture(
     """
     spend = _spend_of(merchant=merchant, hold_id=hold_id)
     return hold_post(
-        hold=spend.hold,
+        hold=_hold_of(spend),
         idempotency_key=f"spend:{spend.pk}:capture",
         amount=amount_minor,
         kind=JournalKind.SPEND,
@@ -191,12 +202,12 @@ def spend_hold_capture(
 def spend_hold_release(*, merchant: Any, hold_id: int, now: datetime | None = None) -> Hold:
     """Give the whole hold back to the consumer (idempotent; a captured hold raises ``HoldNotPendingError``)."""
     spend = _spend_of(merchant=merchant, hold_id=hold_id)
-    return hold_void(hold=spend.hold, now=now)
+    return hold_void(hold=_hold_of(spend), now=now)
 
 
 def spend_hold_body(spend: SpendCode) -> dict[str, Any]:
     """The partner API's view of a spend hold: decimal strings, never floats."""
-    hold = spend.hold
+    hold = _hold_of(spend)
     currency = hold.currency
     return {
         "id": hold.pk,

@@ -12,15 +12,16 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.request_types import AuthenticatedRequest
 from wallet import statements
 
 
 class _FormatIsOurs(DefaultContentNegotiation):
-    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+    # DRF reads only URL_FORMAT_OVERRIDE here, so a stand-in object replaces its settings.
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)  # type: ignore[assignment]  # a stand-in, not APISettings
 
 
 def _statement_json(data: statements.StatementData) -> dict:
@@ -69,7 +70,7 @@ class StatementsApi(APIView):
             ),
         },
     )
-    def get(self, request: Request) -> Response | HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> Response | HttpResponse:
         params = request.query_params
         if "month" not in params:
             base = reverse("api-wallet-statements")

@@ -1,15 +1,16 @@
 """The web wallet's statements: months with activity, and each month's PDF or CSV."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError
 from wallet import statements
 
 
 @login_required
-def statement_list(request: HttpRequest) -> HttpResponse:
+def statement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     months = statements.statement_months(user=request.user)
     return render(
         request,
@@ -23,7 +24,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def statement_download(request: HttpRequest) -> HttpResponse:
+def statement_download(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         content, filename, content_type = statements.statement_document(
             user=request.user,

@@ -14,12 +14,14 @@ generated once (on request or by the monthly task) and stored (``Statement``, fi
 ``MEDIA_ROOT/statements/``); the current month is generated on every request.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,9 +39,12 @@ from notifications.services import notification_send
 from wallet.models import AccountKind, Currency, Direction, Entry, LedgerAccount, Statement
 from wallet.money import minor_to_decimal_string
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # Column order on the statement.
 COVERED_KINDS = (AccountKind.CONSUMER_AVAILABLE, AccountKind.CONSUMER_PENDING, AccountKind.CONSUMER_RECEIVABLE)
-KIND_LABELS = {
+KIND_LABELS: dict[str, str] = {
     AccountKind.CONSUMER_AVAILABLE: "Available",
     AccountKind.CONSUMER_PENDING: "Pending",
     AccountKind.CONSUMER_RECEIVABLE: "Owed",
@@ -71,7 +76,7 @@ class Period:
     month: int
 
     @classmethod
-    def parse(cls, text: str | None, *, today: date | None = None) -> "Period":
+    def parse(cls, text: str | None, *, today: date | None = None) -> Period:
         match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", (text or "").strip())
         if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
             raise StatementMonthInvalidError(fields={"month": ["Give the month as YYYY-MM, e.g. 2026-10."]})
@@ -81,18 +86,18 @@ class Period:
         return period
 
     @classmethod
-    def current(cls, *, today: date | None = None) -> "Period":
+    def current(cls, *, today: date | None = None) -> Period:
         today = today or timezone.localdate()
         return cls(today.year, today.month)
 
     @classmethod
-    def of(cls, day: date) -> "Period":
+    def of(cls, day: date) -> Period:
         return cls(day.year, day.month)
 
-    def __lt__(self, other: "Period") -> bool:
+    def __lt__(self, other: Period) -> bool:
         return (self.year, self.month) < (other.year, other.month)
 
-    def __gt__(self, other: "Period") -> bool:
+    def __gt__(self, other: Period) -> bool:
         return (self.year, self.month) > (other.year, other.month)
 
     @property
@@ -107,10 +112,10 @@ class Period:
     def label(self) -> str:
         return self.first_day.strftime("%B %Y")
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         return Period(self.year + self.month // 12, self.month % 12 + 1)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return Period(self.year - (self.month == 1), 12 if self.month == 1 else self.month - 1)
 
     @property
@@ -142,7 +147,7 @@ class StatementLine:
 
 @dataclass
 class StatementData:
-    user: Any
+    user: User
     currency: str
     period: Period
     opening: dict[str, int]
@@ -197,13 +202,13 @@ def _check_currency(currency: str | None) -> str:
     return currency
 
 
-def statement_build(*, user: Any, period: Period, currency: str) -> StatementData:
+def statement_build(*, user: User, period: Period, currency: str | None) -> StatementData:
     """The statement's figures from the ledger (three queries, whatever the history's length)."""
     currency = _check_currency(currency)
     accounts = dict(
         LedgerAccount.objects.filter(user=user, currency=currency, kind__in=COVERED_KINDS).values_list("id", "kind")
     )
-    opening = dict.fromkeys(COVERED_KINDS, 0)
+    opening: dict[str, int] = dict.fromkeys(COVERED_KINDS, 0)
     for row in (
         Entry.objects.filter(account_id__in=accounts, created_at__lt=period.start)
         .values("account_id")
@@ -242,7 +247,7 @@ def statement_build(*, user: Any, period: Period, currency: str) -> StatementDat
     return StatementData(user=user, currency=currency, period=period, opening=opening, lines=lines)
 
 
-def statement_months(*, user: Any) -> list[tuple[Period, str]]:
+def statement_months(*, user: User) -> list[tuple[Period, str]]:
     """(month, currency) pairs in which the consumer's accounts moved, newest first."""
     rows = (
         Entry.objects.filter(account__user=user, account__kind__in=COVERED_KINDS)
@@ -355,7 +360,7 @@ def _render(statement: StatementData, fmt: str) -> bytes:
     return statement_pdf(statement) if fmt == "pdf" else statement_csv(statement)
 
 
-def statement_store(*, user: Any, period: Period, currency: str) -> Statement:
+def statement_store(*, user: User, period: Period, currency: str) -> Statement:
     """Generate a month's statement once and keep its files; a second call returns the stored one.
 
     Precondition: the month is over (its entries can no longer change).
@@ -385,7 +390,7 @@ def statement_store(*, user: Any, period: Period, currency: str) -> Statement:
 
 
 def statement_document(
-    *, user: Any, month: str | None, currency: str | None, fmt: str | None
+    *, user: User, month: str | None, currency: str | None, fmt: str | None
 ) -> tuple[bytes, str, str]:
     """(content, filename, content type) of a statement, for the web wallet and the API.
 

@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from accounts.request_types import AuthenticatedHttpRequest
 from wallet import selectors
 from wallet.forms import EntryFilterForm
 
@@ -10,7 +11,7 @@ ENTRIES_PER_PAGE = 25
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Balances per currency and the movements, newest first, filterable and paginated."""
     balances = selectors.wallet_balances(user=request.user)
     form = EntryFilterForm(request.GET or None)

@@ -10,12 +10,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns.models import ChallengeProgress, Purchase, Reward, RewardKind
-from wallet.services import retrying_deadlocks
 from campaigns.services.rewards import reward_status
 from notifications.services import notification_send
 from wallet.models import AccountKind, Direction, Entry, JournalKind, LedgerAccount
 from wallet.money import minor_to_decimal_string
-from wallet.services import EntrySpec, platform_account, transaction_post
+from wallet.services import EntrySpec, platform_account, retrying_deadlocks, transaction_post
 
 # --- Expiry ------------------------------------------------------------------------------------
 

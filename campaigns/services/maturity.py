@@ -9,11 +9,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import ChallengeProgress, Purchase, Reward, RewardKind
-from wallet.services import retrying_deadlocks
 from campaigns.services.rewards import account_spendable, consumer_account, reward_causes, reward_memo, reward_status
 from cashback.events import announce
 from wallet.models import AccountKind, JournalKind, LedgerAccount
-from wallet.services import EntrySpec, transaction_post
+from wallet.services import EntrySpec, retrying_deadlocks, transaction_post
 
 # --- Maturity ----------------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from campaigns.models import Offer, OfferBasis, Purchase, Reward, RewardKind
-from wallet.services import retrying_deadlocks
 from campaigns.services.offers import OFFER_STATUSES_WITH_HISTORY, offer_budget_consume
 from campaigns.services.rewards import reward_book, round_half_even
+from wallet.services import retrying_deadlocks
 
 # --- Monthly spend-based offers ----------------------------------------------------------------
 

@@ -35,10 +35,10 @@ from django.db.models import F
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
 from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
 from campaigns.rules import LineItem
-from wallet.services import retrying_deadlocks
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit
 from cashback.events import announce
+from wallet.services import retrying_deadlocks
 
 # The sources' names in events map to Purchase.Source values ("visa" is the card network).
 SOURCE_ALIASES = {"visa": Purchase.Source.CARD}

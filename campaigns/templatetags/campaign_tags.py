@@ -4,7 +4,7 @@ from campaigns.models import OfferStatus
 
 register = template.Library()
 
-_STATUS_BADGES = {
+_STATUS_BADGES: dict[str, str] = {
     OfferStatus.DRAFT: "draft",
     OfferStatus.IN_REVIEW: "pending",
     OfferStatus.SCHEDULED: "scheduled",

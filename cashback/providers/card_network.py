@@ -90,7 +90,12 @@ class CardNetworkClient(Protocol):
 # --- Card number checks (used by the fake; the real network checks its own) -------------------
 
 # Prefixes of the schemes the fake accepts; a real network decides this itself.
-_SCHEMES = (("4", "visa"), ("51", "mastercard"), ("52", "mastercard"), ("53", "mastercard"))
+_SCHEMES: tuple[tuple[str, str], ...] = (
+    ("4", "visa"),
+    ("51", "mastercard"),
+    ("52", "mastercard"),
+    ("53", "mastercard"),
+)
 _SCHEMES += (("54", "mastercard"), ("55", "mastercard"), ("2", "mastercard"), ("34", "amex"), ("37", "amex"))
 
 # Test numbers the fake declines, like a card network's sandbox does (Stripe's "generic decline").

@@ -91,11 +91,11 @@ class StripeGateway:
     def __init__(self, *, api_key: str, api_base: str = "", max_network_retries: int = 2) -> None:
         import stripe
 
-        base_addresses: dict[str, str] = {}
-        if api_base:
-            base_addresses = {"api": api_base, "connect": api_base, "files": api_base}
         self._client = stripe.StripeClient(
-            api_key, base_addresses=base_addresses or None, max_network_retries=max_network_retries
+            api_key,
+            # A literal here, so that the checker reads it as Stripe's BaseAddresses.
+            base_addresses={"api": api_base, "connect": api_base, "files": api_base} if api_base else None,
+            max_network_retries=max_network_retries,
         )
 
     def connected_account_create(
@@ -257,7 +257,7 @@ class FakeStripeGateway:
     def connected_account_create(
         self, *, email: str, country: str, business_type: str, idempotency_key: str, metadata: Mapping[str, str]
     ) -> str:
-        params = {"type": "express", "country": country, "email": email, "business_type": business_type}
+        params: dict[str, Any] = {"type": "express", "country": country, "email": email, "business_type": business_type}
         params["metadata"] = _metadata(metadata)
         with self._calling("connected_account_create", params, idempotency_key):
             return "acct_fake_" + self._digest(idempotency_key)

@@ -4,7 +4,7 @@ from merchants.models import MerchantStatus
 
 register = template.Library()
 
-_STATUS_BADGES = {
+_STATUS_BADGES: dict[str, str] = {
     MerchantStatus.PENDING_REVIEW: "pending",
     MerchantStatus.APPROVED: "success",
     MerchantStatus.REJECTED: "danger",
