@@ -3,6 +3,7 @@ racing each other, and (hypothesis) every permutation with duplicates of a purch
 
 import json
 import os
+import sys
 from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -25,7 +26,14 @@ from tests.webhooks import visa_event
 from wallet.models import AccountKind, JournalTransaction
 
 K = 12
-T0 = timezone.now() - timedelta(hours=1)
+# "An hour ago", taken when each test starts, never at import (a time taken at collection is as old
+# as the whole run by the time the test executes).
+T0 = None  # set when each test starts, by _an_hour_ago
+
+
+@pytest.fixture(autouse=True)
+def _an_hour_ago(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "T0", timezone.now() - timedelta(hours=1))
 
 
 def _apply(user, merchant, *, event_id, kind, amount, txn="txn_1", original="", at=None):

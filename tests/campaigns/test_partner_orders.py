@@ -3,6 +3,7 @@
 Authentication by merchant API key, Idempotency-Key, validation (400 with field errors), customer
 matching, and the purchase it becomes (line-item rules included)."""
 
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,8 +23,14 @@ from tests.merchants.factories import LocationFactory, MerchantApiKeyFactory, ap
 pytestmark = pytest.mark.django_db
 
 ORDERS = "/api/v1/partner/orders/"
-# One timestamp for the module: a retry must send the very same body.
-OCCURRED_AT = (timezone.now() - timedelta(hours=1)).isoformat()
+# One timestamp per test, taken when it starts (never at import, where it would be as old as the
+# run by the time the test executes): a retry within a test must send the very same body.
+OCCURRED_AT = ""
+
+
+@pytest.fixture(autouse=True)
+def _occurred_an_hour_ago(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "OCCURRED_AT", (timezone.now() - timedelta(hours=1)).isoformat())
 
 
 @pytest.fixture
@@ -120,7 +127,7 @@ def test_an_oversized_idempotency_key_is_400(client, api_key, consumer):
         ({"currency": "USD"}, "currency"),
         ({"currency": "SEK"}, "currency"),  # not the merchant's currency
         ({"occurred_at": "yesterday"}, "occurred_at"),
-        ({"occurred_at": (timezone.now() + timedelta(days=1)).isoformat()}, "occurred_at"),
+        ({"occurred_at": lambda: (timezone.now() + timedelta(days=1)).isoformat()}, "occurred_at"),
         ({"location_id": 999999}, "location_id"),
         ({"line_items": [{"category": "shoes"}]}, "line_items"),
         ({"line_items": [{"amount": "1.001"}]}, "line_items"),
@@ -131,6 +138,7 @@ def test_an_oversized_idempotency_key_is_400(client, api_key, consumer):
     ],
 )
 def test_invalid_orders_get_400_with_the_field_and_change_nothing(client, api_key, consumer, overrides, field):
+    overrides = {name: value() if callable(value) else value for name, value in overrides.items()}
     response = _post(client, api_key, _order(**overrides))
 
     assert response.status_code == 400, response.content

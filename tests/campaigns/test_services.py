@@ -78,7 +78,7 @@ def test_create_makes_a_draft_with_history():
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"ends_at": timezone.now()}, "ends_at"),
+        ({"ends_at": lambda: timezone.now()}, "ends_at"),
         ({"percent": Decimal("100.01")}, "percent"),
         ({"percent": Decimal("-1")}, "percent"),
         ({"min_spend_minor": -1}, "min_spend_minor"),
@@ -90,6 +90,7 @@ def test_create_makes_a_draft_with_history():
     ],
 )
 def test_create_refuses_invalid_values_and_saves_nothing(overrides, field):
+    overrides = {name: value() if callable(value) else value for name, value in overrides.items()}
     with pytest.raises(InvalidOfferError) as caught:
         services.offer_create(merchant=MerchantFactory(), actor=None, values=offer_values(**overrides))
 
