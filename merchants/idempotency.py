@@ -97,7 +97,7 @@ def idempotent_call(
         stored.response_status = status
         stored.response_body = body
         stored.completed_at = timezone.now()
-        stored.save(update_fields=["response_status", "response_body", "completed_at"])
+        stored.save(update_fields=["response_status", "response_body", "completed_at", "updated_at"])
     return status, body, False
 
 
