@@ -5,6 +5,7 @@ page. Screenshots land in test-artifacts/screenshots/."""
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from accounts.models import Card
 from tests.accounts.factories import UserFactory
@@ -40,7 +41,7 @@ def test_linking_listing_and_removing_a_card(page_factory, live_server, viewport
     page = logged_in_page(page_factory, live_server, user, viewport)
 
     page.goto("/wallet/cards/")
-    assert page.get_by_role("heading", name="No cards linked yet").is_visible()
+    expect(page.get_by_role("heading", name="No cards linked yet")).to_be_visible()
     screenshot(page, "cards-empty")
 
     page.get_by_role("link", name="Link a card").click()
@@ -49,22 +50,22 @@ def test_linking_listing_and_removing_a_card(page_factory, live_server, viewport
     page.get_by_label("Expiry month").fill("12")
     page.get_by_label("Expiry year").fill("2031")
     page.get_by_role("button", name="Link card").click()
-    assert page.get_by_text("This is not a valid card number.").first.is_visible()
+    expect(page.get_by_text("This is not a valid card number.").first).to_be_visible()
     assert page.get_by_label("Card number").input_value() == ""  # the number is never sent back
     screenshot(page, "cards-enrol-error")
 
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
     page.get_by_role("button", name="Link card").click()
     page.wait_for_url("**/wallet/cards/")
-    assert page.get_by_text("Visa •••• 4242 is linked").is_visible()
+    expect(page.get_by_text("Visa •••• 4242 is linked")).to_be_visible()
     screenshot(page, "cards-list")
 
     page.get_by_role("link", name="Remove Visa •••• 4242").click()
-    assert page.get_by_role("heading", name="Remove Visa •••• 4242?").is_visible()
+    expect(page.get_by_role("heading", name="Remove Visa •••• 4242?")).to_be_visible()
     screenshot(page, "cards-remove")
     page.get_by_role("button", name="Remove card").click()
     page.wait_for_url("**/wallet/cards/")
-    assert page.get_by_text("was removed").is_visible()
+    expect(page.get_by_text("was removed")).to_be_visible()
     assert Card.objects.get(user=user).status == Card.Status.REMOVED
 
 
@@ -80,7 +81,7 @@ def test_the_statements_page(page_factory, live_server, viewport):
 
     page.goto("/wallet/statements/")
 
-    assert page.get_by_role("link", name="PDF statement").first.is_visible()
+    expect(page.get_by_role("link", name="PDF statement").first).to_be_visible()
     screenshot(page, "statements")
     with page.expect_download() as download:
         page.get_by_role("link", name="PDF statement").first.click()

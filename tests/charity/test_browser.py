@@ -4,6 +4,7 @@ donating through the form, the staff pages; screenshots at phone and desktop wid
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from charity import selectors
 from tests.browser import DESKTOP, PHONE, screenshot
@@ -81,7 +82,7 @@ def test_giving_pages_in_a_browser(open_page, live_server, viewport):
     page = open_page(viewport)
 
     page.goto("/charities/")
-    assert page.get_by_role("heading", name="Partner charities").is_visible()
+    expect(page.get_by_role("heading", name="Partner charities")).to_be_visible()
     screenshot(page, "charity-list")
     page.get_by_role("link", name="Skolebenken").first.click()
     page.wait_for_url("**/charities/skolebenken/")
@@ -92,7 +93,7 @@ def test_giving_pages_in_a_browser(open_page, live_server, viewport):
     user = UserFactory()
     _signed_in(page, live_server, user)
     page.goto("/wallet/giving/")
-    assert page.get_by_text("No impact yet").is_visible()
+    expect(page.get_by_text("No impact yet")).to_be_visible()
     screenshot(page, "charity-giving-empty")
 
     available_money(user, 150_000)
@@ -137,7 +138,7 @@ def test_staff_charity_pages_in_a_browser(open_page, live_server, viewport):
     _signed_in(page, live_server, admin)
 
     page.goto("/staff/charities/")
-    assert page.get_by_role("link", name="Skolebenken").is_visible()
+    expect(page.get_by_role("link", name="Skolebenken")).to_be_visible()
     screenshot(page, "charity-staff-list")
     page.goto(f"/staff/charities/{desks.pk}/")
     assert "900.00 NOK" in _text(page)

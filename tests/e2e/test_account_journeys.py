@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from accounts.models import Consent, User
 from cashback.providers.sms import FakeSmsClient
@@ -60,7 +61,7 @@ def test_sign_up_by_email_then_log_out_and_in_again(page_factory, viewport):
 
     # given a visitor on the home page
     page.goto("/")
-    assert page.locator("h1").first.is_visible()
+    expect(page.locator("h1").first).to_be_visible()
     screenshot(page, "home")
 
     # when they sign up with an e-mail address

@@ -4,6 +4,7 @@ the referrer's page, and the staff pages. Screenshots land in test-artifacts/scr
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from accounts.models import User
 from referrals import services
@@ -81,8 +82,8 @@ def test_referrer_page_shows_code_link_friends_and_earnings(page_factory, live_s
 
     code = services.referral_code_for(user=referrer).code
     assert page.locator("[data-testid=referral-code]").inner_text() == code
-    assert page.get_by_role("button", name="Copy").first.is_visible()
-    assert page.get_by_text("Grace H.").is_visible()
+    expect(page.get_by_role("button", name="Copy").first).to_be_visible()
+    expect(page.get_by_text("Grace H.")).to_be_visible()
     screenshot(page, "referral-wallet")
 
 
@@ -96,7 +97,7 @@ def test_staff_review_queue_detail_and_programme_editor(page_factory, live_serve
     page = logged_in_page(page_factory, live_server, staff_with_role("marketing"), viewport)
 
     page.goto("/staff/referrals/")
-    assert page.get_by_role("link", name=f"#{held.pk}").is_visible()
+    expect(page.get_by_role("link", name=f"#{held.pk}")).to_be_visible()
     screenshot(page, "referral-staff-queue")
 
     page.goto(f"/staff/referrals/{held.pk}/")

@@ -10,7 +10,8 @@ from referrals.models import DeviceSighting, Referral, ReferralStatus
 from tests.accounts.conftest import AppClient
 from tests.accounts.factories import PASSWORD, UserFactory
 
-pytestmark = pytest.mark.django_db
+# Sign-up announces user_signed_up; referrals links the friend when the fact is delivered, after commit.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SIGNUP_API = "/_allauth/app/v1/auth/signup"
 
