@@ -113,6 +113,7 @@ def test_submitted_business_is_matched_by_organisation_number_at_approval(referr
     assert (later.merchant, later.status) == (None, BusinessReferralStatus.SUBMITTED)
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_submission_then_partner_link_by_the_same_person_is_one_referral(client, referrer, staff):
     services.business_referral_submit(
         referrer=referrer, business_name="Fjord Coffee", organisation_number="923609016", country="NO"
@@ -126,6 +127,7 @@ def test_submission_then_partner_link_by_the_same_person_is_one_referral(client,
     assert (referral.source, referral.status, referral.merchant) == ("form", "signed_up", Merchant.objects.get())
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_referring_your_own_business_is_rejected(client, referrer, staff):
     # the consumer opens their own partner link and applies with their own account
     client.get(reverse("partners:index") + f"?ref={services.referral_code_for(user=referrer).code}")

@@ -29,6 +29,7 @@ def announced(monkeypatch):
     return seen
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_sign_up_announces_the_typed_code_device_and_network(client, program, announced):
     referrer = UserFactory()
     code = services.referral_code_for(user=referrer).code
@@ -80,6 +81,7 @@ def test_a_code_that_stopped_working_after_the_form_checked_it_is_dropped(progra
     assert DeviceSighting.objects.filter(user=friend, device_id="dev-00000002").exists()
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_partner_application_announces_the_remembered_partner_code(client, program, announced):
     referrer = UserFactory()
     code = services.referral_code_for(user=referrer).code
