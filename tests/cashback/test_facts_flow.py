@@ -13,6 +13,7 @@ from cashback import events
 from cashback.models import DeliveryStatus, FactDelivery
 from charity import selectors
 from charity import services as charity_services
+from charity.services import donations as charity_donations
 from tests.accounts.factories import UserFactory
 from tests.campaigns.factories import OfferFactory
 from tests.campaigns.lifecycle_helpers import event, fund_merchant
@@ -21,7 +22,7 @@ from wallet.invariants import ledger_violations
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
-AUTO_DONATE = "charity.services.auto_donate_on_reward_available"
+AUTO_DONATE = "charity.services.donations.auto_donate_on_reward_available"
 
 
 def test_a_failing_subscriber_does_not_roll_back_maturity_and_succeeds_on_retry(monkeypatch):
@@ -38,7 +39,8 @@ def test_a_failing_subscriber_does_not_roll_back_maturity_and_succeeds_on_retry(
     def broken(*args, **kwargs):
         raise RuntimeError("charity is broken")
 
-    monkeypatch.setattr(charity_services, "share_of", broken)
+    # share_of is looked up in the module that defines the subscriber (charity/services is a package)
+    monkeypatch.setattr(charity_donations, "share_of", broken)
     assert rewards_mature_due(now=timezone.now() + timedelta(days=15)) == 1
 
     # then the maturity committed: the reward is available and the consumer has all of it
