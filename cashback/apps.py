@@ -13,6 +13,7 @@ class CashbackConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
+        # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from cashback import events, inbox
 
         # A card or shop registered after its events arrived: re-process the unmatched ones.

@@ -460,7 +460,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs each step of parsing its stylesheets at INFO, also when it is imported at start-up.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 # --- Platform rules ----------------------------------------------------------

@@ -7,7 +7,10 @@ class CharityConfig(AppConfig):
     verbose_name = "Charity"
 
     def ready(self) -> None:
+        # Imports in ready(): apps.py is loaded before the models, which these modules import.
+        from cashback import demo as platform_demo
         from cashback import events
+        from charity.demo import seed_demo_charities, seed_demo_giving
         from charity.services import auto_donate_on_reward_available
 
         # Auto-donate: the consumer's chosen share of every reward that becomes available.
@@ -15,8 +18,5 @@ class CharityConfig(AppConfig):
 
         # seed_demo: the charities before the campaigns demo (an offer may name one), the giving
         # after it (the demo wallet has cashback then).
-        from cashback import demo as platform_demo
-        from charity.demo import seed_demo_charities, seed_demo_giving
-
         platform_demo.register(order=platform_demo.ORDER_CHARITIES, seeder=seed_demo_charities)
         platform_demo.register(order=platform_demo.ORDER_GIVING, seeder=seed_demo_giving)

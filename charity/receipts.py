@@ -8,6 +8,7 @@ same figures.
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from weasyprint import HTML
 
 from charity.selectors import DonationReceipt
 
@@ -18,8 +19,6 @@ def receipt_filename(receipt: DonationReceipt) -> str:
 
 def receipt_pdf(receipt: DonationReceipt) -> bytes:
     """The receipt as PDF bytes."""
-    from weasyprint import HTML
-
     html = render_to_string(
         "charity/receipt.html",
         {

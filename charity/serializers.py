@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.templatetags.static import static
 from rest_framework import serializers
 
 from charity.donation_input import donation_amount_parse
@@ -54,8 +55,6 @@ class CharitySerializer(serializers.Serializer):
     your_impact = ImpactSerializer(allow_null=True, help_text="What you gave (null when signed out).")
 
     def to_representation(self, charity: Any) -> dict[str, Any]:
-        from django.templatetags.static import static
-
         impacts = self.context.get("impacts", {})
         yours = self.context.get("your_impacts")
         your_impact = None

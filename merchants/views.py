@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 
 from accounts import visitor
 from accounts.request_types import AuthenticatedHttpRequest
-from cashback import events
 from cashback.errors import DomainError, form_error_from
 from merchants import selectors, services
 from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, MerchantRequest, merchant_role_required
@@ -62,14 +61,14 @@ def partners_apply(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            merchant = services.merchant_apply(applicant=request.user, **form.cleaned_data)
+            merchant = services.merchant_apply(
+                applicant=request.user,
+                referral_code=visitor.remembered_partner_code(request),
+                **form.cleaned_data,
+            )
         except DomainError as error:
             form_error_from(form, error)
         else:
-            # The code is the visitor's (request state), so the door announces the application with it.
-            events.announce(
-                "merchant_applied", merchant_id=merchant.pk, referral_code=visitor.remembered_partner_code(request)
-            )
             messages.success(
                 request, "Thank you — your application has been sent. We review it within two working days."
             )

@@ -7,6 +7,7 @@ class WalletConfig(AppConfig):
     verbose_name = "Wallet"
 
     def ready(self) -> None:
+        # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from wallet.payout_webhooks import register_handlers
 
         register_handlers()

@@ -398,7 +398,7 @@ def payout_transfer_reverse(*, payout_id: int) -> Payout:
 
 def payouts_resume_due(*, now: datetime | None = None) -> int:
     """Enqueue payouts stuck before Stripe (a lost task, a crashed worker) and unfinished reversals."""
-    from wallet.tasks import payout_process, payout_transfer_reverse  # wallet.tasks imports this module
+    from wallet.tasks import payout_process, payout_transfer_reverse  # wallet.tasks imports this module: a cycle
 
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.PAYOUT_RESUME_AFTER_SECONDS)

@@ -33,6 +33,7 @@ from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from weasyprint import CSS, HTML
 
 from cashback.errors import DomainError
 from notifications.services import notification_send
@@ -326,8 +327,6 @@ def statement_csv(statement: StatementData) -> bytes:
 
 def statement_pdf(statement: StatementData) -> bytes:
     """The statement as a PDF in the house style (WeasyPrint)."""
-    from weasyprint import CSS, HTML
-
     columns = statement.columns
     html = render_to_string(
         "wallet/statement_pdf.html",

@@ -14,6 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
+from geopy.exc import GeopyError
+from geopy.geocoders import Nominatim
 
 logger = logging.getLogger(__name__)
 
@@ -90,16 +92,12 @@ class NominatimGeocoder:
         domain: str = "nominatim.openstreetmap.org",
         adapter_factory: Callable[..., Any] | None = None,
     ) -> None:
-        from geopy.geocoders import Nominatim
-
         options: dict[str, Any] = {"user_agent": user_agent, "timeout": timeout, "domain": domain}
         if adapter_factory is not None:
             options["adapter_factory"] = adapter_factory
         self._client = Nominatim(**options)
 
     def geocode(self, *, street: str, postcode: str, city: str, country: str) -> Coordinates | None:
-        from geopy.exc import GeopyError
-
         query = {"street": street, "postalcode": postcode, "city": city, "country": country}
         query = {key: value.strip() for key, value in query.items() if value and value.strip()}
         try:

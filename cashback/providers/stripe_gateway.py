@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+import stripe
 from django.conf import settings
 from rest_framework import status
 
@@ -89,8 +90,6 @@ class StripeGateway:
     """The official SDK (``stripe.StripeClient``), one client per gateway."""
 
     def __init__(self, *, api_key: str, api_base: str = "", max_network_retries: int = 2) -> None:
-        import stripe
-
         self._client = stripe.StripeClient(
             api_key,
             # A literal here, so that the checker reads it as Stripe's BaseAddresses.
@@ -166,8 +165,6 @@ class StripeGateway:
 
     @staticmethod
     def _call(method: Any, *args: Any) -> dict[str, Any]:
-        import stripe
-
         try:
             return method(*args).to_dict()
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:

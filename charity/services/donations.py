@@ -213,10 +213,13 @@ def auto_donate_on_reward_available(
 ) -> JournalTransaction | None:
     """Subscriber of ``reward_available``: give the consumer's chosen share of the matured reward.
 
-    Runs in the announcer's transaction, so it must never fail the maturity: a replayed fact
-    finds its key and does nothing (even if the setting changed since); no setting, a share of 0,
-    an inactive charity, a share that rounds to 0 or money no longer available (held since) give
-    nothing. The ledger post runs in its own savepoint.
+    Runs after the maturity committed, in a task of its own (``cashback.events``: one
+    ``fact_deliver`` per subscriber), so it cannot roll back or block the maturity; an error is
+    recorded on the delivery and retried by the outbox. It may run more than once: a replayed
+    fact finds its key and does nothing (even if the setting changed since). No setting, a share
+    of 0, an inactive charity, a share that rounds to 0 or money no longer available (spent or
+    held since the reward matured) give nothing; that is a decision, not a failure to retry. The
+    ledger post runs in its own savepoint, so a refused post leaves nothing behind.
     """
     key = auto_donation_key(reward_id)
     existing = JournalTransaction.objects.filter(idempotency_key=key).first()

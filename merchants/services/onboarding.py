@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from cashback.events import announce
+from cashback import events
 from merchants.errors import (
     DuplicateOrganisationNumberError,
     InvalidStatusTransitionError,
@@ -43,11 +43,15 @@ def merchant_apply(
     contact_email: str,
     contact_phone: str = "",
     currency: str = "",
+    referral_code: str = "",
 ) -> Merchant:
     """A business applies to become a partner; the applicant becomes its owner. Status: pending review.
 
-    ``currency`` defaults from the country. Raises a domain error for a bad or already registered
-    organisation number, an unknown country or a currency not offered in that country.
+    ``currency`` defaults from the country. ``referral_code`` is the code of the ``/partners/?ref=``
+    link the applicant came through ("" for none); it goes out with the ``merchant_applied`` fact,
+    announced in the application's transaction (the referral programme links it, or ignores an
+    unknown code). Raises a domain error for a bad or already registered organisation number, an
+    unknown country or a currency not offered in that country.
     """
     country = validate_country(country)
     number = validate_organisation_number(organisation_number, country=country)
@@ -76,6 +80,7 @@ def merchant_apply(
                 action=AuditAction.MERCHANT_APPLIED,
                 details={"organisation_number": number, "country": country},
             )
+            events.announce("merchant_applied", merchant_id=merchant.pk, referral_code=referral_code)
     except IntegrityError as error:
         # Two applications for the same number at once: the unique constraint decided.
         raise _duplicate_org_number() from error
@@ -150,7 +155,7 @@ def merchant_approve(*, merchant: Merchant, actor: Any) -> Merchant:
         _notify_merchant(
             locked, decision=decision, template="approved", subject=f"{locked.display_name} is approved on Cashback"
         )
-        announce("merchant_approved", merchant_id=locked.pk)
+        events.announce("merchant_approved", merchant_id=locked.pk)
     return _refresh_into(merchant, locked)
 
 

@@ -1,6 +1,10 @@
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from merchants.models import MerchantStatus
+from merchants.services import AuditAction
+from merchants.validators import WEEKDAYS
 
 register = template.Library()
 
@@ -25,8 +29,6 @@ def lookup(mapping: dict, key: str) -> object:
 
 @register.filter
 def audit_label(action: str) -> str:
-    from merchants.services import AuditAction
-
     return AuditAction.LABELS.get(action, action)
 
 
@@ -38,16 +40,11 @@ def join_keys(mapping: dict) -> str:
 
 @register.simple_tag
 def weekdays() -> tuple:
-    from merchants.validators import WEEKDAYS
-
     return WEEKDAYS
 
 
 @register.filter
 def breakable(value: object) -> str:
     """Escape, then allow line breaks after "@" and "." so long e-mail addresses wrap on phones."""
-    from django.utils.html import escape
-    from django.utils.safestring import mark_safe
-
     text = escape(str(value))
     return mark_safe(text.replace("@", "@<wbr>").replace(".", ".<wbr>"))  # noqa: S308 - escaped above

@@ -32,6 +32,7 @@ def code(referrer):
     return services.referral_code_for(user=referrer).code
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_link_remembers_the_code_and_the_signup_links_the_friend(client, referrer, code):
     # when: the friend opens the link
     response = client.get(reverse("referrals:link", kwargs={"code": code.lower()}))
@@ -57,6 +58,7 @@ def test_link_remembers_the_code_and_the_signup_links_the_friend(client, referre
     assert referral.program.version == 1
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_the_code_survives_a_new_session_through_the_signed_cookie(client, referrer, code):
     client.get(reverse("referrals:link", kwargs={"code": code}))
     client.session.flush()
@@ -78,6 +80,7 @@ def test_a_tampered_code_cookie_is_ignored(client, referrer, code):
     assert Referral.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_typed_code_links_the_friend(client, referrer, code):
     client.post(reverse("account_signup"), signup_data(referral_code=f" {code.lower()} "))
 
@@ -111,6 +114,7 @@ def test_signed_in_visitor_opening_a_link_is_told_codes_only_count_at_sign_up(cl
     assert Referral.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_sign_up_without_a_code_records_the_device_only(client, program):
     client.post(reverse("account_signup"), signup_data(), headers={"X-Device-Id": "app-device-0001"})
 
@@ -122,6 +126,7 @@ def test_sign_up_without_a_code_records_the_device_only(client, program):
 # --- The app (allauth headless) -------------------------------------------------------------------
 
 
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
 def test_app_signup_with_referral_code_and_device_header(referrer, code):
     app = AppClient()
     app.client.defaults["HTTP_X_DEVICE_ID"] = "ios-5F2C9A1B-0000"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -284,8 +285,6 @@ def pg_cursor() -> Any:
     deadlock retry looks for ``OperationalError``). Django's query logging and execute
     wrappers do not see these statements.
     """
-    import psycopg  # only on PostgreSQL; the SQLite install does not need the driver
-
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
     return psycopg.Cursor(connection.connection)
