@@ -168,7 +168,8 @@ def _spend_of(*, merchant: Any, hold_id: int) -> SpendCode:
     return spend
 
 
-def _hold_of(spend: SpendCode) -> Hold:
+def spend_hold_of(spend: SpendCode) -> Hold:
+    """The hold of a used spend code (``spend_hold_get`` returns only those)."""
     # A spend code found by its hold (a used code) always has one.
     assert spend.hold is not None
     return spend.hold
@@ -190,7 +191,7 @@ def spend_hold_capture(
     """
     spend = _spend_of(merchant=merchant, hold_id=hold_id)
     return hold_post(
-        hold=_hold_of(spend),
+        hold=spend_hold_of(spend),
         idempotency_key=f"spend:{spend.pk}:capture",
         amount=amount_minor,
         kind=JournalKind.SPEND,
@@ -202,12 +203,12 @@ def spend_hold_capture(
 def spend_hold_release(*, merchant: Any, hold_id: int, now: datetime | None = None) -> Hold:
     """Give the whole hold back to the consumer (idempotent; a captured hold raises ``HoldNotPendingError``)."""
     spend = _spend_of(merchant=merchant, hold_id=hold_id)
-    return hold_void(hold=_hold_of(spend), now=now)
+    return hold_void(hold=spend_hold_of(spend), now=now)
 
 
 def spend_hold_body(spend: SpendCode) -> dict[str, Any]:
     """The partner API's view of a spend hold: decimal strings, never floats."""
-    hold = _hold_of(spend)
+    hold = spend_hold_of(spend)
     currency = hold.currency
     return {
         "id": hold.pk,
