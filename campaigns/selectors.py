@@ -134,7 +134,7 @@ def _location_ids_queryset() -> QuerySet:
 
 
 def customer_context(
-    *, user: User, merchant_id: int, before: datetime | None = None, exclude_purchase: Purchase | None = None
+    *, user: User | None, merchant_id: int, before: datetime | None = None, exclude_purchase: Purchase | None = None
 ) -> CustomerContext:
     """The consumer as the rules see them at a merchant: tier, profile fields for segments, how many
     earlier purchases they made there (``before`` an instant, when given) and how many rewards

@@ -38,6 +38,7 @@ from campaigns.rules import LineItem
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit
 from cashback.events import announce
+from wallet.models import Currency
 from wallet.services import retrying_deadlocks
 
 # The sources' names in events map to Purchase.Source values ("visa" is the card network).
@@ -88,7 +89,7 @@ def purchase_event_apply(
         problems["occurred_at"] = ["A time with its time zone."]
     if merchant is None:
         problems["merchant"] = ["Required."]
-    elif currency not in dict(Purchase._meta.get_field("currency").choices):
+    elif currency not in Currency.values:
         problems["currency"] = ["A currency the platform holds."]
     if problems:
         raise InvalidPurchaseEventError(fields=problems)
