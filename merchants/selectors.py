@@ -20,6 +20,8 @@ from merchants.models import (
 )
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from accounts.models import User
 
 
@@ -41,7 +43,7 @@ def merchants_of(*, user: User) -> QuerySet[Merchant]:
     )
 
 
-def has_memberships(*, user: User) -> bool:
+def has_memberships(*, user: User | AnonymousUser | None) -> bool:
     """One EXISTS query: whether the user works for any merchant (the "Merchant portal" nav item)."""
     if user is None or not user.is_authenticated:
         return False

@@ -4,7 +4,6 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -99,7 +98,7 @@ class ReferralClaimApi(APIView):
             409: OpenApiResponse(description="referral_after_signup or already_referred"),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = ClaimSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.referral_claim(user=request.user, code=serializer.validated_data["code"])
@@ -114,7 +113,7 @@ class BusinessReferralsApi(APIView):
         request=BusinessSubmitSerializer,
         responses={201: BusinessReferralSerializer},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = BusinessSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         referral = services.business_referral_submit(referrer=request.user, **serializer.validated_data)
