@@ -1,6 +1,8 @@
 """The mobile app's referral endpoints (session-token auth like /api/v1/me/)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -19,6 +21,9 @@ from referrals.serializers import (
 from referrals.views import share_links
 from wallet.money import minor_to_decimal_string
 
+if TYPE_CHECKING:
+    from referrals.models import BusinessReferral, Referral
+
 LIST_LIMIT = 100
 
 
@@ -26,7 +31,7 @@ def _amount(minor: int, currency: str) -> dict[str, str] | None:
     return {"currency": currency, "amount": minor_to_decimal_string(minor, currency)} if currency else None
 
 
-def _friend_row(referral: Any) -> dict[str, Any]:
+def _friend_row(referral: Referral) -> dict[str, Any]:
     paid = referral.status == "paid"
     return {
         "id": referral.pk,
@@ -42,7 +47,7 @@ def _friend_row(referral: Any) -> dict[str, Any]:
     }
 
 
-def _business_row(referral: Any) -> dict[str, Any]:
+def _business_row(referral: BusinessReferral) -> dict[str, Any]:
     return {
         "id": referral.pk,
         "business_name": referral.business_name,
