@@ -29,7 +29,7 @@ def staff_required(*permissions: str) -> Callable[[Callable[..., HttpResponse]],
                 raise PermissionDenied("Your staff role does not allow this.")
             return view(request, *args, **kwargs)
 
-        wrapper.staff_permissions = permissions  # type: ignore[attr-defined]
+        wrapper.staff_permissions = permissions  # type: ignore[attr-defined]  # mypy cannot type an attribute set on a function
         return wrapper
 
     return decorator

@@ -7,6 +7,8 @@ sign-up form and its headless sign-up input on top of it, so the consent fields 
 import ``allauth.account.forms`` (that module imports this one while it is being loaded).
 """
 
+from typing import Any
+
 from allauth.core import context
 from django import forms
 from django.http import HttpRequest
@@ -59,7 +61,7 @@ class SignupExtraForm(forms.Form):
         (``referrals.forms.ReferralSignupForm``)."""
         return visitor.normalize_code(self.cleaned_data.get("referral_code"))
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any] | None:
         cleaned_data = super().clean()
         given = [str(self.data.get(name) or "").strip() for name in ("email", "phone")]
         if not any(given):
@@ -91,7 +93,9 @@ class ProfileForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["birth_year"].widget.attrs.update({"min": BIRTH_YEAR_MIN, "max": birth_year_max()})
-        self.fields["language"].choices = [("", "—"), *User._meta.get_field("language").choices]
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)  # declared above
+        language.choices = [("", "—"), *(User._meta.get_field("language").choices or ())]
 
 
 class _NoEchoTextInput(forms.TextInput):

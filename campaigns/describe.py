@@ -1,14 +1,19 @@
 """Offers in words: the headline and conditions a consumer reads (the portal's preview, the review page)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from campaigns.models import Offer
 from campaigns.rules import DAY_NAMES, Audience, RewardType
 from wallet.money import minor_to_decimal_string
+
+if TYPE_CHECKING:
+    from campaigns.models import Purchase, Reward
 
 WEEKDAYS = frozenset(range(5))
 WEEKEND = frozenset({5, 6})
@@ -121,14 +126,14 @@ REWARD_STATUS_TEXT = {
 }
 
 
-def describe_purchase(purchase: Any, rewards: list[Any], *, reward_on_auth: bool = True) -> PurchaseExplanation:
+def describe_purchase(purchase: Purchase, rewards: list[Reward], *, reward_on_auth: bool = True) -> PurchaseExplanation:
     """The engine's decisions for a purchase in words: what it earned, or why it did not."""
     currency = purchase.currency
     earned = sum(r.amount_minor for r in rewards if r.beneficiary == "consumer")
     lines: list[str] = []
     for reward in rewards:
         if reward.kind == "challenge":
-            what = f"Challenge bonus “{reward.challenge.title}”" if reward.challenge_id else "Challenge bonus"
+            what = f"Challenge bonus “{reward.challenge.title}”" if reward.challenge is not None else "Challenge bonus"
         elif reward.beneficiary == "charity":
             what = f"{reward.offer.title} (given to charity)"
         else:

@@ -80,7 +80,9 @@ class OrderSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=Currency.choices)
     occurred_at = serializers.DateTimeField(help_text="ISO 8601, with an offset (else read as Europe/Oslo).")
     location_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    line_items = LineItemSerializer(many=True, required=False, default=list, max_length=MAX_LINE_ITEMS)
+    line_items: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=LineItemSerializer(), required=False, default=list, max_length=MAX_LINE_ITEMS
+    )
 
     def validate_currency(self, value: str) -> str:
         merchant = self.context["merchant"]

@@ -33,7 +33,7 @@ from campaigns.rules import (
 from campaigns.rules import (
     LineItemRule as LineItemRuleTerms,
 )
-from merchants.models import Location
+from merchants.models import Location, Merchant
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -134,7 +134,7 @@ def _location_ids_queryset() -> QuerySet:
 
 
 def customer_context(
-    *, user: User, merchant_id: int, before: datetime | None = None, exclude_purchase: Purchase | None = None
+    *, user: User | None, merchant_id: int, before: datetime | None = None, exclude_purchase: Purchase | None = None
 ) -> CustomerContext:
     """The consumer as the rules see them at a merchant: tier, profile fields for segments, how many
     earlier purchases they made there (``before`` an instant, when given) and how many rewards
@@ -301,7 +301,7 @@ def partner_order_external_id(*, merchant_id: int, order_id: str) -> str:
     return f"{merchant_id}:{order_id}"
 
 
-def partner_order_get(*, merchant: Any, order_id: str) -> Purchase | None:
+def partner_order_get(*, merchant: Merchant, order_id: str) -> Purchase | None:
     """The purchase a merchant's partner-API order became, or None (``services.partner_orders``)."""
     return (
         Purchase.objects.filter(

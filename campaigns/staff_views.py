@@ -1,7 +1,9 @@
 """Staff pages: the offer review queue (F-X2). Staff with ``campaigns.change_offer`` only (marketing,
 administrators); the MFA middleware already keeps out staff without two-factor authentication."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -10,11 +12,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
+from accounts.request_types import AuthenticatedHttpRequest
 from campaigns import selectors, services
 from campaigns.describe import describe_offer
 from campaigns.errors import OfferNotFoundError
 from campaigns.forms import ReviewForm
 from cashback.errors import DomainError, form_error_from
+
+if TYPE_CHECKING:
+    from campaigns.models import Offer
 
 REVIEW_PERMISSION = "campaigns.change_offer"
 
@@ -32,7 +38,7 @@ def _offer(offer_id: int) -> Any:
         raise Http404(error.message) from error
 
 
-def _render_review(request: HttpRequest, offer: Any, form: ReviewForm, status: int = 200) -> HttpResponse:
+def _render_review(request: HttpRequest, offer: Offer, form: ReviewForm, status: int = 200) -> HttpResponse:
     locations = list(offer.locations.all())
     context = {
         "offer": offer,
@@ -50,7 +56,7 @@ def review(request: HttpRequest, offer_id: int) -> HttpResponse:
 
 @staff_required(REVIEW_PERMISSION)
 @require_POST
-def decide(request: HttpRequest, offer_id: int) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
     offer = _offer(offer_id)
     form = ReviewForm(request.POST)
     decision = request.POST.get("decision")

@@ -34,9 +34,11 @@ Counting each payment once:
   (they lower ``amount_paid`` instead).
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from campaigns import services as purchases
 from campaigns.rules import LineItem
@@ -46,6 +48,9 @@ from merchants import services
 from merchants.models import CustomerLink, StripeConnection
 from merchants.selectors import stripe_connection_by_account
 from wallet.models import Currency
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 SOURCE = "stripe"
 
@@ -74,6 +79,11 @@ def _connection(event: WebhookEvent, *, payments: bool) -> StripeConnection:
     if payments and connection.status == StripeConnection.Status.DISCONNECTED:
         raise Ignored(f"{connection.merchant} disconnected Stripe account {account}.")
     return connection
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A nested Stripe object, or an empty one when it is missing or not an object."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _currency(obj: Mapping[str, Any]) -> str:
@@ -110,7 +120,7 @@ def _customer_id_and_email(obj: Mapping[str, Any], *email_paths: tuple[str, ...]
     return (customer if isinstance(customer, str) else ""), email
 
 
-def _consumer(connection: StripeConnection, customer_id: str, email: str) -> Any:
+def _consumer(connection: StripeConnection, customer_id: str, email: str) -> User:
     user = services.customer_match(
         merchant=connection.merchant, source=CustomerLink.Source.STRIPE, external_id=customer_id, email=email
     )
@@ -132,14 +142,15 @@ def _line_items(invoice: Mapping[str, Any], amount_paid: int) -> list[LineItem]:
         amount = line.get("amount")
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             return []
-        price = line.get("price") if isinstance(line.get("price"), Mapping) else {}
-        pricing = line.get("pricing") if isinstance(line.get("pricing"), Mapping) else {}
-        details = pricing.get("price_details") if isinstance(pricing.get("price_details"), Mapping) else {}
+        price = _mapping(line.get("price"))
+        details = _mapping(_mapping(line.get("pricing")).get("price_details"))
         product = price.get("product") or details.get("product") or ""
-        line_meta = line.get("metadata") if isinstance(line.get("metadata"), Mapping) else {}
-        price_meta = price.get("metadata") if isinstance(price.get("metadata"), Mapping) else {}
-        category = line_meta.get("category") or price_meta.get("category") or ""
-        quantity = line.get("quantity") if isinstance(line.get("quantity"), int) and line.get("quantity") > 0 else 1
+        category = (
+            _mapping(line.get("metadata")).get("category") or _mapping(price.get("metadata")).get("category") or ""
+        )
+        quantity = line.get("quantity")
+        if not isinstance(quantity, int) or quantity <= 0:
+            quantity = 1
         items.append(
             LineItem(amount_minor=amount, quantity=quantity, category=str(category)[:100], product=str(product)[:100])
         )
@@ -159,7 +170,7 @@ def invoice_paid(event: WebhookEvent) -> None:
         raise Ignored(f"Invoice {invoice['id']} was paid without money (credit or a zero total).")
     currency = _currency(invoice)
     user = _consumer(connection, *_customer_id_and_email(invoice, ("customer_email",)))
-    transitions = invoice.get("status_transitions") if isinstance(invoice.get("status_transitions"), Mapping) else {}
+    transitions = _mapping(invoice.get("status_transitions"))
     purchases.purchase_event_apply(
         source=SOURCE,
         event_id=event.event_id,

@@ -133,7 +133,7 @@ class AutoDonateApi(APIView):
         request=AutoDonateSerializer,
         responses={200: AutoDonateSerializer, 400: OpenApiResponse(description="invalid_share_percent, charity_*.")},
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: AuthenticatedRequest) -> Response:
         body = AutoDonateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         setting = services.auto_donate_set(

@@ -1,6 +1,8 @@
 """The mobile API's shapes for charities, donations and auto-donate: money as decimal strings with its currency."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.templatetags.static import static
 from rest_framework import serializers
@@ -8,6 +10,9 @@ from rest_framework import serializers
 from charity.donation_input import donation_amount_parse
 from charity.selectors import DonationRow, Impact
 from wallet.money import minor_to_decimal_string
+
+if TYPE_CHECKING:
+    from charity.models import Charity
 
 
 def _money(amounts: dict[str, int]) -> list[dict[str, str]]:
@@ -54,7 +59,7 @@ class CharitySerializer(serializers.Serializer):
     impact = ImpactSerializer(help_text="Everything the charity has been given, from everyone.")
     your_impact = ImpactSerializer(allow_null=True, help_text="What you gave (null when signed out).")
 
-    def to_representation(self, charity: Any) -> dict[str, Any]:
+    def to_representation(self, charity: Charity) -> dict[str, Any]:
         impacts = self.context.get("impacts", {})
         yours = self.context.get("your_impacts")
         your_impact = None

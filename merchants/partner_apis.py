@@ -7,7 +7,7 @@ in ``merchants.spend_partner_apis`` (calling wallet's spending services), orders
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +16,7 @@ from merchants import services
 from merchants.authentication import MerchantApiKeyAuthentication
 from merchants.errors import CustomerNotFoundError
 from merchants.idempotency import HEADER
-from merchants.models import CustomerLink, Merchant
+from merchants.models import CustomerLink, Merchant, MerchantApiKey
 from merchants.partner_serializers import CustomerLinkSerializer
 from merchants.permissions import HasMerchantApiKey
 from merchants.selectors import consumer_by_email
@@ -34,7 +34,10 @@ class PartnerApi(APIView):
 
     @property
     def merchant(self) -> Merchant:
-        return self.request.auth.merchant
+        key = self.request.auth
+        if not isinstance(key, MerchantApiKey):  # HasMerchantApiKey lets no other request in
+            raise exceptions.NotAuthenticated()
+        return key.merchant
 
 
 class CustomersApi(PartnerApi):

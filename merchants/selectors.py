@@ -20,6 +20,8 @@ from merchants.models import (
 )
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from accounts.models import User
 
 
@@ -41,7 +43,7 @@ def merchants_of(*, user: User) -> QuerySet[Merchant]:
     )
 
 
-def has_memberships(*, user: User) -> bool:
+def has_memberships(*, user: User | AnonymousUser | None) -> bool:
     """One EXISTS query: whether the user works for any merchant (the "Merchant portal" nav item)."""
     if user is None or not user.is_authenticated:
         return False
@@ -158,7 +160,7 @@ def merchant_by_organisation_number(*, country: str, organisation_number: str) -
     return Merchant.objects.filter(country=country, organisation_number=organisation_number).first()
 
 
-def consumer_by_email(*, email: str) -> Any | None:
+def consumer_by_email(*, email: str) -> User | None:
     """The active user with this e-mail address (case-insensitive), or None — also when two accounts
     differ only in the case of their address (ambiguous: never guess whose purchase it is)."""
     email = (email or "").strip()
@@ -168,7 +170,7 @@ def consumer_by_email(*, email: str) -> Any | None:
     return users[0] if len(users) == 1 else None
 
 
-def customer_link_user(*, merchant_id: int, source: str, external_id: str) -> Any | None:
+def customer_link_user(*, merchant_id: int, source: str, external_id: str) -> User | None:
     """The consumer a merchant's customer id is linked to, or None."""
     if not external_id:
         return None

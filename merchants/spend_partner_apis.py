@@ -98,7 +98,7 @@ class SpendHoldCaptureApi(PartnerApi):
             data.is_valid(raise_exception=True)
             spend = spending.spend_hold_get(merchant=merchant, hold_id=hold_id)
             raw = data.validated_data.get("amount")
-            amount = parse_amount(raw, spend.hold.currency) if raw not in (None, "") else None
+            amount = parse_amount(raw, spending.spend_hold_of(spend).currency) if raw not in (None, "") else None
             spending.spend_hold_capture(merchant=merchant, hold_id=hold_id, amount_minor=amount)
             return status.HTTP_200_OK, spending.spend_hold_body(
                 spending.spend_hold_get(merchant=merchant, hold_id=hold_id)

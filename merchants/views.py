@@ -445,7 +445,7 @@ def stripe_disconnect(request: MerchantRequest, merchant_id: int) -> HttpRespons
 
 
 @login_required
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_accept(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     """The link in the invitation e-mail: shows who invites you and as what, then joins on POST."""
     try:
         invitation = services.invitation_by_token(token=token)

@@ -1,10 +1,11 @@
 """The mobile app's referral endpoints (session-token auth like /api/v1/me/)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,6 +21,9 @@ from referrals.serializers import (
 from referrals.views import share_links
 from wallet.money import minor_to_decimal_string
 
+if TYPE_CHECKING:
+    from referrals.models import BusinessReferral, Referral
+
 LIST_LIMIT = 100
 
 
@@ -27,7 +31,7 @@ def _amount(minor: int, currency: str) -> dict[str, str] | None:
     return {"currency": currency, "amount": minor_to_decimal_string(minor, currency)} if currency else None
 
 
-def _friend_row(referral: Any) -> dict[str, Any]:
+def _friend_row(referral: Referral) -> dict[str, Any]:
     paid = referral.status == "paid"
     return {
         "id": referral.pk,
@@ -43,7 +47,7 @@ def _friend_row(referral: Any) -> dict[str, Any]:
     }
 
 
-def _business_row(referral: Any) -> dict[str, Any]:
+def _business_row(referral: BusinessReferral) -> dict[str, Any]:
     return {
         "id": referral.pk,
         "business_name": referral.business_name,
@@ -99,7 +103,7 @@ class ReferralClaimApi(APIView):
             409: OpenApiResponse(description="referral_after_signup or already_referred"),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = ClaimSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.referral_claim(user=request.user, code=serializer.validated_data["code"])
@@ -114,7 +118,7 @@ class BusinessReferralsApi(APIView):
         request=BusinessSubmitSerializer,
         responses={201: BusinessReferralSerializer},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = BusinessSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         referral = services.business_referral_submit(referrer=request.user, **serializer.validated_data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -58,7 +58,7 @@ def referral_code_lookup(*, code: str) -> ReferralCode | None:
     return ReferralCode.objects.select_related("user").filter(code=code).first()
 
 
-def referral_of_friend(*, friend: Any) -> Referral | None:
+def referral_of_friend(*, friend: User) -> Referral | None:
     return Referral.objects.filter(friend=friend).first()
 
 

@@ -11,7 +11,9 @@ Views are thin: they read through selectors and call one service, turning domain
 messages or form errors.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +31,9 @@ from cashback.errors import DomainError, form_error_from
 from referrals import selectors, services
 from referrals.forms import BusinessReferralForm, ProgramForm, ReviewForm
 from referrals.services import ReviewSignal
+
+if TYPE_CHECKING:
+    from referrals.models import Referral
 
 REVIEW_PERMISSION = "referrals.change_referral"
 PROGRAM_PERMISSION = "referrals.add_referralprogram"
@@ -144,7 +149,7 @@ def _staff_referral(referral_id: int) -> Any:
     return referral
 
 
-def _render_review(request: HttpRequest, referral: Any, form: ReviewForm, status: int = 200) -> HttpResponse:
+def _render_review(request: HttpRequest, referral: Referral, form: ReviewForm, status: int = 200) -> HttpResponse:
     context = {
         "section": "referrals",
         "referral": referral,
@@ -162,7 +167,7 @@ def staff_review(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 @staff_required(REVIEW_PERMISSION)
 @require_POST
-def staff_decide(request: HttpRequest, referral_id: int) -> HttpResponse:
+def staff_decide(request: AuthenticatedHttpRequest, referral_id: int) -> HttpResponse:
     referral = _staff_referral(referral_id)
     form = ReviewForm(request.POST)
     decision = request.POST.get("decision")
@@ -185,7 +190,7 @@ def staff_decide(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 
 @staff_required(PROGRAM_PERMISSION)
-def staff_program(request: HttpRequest) -> HttpResponse:
+def staff_program(request: AuthenticatedHttpRequest) -> HttpResponse:
     program = services.program_current()
     form = ProgramForm(request.POST or None, program=program)
     status = 200

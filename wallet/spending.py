@@ -22,15 +22,15 @@ nothing from merchants, and no wallet model has a foreign key to a merchant (a m
 accounts, and the merchant that used a spend code, are named by its ledger owner key,
 ``"merchant:42"``, a plain string). The caller (merchants' partner-API door) passes the
 merchant in, and only its ``pk``, ``display_name``, ``currency`` and ``ledger_owner_key`` are
-read. The partner spend door is ``merchants/spend_partner_apis.py``: no wallet module imports
-merchants, which the import-linter contract (``make lint``, ``tests/test_architecture.py``) holds.
+read (``SpendingMerchant``). The partner spend door is ``merchants/spend_partner_apis.py``: no wallet
+module imports merchants, which the import-linter contract (``make lint``, ``tests/test_architecture.py``) holds.
 """
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -51,6 +51,21 @@ from wallet.services import account_get_or_create, hold_place, hold_post, hold_v
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+
+class SpendingMerchant(Protocol):
+    """What the wallet reads of a merchant. A protocol, not ``merchants.models.Merchant``: the wallet
+    sits below merchants and may not import it, not even for the type checker (import-linter)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def ledger_owner_key(self) -> str: ...
+
 
 # No 0/O, 1/I/L: a code read aloud or typed from a phone screen cannot be misread.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -110,7 +125,7 @@ def _code_for_use(*, code: str, now: datetime) -> SpendCode:
 
 
 def spend_hold_place(
-    *, merchant: Any, code: str, amount_minor: int, currency: str, now: datetime | None = None
+    *, merchant: SpendingMerchant, code: str, amount_minor: int, currency: str, now: datetime | None = None
 ) -> SpendCode:
     """Use a spend code at ``merchant``: hold up to ``amount_minor`` of the consumer's available cashback.
 
@@ -157,7 +172,7 @@ def spend_hold_place(
         return spend
 
 
-def _spend_of(*, merchant: Any, hold_id: int) -> SpendCode:
+def _spend_of(*, merchant: SpendingMerchant, hold_id: int) -> SpendCode:
     spend = (
         SpendCode.objects.select_related("hold")
         .filter(hold_id=hold_id, merchant_owner_key=merchant.ledger_owner_key)
@@ -168,19 +183,20 @@ def _spend_of(*, merchant: Any, hold_id: int) -> SpendCode:
     return spend
 
 
-def _hold_of(spend: SpendCode) -> Hold:
+def spend_hold_of(spend: SpendCode) -> Hold:
+    """The hold of a used spend code (``spend_hold_get`` returns only those)."""
     # A spend code found by its hold (a used code) always has one.
     assert spend.hold is not None
     return spend.hold
 
 
-def spend_hold_get(*, merchant: Any, hold_id: int) -> SpendCode:
+def spend_hold_get(*, merchant: SpendingMerchant, hold_id: int) -> SpendCode:
     """The merchant's spend hold (404 for anyone else's)."""
     return _spend_of(merchant=merchant, hold_id=hold_id)
 
 
 def spend_hold_capture(
-    *, merchant: Any, hold_id: int, amount_minor: int | None = None, now: datetime | None = None
+    *, merchant: SpendingMerchant, hold_id: int, amount_minor: int | None = None, now: datetime | None = None
 ) -> JournalTransaction:
     """Take all of the hold, or less; the rest goes back to the consumer at once.
 
@@ -190,7 +206,7 @@ def spend_hold_capture(
     """
     spend = _spend_of(merchant=merchant, hold_id=hold_id)
     return hold_post(
-        hold=_hold_of(spend),
+        hold=spend_hold_of(spend),
         idempotency_key=f"spend:{spend.pk}:capture",
         amount=amount_minor,
         kind=JournalKind.SPEND,
@@ -199,15 +215,15 @@ def spend_hold_capture(
     )
 
 
-def spend_hold_release(*, merchant: Any, hold_id: int, now: datetime | None = None) -> Hold:
+def spend_hold_release(*, merchant: SpendingMerchant, hold_id: int, now: datetime | None = None) -> Hold:
     """Give the whole hold back to the consumer (idempotent; a captured hold raises ``HoldNotPendingError``)."""
     spend = _spend_of(merchant=merchant, hold_id=hold_id)
-    return hold_void(hold=_hold_of(spend), now=now)
+    return hold_void(hold=spend_hold_of(spend), now=now)
 
 
 def spend_hold_body(spend: SpendCode) -> dict[str, Any]:
     """The partner API's view of a spend hold: decimal strings, never floats."""
-    hold = _hold_of(spend)
+    hold = spend_hold_of(spend)
     currency = hold.currency
     return {
         "id": hold.pk,

@@ -108,12 +108,17 @@ def challenge_progress_value(*, challenge: Challenge, user_id: int) -> int:
 def challenges_reconcile(purchase: Purchase, locked: list[tuple[Challenge, ChallengeProgress]]) -> None:
     """The bonus rule: given once while the target is reached; taken back if refunds bring the
     consumer under the target before the bonus matured; a matured bonus stays."""
+    if not locked:
+        return
+    user_id = purchase.user_id
+    if user_id is None:  # challenges_lock locks nothing for a purchase without a consumer
+        raise ValueError(f"Purchase {purchase.pk} has no consumer to count a challenge for.")
     for challenge, progress in locked:
-        value = challenge_progress_value(challenge=challenge, user_id=purchase.user_id)
+        value = challenge_progress_value(challenge=challenge, user_id=user_id)
         if progress.value != value:
             progress.value = value
             progress.save(update_fields=["value", "updated_at"])
-        reward = Reward.objects.filter(kind=RewardKind.CHALLENGE, challenge=challenge, user_id=purchase.user_id).first()
+        reward = Reward.objects.filter(kind=RewardKind.CHALLENGE, challenge=challenge, user_id=user_id).first()
         reached = value >= challenge.target_value
         if reward is not None and reward.matured_at is not None:
             continue  # matured: it stays, whatever happens later

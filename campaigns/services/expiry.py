@@ -38,7 +38,10 @@ def unused_credits(*, account: LedgerAccount) -> list[tuple[Entry, int]]:
     debits = (
         Entry.objects.filter(account=account, direction=Direction.DEBIT).aggregate(total=Sum("amount"))["total"] or 0
     )
-    used = debits + LedgerAccount.objects.filter(pk=account.pk).values_list("pending_debits", flat=True).first()
+    pending_debits = LedgerAccount.objects.filter(pk=account.pk).values_list("pending_debits", flat=True).first()
+    if pending_debits is None:
+        raise LedgerAccount.DoesNotExist(f"Ledger account {account.pk} does not exist.")
+    used = debits + pending_debits
     result = []
     for entry in (
         Entry.objects.filter(account=account, direction=Direction.CREDIT)

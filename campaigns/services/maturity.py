@@ -9,7 +9,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import ChallengeProgress, Purchase, Reward, RewardKind
-from campaigns.services.rewards import account_spendable, consumer_account, reward_causes, reward_memo, reward_status
+from campaigns.services.rewards import (
+    account_spendable,
+    consumer_account,
+    reward_causes,
+    reward_memo,
+    reward_status,
+    reward_user_id,
+)
 from cashback.events import announce
 from wallet.models import AccountKind, JournalKind, LedgerAccount
 from wallet.services import EntrySpec, retrying_deadlocks, transaction_post
@@ -56,8 +63,9 @@ def reward_mature(*, reward_id: int, now: datetime | None = None) -> bool:
             if purchase is not None and (purchase.cleared_minor is None or purchase.reversed):
                 return False
             amount = reward.pending_minor
-            pending = consumer_account(reward.user_id, AccountKind.CONSUMER_PENDING, reward.currency)
-            available = consumer_account(reward.user_id, AccountKind.CONSUMER_AVAILABLE, reward.currency)
+            user_id = reward_user_id(reward)
+            pending = consumer_account(user_id, AccountKind.CONSUMER_PENDING, reward.currency)
+            available = consumer_account(user_id, AccountKind.CONSUMER_AVAILABLE, reward.currency)
             journal = transaction_post(
                 idempotency_key=f"reward:{reward.pk}:mature",
                 kind=JournalKind.REWARD_MATURE,
@@ -88,7 +96,7 @@ def reward_mature(*, reward_id: int, now: datetime | None = None) -> bool:
 def _receivable_settle(reward: Reward, available: LedgerAccount, amount: int) -> None:
     """Use newly available cashback to pay back what the consumer owes from earlier reversals."""
     receivable = LedgerAccount.objects.filter(
-        user_id=reward.user_id, kind=AccountKind.CONSUMER_RECEIVABLE, currency=reward.currency
+        user_id=reward_user_id(reward), kind=AccountKind.CONSUMER_RECEIVABLE, currency=reward.currency
     ).first()
     if receivable is None or receivable.balance >= 0:
         return

@@ -15,11 +15,13 @@ Editing a scheduled or paused offer sends it back to draft: what goes live is al
 staff approved.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import F
@@ -35,6 +37,10 @@ from campaigns.errors import (
 from campaigns.models import Challenge, LineItemRule, Offer, OfferBasis, OfferStatus, OfferStatusChange
 from campaigns.rules import Audience, RewardType
 from cashback.events import announce
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from merchants.models import Merchant
 
 # Offers whose challenges and monthly credits can still move: they went live at some point.
 OFFER_STATUSES_WITH_HISTORY = (OfferStatus.LIVE, OfferStatus.PAUSED, OfferStatus.ENDED)
@@ -142,7 +148,7 @@ def _require_own_locations(merchant_id: int, locations: Iterable[Any]) -> list[A
 # --- Offers ------------------------------------------------------------------------------------
 
 
-def _record_status(offer: Offer, *, from_status: str, to_status: str, actor: Any, reason: str = "") -> None:
+def _record_status(offer: Offer, *, from_status: str, to_status: str, actor: User | None, reason: str = "") -> None:
     OfferStatusChange.objects.create(
         offer=offer, from_status=from_status, to_status=to_status, actor=actor, reason=reason
     )
@@ -156,7 +162,7 @@ def _lock_offer(offer_id: int) -> Offer:
     return offer
 
 
-def _transition(offer: Offer, *, to_status: str, actor: Any, reason: str = "") -> Offer:
+def _transition(offer: Offer, *, to_status: str, actor: User | None, reason: str = "") -> Offer:
     """Move a locked offer to ``to_status`` if the machine allows it; bumps the version."""
     if to_status not in ALLOWED_TRANSITIONS[offer.status]:
         raise IllegalTransitionError(
@@ -176,7 +182,9 @@ def _transition(offer: Offer, *, to_status: str, actor: Any, reason: str = "") -
     return offer
 
 
-def offer_create(*, merchant: Any, actor: Any, values: Mapping[str, Any], locations: Iterable[Any] = ()) -> Offer:
+def offer_create(
+    *, merchant: Merchant, actor: User | None, values: Mapping[str, Any], locations: Iterable[Any] = ()
+) -> Offer:
     """A new draft offer of ``merchant`` from validated field values (``OFFER_FIELDS``)."""
     _require_valid(values)
     locations = _require_own_locations(merchant.pk, locations)
@@ -195,7 +203,7 @@ def offer_update(
     *,
     offer_id: int,
     expected_version: int,
-    actor: Any,
+    actor: User,
     values: Mapping[str, Any],
     locations: Iterable[Any] = (),
 ) -> Offer:
@@ -234,7 +242,7 @@ def offer_update(
     return offer
 
 
-def offer_duplicate(*, offer_id: int, actor: Any) -> Offer:
+def offer_duplicate(*, offer_id: int, actor: User) -> Offer:
     """A draft copy of an offer with its locations, challenges and line-item rules (budget unspent).
 
     An offer whose period is over is copied with the same length of period starting tomorrow.
@@ -270,7 +278,7 @@ def offer_duplicate(*, offer_id: int, actor: Any) -> Offer:
     return copy
 
 
-def offer_submit_for_review(*, offer_id: int, actor: Any) -> Offer:
+def offer_submit_for_review(*, offer_id: int, actor: User | None) -> Offer:
     with transaction.atomic():
         offer = _lock_offer(offer_id)
         if offer.status == OfferStatus.DRAFT and offer.ends_at <= timezone.now():
@@ -278,7 +286,7 @@ def offer_submit_for_review(*, offer_id: int, actor: Any) -> Offer:
         return _transition(offer, to_status=OfferStatus.IN_REVIEW, actor=actor, reason="Submitted for review.")
 
 
-def offer_approve(*, offer_id: int, actor: Any, reason: str = "", now: datetime | None = None) -> Offer:
+def offer_approve(*, offer_id: int, actor: User | None, reason: str = "", now: datetime | None = None) -> Offer:
     """Staff approve an offer in review: it is scheduled, and live at once if its start has come."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -293,7 +301,7 @@ def offer_approve(*, offer_id: int, actor: Any, reason: str = "", now: datetime 
     return offer
 
 
-def offer_reject(*, offer_id: int, actor: Any, reason: str) -> Offer:
+def offer_reject(*, offer_id: int, actor: User, reason: str) -> Offer:
     """Staff send an offer in review back to draft with the reason the merchant will read."""
     if not reason.strip():
         raise InvalidOfferError("Say why the offer is rejected.", fields={"reason": ["Give a reason."]})
@@ -304,7 +312,7 @@ def offer_reject(*, offer_id: int, actor: Any, reason: str) -> Offer:
         return _transition(offer, to_status=OfferStatus.DRAFT, actor=actor, reason=reason.strip())
 
 
-def offer_pause(*, offer_id: int, actor: Any, reason: str = "") -> Offer:
+def offer_pause(*, offer_id: int, actor: User, reason: str = "") -> Offer:
     with transaction.atomic():
         offer = _lock_offer(offer_id)
         if offer.status not in (OfferStatus.LIVE, OfferStatus.SCHEDULED):
@@ -312,7 +320,7 @@ def offer_pause(*, offer_id: int, actor: Any, reason: str = "") -> Offer:
         return _transition(offer, to_status=OfferStatus.PAUSED, actor=actor, reason=reason or "Paused.")
 
 
-def offer_resume(*, offer_id: int, actor: Any, now: datetime | None = None) -> Offer:
+def offer_resume(*, offer_id: int, actor: User, now: datetime | None = None) -> Offer:
     """A paused offer becomes live again, or scheduled if its start is still to come, or ended."""
     now = now or timezone.now()
     with transaction.atomic():

@@ -188,6 +188,8 @@ def _decision_capped(purchase: Purchase, offer_id: int, granted: int) -> None:
 
 def _customer_cap_reached(offer_id: int, purchase: Purchase) -> bool:
     """Recount the consumer's rewards from the offer under its row lock (other purchases only)."""
+    if purchase.user_id is None:  # earning_basis is 0 without a consumer: nothing is decided
+        raise ValueError(f"Purchase {purchase.pk} has no consumer whose rewards could be counted.")
     row = Offer.objects.select_for_update().filter(pk=offer_id).values("max_rewards_per_customer").first()
     cap = row["max_rewards_per_customer"] if row else None
     if cap is None:
@@ -207,5 +209,5 @@ def purchase_facts(purchase: Purchase) -> PurchaseFacts:
         occurred_at=purchase.occurred_at,
         merchant_id=purchase.merchant_id,
         location_id=purchase.location_id,
-        tz_name=purchase.location.time_zone if purchase.location_id else "Europe/Oslo",
+        tz_name=purchase.location.time_zone if purchase.location is not None else "Europe/Oslo",
     )

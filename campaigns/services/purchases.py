@@ -24,9 +24,11 @@ Policies (settings):
   consumer is booked to their ``consumer_receivable``; their available balance never goes negative.
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -38,7 +40,12 @@ from campaigns.rules import LineItem
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit
 from cashback.events import announce
+from wallet.models import Currency
 from wallet.services import retrying_deadlocks
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from merchants.models import Location, Merchant
 
 # The sources' names in events map to Purchase.Source values ("visa" is the card network).
 SOURCE_ALIASES = {"visa": Purchase.Source.CARD}
@@ -57,9 +64,9 @@ def purchase_event_apply(
     amount_minor: int,
     currency: str,
     occurred_at: datetime,
-    user: Any,
-    merchant: Any,
-    location: Any = None,
+    user: User | None,
+    merchant: Merchant | None,
+    location: Location | None = None,
     original_external_id: str = "",
     line_items: Sequence[LineItem] = (),
 ) -> Purchase:
@@ -88,7 +95,7 @@ def purchase_event_apply(
         problems["occurred_at"] = ["A time with its time zone."]
     if merchant is None:
         problems["merchant"] = ["Required."]
-    elif currency not in dict(Purchase._meta.get_field("currency").choices):
+    elif currency not in Currency.values:
         problems["currency"] = ["A currency the platform holds."]
     if problems:
         raise InvalidPurchaseEventError(fields=problems)
@@ -172,9 +179,9 @@ def _purchase_locked(*, source: str, external_id: str, defaults: dict[str, Any])
 def _refund_match(
     *,
     source: str,
-    user: Any,
-    merchant: Any,
-    location: Any,
+    user: User | None,
+    merchant: Merchant | None,
+    location: Location | None,
     amount_minor: int,
     currency: str,
     occurred_at: datetime,

@@ -44,6 +44,13 @@ def _merchant_accounts(offer: Offer, currency: str) -> tuple[LedgerAccount, Ledg
     return funding, receivable
 
 
+def reward_user_id(reward: Reward) -> int:
+    """The consumer a consumer reward belongs to (``reward.user_id``, which the type allows to be None)."""
+    if reward.user_id is None:
+        raise ValueError(f"Reward {reward.pk} goes to a consumer but has none.")
+    return reward.user_id
+
+
 def consumer_account(user_id: int, kind: str, currency: str) -> LedgerAccount:
     user = get_user_model()(pk=user_id)
     user._state.adding = False
@@ -155,7 +162,7 @@ def reward_causes(reward: Reward, purchase: Purchase | None) -> dict[str, Any]:
 
 
 def reward_memo(reward: Reward, offer: Offer) -> str:
-    if reward.kind == RewardKind.CHALLENGE and reward.challenge_id:
+    if reward.kind == RewardKind.CHALLENGE and reward.challenge is not None:
         text = f"Challenge bonus: {reward.challenge.title}"
     elif reward.kind == RewardKind.MONTHLY:
         text = f"{offer.title} ({reward.period:%B %Y})"
@@ -182,7 +189,7 @@ def _earn_account(reward: Reward) -> LedgerAccount:
     if reward.beneficiary == "charity":
         return _charity_account(reward)
     kind = AccountKind.CONSUMER_AVAILABLE if reward.matured_at is not None else AccountKind.CONSUMER_PENDING
-    return consumer_account(reward.user_id, kind, reward.currency)
+    return consumer_account(reward_user_id(reward), kind, reward.currency)
 
 
 def _earn_split(posting: Posting, credit: LedgerAccount, amount: int, last: bool) -> Split:
@@ -209,19 +216,20 @@ def _consumer_take_back_split(posting: Posting, reward: Reward, amount: int, las
     from_pending = min(amount, reward.pending_minor)
     from_breakage = min(amount - from_pending, reward.expired_minor)
     rest = amount - from_pending - from_breakage
-    available = consumer_account(reward.user_id, AccountKind.CONSUMER_AVAILABLE, currency)
+    user_id = reward_user_id(reward)
+    available = consumer_account(user_id, AccountKind.CONSUMER_AVAILABLE, currency)
     from_available = 0 if last else min(rest, account_spendable(available))
     owed = rest - from_available
     entries: list[EntrySpec] = []
     if from_pending:
-        pending = consumer_account(reward.user_id, AccountKind.CONSUMER_PENDING, currency)
+        pending = consumer_account(user_id, AccountKind.CONSUMER_PENDING, currency)
         entries.append(EntrySpec.debit(pending, from_pending))
     if from_breakage:
         entries.append(EntrySpec.debit(platform_account(kind=AccountKind.BREAKAGE, currency=currency), from_breakage))
     if from_available:
         entries.append(EntrySpec.debit(available, from_available))
     if owed:
-        receivable = consumer_account(reward.user_id, AccountKind.CONSUMER_RECEIVABLE, currency)
+        receivable = consumer_account(user_id, AccountKind.CONSUMER_RECEIVABLE, currency)
         entries.append(EntrySpec.debit(receivable, owed))
     entries += _merchant_credits(posting.funding, posting.receivable, amount)
     return Split(

@@ -1,7 +1,9 @@
 """Customer tiers, recomputed from the last 12 months of purchases or earned cashback."""
 
+from __future__ import annotations
+
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -9,6 +11,9 @@ from django.utils import timezone
 
 from campaigns.models import CustomerTier, Purchase, Reward, Tier
 from campaigns.selectors import COUNTED_PURCHASE_STATUSES
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def tier_recompute_on_commit(user_id: int) -> None:
@@ -19,7 +24,7 @@ def tier_recompute_on_commit(user_id: int) -> None:
     transaction.on_commit(lambda: tier_recompute_for_user.delay(user_id))
 
 
-def tier_recompute(*, user: Any, now: datetime | None = None) -> CustomerTier:
+def tier_recompute(*, user: User, now: datetime | None = None) -> CustomerTier:
     """The consumer's tier from their last 12 months: the highest-ranked tier whose threshold they
     reach, by spend (counted purchases) or by earned cashback, in the tier's currency."""
     now = now or timezone.now()

@@ -5,9 +5,11 @@ Every movement of money is a ledger transaction (``wallet.services``) with an id
 derived from its cause; nothing here stores an amount given a second time.
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.db import transaction
 
@@ -23,6 +25,9 @@ from wallet.errors import InsufficientFundsError, InvalidAmountError, InvalidLed
 from wallet.models import AccountKind, Currency, JournalKind, JournalTransaction, LedgerAccount
 from wallet.money import minor_to_decimal_string
 from wallet.services import retrying_deadlocks, transaction_post_with_created, transfer
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -54,21 +59,21 @@ def _active_charity(charity_id: Any) -> Charity:
     return charity
 
 
-def _journal_key(user: Any, idempotency_key: str) -> str:
+def _journal_key(user: User, idempotency_key: str) -> str:
     key = (idempotency_key or "").strip()
     if not key or len(key) > MAX_CLIENT_KEY_LENGTH:
         raise InvalidLedgerRequestError(f"Give an idempotency key of 1 to {MAX_CLIENT_KEY_LENGTH} characters.")
     return f"donation:{user.pk}:{key}"
 
 
-def _available_account(user: Any, currency: str) -> LedgerAccount | None:
+def _available_account(user: User, currency: str) -> LedgerAccount | None:
     if currency not in Currency.values:
         raise UnknownCurrencyError(f"Unknown currency: {currency!r}.", fields={"currency": ["Unknown currency."]})
     return LedgerAccount.objects.filter(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency=currency).first()
 
 
 def _donation_post(
-    *, user: Any, charity: Charity, account: LedgerAccount, amount_minor: int, key: str, reward_id: int | None = None
+    *, user: User, charity: Charity, account: LedgerAccount, amount_minor: int, key: str, reward_id: int | None = None
 ) -> tuple[JournalTransaction, bool]:
     """Post the donation; returns it and whether this call made it (False for a replayed key)."""
     causes: dict[str, str | int] = {"user": user.pk, "charity": charity.pk}
@@ -95,7 +100,7 @@ class DonationOutcome:
 
 @retrying_deadlocks  # the post runs in our own atomic block, so the retry wraps the whole donation
 def donation_give(
-    *, user: Any, charity_id: int, currency: str, amount_minor: int | None, idempotency_key: str
+    *, user: User, charity_id: int, currency: str, amount_minor: int | None, idempotency_key: str
 ) -> DonationOutcome:
     """Give ``amount_minor`` (or, with None, the whole available balance) in ``currency`` to an active charity.
 
@@ -145,7 +150,7 @@ def _refuse_insufficient(*, available: int, currency: str) -> NoReturn:
 
 
 def donation_make(
-    *, user: Any, charity_id: int, amount_minor: int, currency: str, idempotency_key: str
+    *, user: User, charity_id: int, amount_minor: int, currency: str, idempotency_key: str
 ) -> JournalTransaction:
     """Give ``amount_minor`` of the consumer's available balance in ``currency`` to an active charity.
 
@@ -157,7 +162,7 @@ def donation_make(
     ).journal
 
 
-def donation_make_all(*, user: Any, charity_id: int, currency: str, idempotency_key: str) -> JournalTransaction:
+def donation_make_all(*, user: User, charity_id: int, currency: str, idempotency_key: str) -> JournalTransaction:
     """Give the whole available balance in ``currency`` in one step (same rules as ``donation_make``).
 
     A replay of the key returns the first donation even if the balance has changed since.
@@ -177,7 +182,7 @@ def _validate_share(share_percent: Any) -> int:
     return share_percent
 
 
-def auto_donate_set(*, user: Any, charity_id: int | None, share_percent: int) -> AutoDonateSetting | None:
+def auto_donate_set(*, user: User, charity_id: int | None, share_percent: int) -> AutoDonateSetting | None:
     """Set the share (0 to 100 %) of every future reward that goes to a charity; 0 turns it off.
 
     With a share above 0 the charity must exist and be active. Returns the setting, or None when

@@ -1,8 +1,10 @@
 """Partner API keys: created (the plaintext shown once), hashed, revoked."""
 
+from __future__ import annotations
+
 import hashlib
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +21,9 @@ from merchants.models import (
 from merchants.services.audit import AuditAction, audit_record
 from merchants.services.locks import merchant_lock
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # --- Partner API keys ---------------------------------------------------------------------------
 
 API_KEY_PREFIX = "mk_live_"
@@ -34,7 +39,7 @@ def api_key_hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def api_key_create(*, merchant: Merchant, actor: Any, name: str) -> tuple[MerchantApiKey, str]:
+def api_key_create(*, merchant: Merchant, actor: User, name: str) -> tuple[MerchantApiKey, str]:
     """A new partner API key for ``merchant``. Returns the key and its plaintext, which is shown to
     the owner once and never stored. At most ``MAX_ACTIVE_API_KEYS`` active keys per merchant."""
     name = (name or "").strip()
@@ -61,7 +66,7 @@ def api_key_create(*, merchant: Merchant, actor: Any, name: str) -> tuple[Mercha
     return key, plaintext
 
 
-def api_key_revoke(*, key_id: int, merchant: Merchant, actor: Any) -> MerchantApiKey:
+def api_key_revoke(*, key_id: int, merchant: Merchant, actor: User) -> MerchantApiKey:
     """Revoke one of ``merchant``'s keys: from now on it is refused (401). Revoking a revoked key
     changes nothing. A key of another merchant is "not found"."""
     with transaction.atomic():

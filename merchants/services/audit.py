@@ -1,12 +1,19 @@
 """Audit events: one append-only row for every change a person makes to a merchant (F-P4, F-X7)."""
 
+from __future__ import annotations
+
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AnonymousUser
 
 from merchants.models import (
     AuditEvent,
     Merchant,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # --- Audit ---------------------------------------------------------------------------------
 
@@ -55,15 +62,16 @@ class AuditAction:
     }
 
 
-def audit_record(*, merchant: Merchant, actor: Any, action: str, details: dict[str, Any] | None = None) -> AuditEvent:
+def audit_record(
+    *, merchant: Merchant, actor: User | AnonymousUser | None, action: str, details: dict[str, Any] | None = None
+) -> AuditEvent:
     """Append one audit event. Call inside the transaction of the change it records."""
     label = ""
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        label = actor.email or actor.phone or f"user {actor.pk}"
-    else:
-        actor = None
+    user = actor if actor is not None and not isinstance(actor, AnonymousUser) else None
+    if user is not None:
+        label = user.email or user.phone or f"user {user.pk}"
     return AuditEvent.objects.create(
-        merchant=merchant, actor=actor, actor_label=label, action=action, details=_jsonable(details or {})
+        merchant=merchant, actor=user, actor_label=label, action=action, details=_jsonable(details or {})
     )
 
 

@@ -1,6 +1,8 @@
 """The merchant's customers: its own customer ids (partner API, Stripe) linked to consumers."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -10,11 +12,14 @@ from merchants.models import (
 )
 from merchants.selectors import consumer_by_email, customer_link_user
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # --- Customers of a merchant (partner API references, Stripe customers) ------------------------
 
 
 def customer_link_save(
-    *, merchant: Merchant, source: str, external_id: str, user: Any, via: str, replace: bool = False
+    *, merchant: Merchant, source: str, external_id: str, user: User, via: str, replace: bool = False
 ) -> CustomerLink:
     """Link the merchant's customer id to a consumer. An existing link to someone else is kept unless
     ``replace`` (the merchant's explicit instruction through the partner API). Safe to call twice."""
@@ -31,7 +36,7 @@ def customer_link_save(
     return link
 
 
-def customer_match(*, merchant: Merchant, source: str, external_id: str = "", email: str = "") -> Any | None:
+def customer_match(*, merchant: Merchant, source: str, external_id: str = "", email: str = "") -> User | None:
     """The consumer a purchase reported by ``merchant`` belongs to, or None.
 
     A linked customer id wins; otherwise the one active account with that e-mail address, and then

@@ -1,7 +1,9 @@
 """Shops: addresses, coordinates (geocoded when not given) and their card-network ids."""
 
+from __future__ import annotations
+
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -24,6 +26,9 @@ from merchants.validators import (
     validate_opening_hours,
     validate_time_zone,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # --- Locations -------------------------------------------------------------------------------
 
@@ -86,7 +91,7 @@ def _save_location(location: Location) -> None:
 def location_create(
     *,
     merchant: Merchant,
-    actor: Any,
+    actor: User,
     name: str,
     street: str,
     postcode: str,
@@ -143,7 +148,7 @@ def location_create(
 def location_update(
     *,
     location: Location,
-    actor: Any,
+    actor: User,
     name: str,
     street: str,
     postcode: str,
@@ -205,7 +210,7 @@ def location_update(
     return location
 
 
-def location_delete(*, location: Location, actor: Any) -> None:
+def location_delete(*, location: Location, actor: User) -> None:
     """Delete a shop that nothing refers to (purchases and offers keep theirs: then it cannot go)."""
     try:
         with transaction.atomic():

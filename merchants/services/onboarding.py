@@ -1,7 +1,9 @@
 """Sign-up and review: a business applies, staff approve, reject, suspend or reinstate it, and its team
 edits its settings. Review decisions e-mail the merchant through notifications, by id, after commit."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +29,9 @@ from merchants.validators import (
 from notifications.services import email_queue
 from wallet.models import AccountKind
 from wallet.services import account_get_or_create
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # --- Sign-up and review ----------------------------------------------------------------------
 
@@ -131,7 +136,7 @@ def _notify_merchant(merchant: Merchant, *, decision: AuditEvent, template: str,
     )
 
 
-def merchant_approve(*, merchant: Merchant, actor: Any) -> Merchant:
+def merchant_approve(*, merchant: Merchant, actor: User | None) -> Merchant:
     """Staff approve a pending application and the merchant's ledger accounts (funding and
     receivable, in its currency) are opened. Approving twice is an error and opens nothing new."""
     with transaction.atomic():
@@ -159,7 +164,7 @@ def merchant_approve(*, merchant: Merchant, actor: Any) -> Merchant:
     return _refresh_into(merchant, locked)
 
 
-def merchant_reject(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
+def merchant_reject(*, merchant: Merchant, actor: User, reason: str) -> Merchant:
     """Staff reject a pending application; the reason is shown to the applicant."""
     reason = _require_reason(reason)
     with transaction.atomic():
@@ -181,7 +186,7 @@ def merchant_reject(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
     return _refresh_into(merchant, locked)
 
 
-def merchant_suspend(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
+def merchant_suspend(*, merchant: Merchant, actor: User, reason: str) -> Merchant:
     """Staff suspend an approved merchant: from now on its purchases earn no new rewards."""
     reason = _require_reason(reason)
     with transaction.atomic():
@@ -200,7 +205,7 @@ def merchant_suspend(*, merchant: Merchant, actor: Any, reason: str) -> Merchant
     return _refresh_into(merchant, locked)
 
 
-def merchant_reinstate(*, merchant: Merchant, actor: Any, note: str = "") -> Merchant:
+def merchant_reinstate(*, merchant: Merchant, actor: User, note: str = "") -> Merchant:
     """Staff lift a suspension: the merchant is approved again."""
     with transaction.atomic():
         locked = merchant_lock(merchant)
@@ -226,7 +231,7 @@ SETTINGS_FIELDS = ("display_name", "contact_name", "contact_email", "contact_pho
 
 
 def merchant_update_settings(
-    *, merchant: Merchant, actor: Any, display_name: str, contact_name: str, contact_email: str, contact_phone: str
+    *, merchant: Merchant, actor: User, display_name: str, contact_name: str, contact_email: str, contact_phone: str
 ) -> Merchant:
     """The merchant's team changes its public name and contact details (owners and managers)."""
     new = {

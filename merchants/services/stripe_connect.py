@@ -1,6 +1,8 @@
 """Stripe as a purchase source (F-T2): connecting the merchant's account, and refund totals per charge."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,9 @@ from merchants.models import (
 )
 from merchants.services.audit import AuditAction, audit_record
 from merchants.services.locks import merchant_lock
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # --- Stripe as a purchase source (F-T2) ---------------------------------------------------------
 
@@ -33,7 +38,7 @@ def stripe_refund_delta(*, merchant: Merchant, charge_id: str, amount_refunded_m
     return delta
 
 
-def stripe_connect_start(*, merchant: Merchant, actor: Any, refresh_url: str, return_url: str) -> str:
+def stripe_connect_start(*, merchant: Merchant, actor: User, refresh_url: str, return_url: str) -> str:
     """Start (or resume) connecting the merchant's Stripe account; returns Stripe's onboarding URL.
 
     The Express account is created once (its idempotency key is derived from the merchant, so a
@@ -68,7 +73,7 @@ def stripe_connect_start(*, merchant: Merchant, actor: Any, refresh_url: str, re
     )
 
 
-def stripe_connection_refresh(*, merchant: Merchant, actor: Any = None) -> StripeConnection | None:
+def stripe_connection_refresh(*, merchant: Merchant, actor: User | None = None) -> StripeConnection | None:
     """Read the account's state from Stripe; once its details are submitted it is connected (audited)."""
     connection = StripeConnection.objects.filter(merchant=merchant).first()
     if connection is None or connection.status == StripeConnection.Status.DISCONNECTED:
@@ -93,7 +98,7 @@ def stripe_connection_refresh(*, merchant: Merchant, actor: Any = None) -> Strip
     return connection
 
 
-def stripe_disconnect(*, merchant: Merchant, actor: Any) -> StripeConnection | None:
+def stripe_disconnect(*, merchant: Merchant, actor: User) -> StripeConnection | None:
     """Stop turning the account's payments into purchases (refunds of earlier ones still count)."""
     with transaction.atomic():
         connection = StripeConnection.objects.select_for_update().filter(merchant=merchant).first()

@@ -1,9 +1,11 @@
 """The team: invitations by e-mail (sent through notifications after commit), memberships and roles."""
 
+from __future__ import annotations
+
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +31,9 @@ from merchants.models import (
 from merchants.services.audit import AuditAction, audit_record
 from notifications.services import email_queue
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 INVITATION_VALIDITY = timedelta(days=14)
 
 
@@ -45,7 +50,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invitation_send(*, merchant: Merchant, actor: Any, email: str, role: str) -> tuple[Invitation, str]:
+def invitation_send(*, merchant: Merchant, actor: User, email: str, role: str) -> tuple[Invitation, str]:
     """An owner invites someone by e-mail. Returns the invitation and its token (only e-mailed, stored hashed).
 
     An earlier open invitation to the same address is withdrawn. The e-mail goes out after commit.
@@ -111,7 +116,7 @@ def invitation_by_token(*, token: str) -> Invitation:
     return invitation
 
 
-def invitation_check(*, invitation: Invitation, user: Any, now: Any = None) -> None:
+def invitation_check(*, invitation: Invitation, user: User, now: Any = None) -> None:
     """Raise the reason this user cannot accept this invitation now, if there is one."""
     now = now or timezone.now()
     if invitation.accepted_at is not None:
@@ -126,7 +131,7 @@ def invitation_check(*, invitation: Invitation, user: Any, now: Any = None) -> N
         )
 
 
-def invitation_accept(*, token: str, user: Any) -> Membership:
+def invitation_accept(*, token: str, user: User) -> Membership:
     """The invited person, logged in with the invited e-mail address, joins the team with the role."""
     with transaction.atomic():
         invitation = invitation_by_token(token=token)
@@ -147,7 +152,7 @@ def invitation_accept(*, token: str, user: Any) -> Membership:
     return membership
 
 
-def invitation_revoke(*, invitation: Invitation, actor: Any) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     """An owner withdraws an invitation that has not been accepted."""
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -172,7 +177,7 @@ def _lock_owners(merchant: Merchant) -> list[Membership]:
     )
 
 
-def membership_change_role(*, membership: Membership, actor: Any, role: str) -> Membership:
+def membership_change_role(*, membership: Membership, actor: User, role: str) -> Membership:
     """An owner changes a member's role. The last owner cannot be demoted."""
     role = _validate_role(role)
     with transaction.atomic():
@@ -195,7 +200,7 @@ def membership_change_role(*, membership: Membership, actor: Any, role: str) -> 
     return locked
 
 
-def membership_remove(*, membership: Membership, actor: Any) -> None:
+def membership_remove(*, membership: Membership, actor: User) -> None:
     """An owner removes a member from the team. The last owner cannot be removed."""
     with transaction.atomic():
         owners = _lock_owners(membership.merchant)

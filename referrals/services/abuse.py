@@ -1,8 +1,10 @@
 """The abuse rules: devices and networks seen per person, the signals that hold a referral for staff
 review, self-referral (a shared card or device) and the monthly cap of bonuses per referrer."""
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +14,9 @@ from accounts.visitor import network_of
 from referrals import selectors
 from referrals.models import DeviceSighting, Referral, ReferralCode
 from referrals.services.codes import referral_code_for
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class ReviewSignal:
@@ -28,7 +33,7 @@ class ReviewSignal:
     }
 
 
-def device_sighting_record(*, user: Any, device_id: str, ip: str | None, now: datetime | None = None) -> None:
+def device_sighting_record(*, user: User, device_id: str, ip: str | None, now: datetime | None = None) -> None:
     """Remember that ``user`` used this device and network (for the self-referral and review checks)."""
     network = network_of(ip)
     if not device_id and not network:
@@ -74,7 +79,7 @@ def self_referral_reason(referral: Referral) -> str:
     return ""
 
 
-def monthly_cap_reached(*, referrer: Any, cap: int, now: datetime) -> bool:
+def monthly_cap_reached(*, referrer: User, cap: int, now: datetime) -> bool:
     """Whether ``referrer`` has already been paid ``cap`` bonuses this calendar month. Locks the
     referrer's code row first, so two referrals of one referrer settling at once count each other."""
     code = referral_code_for(user=referrer)

@@ -3,12 +3,17 @@ platform's referral-marketing account (``BONUS_FUNDING_OWNER_KEY``, kind ``platf
 to go negative: its balance is what the programme has cost), under a key that makes a replay post
 nothing, and tells the consumer once per key."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from notifications.services import notification_send
 from wallet.models import AccountKind, JournalKind
 from wallet.money import minor_to_decimal_string
 from wallet.services import account_get_or_create, transaction_post, transfer
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 BONUS_FUNDING_OWNER_KEY = "platform:referral-marketing"
 NOTIFICATION_KIND = "referral_bonus"
@@ -21,7 +26,7 @@ def _funding_account(currency: str) -> Any:
     )
 
 
-def bonus_pay(*, key: str, user: Any, amount_minor: int, currency: str, memo: str, causes: dict[str, int]) -> None:
+def bonus_pay(*, key: str, user: User, amount_minor: int, currency: str, memo: str, causes: dict[str, int]) -> None:
     """Post one bonus under ``key`` (a replay posts nothing) and tell the consumer; nothing for 0."""
     if amount_minor <= 0:
         return
@@ -39,7 +44,7 @@ def bonus_pay(*, key: str, user: Any, amount_minor: int, currency: str, memo: st
     _notify(user=user, key=key, amount_minor=amount_minor, currency=currency, memo=memo)
 
 
-def _notify(*, user: Any, key: str, amount_minor: int, currency: str, memo: str) -> None:
+def _notify(*, user: User, key: str, amount_minor: int, currency: str, memo: str) -> None:
     notification_send(
         user=user,
         kind=NOTIFICATION_KIND,

@@ -1,8 +1,10 @@
 """Business referrals: a consumer's submission, the partner link at a merchant's application, approval
 of the merchant and payment of the business bonus when its first offer goes live."""
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -18,9 +20,13 @@ from referrals.services.abuse import monthly_cap_reached
 from referrals.services.bonuses import bonus_pay
 from referrals.services.programme import program_current
 
+if TYPE_CHECKING:
+    from accounts.models import User
+    from merchants.models import Merchant
+
 
 def business_referral_submit(
-    *, referrer: Any, business_name: str, organisation_number: str, country: str, contact_email: str = ""
+    *, referrer: User, business_name: str, organisation_number: str, country: str, contact_email: str = ""
 ) -> BusinessReferral:
     """A consumer tells us about a business. Paid when a merchant with this organisation number is
     approved and its first offer goes live. Refused for a business that is already a partner (or
@@ -48,7 +54,7 @@ def business_referral_submit(
         raise BusinessAlreadySubmittedError() from error
 
 
-def _is_own_business(*, user_id: int, merchant: Any) -> bool:
+def _is_own_business(*, user_id: int, merchant: Merchant) -> bool:
     if merchant.applied_by_id == user_id:
         return True
     user = _user(user_id)
@@ -108,7 +114,7 @@ def business_referral_link_at_partner_signup(*, merchant_id: int, code: str) -> 
         return referral
 
 
-def _lock_business_referral_for(merchant: Any) -> BusinessReferral | None:
+def _lock_business_referral_for(merchant: Merchant) -> BusinessReferral | None:
     """The merchant's business referral, locked; or the earliest unlinked submission of its
     organisation number, locked and linked now."""
     referral = BusinessReferral.objects.select_for_update().filter(merchant=merchant).first()
@@ -166,11 +172,13 @@ def business_referral_offer_live(*, merchant_id: int, now: datetime | None = Non
     with transaction.atomic():
         referral = BusinessReferral.objects.select_for_update().filter(merchant_id=merchant_id).first()
         if referral is not None and referral.status == BusinessReferralStatus.APPROVED:
+            if merchant is None:  # the referral's merchant is protected from deletion
+                raise ValueError(f"Business referral {referral.pk} names merchant {merchant_id}, which does not exist.")
             _settle_business(referral, merchant=merchant, now=now or timezone.now())
         return referral
 
 
-def _settle_business(referral: BusinessReferral, *, merchant: Any, now: datetime) -> None:
+def _settle_business(referral: BusinessReferral, *, merchant: Merchant, now: datetime) -> None:
     """Caller holds the business referral's lock and it is approved: apply the cap, then pay."""
     program = ReferralProgram.objects.prefetch_related("amounts").get(pk=referral.program_id)
     amounts = program.amounts_for(merchant.currency)

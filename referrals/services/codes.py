@@ -1,8 +1,10 @@
 """Referral codes: one per consumer, created the first time it is shown, and the check of a code a
 person typed (unknown, or their own)."""
 
+from __future__ import annotations
+
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
@@ -10,6 +12,9 @@ from accounts.visitor import normalize_code
 from referrals import selectors
 from referrals.errors import OwnReferralCodeError, UnknownReferralCodeError
 from referrals.models import ReferralCode
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
 CODE_LENGTH = 8
@@ -19,7 +24,7 @@ def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def referral_code_for(*, user: Any) -> ReferralCode:
+def referral_code_for(*, user: User) -> ReferralCode:
     """The consumer's code, created the first time it is asked for (race-safe: one per user)."""
     existing = ReferralCode.objects.filter(user=user).first()
     if existing is not None:
@@ -43,7 +48,7 @@ def _referrer_code(code: str) -> ReferralCode:
     return referrer_code
 
 
-def referral_code_check(*, code: str, user: Any = None) -> ReferralCode:
+def referral_code_check(*, code: str, user: User | None = None) -> ReferralCode:
     """The code's owner, or the error a person typing it should see (unknown code, their own code)."""
     referrer_code = _referrer_code(code)
     if user is not None and referrer_code.user_id == user.pk:

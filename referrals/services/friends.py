@@ -1,8 +1,10 @@
 """Friends at sign-up: linking the person who signs up to the referrer whose code they came with, and
 the answer to an existing account asking for a referrer (never allowed, with the reason)."""
 
+from __future__ import annotations
+
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,9 +17,12 @@ from referrals.services.abuse import ReviewSignal, device_sighting_record, revie
 from referrals.services.codes import referral_code_check
 from referrals.services.programme import program_current
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 
 def referral_attach_at_signup(
-    *, friend: Any, code: str, ip: str | None = None, device_id: str = "", now: datetime | None = None
+    *, friend: User, code: str, ip: str | None = None, device_id: str = "", now: datetime | None = None
 ) -> Referral:
     """Link a person who is signing up to the referrer whose code they came with.
 
@@ -63,7 +68,7 @@ def referral_attach_at_signup(
     return referral
 
 
-def referral_claim(*, user: Any, code: str) -> None:
+def referral_claim(*, user: User, code: str) -> None:
     """An existing account asking to be linked to a referrer. Never allowed — a code only counts at
     sign-up — but the error says exactly what is wrong: an unknown code, the person's own code, an
     account already referred, or simply too late. Nothing is ever written."""

@@ -1,9 +1,11 @@
 """The programme's terms: numbered versions (rows are never edited), version 1 with the defaults the
 first time the programme is needed, and the staff editor's save of the next version."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
@@ -11,6 +13,9 @@ from referrals import selectors
 from referrals.errors import InvalidProgramError, ProgramChangedError
 from referrals.models import ReferralProgram, ReferralProgramAmount
 from wallet.models import Currency
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # Version 1 of the programme, created the first time the programme is needed (staff change it later).
 DEFAULT_WINDOW_DAYS = 30
@@ -106,7 +111,7 @@ def _program_problems(
 
 def program_version_create(
     *,
-    actor: Any,
+    actor: User,
     based_on_version: int,
     qualification_window_days: int,
     monthly_cap: int,

@@ -3,11 +3,11 @@ bonuses when its cashback matures (after the abuse rules), cancellation when it 
 expiry of referrals with no qualifying purchase in their window."""
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.models import Purchase
 from campaigns.selectors import purchase_by_id
 from referrals import selectors
 from referrals.models import Referral, ReferralProgram, ReferralProgramAmount, ReferralStatus
@@ -24,15 +24,15 @@ def _lock_referral_of_friend(friend_id: int) -> Referral | None:
     )
 
 
-def _qualifying_amounts(referral: Referral, purchase: Any) -> ReferralProgramAmount | None:
+def _qualifying_amounts(referral: Referral, purchase: Purchase | None) -> ReferralProgramAmount | None:
     """The programme amounts if ``purchase`` qualifies this referral: the friend's, not undone, made
     within the qualification window after sign-up, in a currency of the programme, reaching the minimum."""
     if purchase is None or purchase.user_id != referral.friend_id:
         return None
     # Any refund or a reversal disqualifies the purchase (a partial refund too: see docs/referrals.md).
-    if purchase.status in UNDONE_PURCHASE_STATUSES or getattr(purchase, "reversed", False):
+    if purchase.status in UNDONE_PURCHASE_STATUSES or purchase.reversed:
         return None
-    if getattr(purchase, "refunded_minor", 0):
+    if purchase.refunded_minor:
         return None
     window_end = referral.created_at + timedelta(days=referral.program.qualification_window_days)
     if not referral.created_at - timedelta(minutes=5) <= purchase.occurred_at <= window_end:
@@ -49,7 +49,7 @@ def _start_qualifying(referral: Referral, purchase_id: int, now: datetime) -> bo
         return False
 
     purchase = purchase_by_id(purchase_id=purchase_id)
-    if _qualifying_amounts(referral, purchase) is None:
+    if purchase is None or _qualifying_amounts(referral, purchase) is None:
         return False
     referral.status = ReferralStatus.QUALIFYING
     referral.status_reason = ""
@@ -145,6 +145,8 @@ def referral_settle(referral: Referral, *, now: datetime, reviewed: bool) -> Non
     if monthly_cap_reached(referrer=referrer, cap=referral.program.monthly_cap, now=now):
         _set_status(referral, ReferralStatus.CAPPED, "The referrer reached this month's limit of referral bonuses.")
         return
+    if referral.qualifying_purchase_id is None:  # qualifying and held referrals have their purchase
+        raise ValueError(f"Referral {referral.pk} has no qualifying purchase to pay a bonus for.")
     causes = {"referral": referral.pk, "purchase": referral.qualifying_purchase_id}
     bonus_pay(
         key=f"referral:{referral.pk}:referrer",

@@ -1,8 +1,10 @@
 """The staff review of held referrals: approve (paid, still subject to self-referral and the cap) or
 reject with a reason."""
 
+from __future__ import annotations
+
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +12,9 @@ from django.utils import timezone
 from referrals.errors import ReasonRequiredError, ReferralNotFoundError, ReferralNotHeldError
 from referrals.models import Referral, ReferralStatus
 from referrals.services.qualification import referral_settle
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def _lock_held(referral_id: int) -> Referral:
@@ -21,7 +26,7 @@ def _lock_held(referral_id: int) -> Referral:
     return referral
 
 
-def referral_review_approve(*, referral_id: int, actor: Any, now: datetime | None = None) -> Referral:
+def referral_review_approve(*, referral_id: int, actor: User, now: datetime | None = None) -> Referral:
     """Staff found the held referral genuine: pay it (still subject to self-referral and the cap)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -33,7 +38,7 @@ def referral_review_approve(*, referral_id: int, actor: Any, now: datetime | Non
     return referral
 
 
-def referral_review_reject(*, referral_id: int, actor: Any, reason: str, now: datetime | None = None) -> Referral:
+def referral_review_reject(*, referral_id: int, actor: User, reason: str, now: datetime | None = None) -> Referral:
     """Staff found the held referral abusive: it pays nothing, and the reason is kept."""
     reason = (reason or "").strip()
     if not reason:

@@ -1,17 +1,22 @@
 """Ledger accounts: opening one on first use, and the platform's own accounts."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from wallet.errors import InvalidLedgerRequestError, UnknownCurrencyError
 from wallet.models import KINDS_ALLOWING_NEGATIVE, PLATFORM_OWNER_KEY, AccountKind, Currency, LedgerAccount
 from wallet.services.ledger_requests import require_choice
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def account_get_or_create(
     *,
     kind: str,
     currency: str,
-    user: Any = None,
+    user: User | None = None,
     owner_key: str = "",
     allows_negative: bool | None = None,
 ) -> LedgerAccount:

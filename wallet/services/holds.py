@@ -117,6 +117,7 @@ def hold_post(
         locked = _lock_hold(hold.pk)
         if locked.status == Hold.Status.POSTED:
             posted = locked.posted_transaction
+            assert posted is not None  # a posted hold has its transaction (wallet_hold_status_consistent)
             if posted.idempotency_key == idempotency_key and amount in (None, locked.posted_amount):
                 return posted
             raise HoldNotPendingError(f"Hold {locked.pk} was already posted.")

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
+
 from wallet.errors import (
     InvalidAmountError,
     InvalidLedgerRequestError,
@@ -68,7 +70,7 @@ def require_key(idempotency_key: str) -> None:
         raise InvalidLedgerRequestError(f"An idempotency key has at most {MAX_KEY_LENGTH} characters.")
 
 
-def require_choice(value: str, choices: type, name: str) -> None:
+def require_choice(value: str, choices: type[models.Choices], name: str) -> None:
     if value not in choices.values:
         raise InvalidLedgerRequestError(f"Unknown {name}: {value!r}.")
 
