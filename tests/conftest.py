@@ -24,6 +24,20 @@ def _skip_without_required_services(request: pytest.FixtureRequest) -> None:
             pytest.skip("needs Redis: set REDIS_URL or start a server on 127.0.0.1:6379")
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_may_block_again():
+    """A real worker started in this process (``start_worker`` in the Redis tests) sets Celery's
+    process-wide "a task join would block" flag and never clears it; every later eager
+    ``task.delay().get()`` in the same test process then raised "Never call result.get() within a
+    task!" — a failure that depended on which tests xdist gave the process first."""
+    from celery._state import _set_task_join_will_block
+
+    # Before and after: a worker thread still shutting down under load may set it after its test.
+    _set_task_join_will_block(False)
+    yield
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture(scope="session")
 def live_server(request: pytest.FixtureRequest):
     """pytest-django's live server, serving what production serves (cashback/wsgi.py): the webhook

@@ -1,21 +1,14 @@
 """What docs/architecture.md ("Data") promises about every model holds for every model."""
 
+from pathlib import Path
+
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-OUR_APPS = {
-    "cashback",
-    "accounts",
-    "notifications",
-    "wallet",
-    "merchants",
-    "charity",
-    "campaigns",
-    "referrals",
-    "geofencing",
-    "adminpanel",
-}
+ROOT = Path(__file__).resolve().parent.parent
+# The project's own apps: those whose package sits in this repository.
+OUR_APPS = {config.label for config in apps.get_app_configs() if Path(config.path).parent == ROOT}
 
 # Rows that are written once and never changed (most are refused an UPDATE by a PostgreSQL trigger):
 # an ``updated_at`` would always equal ``created_at``, so they carry only ``created_at``.
