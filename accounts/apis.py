@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import privacy_apis, selectors, services
 from accounts.request_types import AuthenticatedRequest
 from accounts.serializers import CardLinkSerializer, CardSerializer, MeSerializer
 
@@ -28,6 +28,22 @@ class MeApi(APIView):
         serializer.is_valid(raise_exception=True)
         services.profile_update(user=request.user, **serializer.validated_data)
         return self._response(request)
+
+    @extend_schema(
+        operation_id="me_erase",
+        request=privacy_apis.ErasureSerializer,
+        responses={
+            204: None,
+            400: OpenApiResponse(description="Wrong password or confirmation (`erasure_not_confirmed`)."),
+            409: OpenApiResponse(
+                description="Something must be settled first (`erasure_blocked`; `fields.blockers` lists the codes, "
+                "e.g. `balance_not_zero`, `payout_in_progress`, `rewards_pending`)."
+            ),
+        },
+    )
+    def delete(self, request: AuthenticatedRequest) -> Response:
+        """Close the account: erase the personal data and sign out everywhere (docs/privacy.md)."""
+        return privacy_apis.erase_me(request)
 
 
 class CardsApi(ListAPIView):

@@ -18,3 +18,34 @@ class CardNotFoundError(DomainError):
     code = "card_not_found"
     http_status = 404
     default_message = "No such card in your wallet."
+
+
+class DataExportNotFoundError(DomainError):
+    code = "data_export_not_found"
+    http_status = 404
+    default_message = "No such export of your data."
+
+
+class DataExportExpiredError(DomainError):
+    code = "data_export_expired"
+    http_status = 410
+    default_message = "This download link has expired and the file was deleted. Start a new export to get your data."
+
+
+class DataExportNotReadyError(DomainError):
+    code = "data_export_not_ready"
+    http_status = 409
+    default_message = "Your data is still being prepared. Try again in a moment."
+
+
+class ErasureBlockedError(DomainError):
+    """Closing the account must wait; ``fields["blockers"]`` lists the codes of what blocks it."""
+
+    code = "erasure_blocked"
+    http_status = 409
+    default_message = "Your account cannot be closed yet."
+
+
+class ErasureConfirmationError(DomainError):
+    code = "erasure_not_confirmed"
+    default_message = "Confirm with your password and by typing the confirmation word."

@@ -51,6 +51,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the person closed their account: the row stays as an anonymised shell (no e-mail,
+    # phone or name) so the ledger and the merchants' figures keep their owner. docs/privacy.md.
+    erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,7 +67,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
+                condition=models.Q(email__isnull=False)
+                | models.Q(phone__isnull=False)
+                | models.Q(erased_at__isnull=False),
                 name="user_has_email_or_phone",
             ),
             models.CheckConstraint(condition=~models.Q(email=""), name="user_email_not_blank"),
@@ -80,6 +85,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
+        if self.erased_at is not None:
+            return f"erased user {self.pk}"
         return self.email or self.phone or f"user {self.pk}"
 
     def clean(self) -> None:
@@ -174,3 +181,86 @@ class Card(models.Model):
     @property
     def expiry(self) -> str:
         return f"{self.exp_month:02d}/{self.exp_year % 100:02d}"
+
+
+def _export_path(export: "DataExport", filename: str) -> str:
+    return f"exports/{export.user_id}/{export.pk}/{filename}"
+
+
+class DataExport(models.Model):
+    """One "download my data" request: built by a task (``accounts.data_export``), offered until
+    ``expires_at``, then its file is deleted by the beat sweep. docs/privacy.md."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Being prepared"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=100, blank=True, help_text="The section being written now.")
+    file = models.FileField(upload_to=_export_path, max_length=255, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One export at a time per person: starting again while one runs returns that one.
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status__in=["queued", "running"]), name="dataexport_one_running"
+            ),
+            models.CheckConstraint(condition=models.Q(percent__lte=100), name="dataexport_percent_at_most_100"),
+            models.CheckConstraint(
+                condition=~models.Q(status="ready") | models.Q(ready_at__isnull=False, expires_at__isnull=False),
+                name="dataexport_ready_has_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"data export {self.pk} of user {self.user_id}: {self.status}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def is_downloadable(self) -> bool:
+        """Ready and not past its expiry (the sweep may not have run yet)."""
+        return self.status == self.Status.READY and self.expires_at is not None and self.expires_at > timezone.now()
+
+
+class AuditRecord(models.Model):
+    """Append-only record of a platform-wide action staff must be able to look back on (today: an
+    account closed by its owner). Never names the person: ``subject`` points at the anonymised shell.
+    Small on purpose, so the admin panel's audit pages can grow it."""
+
+    class Action(models.TextChoices):
+        ACCOUNT_ERASED = "account_erased", "Account closed and personal data erased"
+
+    action = models.CharField(max_length=32, choices=Action.choices)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who did it: "self" (the person), or a staff member's id in ``details``; never a name or address.
+    actor_kind = models.CharField(max_length=16, default="self")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["action", "-created_at"], name="auditrecord_action_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} (user {self.subject_id})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Audit records are append-only.")
+        super().save(*args, **kwargs)

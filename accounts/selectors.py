@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from accounts.models import Card, Consent, User
+from accounts.models import AuditRecord, Card, Consent, DataExport, User
 
 
 def consent_in_force(*, user: User, kind: str) -> Consent | None:
@@ -51,3 +51,13 @@ def card_fingerprints_of(*, user_id: int) -> set[str]:
         fingerprints.add(f"token:{token}")
         fingerprints.add(f"card:{first_six}:{last_four}:{exp_month:02d}/{exp_year}")
     return fingerprints
+
+
+def data_export_latest(*, user: User) -> DataExport | None:
+    """The person's newest data export (running, ready, failed or expired), or None."""
+    return DataExport.objects.filter(user=user).order_by("-created_at", "-id").first()
+
+
+def erasure_records() -> QuerySet[AuditRecord]:
+    """Closed accounts, newest first (the staff panel's audit of erasures)."""
+    return AuditRecord.objects.filter(action=AuditRecord.Action.ACCOUNT_ERASED).order_by("-created_at", "-id")

@@ -192,6 +192,7 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("accounts", "view_user"),
         ("accounts", "change_user"),
         ("accounts", "view_consent"),
+        ("accounts", "view_auditrecord"),
         ("wallet", "*"),
         ("merchants", "view_*"),
         ("charity", "*"),
@@ -203,6 +204,7 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     SUPPORT: (
         ("accounts", "view_user"),
         ("accounts", "view_consent"),
+        ("accounts", "view_auditrecord"),
         ("cashback", "view_webhookevent"),
         ("cashback", "view_factdelivery"),
     ),

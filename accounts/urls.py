@@ -1,9 +1,15 @@
 from django.urls import path
 
-from accounts import views
+from accounts import privacy_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("privacy/", privacy_views.privacy, name="privacy"),
+    path("privacy/export/", privacy_views.export_start, name="privacy_export_start"),
+    path("privacy/export/status/", privacy_views.export_status, name="privacy_export_status"),
+    path("privacy/export/<int:export_id>/download/", privacy_views.export_download, name="privacy_export_download"),
+    path("privacy/close/", privacy_views.close_account, name="privacy_close"),
+    path("privacy/closed/", privacy_views.closed, name="closed"),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from adminpanel import facts, views
+from adminpanel import erasures, facts, views
 
 app_name = "adminpanel"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("merchants/<int:merchant_id>/reinstate/", views.merchant_reinstate, name="merchant_reinstate"),
     path("facts/", facts.fact_list, name="fact_list"),
     path("facts/<int:delivery_id>/retry/", facts.fact_retry, name="fact_retry"),
+    path("erasures/", erasures.erasure_list, name="erasure_list"),
 ]

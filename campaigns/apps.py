@@ -9,6 +9,7 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from campaigns import handlers, stripe_source
+        from campaigns import privacy as campaigns_privacy
         from campaigns.demo import seed_demo_campaigns
         from campaigns.selectors import purchase_contexts
         from cashback import demo as platform_demo
@@ -22,3 +23,5 @@ class CampaignsConfig(AppConfig):
         entry_context_provider_register(causes=("purchase", "offer"), provider=purchase_contexts)
         # seed_demo: offers and purchases at the demo merchant, once it exists.
         platform_demo.register(order=platform_demo.ORDER_CAMPAIGNS, seeder=seed_demo_campaigns)
+        # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
+        campaigns_privacy.register()

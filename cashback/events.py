@@ -212,3 +212,21 @@ def deliveries_due(*, now: datetime | None = None, limit: int = 1000) -> int:
 def delivery_retry(*, delivery: FactDelivery) -> str:
     """Staff's retry button: run a pending or failed delivery now, whatever its attempts."""
     return delivery_run(delivery_id=delivery.pk)
+
+
+def facts_redact(*, user_id: int, keys: tuple[str, ...]) -> int:
+    """Blank ``keys`` (e.g. ``ip``, ``device_id``) in the payloads of facts told about ``user_id``.
+
+    Facts are append-only except for this: when a person closes their account (docs/privacy.md),
+    the network and device they signed up from are personal data the platform no longer needs.
+    The fact itself, its kind and its ids stay, so deliveries and their history still make sense.
+    Returns the number of facts changed; running it again changes none.
+    """
+    changed = 0
+    with transaction.atomic():
+        for fact in Fact.objects.select_for_update().filter(payload__user_id=user_id).order_by("pk"):
+            if any(fact.payload.get(key) for key in keys):
+                fact.payload = {**fact.payload, **{key: None for key in keys if key in fact.payload}}
+                Fact.objects.filter(pk=fact.pk).update(payload=fact.payload)
+                changed += 1
+    return changed

@@ -229,6 +229,9 @@ STRIPE_PROVIDER = env.str("STRIPE_PROVIDER", default="stripe" if STRIPE_SECRET_K
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
+# "Download my data" (accounts/data_export.py, docs/privacy.md): days a finished export can be downloaded.
+DATA_EXPORT_TTL_DAYS = env.int("DATA_EXPORT_TTL_DAYS", default=7)
+
 # Payouts to consumers (wallet/payouts.py, docs/payouts.md). Amounts in minor units (100 = 1.00).
 PAYOUT_MINIMUM_MINOR = env.int("PAYOUT_MINIMUM_MINOR", default=10000)
 # Per-currency minimums overriding the one above, e.g. "EUR=1000,SEK=10000".
@@ -338,6 +341,10 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_THROTTLE_RATES": {
+        # Starting a data export (docs/privacy.md); one runs at a time anyway, this bounds restarts.
+        "data_export": env.str("DATA_EXPORT_THROTTLE_RATE", default="10/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cashback platform API",
@@ -373,10 +380,15 @@ CELERY_TASK_ROUTES = {
     "wallet.tasks.*": {"queue": "rewards"},
     "notifications.tasks.*": {"queue": "notifications"},
     "merchants.tasks.*": {"queue": "reports"},
+    "accounts.tasks.*": {"queue": "reports"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "accounts-data-exports-sweep": {
+        "task": "accounts.tasks.data_exports_sweep",
+        "schedule": crontab(minute=40),
+    },
     "wallet-statements-monthly": {
         "task": "wallet.tasks.statements_monthly",
         "schedule": crontab(day_of_month=1, hour=5, minute=30),

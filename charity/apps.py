@@ -10,6 +10,7 @@ class CharityConfig(AppConfig):
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from cashback import demo as platform_demo
         from cashback import events
+        from charity import privacy as charity_privacy
         from charity.demo import seed_demo_charities, seed_demo_giving
         from charity.services import auto_donate_on_reward_available
 
@@ -20,3 +21,5 @@ class CharityConfig(AppConfig):
         # after it (the demo wallet has cashback then).
         platform_demo.register(order=platform_demo.ORDER_CHARITIES, seeder=seed_demo_charities)
         platform_demo.register(order=platform_demo.ORDER_GIVING, seeder=seed_demo_giving)
+        # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
+        charity_privacy.register()

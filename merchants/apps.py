@@ -10,6 +10,7 @@ class MerchantsConfig(AppConfig):
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from cashback import demo as platform_demo
         from cashback.context_processors import register_nav_item
+        from merchants import privacy as merchants_privacy
         from merchants.demo import seed_demo_merchants
         from merchants.navigation import portal_nav_item
 
@@ -17,3 +18,5 @@ class MerchantsConfig(AppConfig):
         platform_demo.register(order=platform_demo.ORDER_MERCHANTS, seeder=seed_demo_merchants)
         # "Merchant portal" in the site navigation for people who work for a merchant.
         register_nav_item(portal_nav_item)
+        # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
+        merchants_privacy.register()

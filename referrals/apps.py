@@ -10,6 +10,7 @@ class ReferralsConfig(AppConfig):
         # Imported here: apps.py is loaded before the models, which the handlers' modules import.
         from cashback.events import subscribe
         from referrals import handlers
+        from referrals import privacy as referrals_privacy
 
         subscribe("user_signed_up", handlers.on_user_signed_up)
         subscribe("merchant_applied", handlers.on_merchant_applied)
@@ -19,3 +20,5 @@ class ReferralsConfig(AppConfig):
         subscribe("purchase_refunded", handlers.on_purchase_undone)
         subscribe("merchant_approved", handlers.on_merchant_approved)
         subscribe("offer_live", handlers.on_offer_live)
+        # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
+        referrals_privacy.register()

@@ -8,6 +8,9 @@ class WalletConfig(AppConfig):
 
     def ready(self) -> None:
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
+        from wallet import privacy as wallet_privacy
         from wallet.payout_webhooks import register_handlers
 
         register_handlers()
+        # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
+        wallet_privacy.register()

@@ -1,0 +1,42 @@
+"""The confirmation a person gives before their account is closed (web page and API alike)."""
+
+from django import forms
+
+from accounts.models import User
+
+CONFIRMATION_WORD = "DELETE"
+
+
+def erasure_confirmation_errors(*, user: User, password: str, confirmation: str) -> dict[str, list[str]]:
+    """What is wrong with the confirmation (empty: it is the person, and they mean it)."""
+    errors: dict[str, list[str]] = {}
+    if not password or not user.check_password(password):
+        errors["password"] = ["That is not your password."]
+    if confirmation.strip() != CONFIRMATION_WORD:
+        errors["confirmation"] = [f"Type {CONFIRMATION_WORD} in capitals to confirm."]
+    return errors
+
+
+class ErasureForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    confirmation = forms.CharField(
+        label=f"Type {CONFIRMATION_WORD} to confirm",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            for field, messages in erasure_confirmation_errors(
+                user=self.user, password=cleaned.get("password", ""), confirmation=cleaned.get("confirmation", "")
+            ).items():
+                for message in messages:
+                    self.add_error(field, message)
+        return cleaned
