@@ -2,10 +2,10 @@
 rewards pending and available, a payout paid, a donation, a referral, a card, notifications."""
 
 import uuid
-from itertools import count
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from itertools import count
 from typing import Any
 
 from django.utils import timezone
