@@ -67,7 +67,7 @@ def export_download(request: AuthenticatedHttpRequest, export_id: int) -> HttpRe
 def close_account(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ErasureForm(request.POST, user=request.user)
     if not form.is_valid():
-        return _page(request, form, status=400)
+        return _page(request, form)
     try:
         erasure.account_erase(user=request.user)
     except ErasureBlockedError as error:

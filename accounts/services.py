@@ -221,13 +221,14 @@ against the permissions that exist when ``staff_roles_sync`` runs, so an app add
 covered by re-running ``manage.py sync_staff_roles`` after its migrations:
 
 - **administrator**: every permission of every app.
-- **finance**: view and change users (to correct payout details), view consents, everything in
+- **finance**: view and change users (to correct payout details), view consents and closed accounts, everything in
   ``wallet`` (ledger, payouts) and ``charity`` (partner charities and their monthly
   disbursements), read-only access to ``merchants`` (billing is looked up there), and the webhook
   inbox (unmatched or failed payment events, with the retry button), and the facts page (subscribers
   of announced facts that failed, with the retry button).
-- **support**: view users and their consents, the webhook inbox ("my purchase did not earn":
-  an unmatched card event is the usual answer) and the facts page; no changes.
+- **support**: view users and their consents, closed accounts (the erasure audit), the webhook
+  inbox ("my purchase did not earn": an unmatched card event is the usual answer) and the facts
+  page; no changes.
 - **marketing**: view users (segments), everything in ``campaigns`` (offers, challenges) and in
   ``referrals`` (the programme's terms, the referral review queue).
 """

@@ -174,3 +174,21 @@ def test_a_failing_section_marks_the_export_failed_so_another_can_start():
     export.refresh_from_db()
     assert export.status == DataExport.Status.FAILED
     assert data_export.data_export_start(user=user)[1]
+
+
+def test_the_web_link_is_the_owners_and_an_expired_one_is_a_410_page(client):
+    owner = UserFactory()
+    export, _ = data_export.data_export_start(user=owner)
+    data_export.data_export_build(export_id=export.pk)
+    url = f"/accounts/privacy/export/{export.pk}/download/"
+
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 404
+    client.force_login(owner)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+
+    DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    expired = client.get(url)
+    assert expired.status_code == 410
+    assert "This link has expired" in expired.content.decode()

@@ -81,6 +81,7 @@ def test_staff_roles_sync_creates_the_roles_with_their_permissions():
         "accounts.view_consent",
         "cashback.view_webhookevent",
         "cashback.view_factdelivery",  # the facts page (issue 12): support reads it
+        "accounts.view_auditrecord",  # closed accounts (issue 13)
     }
     assert "accounts.view_user" in codes("marketing")
     assert "accounts.change_user" not in codes("marketing")
@@ -129,7 +130,7 @@ def test_sync_staff_roles_command(capsys):
     call_command("sync_staff_roles")
 
     assert Group.objects.count() == 4
-    assert "support: 4 permissions" in capsys.readouterr().out  # with the facts page (issue 12)
+    assert "support: 5 permissions" in capsys.readouterr().out  # with the facts page (issue 12)
 
 
 def test_staff_role_grants_permissions_to_a_member():
