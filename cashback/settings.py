@@ -156,11 +156,38 @@ ACCOUNT_SIGNUP_FORM_CLASS = "referrals.forms.ReferralSignupForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_UNIQUE_EMAIL = True
-# Sign-up and password reset say plainly that an email/phone is taken or unknown, as the product asks.
-ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+
+# --- Account enumeration, password reset by code, allauth's rate limits (issue 13) ---------------
+# Sign-up and password reset never say whether an e-mail address or phone number has an account: the
+# page says what happens next, and the owner of a taken address gets a mail (of a number, an SMS).
+ACCOUNT_PREVENT_ENUMERATION = True
+# Password reset by a code, sent by e-mail or, for accounts with a phone number, by SMS
+# (accounts/password_reset.py): valid this long, and given up after this many wrong codes.
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
+ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT = env.int("ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT", default=10 * 60)
+ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = env.int("ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS", default=3)
+ACCOUNT_FORMS = {"reset_password": "accounts.password_reset.PasswordResetRequestForm"}
+# allauth's limits per action, written out (allauth's defaults, tighter for what sends an SMS); see
+# docs/security.md. "10/m/ip" = 10 a minute per client address; "key" = per e-mail address or number.
+# ACCOUNT_RATE_LIMITS=false turns them all off (the test settings and benchmarks do).
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+    # A phone sign-up sends an SMS, so fewer than allauth's 20.
+    "signup": "10/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/180s/key",
+    "change_password": "5/m/user",
+    "change_phone": "1/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "verify_phone": "1/30s/key,3/m/ip",
+    "request_login_code": "20/m/ip,3/m/key",
+}
 if not env.bool("ACCOUNT_RATE_LIMITS", default=True):
     ACCOUNT_RATE_LIMITS = False
 # account.W001 wants one login method to be a *required* sign-up field; ours are "either one",

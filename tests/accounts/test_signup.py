@@ -123,7 +123,6 @@ def test_two_phone_only_signups_do_not_collide_on_the_empty_email(client):
         pytest.param(
             html_signup_data(email="DUP@example.com"), "email", "already registered", id="duplicate-email-case"
         ),
-        pytest.param(html_signup_data(phone="91234567"), "phone", "already registered", id="duplicate-phone"),
         pytest.param(html_signup_data(), None, "email address or a phone number", id="neither"),
         pytest.param(
             html_signup_data(email="new@example.com", accept_terms=None),
@@ -148,6 +147,23 @@ def test_html_signup_with_bad_input_shows_the_error_and_creates_nothing(client, 
     assert any(message in error for error in errors), form.errors
     assert message in response.content.decode().replace("&#x27;", "'")
     assert (User.objects.count(), Consent.objects.count()) == (users, consents)
+
+
+def test_html_signup_with_a_taken_phone_looks_like_any_signup_and_texts_the_owner(client, sms_outbox):
+    # given
+    PhoneUserFactory(phone="+4791234567", phone_verified=True)
+
+    # when: someone signs up with that number (enumeration protection: not told it is taken)
+    response = client.post(reverse("account_signup"), html_signup_data(phone="912 34 567"))
+
+    # then: the same next step as a new number (enter the SMS code), no second account, and the
+    # number's owner is told by SMS that someone tried
+    assert response.url == reverse("account_verify_phone")
+    assert User.objects.count() == 1
+    assert [message.to for message in sms_outbox] == ["+4791234567"]
+    assert "already has an account" in sms_outbox[0].body
+    assert client.post(reverse("account_verify_phone"), {"code": "ANY123"}).status_code == 200
+    assert "_auth_user_id" not in client.session
 
 
 # --- headless API (mobile app) --------------------------------------------------------
@@ -195,7 +211,6 @@ def test_headless_signup_by_phone_verifies_the_number_by_sms_code(app_client, sm
         pytest.param({"phone": "+47123", "password": PASSWORD, "accept_terms": True}, "phone", id="bad-phone"),
         pytest.param({"email": "w@example.com", "password": "password", "accept_terms": True}, "password", id="weak"),
         pytest.param({"email": "dup@example.com", "password": PASSWORD, "accept_terms": True}, "email", id="dup-email"),
-        pytest.param({"phone": "+4791234567", "password": PASSWORD, "accept_terms": True}, "phone", id="dup-phone"),
         pytest.param({"password": PASSWORD, "accept_terms": True}, None, id="neither"),
         pytest.param({"email": "new@example.com", "password": PASSWORD}, "accept_terms", id="no-terms"),
         pytest.param(
@@ -217,6 +232,18 @@ def test_headless_signup_with_bad_input_answers_400_and_creates_nothing(app_clie
     assert errors and all(error["message"] for error in errors)
     assert param in [error.get("param") for error in errors], errors
     assert (User.objects.count(), Consent.objects.count()) == (users, consents)
+
+
+def test_headless_signup_with_a_taken_phone_looks_like_any_signup(app_client, sms_outbox):
+    PhoneUserFactory(phone="+4791234567", phone_verified=True)
+
+    response = app_client.post(SIGNUP_URL, {"phone": "+4791234567", "password": PASSWORD, "accept_terms": True})
+
+    assert response.status_code == 401, response.json()
+    flows = {flow["id"]: flow for flow in response.json()["data"]["flows"]}
+    assert flows["verify_phone"]["is_pending"] is True
+    assert User.objects.count() == 1
+    assert "already has an account" in sms_outbox[-1].body
 
 
 def test_mandatory_email_verification_holds_login_until_the_link_is_followed(client, settings):
