@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffMfaRequiredMiddleware",
+    "accounts.middleware.RateLimitedMiddleware",  # allauth's RateLimited inside a flow: 429, not 500
     "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]
 
@@ -365,7 +366,24 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "COERCE_DECIMAL_TO_STRING": True,
+    # Views that name a throttle_scope are limited (cashback/throttling.py, rates below).
+    "DEFAULT_THROTTLE_CLASSES": ["cashback.throttling.ActionThrottle"],
 }
+
+# --- Rate limits on what sends a message or costs money (issue 13; docs/security.md) -------------
+# Per scope: "N/s", "N/m", "N/h" or "N/d", counted per person (per API key for the partner API) in
+# the cache, which is Redis when REDIS_URL is set. The API's writes and the pages' form posts of a
+# scope share one count. API_THROTTLES=false turns them all off (the test settings and benchmarks).
+API_THROTTLE_RATES: dict[str, str] = {
+    "spend_codes": env.str("THROTTLE_SPEND_CODES", default="10/m"),
+    "payouts": env.str("THROTTLE_PAYOUTS", default="5/m"),
+    "donations": env.str("THROTTLE_DONATIONS", default="10/m"),
+    "cards": env.str("THROTTLE_CARDS", default="10/h"),
+    "referrals": env.str("THROTTLE_REFERRALS", default="10/h"),
+    "partner": env.str("THROTTLE_PARTNER", default="600/m"),
+}
+if not env.bool("API_THROTTLES", default=True):
+    API_THROTTLE_RATES = {}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cashback platform API",
     "DESCRIPTION": "REST API for the mobile app and partner systems. Authentication: django-allauth headless "
