@@ -1,10 +1,11 @@
-"""allauth headless endpoints we replace with our subclasses, listed before allauth's own URLs (which
-then never see these paths). Same paths for both clients, so the mobile app and the browser API agree."""
+"""allauth headless endpoints we replace with our subclasses (sign-up, the password reset request),
+listed before allauth's own URLs, which then never see these paths. Both clients: app and browser."""
 
 from allauth.headless.constants import Client
 from django.urls import URLPattern, path
 
 from accounts.password_reset import PasswordResetRequestView
+from accounts.signup_enumeration import EnumerationSafeSignupView
 
 
 def _client_patterns(client: Client) -> list[URLPattern]:
@@ -13,6 +14,11 @@ def _client_patterns(client: Client) -> list[URLPattern]:
             f"{client.value}/v1/auth/password/request",
             PasswordResetRequestView.as_api_view(client=client),
             name=f"{client.value}_password_reset_request",
+        ),
+        path(
+            f"{client.value}/v1/auth/signup",
+            EnumerationSafeSignupView.as_api_view(client=client),
+            name=f"{client.value}_signup",
         ),
     ]
 

@@ -63,11 +63,12 @@ class PasswordResetRequestForm(ResetPasswordForm):
     phone number. allauth's views rate-limit on ``cleaned_data["email"]``; for a phone request it
     holds the normalised number, so each number has its own limit."""
 
-    email = forms.EmailField(label=_("Email"), required=False)
+    email = forms.EmailField(label=_("Email address"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["phone"] = get_adapter().phone_form_field(required=False)
+        self.fields["phone"].label = _("Or phone number")
         self.users: list[User] = []
 
     def clean_email(self) -> str:

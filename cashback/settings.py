@@ -170,7 +170,11 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT = env.int("ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT", default=10 * 60)
 ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = env.int("ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS", default=3)
-ACCOUNT_FORMS = {"reset_password": "accounts.password_reset.PasswordResetRequestForm"}
+ACCOUNT_FORMS = {
+    "reset_password": "accounts.password_reset.PasswordResetRequestForm",
+    # A taken e-mail address gets allauth's enumeration-safe path (accounts/signup_enumeration.py).
+    "signup": "accounts.signup_enumeration.EnumerationSafeSignupForm",
+}
 # allauth's limits per action, written out (allauth's defaults, tighter for what sends an SMS); see
 # docs/security.md. "10/m/ip" = 10 a minute per client address; "key" = per e-mail address or number.
 # ACCOUNT_RATE_LIMITS=false turns them all off (the test settings and benchmarks do).
