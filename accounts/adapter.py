@@ -4,6 +4,7 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.fields import PhoneField
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest
@@ -60,6 +61,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_verification_code_sms(self, user: User, phone: str, code: str, **kwargs: Any) -> None:
         get_sms_client().send(to=phone, body=f"Your Cashback verification code is {code}")
+
+    def send_password_reset_code_sms(self, *, phone: str, code: str) -> None:
+        minutes = max(1, settings.ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT // 60)
+        get_sms_client().send(
+            to=phone,
+            body=f"Your Cashback password reset code is {code} (valid for {minutes} minutes). "
+            "If you did not ask for it, ignore this message.",
+        )
 
     def send_account_already_exists_sms(self, phone: str) -> None:
         get_sms_client().send(

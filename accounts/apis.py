@@ -49,6 +49,8 @@ class MeApi(APIView):
 class CardsApi(ListAPIView):
     """The consumer's linked cards (GET) and linking a card by its network token (POST)."""
 
+    throttle_scope = "cards"
+
     serializer_class = CardSerializer
     # IsAuthenticated (the default permission) runs before get_queryset/get_object.
     request: AuthenticatedRequest

@@ -30,6 +30,7 @@ from accounts.forms import DevCardEnrolForm
 from accounts.models import User
 from cashback.errors import DomainError, error_body, form_error_from
 from cashback.providers.card_network import fake_card_network_enabled, get_card_network
+from cashback.throttling import throttled_post
 
 
 class DevCardEnrolSerializer(serializers.Serializer):
@@ -65,6 +66,7 @@ class DevCardEnrolApi(APIView):
 
 @csrf_protect
 @login_required
+@throttled_post("cards")
 @sensitive_variables("form", "data")
 def _enrol_page(request: HttpRequest) -> HttpResponse:
     # Behind login_required, which sends anonymous visitors to log in; enrol() calls it with any request.

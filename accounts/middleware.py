@@ -1,9 +1,11 @@
 from collections.abc import Callable
 
+from allauth.core.exceptions import RateLimited
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.authentication import SessionTokenAuthentication
@@ -74,3 +76,36 @@ class StaffMfaRequiredMiddleware:
     @staticmethod
     def _has_authenticator(user: User) -> bool:
         return Authenticator.objects.filter(user=user).exclude(type=Authenticator.Type.RECOVERY_CODES).exists()
+
+
+# allauth does not say how long its limiter's window still runs; its shortest window is a minute.
+RATE_LIMITED_RETRY_AFTER_SECONDS = 60
+
+
+class RateLimitedMiddleware:
+    """allauth raises ``RateLimited`` from deep inside a flow when an SMS would break its limit (a second
+    sign-up with the same number within a minute texts its owner again); its views catch it only in
+    some places, so the rest would be a 500. Answer 429 instead: allauth's JSON shape under
+    ``/_allauth/``, our error format under ``/api/``, the 429 page otherwise."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, RateLimited):
+            return None
+        wait = RATE_LIMITED_RETRY_AFTER_SECONDS
+        message = f"Too many requests: try again in {wait} seconds."
+        response: HttpResponse
+        if request.path.startswith("/_allauth/"):
+            response = JsonResponse({"status": 429, "errors": [{"code": "too_many_requests", "message": message}]})
+        elif request.path.startswith("/api/"):
+            response = JsonResponse(error_body(code="throttled", message=message))
+        else:
+            response = render(request, "errors/429.html", {"retry_after": wait})
+        response.status_code = 429
+        response["Retry-After"] = str(wait)
+        return response

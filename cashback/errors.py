@@ -19,6 +19,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from cashback.throttling import retry_after_seconds
+
 
 class DomainError(Exception):
     """Base class of every business-rule error a service raises."""
@@ -93,7 +95,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.Throttled):
+        # DRF has set Retry-After; say the same in the message.
+        wait = retry_after_seconds(getattr(exc, "wait", None))  # set by Throttled(), missing from the stubs
+        response.data = error_body(
+            code="throttled", message=f"Too many requests: try again in {wait} second{'s' if wait != 1 else ''}."
+        )
+    elif isinstance(exc, exceptions.ValidationError):
         fields = _flatten_detail(exc.detail)
         if isinstance(fields, list):
             fields = {"non_field_errors": fields}

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffMfaRequiredMiddleware",
+    "accounts.middleware.RateLimitedMiddleware",  # allauth's RateLimited inside a flow: 429, not 500
     "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]
 
@@ -156,11 +157,42 @@ ACCOUNT_SIGNUP_FORM_CLASS = "referrals.forms.ReferralSignupForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_UNIQUE_EMAIL = True
-# Sign-up and password reset say plainly that an email/phone is taken or unknown, as the product asks.
-ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+
+# --- Account enumeration, password reset by code, allauth's rate limits (issue 13) ---------------
+# Sign-up and password reset never say whether an e-mail address or phone number has an account: the
+# page says what happens next, and the owner of a taken address gets a mail (of a number, an SMS).
+ACCOUNT_PREVENT_ENUMERATION = True
+# Password reset by a code, sent by e-mail or, for accounts with a phone number, by SMS
+# (accounts/password_reset.py): valid this long, and given up after this many wrong codes.
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
+ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT = env.int("ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT", default=10 * 60)
+ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = env.int("ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS", default=3)
+ACCOUNT_FORMS = {
+    "reset_password": "accounts.password_reset.PasswordResetRequestForm",
+    # A taken e-mail address gets allauth's enumeration-safe path (accounts/signup_enumeration.py).
+    "signup": "accounts.signup_enumeration.EnumerationSafeSignupForm",
+}
+# allauth's limits per action, written out (allauth's defaults, tighter for what sends an SMS); see
+# docs/security.md. "10/m/ip" = 10 a minute per client address; "key" = per e-mail address or number.
+# ACCOUNT_RATE_LIMITS=false turns them all off (the test settings and benchmarks do).
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+    # A phone sign-up sends an SMS, so fewer than allauth's 20.
+    "signup": "10/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/180s/key",
+    "change_password": "5/m/user",
+    "change_phone": "1/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "verify_phone": "1/30s/key,3/m/ip",
+    "request_login_code": "20/m/ip,3/m/key",
+}
 if not env.bool("ACCOUNT_RATE_LIMITS", default=True):
     ACCOUNT_RATE_LIMITS = False
 # account.W001 wants one login method to be a *required* sign-up field; ours are "either one",
@@ -341,11 +373,26 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_THROTTLE_RATES": {
-        # Starting a data export (docs/privacy.md); one runs at a time anyway, this bounds restarts.
-        "data_export": env.str("DATA_EXPORT_THROTTLE_RATE", default="10/hour"),
-    },
+    # Views that name a throttle_scope are limited (cashback/throttling.py, rates below).
+    "DEFAULT_THROTTLE_CLASSES": ["cashback.throttling.ActionThrottle"],
 }
+
+# --- Rate limits on what sends a message or costs money (issue 13; docs/security.md) -------------
+# Per scope: "N/s", "N/m", "N/h" or "N/d", counted per person (per API key for the partner API) in
+# the cache, which is Redis when REDIS_URL is set. The API's writes and the pages' form posts of a
+# scope share one count. API_THROTTLES=false turns them all off (the test settings and benchmarks).
+API_THROTTLE_RATES: dict[str, str] = {
+    "spend_codes": env.str("THROTTLE_SPEND_CODES", default="10/m"),
+    "payouts": env.str("THROTTLE_PAYOUTS", default="5/m"),
+    "donations": env.str("THROTTLE_DONATIONS", default="10/m"),
+    "cards": env.str("THROTTLE_CARDS", default="10/h"),
+    "referrals": env.str("THROTTLE_REFERRALS", default="10/h"),
+    "partner": env.str("THROTTLE_PARTNER", default="600/m"),
+    # Starting a data export (docs/privacy.md); one runs at a time anyway, this bounds restarts.
+    "data_export": env.str("THROTTLE_DATA_EXPORT", default="10/h"),
+}
+if not env.bool("API_THROTTLES", default=True):
+    API_THROTTLE_RATES = {}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cashback platform API",
     "DESCRIPTION": "REST API for the mobile app and partner systems. Authentication: django-allauth headless "

@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz/", views.health, name="health"),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
+    path("_allauth/", include("accounts.headless_urls")),  # our sign-up and password reset request
     path("_allauth/", include("allauth.headless.urls")),
     path("wallet/", include("wallet.urls")),
     path("wallet/purchases/", include("campaigns.consumer_urls")),

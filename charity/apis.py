@@ -60,6 +60,8 @@ class CharityDetailApi(APIView):
 class DonationListCreateApi(APIView):
     """Your donations (newest first), and donating part or all of your available balance."""
 
+    throttle_scope = "donations"
+
     @extend_schema(operation_id="donations_list", responses=DonationSerializer(many=True))
     def get(self, request: AuthenticatedRequest) -> Response:
         paginator = StandardPagination()

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
+from cashback.throttling import throttled_post
 from charity import receipts, selectors, services
 from charity.errors import CharityNotFoundError
 from charity.forms import AutoDonateForm, DonateForm
@@ -113,6 +114,7 @@ def auto_donate(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@throttled_post("donations")
 def donate(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Donate part or all of the available balance to one charity."""
     charity = _charity_or_404(slug=slug)

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cashback.throttling import PartnerKeyThrottle
 from merchants import services
 from merchants.authentication import MerchantApiKeyAuthentication
 from merchants.errors import CustomerNotFoundError
@@ -31,6 +32,8 @@ class PartnerApi(APIView):
 
     authentication_classes = [MerchantApiKeyAuthentication]
     permission_classes = [HasMerchantApiKey]
+    throttle_classes = [PartnerKeyThrottle]
+    throttle_scope = "partner"
 
     @property
     def merchant(self) -> Merchant:

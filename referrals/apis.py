@@ -94,6 +94,8 @@ class ReferralClaimApi(APIView):
     code, own code, already referred, or ``referral_after_signup``): codes count only at sign-up —
     send ``referral_code`` with ``POST /_allauth/app/v1/auth/signup`` instead."""
 
+    throttle_scope = "referrals"
+
     @extend_schema(
         operation_id="referrals_claim",
         request=ClaimSerializer,
@@ -112,6 +114,8 @@ class ReferralClaimApi(APIView):
 
 class BusinessReferralsApi(APIView):
     """Refer a business by its details; the bonus is paid when it is approved and its first offer is live."""
+
+    throttle_scope = "referrals"
 
     @extend_schema(
         operation_id="referrals_businesses_create",

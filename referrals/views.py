@@ -28,6 +28,7 @@ from accounts import visitor
 from accounts.decorators import staff_required
 from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
+from cashback.throttling import throttled_post
 from referrals import selectors, services
 from referrals.forms import BusinessReferralForm, ProgramForm, ReviewForm
 from referrals.services import ReviewSignal
@@ -112,6 +113,7 @@ def wallet_referrals(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttled_post("referrals")
 def business_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BusinessReferralForm(request.POST)
     if form.is_valid():

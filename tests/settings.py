@@ -19,7 +19,10 @@ def _answers(host: str, port: int) -> bool:
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-used-anywhere-else")
 os.environ.setdefault("HTTPS", "false")
+# Rate limits off, so that no test trips one by accident; tests/cashback/test_rate_limits.py turns
+# each on with a small rate.
 os.environ.setdefault("ACCOUNT_RATE_LIMITS", "false")
+os.environ.setdefault("API_THROTTLES", "false")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/cashback"

@@ -56,6 +56,8 @@ class PayoutRequestSerializer(serializers.Serializer):
 class PayoutsApi(ListAPIView):
     """The consumer's payouts, newest first; POST asks for a new one."""
 
+    throttle_scope = "payouts"
+
     serializer_class = PayoutSerializer
     # IsAuthenticated (the default permission) runs before get_queryset/get_object.
     request: AuthenticatedRequest
@@ -101,6 +103,8 @@ class PayoutsApi(ListAPIView):
 class PayoutAccountApi(APIView):
     """Whether payouts are set up; POST starts (or resumes) Stripe's onboarding and returns its URL."""
 
+    throttle_scope = "payouts"  # POST creates the Stripe account
+
     @extend_schema(operation_id="payouts_account_retrieve", responses={200: OpenApiResponse()})
     def get(self, request: AuthenticatedRequest) -> Response:
         account = PayoutAccount.objects.filter(user=request.user).first()
@@ -143,6 +147,8 @@ def spend_code_body(spend: SpendCode, *, available: int) -> dict[str, Any]:
 
 class SpendCodesApi(APIView):
     """A one-time code to pay with cashback at a checkout (replaces the previous one)."""
+
+    throttle_scope = "spend_codes"
 
     @extend_schema(
         operation_id="spend_codes_create",

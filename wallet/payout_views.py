@@ -17,6 +17,7 @@ from accounts.decorators import staff_required
 from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
 from cashback.providers.stripe_gateway import StripeGatewayError
+from cashback.throttling import throttled_post
 from wallet import payouts, spending
 from wallet.models import Currency, Payout, PayoutAccount, PayoutStatus
 from wallet.money import minor_to_decimal_string, parse_amount
@@ -59,6 +60,7 @@ def _currencies_with_money(request: AuthenticatedHttpRequest) -> list[tuple[str,
 
 
 @login_required
+@throttled_post("payouts")
 def payouts_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up payouts, ask for one, and see every payout with its status."""
     account = PayoutAccount.objects.filter(user=request.user).first()
@@ -101,6 +103,7 @@ def payouts_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttled_post("payouts")
 def payouts_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Start (or resume) Stripe's onboarding: off to Stripe's hosted pages."""
     return _to_onboarding(request)
@@ -144,6 +147,7 @@ def payouts_setup_refresh(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@throttled_post("spend_codes")
 def spend_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Pay with cashback at a checkout: a one-time code, as text and as a QR code."""
     balances = wallet_balances(user=request.user)

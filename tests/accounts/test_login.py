@@ -1,17 +1,12 @@
-"""Login by email or phone, logout and password reset."""
-
-import re
+"""Login by email or phone, and logout (password reset: test_password_reset.py)."""
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 
 from tests.accounts.conftest import code_from
 from tests.accounts.factories import PASSWORD, PhoneUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-NEW_PASSWORD = "Another-Long-Secret-42"
 
 
 def logged_in_user_id(client) -> int | None:
@@ -90,37 +85,3 @@ def test_headless_login_with_wrong_password_is_400(app_client):
 
     assert response.status_code == 400
     assert app_client.session_token is None
-
-
-def test_password_reset_by_email_end_to_end(client):
-    # given
-    user = UserFactory(email="ada@example.com")
-
-    # when: the person asks for a reset link
-    response = client.post(reverse("account_reset_password"), {"email": "ada@example.com"})
-
-    # then: a mail with a link arrives
-    assert response.status_code == 302
-    assert len(mail.outbox) == 1
-    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mail.outbox[0].body).group(1)
-
-    # when: the link is followed and a new password set
-    response = client.get(link, follow=True)
-    set_password_url = response.redirect_chain[-1][0]
-    response = client.post(set_password_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
-    assert response.status_code == 302
-
-    # then: the new password works and the old one does not
-    client.logout()
-    client.post(reverse("account_login"), {"login": "ada@example.com", "password": PASSWORD})
-    assert logged_in_user_id(client) is None
-    client.post(reverse("account_login"), {"login": "ada@example.com", "password": NEW_PASSWORD})
-    assert logged_in_user_id(client) == user.pk
-
-
-def test_password_reset_for_an_unknown_email_says_so(client):
-    response = client.post(reverse("account_reset_password"), {"email": "nobody@example.com"})
-
-    assert response.status_code == 200
-    assert response.context["form"].errors["email"]
-    assert mail.outbox == []
