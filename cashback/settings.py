@@ -198,6 +198,13 @@ if not VISA_WEBHOOK_SECRET and DEBUG:
     VISA_WEBHOOK_SECRET = "dev-visa-webhook-secret"
 # The secret being rotated out: accepted next to VISA_WEBHOOK_SECRET until the network stops using it.
 VISA_WEBHOOK_SECRET_PREVIOUS = env.str("VISA_WEBHOOK_SECRET_PREVIOUS", default="")
+# The key of the keyed hash that stands in for identifiers from outside in ledger keys and append-only
+# rows (cashback/keyed_ids.py, docs/ledger.md). Set once and never changed: a replay after a change would
+# get a new key and be credited again, so there is no "previous" key, and without it (or with
+# SECRET_KEY's value) the system checks refuse to start the platform.
+EXTERNAL_ID_KEY = env.str("EXTERNAL_ID_KEY", default="")
+if not EXTERNAL_ID_KEY and DEBUG:
+    EXTERNAL_ID_KEY = "dev-external-id-key"
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")

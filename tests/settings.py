@@ -18,6 +18,7 @@ def _answers(host: str, port: int) -> bool:
 
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-used-anywhere-else")
+os.environ.setdefault("EXTERNAL_ID_KEY", "test-external-id-key")
 os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("ACCOUNT_RATE_LIMITS", "false")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
