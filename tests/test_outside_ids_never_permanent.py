@@ -1,9 +1,10 @@
 """No identifier from outside is kept verbatim in a table that can never be erased (issue 13).
 
 A purchase and its refund from the card network, a partner's order and refund, a payout (and Stripe's
-event that it was paid), a donation and a checkout spend are driven through their doors, every outside
+event that it was paid), a donation, a checkout spend and a sign-up from the app are driven through
+their doors, every outside
 id a unique marker string: event ids, transaction ids, order and refund ids, every client's
-Idempotency-Key, Stripe's event id. Then the text of every append-only table
+Idempotency-Key, Stripe's event id, the app's device id. Then the text of every append-only table
 (tests/test_model_conventions.py) is scanned for the markers, and everything is sent again: a replay
 changes nothing, so the keyed hashes that stand in for the ids still recognise them.
 """
@@ -14,12 +15,14 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cashback import inbox
 from cashback.models import WebhookEvent
-from tests.accounts.factories import CardFactory
+from tests.accounts.factories import PASSWORD, CardFactory
 from tests.campaigns.factories import LocationFactory, OfferFactory
 from tests.charity.factories import CharityFactory
 from tests.merchants.factories import MerchantApiKeyFactory, MerchantFactory, api_key_headers
@@ -51,6 +54,7 @@ IDS = {
         "donation-key",
         "hold-key",
         "capture-key",
+        "device",
     )
 }
 
@@ -161,7 +165,12 @@ class Doors:
             self.partner("/api/v1/partner/spend/holds/", spend, "hold-key"),
             self.partner(f"/api/v1/partner/spend/holds/{self.hold_id}/capture/", {"amount": "100.00"}, "capture-key"),
         ]
-        return [*answers, self.payout_paid()]
+        return [*answers, self.payout_paid(), self.sign_up()]
+
+    def sign_up(self) -> int:
+        """A sign-up from the app, whose device id goes into the append-only fact ``user_signed_up``."""
+        body = {"email": "zq.new@example.com", "password1": PASSWORD, "password2": PASSWORD, "accept_terms": "on"}
+        return Client().post(reverse("account_signup"), body, headers={"X-Device-Id": IDS["device"]}).status_code
 
     def payout_paid(self) -> int:
         """Stripe's event that the payout was paid; sent again after its inbox row was purged."""
@@ -179,7 +188,7 @@ def test_no_outside_id_is_kept_in_an_append_only_table_and_every_replay_changes_
 
     first = doors.send_all()
 
-    assert first == ["processed"] * 3 + [201, 201, 201, 201, 201, 200, 202]
+    assert first == ["processed"] * 3 + [201, 201, 201, 201, 201, 200, 202, 302]
     assert Payout.objects.get(user=doors.payer).status == "paid"
     text = append_only_text()
     assert [outside_id for outside_id in IDS.values() if outside_id in text] == []
