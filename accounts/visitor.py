@@ -9,7 +9,8 @@ values, never the request.
 - The code from a referral link is kept in the session and, for visitors whose session is replaced
   (logging in rotates it; the link may be opened days before signing up), in a signed cookie.
 - The device id is the ``X-Device-Id`` header the mobile app sends, or a random id kept in a
-  long-lived cookie for browsers.
+  long-lived cookie for browsers; what the platform keeps is its keyed hash (cashback/keyed_ids.py):
+  the id is the client's own text, and it travels in the append-only fact ``user_signed_up``.
 - The network is the client IP's /24 (IPv4) or /64 (IPv6). Behind a proxy (``BEHIND_PROXY=true``)
   the client IP is the last address of ``X-Forwarded-For``, the one our proxy appended.
 """
@@ -21,6 +22,8 @@ import secrets
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
+
+from cashback.keyed_ids import external_key
 
 REFERRAL_CODE_SESSION_KEY = "referral_code"
 PARTNER_REFERRAL_CODE_SESSION_KEY = "partner_referral_code"
@@ -64,16 +67,19 @@ def network_of(ip: str | None) -> str:
 
 
 def device_id(request: HttpRequest) -> str:
-    """The app's ``X-Device-Id`` header, else the browser's device cookie; ``""`` when neither is usable."""
+    """The keyed hash of the app's ``X-Device-Id`` header, else of the browser's device cookie; ``""``
+    when neither is usable. The same device always gives the same value, so the referral programme's
+    comparisons work on it as on the id itself."""
     for value in (request.headers.get(DEVICE_HEADER, ""), request.COOKIES.get(DEVICE_COOKIE, "")):
         value = value.strip()
         if _DEVICE_ID.match(value):
-            return value
+            return external_key(namespace="device", value=value)
     return ""
 
 
 def ensure_device_cookie(request: HttpRequest, response: HttpResponse) -> str:
-    """Give a browser a device id if it has none (nothing to do for the app, which sends its own)."""
+    """Give a browser a device id if it has none (nothing to do for the app, which sends its own); returns
+    the device id as ``device_id`` gives it (its keyed hash)."""
     existing = device_id(request)
     if existing:
         return existing
@@ -87,7 +93,7 @@ def ensure_device_cookie(request: HttpRequest, response: HttpResponse) -> str:
         secure=settings.SESSION_COOKIE_SECURE,
     )
     request.COOKIES[DEVICE_COOKIE] = new_id
-    return new_id
+    return device_id(request)
 
 
 def _remember(request: HttpRequest, response: HttpResponse, *, code: str, session_key: str, cookie: str) -> None:

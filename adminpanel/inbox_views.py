@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import staff_required
 from adminpanel.forms import InboxFilterForm
 from cashback import inbox, selectors
+from cashback.errors import DomainError
 from cashback.models import WebhookEvent, WebhookStatus
 
 PAGE_SIZE = 25
@@ -47,7 +48,9 @@ def inbox_detail(request: HttpRequest, event_pk: int) -> HttpResponse:
         "section": "inbox",
         "event": event,
         "payload": json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False),
-        "can_retry": request.user.has_perm(CHANGE_EVENT) and event.status in RETRYABLE,
+        "can_retry": request.user.has_perm(CHANGE_EVENT)
+        and event.status in RETRYABLE
+        and event.payload_reduced_at is None,
     }
     return render(request, "adminpanel/inbox_detail.html", context)
 
@@ -59,7 +62,11 @@ def inbox_retry(request: HttpRequest, event_pk: int) -> HttpResponse:
     if event.status not in RETRYABLE:
         messages.info(request, f"This event is already {event.get_status_display().lower()}; nothing to retry.")
         return redirect("inbox:staff_detail", event_pk=event.pk)
-    outcome = inbox.event_retry(event=event)
+    try:
+        outcome = inbox.event_retry(event=event)
+    except DomainError as error:  # a payload reduced after the retention period
+        messages.error(request, error.message)
+        return redirect("inbox:staff_detail", event_pk=event.pk)
     label = WebhookStatus(outcome).label.lower() if outcome in WebhookStatus.values else outcome
     if outcome == WebhookStatus.PROCESSED:
         messages.success(request, "The event was processed.")

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import Challenge, Offer, Purchase, PurchaseEvent, Tier
+from campaigns.purchase_keys import purchase_event_key
 from merchants.models import Merchant
 from wallet.models import AccountKind, JournalKind
 from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
@@ -161,7 +162,11 @@ def seed_demo_purchases(merchant) -> list[str]:
         return []
     location = merchant.locations.order_by("id").first()
     prefix = f"demo-{merchant.pk}-{user.pk}"
-    if PurchaseEvent.objects.filter(source=Purchase.Source.DEMO, event_id__startswith=f"{prefix}-").count() >= len(
+    event_keys = [
+        purchase_event_key(source=Purchase.Source.DEMO, event_id=f"{prefix}-{suffix}")
+        for suffix, *_ in DEMO_CONSUMER_EVENTS
+    ]
+    if PurchaseEvent.objects.filter(source=Purchase.Source.DEMO, event_id__in=event_keys).count() >= len(
         DEMO_CONSUMER_EVENTS
     ):
         return ["kept the demo consumer's purchases"]

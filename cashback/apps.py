@@ -14,7 +14,12 @@ class CashbackConfig(AppConfig):
 
     def ready(self) -> None:
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
+        from django.core import checks
+
         from cashback import events, inbox
+        from cashback.keyed_ids import external_id_key_check
+
+        checks.register(external_id_key_check)
 
         # A card or shop registered after its events arrived: re-process the unmatched ones.
         events.subscribe("card_linked", inbox.unmatched_retry_on_fact)

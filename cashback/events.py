@@ -22,7 +22,8 @@ parameter (for a subscriber whose only natural key is the fact itself, e.g. ``au
 Facts (keyword arguments are ids and plain values, never model instances):
 
 - ``card_linked``          user_id, card_id
-- ``user_signed_up``       user_id, referral_code, ip, device_id   (code typed or remembered from a link; may be "")
+- ``user_signed_up``       user_id, referral_code, ip, device_id   (code typed or remembered from a link; may be "";
+                           the device id is its keyed hash, accounts.visitor.device_id)
 - ``merchant_applied``     merchant_id, referral_code   (the code of a /partners/?ref= link; may be "")
 - ``location_registered``  location_id, merchant_id   (network ids set or changed)
 - ``merchant_approved``    merchant_id

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from cashback import dispatch
 from cashback.backoff import retry_delay
+from cashback.errors import ConflictError
 from cashback.models import WebhookEvent, WebhookSource, WebhookStatus
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,17 @@ class Ignored(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class PayloadReducedError(ConflictError):
+    """The event's payload was reduced after the retention period (cashback/webhook_retention.py): what
+    a handler would read is gone, so the event is never processed again."""
+
+    code = "webhook_payload_reduced"
+    default_message = (
+        "This event's payload was reduced after the retention period, so it cannot be processed again. "
+        "Ask the sender to send the event again if it still needs processing."
+    )
 
 
 # --- Registry -----------------------------------------------------------------------------------
@@ -208,6 +220,8 @@ def event_process(*, event_id: int) -> str:
             return "missing"
         if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
             return event.status
+        if event.payload_reduced_at is not None:
+            return event.status  # a reduced payload is no input for a handler (event_retry says so)
 
         now = timezone.now()
         event.attempts += 1
@@ -316,5 +330,8 @@ def events_retry_due(*, now: datetime | None = None, limit: int = 1000) -> int:
 
 
 def event_retry(*, event: WebhookEvent) -> str:
-    """Staff's retry button: process an unmatched or failed event now, whatever its attempts."""
+    """Staff's retry button: process an unmatched or failed event now, whatever its attempts.
+    Raises ``PayloadReducedError`` for an event whose payload was reduced after the retention period."""
+    if event.payload_reduced_at is not None:
+        raise PayloadReducedError()
     return event_process(event_id=event.pk)

@@ -47,6 +47,9 @@ class WebhookEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     # When a failed event is due for its next automatic attempt (backoff); null otherwise.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the payload was cut down to what processing and audit need, after WEBHOOK_PAYLOAD_RETENTION_DAYS
+    # (cashback/webhook_retention.py); null while the body is kept as the sender signed it.
+    payload_reduced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

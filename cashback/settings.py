@@ -230,6 +230,13 @@ if not VISA_WEBHOOK_SECRET and DEBUG:
     VISA_WEBHOOK_SECRET = "dev-visa-webhook-secret"
 # The secret being rotated out: accepted next to VISA_WEBHOOK_SECRET until the network stops using it.
 VISA_WEBHOOK_SECRET_PREVIOUS = env.str("VISA_WEBHOOK_SECRET_PREVIOUS", default="")
+# The key of the keyed hash that stands in for identifiers from outside in ledger keys and append-only
+# rows (cashback/keyed_ids.py, docs/ledger.md). Set once and never changed: a replay after a change would
+# get a new key and be credited again, so there is no "previous" key, and without it (or with
+# SECRET_KEY's value) the system checks refuse to start the platform.
+EXTERNAL_ID_KEY = env.str("EXTERNAL_ID_KEY", default="")
+if not EXTERNAL_ID_KEY and DEBUG:
+    EXTERNAL_ID_KEY = "dev-external-id-key"
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
@@ -248,6 +255,9 @@ NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", d
 NOTIFICATIONS_EMAIL_STALE_SECONDS = env.int("NOTIFICATIONS_EMAIL_STALE_SECONDS", default=120)
 INBOX_UNMATCHED_RETRY_DAYS = env.int("INBOX_UNMATCHED_RETRY_DAYS", default=30)
 INBOX_STALE_RECEIVED_SECONDS = env.int("INBOX_STALE_RECEIVED_SECONDS", default=300)
+# Raw webhook bodies are kept this many days after receipt, then cut down to the envelope and the
+# figures processing used (cashback/webhook_retention.py, daily beat task); open events are never cut.
+WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
 # Off: a new event is not enqueued when it arrives; the every-minute sweep dispatches it after
 # INBOX_STALE_RECEIVED_SECONDS instead (used by bench/webhooks.py to measure intake alone).
 INBOX_ENQUEUE_ON_RECEIPT = env.bool("INBOX_ENQUEUE_ON_RECEIPT", default=True)
@@ -420,6 +430,8 @@ CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "ingest", "rewards", "
 CELERY_TASK_ROUTES = {
     "wallet.tasks.statement*": {"queue": "reports"},
     "cashback.tasks.process_inbox_*": {"queue": "ingest"},
+    # A daily batch job: it must not hold up processing on the ingest queue.
+    "cashback.tasks.webhook_payloads_reduce": {"queue": "default"},
     "cashback.tasks.webhook_*": {"queue": "ingest"},
     "cashback.tasks.fact*": {"queue": "default"},
     "campaigns.tasks.*": {"queue": "rewards"},
@@ -455,6 +467,10 @@ CELERY_BEAT_SCHEDULE = {
     "cashback-webhook-events-retry-due": {
         "task": "cashback.tasks.webhook_events_retry_due",
         "schedule": crontab(minute="*"),
+    },
+    "cashback-webhook-payloads-reduce": {
+        "task": "cashback.tasks.webhook_payloads_reduce",
+        "schedule": crontab(hour=3, minute=40),
     },
     "wallet-expire-holds": {
         "task": "wallet.tasks.holds_expire",

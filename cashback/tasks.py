@@ -4,7 +4,7 @@ from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from cashback import events, inbox
+from cashback import events, inbox, webhook_retention
 
 
 @shared_task
@@ -51,3 +51,13 @@ def fact_deliver(delivery_id: int) -> str:
 def facts_deliver_due() -> int:
     """Beat: enqueue failed fact deliveries whose backoff has passed and pending ones whose task was lost."""
     return events.deliveries_due()
+
+
+# --- Retention (queue "default": a daily batch job must not hold up the ingest queue) -------------
+
+
+@shared_task(ignore_result=True)
+def webhook_payloads_reduce() -> int:
+    """Beat, daily: reduce the payloads of settled webhook events past WEBHOOK_PAYLOAD_RETENTION_DAYS
+    (cashback.webhook_retention); safe to run twice."""
+    return webhook_retention.webhook_payloads_reduce()

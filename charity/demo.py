@@ -86,7 +86,8 @@ def seed_demo_giving() -> list[str]:
     available = selectors.consumer_available_minor(user=consumer, currency="NOK")
     if available >= 5_000 or selectors.donation_entries(user=consumer).exists():
         key = "demo-donation-1"
-        if not JournalTransaction.objects.filter(idempotency_key=f"donation:{consumer.pk}:{key}").exists():
+        journal_key = services.donation_journal_key(user=consumer, idempotency_key=key)
+        if not JournalTransaction.objects.filter(idempotency_key=journal_key).exists():
             services.donation_make(
                 user=consumer,
                 charity_id=charities["lesehesten"].pk,

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cashback.keyed_ids import external_key
 from cashback.providers.stripe_gateway import StripeGatewayError, get_stripe_gateway
 from notifications.services import notification_send
 from wallet.errors import (
@@ -243,7 +244,8 @@ def _history(
         to_status=payout.status,
         reason=reason[:500],
         actor=actor,
-        stripe_event_id=stripe_event_id,
+        # Stripe's event id is outside text and the history is append-only: its keyed hash.
+        stripe_event_id=external_key(namespace="stripe:event", value=stripe_event_id) if stripe_event_id else "",
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from campaigns.models import Offer, Purchase, Reward, RewardKind
+from campaigns.purchase_keys import reward_ledger_key
 from campaigns.rules import Code, Decision, LineItem, PurchaseFacts, evaluate
 from campaigns.selectors import customer_context, live_offers_for_merchant, offer_terms
 from campaigns.services.challenges import challenges_lock, challenges_reconcile
@@ -132,7 +133,9 @@ def purchase_rewards_reconcile(purchase: Purchase) -> list[Reward]:
                     charity_ref=decision.charity_ref,
                     currency=decision.currency,
                     amount_minor=0,
-                    ledger_key=f"{purchase.source}:{purchase.external_id}:{decision.offer_id}",
+                    ledger_key=reward_ledger_key(
+                        source=purchase.source, external_id=purchase.external_id, offer_id=decision.offer_id
+                    ),
                 )
                 existing[decision.offer_id] = reward
             if reward is not None:

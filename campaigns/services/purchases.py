@@ -36,6 +36,7 @@ from django.db.models import F
 
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
 from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
+from campaigns.purchase_keys import purchase_event_key, purchase_id_key
 from campaigns.rules import LineItem
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit
@@ -104,9 +105,12 @@ def purchase_event_apply(
         for i in line_items
     ]
 
+    # The append-only event row keeps keyed hashes of the sender's ids, never the ids themselves.
+    event_key = purchase_event_key(source=source, event_id=event_id)
+
     def work() -> Purchase:
         with transaction.atomic():
-            done = PurchaseEvent.objects.filter(source=source, event_id=event_id).select_related("purchase").first()
+            done = PurchaseEvent.objects.filter(source=source, event_id=event_key).select_related("purchase").first()
             if done is not None:
                 return done.purchase  # a replay: nothing changes
             if kind in (PurchaseEventKind.AUTH, PurchaseEventKind.CLEARING):
@@ -137,15 +141,17 @@ def purchase_event_apply(
                 },
             )
             # A concurrent delivery of the same event may have committed while this one waited.
-            if PurchaseEvent.objects.filter(source=source, event_id=event_id).exists():
+            if PurchaseEvent.objects.filter(source=source, event_id=event_key).exists():
                 return purchase
             PurchaseEvent.objects.create(
                 purchase=purchase,
                 source=source,
-                event_id=event_id,
+                event_id=event_key,
                 kind=kind,
-                external_id=external_id,
-                original_external_id=original_external_id,
+                external_id=purchase_id_key(source=source, external_id=external_id),
+                original_external_id=(
+                    purchase_id_key(source=source, external_id=original_external_id) if original_external_id else ""
+                ),
                 amount_minor=amount_minor,
                 currency=currency,
                 occurred_at=occurred_at,

@@ -164,7 +164,8 @@ def disbursement_record_paid(*, disbursement_id: int, transfer_id: str) -> Disbu
                 credit=platform_account(kind=AccountKind.SETTLEMENT, currency=disbursement.currency),
                 amount=disbursement.amount_minor,
             ),
-            memo=f"Transfer {transfer_id} to {disbursement.charity.name}"[:255],
+            # Not the transfer's id: an outside id stays on the disbursement row, out of the ledger.
+            memo=f"Stripe transfer to {disbursement.charity.name}"[:255],
             causes={"disbursement": disbursement.pk, "charity": disbursement.charity_id},
         )
         disbursement.status = Disbursement.Status.PAID

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.db import transaction
 
+from cashback.keyed_ids import external_key
 from charity.errors import (
     CharityInactiveError,
     CharityNotFoundError,
@@ -59,11 +60,20 @@ def _active_charity(charity_id: Any) -> Charity:
     return charity
 
 
-def _journal_key(user: User, idempotency_key: str) -> str:
+def donation_journal_key(*, user: User, idempotency_key: str) -> str:
+    """The ledger key of the donation the person (or their app) keyed ``idempotency_key``.
+
+    The client's key is their own text, so the ledger holds its keyed hash
+    (``donation:<user id>:<hash>``, cashback/keyed_ids.py). A donation made before the hash was
+    introduced kept the key as sent; a replay of it finds that journal, so it is never given twice.
+    """
     key = (idempotency_key or "").strip()
     if not key or len(key) > MAX_CLIENT_KEY_LENGTH:
         raise InvalidLedgerRequestError(f"Give an idempotency key of 1 to {MAX_CLIENT_KEY_LENGTH} characters.")
-    return f"donation:{user.pk}:{key}"
+    verbatim = f"donation:{user.pk}:{key}"
+    if JournalTransaction.objects.filter(idempotency_key=verbatim).exists():
+        return verbatim
+    return f"donation:{user.pk}:{external_key(namespace='donation', value=key)}"
 
 
 def _available_account(user: User, currency: str) -> LedgerAccount | None:
@@ -117,7 +127,7 @@ def donation_give(
     the balance has changed since (found by its key before the amount is read).
     """
     charity = _active_charity(charity_id)
-    key = _journal_key(user, idempotency_key)
+    key = donation_journal_key(user=user, idempotency_key=idempotency_key)
     if amount_minor is None:
         existing = JournalTransaction.objects.filter(idempotency_key=key).first()
         if existing is not None:

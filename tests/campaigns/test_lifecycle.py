@@ -13,6 +13,7 @@ from django.utils import timezone
 from campaigns import services
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
 from campaigns.models import ChallengeProgress, Offer, Purchase, PurchaseEvent, Reward
+from campaigns.purchase_keys import reward_ledger_key
 from cashback import events
 from cashback.models import Fact
 from notifications.models import Notification
@@ -87,7 +88,8 @@ def test_auth_earns_a_pending_reward_from_the_merchant_and_clearing_recomputes_i
     assert reward_amounts(purchase) == {shop.pk: 2_500}
     assert consumer_balances(user)["pending"] == 2_500
     keys = set(JournalTransaction.objects.values_list("idempotency_key", flat=True))
-    assert {f"card:txn_1:{shop.pk}:earn", f"card:txn_1:{shop.pk}:adjust:2"} <= keys
+    prefix = reward_ledger_key(source="card", external_id="txn_1", offer_id=shop.pk)
+    assert {f"{prefix}:earn", f"{prefix}:adjust:2"} <= keys
     assert [fact for fact, _ in announced] == ["reward_earned"]
     shop.refresh_from_db()
     assert shop.budget_spent_minor == 2_500

@@ -3,9 +3,11 @@
 import pytest
 
 from cashback import events
+from cashback.keyed_ids import external_key
 from charity import selectors, services
 from charity.errors import CharityInactiveError, CharityNotFoundError, InvalidSharePercentError, NothingToDonateError
 from charity.models import AutoDonateSetting
+from charity.services import donations
 from tests.charity.factories import CharityFactory, UserFactory, available_money, charity_reward
 from wallet.errors import IdempotencyConflictError, InsufficientFundsError, InvalidAmountError
 from wallet.models import AccountKind, Entry, JournalKind, JournalTransaction, LedgerAccount
@@ -54,6 +56,29 @@ def test_replaying_a_donation_key_changes_nothing_and_another_amount_is_a_confli
 
     assert again.pk == first.pk
     assert selectors.consumer_available_minor(user=user, currency="NOK") == 9_000
+
+
+def test_the_ledger_holds_a_keyed_hash_of_the_client_key_and_an_older_verbatim_key_still_replays(monkeypatch):
+    user, charity = UserFactory(), CharityFactory()
+    available_money(user, 10_000)
+    with monkeypatch.context() as before_the_hash:  # as donations were keyed before the keyed hash
+        before_the_hash.setattr(donations, "external_key", lambda *, namespace, value: value)
+        old = services.donation_make(
+            user=user, charity_id=charity.pk, amount_minor=1_000, currency="NOK", idempotency_key="old-key"
+        )
+    assert old.idempotency_key == f"donation:{user.pk}:old-key"
+
+    replayed = services.donation_make(
+        user=user, charity_id=charity.pk, amount_minor=1_000, currency="NOK", idempotency_key="old-key"
+    )
+    new = services.donation_make(
+        user=user, charity_id=charity.pk, amount_minor=500, currency="NOK", idempotency_key="new-key-marker"
+    )
+
+    assert replayed.pk == old.pk
+    assert new.idempotency_key == f"donation:{user.pk}:{external_key(namespace='donation', value='new-key-marker')}"
+    assert "marker" not in new.idempotency_key + new.memo
+    assert selectors.consumer_available_minor(user=user, currency="NOK") == 8_500
 
 
 def test_two_users_may_use_the_same_client_key():

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.visitor import CODE_COOKIE, DEVICE_COOKIE
+from cashback.keyed_ids import external_key
 from referrals import services
 from referrals.models import DeviceSighting, Referral, ReferralStatus
 from tests.accounts.conftest import AppClient
@@ -54,7 +55,7 @@ def test_link_remembers_the_code_and_the_signup_links_the_friend(client, referre
     referral = Referral.objects.get(friend=friend)
     assert (referral.referrer, referral.code, referral.status) == (referrer, code, ReferralStatus.PENDING)
     assert (referral.signup_ip, referral.network) == ("198.51.100.23", "198.51.100.0/24")
-    assert referral.device_id == response.wsgi_request.COOKIES[DEVICE_COOKIE]
+    assert referral.device_id == external_key(namespace="device", value=response.wsgi_request.COOKIES[DEVICE_COOKIE])
     assert referral.program.version == 1
 
 
@@ -120,7 +121,9 @@ def test_sign_up_without_a_code_records_the_device_only(client, program):
 
     friend = User.objects.get(email="friend@example.com")
     assert Referral.objects.count() == 0
-    assert DeviceSighting.objects.filter(user=friend, device_id="app-device-0001").exists()
+    assert DeviceSighting.objects.filter(
+        user=friend, device_id=external_key(namespace="device", value="app-device-0001")
+    ).exists()
 
 
 # --- The app (allauth headless) -------------------------------------------------------------------
@@ -139,7 +142,7 @@ def test_app_signup_with_referral_code_and_device_header(referrer, code):
     assert response.status_code == 200, response.content
     referral = Referral.objects.get()
     assert referral.referrer == referrer
-    assert referral.device_id == "ios-5F2C9A1B-0000"
+    assert referral.device_id == external_key(namespace="device", value="ios-5F2C9A1B-0000")
 
 
 def test_app_signup_with_unknown_code_is_a_400_and_creates_nothing(program):

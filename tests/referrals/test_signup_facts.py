@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from cashback import events
+from cashback.keyed_ids import external_key
 from merchants.models import Merchant
 from referrals import handlers, services
 from referrals.models import BusinessReferral, DeviceSighting, Referral, ReferralStatus
@@ -50,7 +51,13 @@ def test_sign_up_announces_the_typed_code_device_and_network(client, program, an
     signed_up = [facts for name, facts in announced if name == "user_signed_up"]
     friend = Referral.objects.get().friend
     assert signed_up == [
-        {"user_id": friend.pk, "referral_code": code, "ip": "198.51.100.23", "device_id": "app-device-0001"}
+        {
+            "user_id": friend.pk,
+            "referral_code": code,
+            "ip": "198.51.100.23",
+            # the app's own id is kept only as its keyed hash: the fact is never erased
+            "device_id": external_key(namespace="device", value="app-device-0001"),
+        }
     ]
 
 

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 
+from cashback.keyed_ids import external_key
 from cashback.models import WebhookEvent
 from tests.webhooks import STRIPE_CONNECT_SECRET, STRIPE_SECRET, post_stripe
 from wallet import payouts
@@ -247,7 +248,7 @@ def test_payout_paid_settles_it_once(client, django_capture_on_commit_callbacks)
     assert platform_balance(AccountKind.SETTLEMENT) == settlement + 15000  # money left the platform
     assert ledger_keys(payout) == [f"payout:{payout.pk}:paid", f"payout:{payout.pk}:request"]
     assert available(user) == 35000
-    assert payout.history.last().stripe_event_id == event["id"]
+    assert payout.history.last().stripe_event_id == external_key(namespace="stripe:event", value=event["id"])
     assert user.notifications.filter(kind="payout_paid").count() == 1
 
 
