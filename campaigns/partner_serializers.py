@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from cashback.amount_fields import AmountField
 from cashback.amounts import AmountError, money_from_outside
 from wallet.models import Currency
 
@@ -17,19 +18,6 @@ REFERENCE_MESSAGE = "1 to 64 printable characters without spaces or slashes."
 MAX_LINE_ITEMS = 500
 # A partner's clock may run a little ahead of ours; anything further in the future is a mistake.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-class AmountField(serializers.CharField):
-    """A decimal amount as a JSON string ("249.00"); a JSON number is refused (floats are not exact)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 32)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            raise serializers.ValidationError('Send amounts as decimal strings, e.g. "249.00".')
-        return super().to_internal_value(data)
 
 
 class CustomerSerializer(serializers.Serializer):

@@ -130,7 +130,7 @@ def visa_event_check(event: dict[str, Any], *, event_type: str) -> None:
     data = _object(event, "data", "data", fields)
     _text(data, "id", "data.id", fields, max_length=TRANSACTION_ID_LENGTH)
     currency = data.get("currency")
-    if currency not in CURRENCY_EXPONENTS:
+    if not isinstance(currency, str) or currency not in CURRENCY_EXPONENTS:
         _fail(fields, "data.currency", f"One of {', '.join(CURRENCY_EXPONENTS)}.")
     elif "amount" not in data:
         _fail(fields, "data.amount", 'Required: a decimal string, e.g. "249.00".')

@@ -20,6 +20,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cashback.amount_fields import AmountField
 from cashback.amounts import AmountError, money_from_outside
 from merchants.idempotency import idempotent_response
 from merchants.partner_apis import IDEMPOTENCY_PARAMETER, PartnerApi
@@ -29,23 +30,22 @@ from wallet.models import Currency
 
 def _amount_minor(raw: Any, currency: str) -> int:
     """A spend amount (cashback.amounts: plain decimal, positive, within a purchase's maximum), or a 400
-    naming ``amount`` — raised before the idempotency store, so a refused request stores nothing."""
+    with the parser's code naming ``amount`` — raised before the idempotency store, so a refused
+    request stores nothing."""
     try:
         return money_from_outside(raw, currency=currency, positive=True)
     except AmountError as error:
-        raise serializers.ValidationError({"amount": [error.message]}, code=error.code) from error
+        raise type(error)(error.message, fields={"amount": [error.message]}) from None
 
 
 class HoldRequestSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=32, help_text="The customer's spend code, e.g. ABCD-EFGH.")
-    amount = serializers.CharField(max_length=32, help_text='Most to apply, decimal string, e.g. "120.00".')
+    amount = AmountField(help_text='Most to apply, decimal string, e.g. "120.00".')
     currency = serializers.ChoiceField(choices=Currency.choices)
 
 
 class CaptureRequestSerializer(serializers.Serializer):
-    amount = serializers.CharField(
-        max_length=32, required=False, help_text="At most the amount held; all of it when left out."
-    )
+    amount = AmountField(required=False, help_text="At most the amount held; all of it when left out.")
 
 
 class SpendHoldsApi(PartnerApi):
