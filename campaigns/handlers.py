@@ -17,9 +17,10 @@ from django.utils.dateparse import parse_datetime
 from accounts.selectors import active_card_by_token
 from campaigns.errors import RefundUnmatchedError
 from campaigns.services import purchase_event_apply
+from cashback.amounts import money_from_outside
 from cashback.inbox import Ignored, Unmatched, register
+from cashback.webhook_contract import VISA_POSITIVE_AMOUNT_TYPES
 from merchants.selectors import location_by_network_ids
-from wallet.money import decimal_string_to_minor
 
 VISA_TYPES = {
     "transaction.auth": "auth",
@@ -49,12 +50,13 @@ def visa_event_handle(event: Any) -> None:
         raise Ignored(f"Not a transaction event: {payload.get('type')!r}.")
     data = payload.get("data") or {}
     txn = _text(data.get("id"))
-    currency = _text(data.get("currency")).upper()
+    currency = _text(data.get("currency"))
     if not txn:
         raise ValueError("The event has no transaction id (data.id).")
-    amount_minor = decimal_string_to_minor(str(data.get("amount", "")), currency)
-    if amount_minor < 0:
-        raise ValueError("A negative amount; refunds are their own type.")
+    # The door's parser (cashback/webhook_contract.py): an event it accepted parses the same here.
+    amount_minor = money_from_outside(
+        data.get("amount"), currency=currency, positive=payload.get("type") in VISA_POSITIVE_AMOUNT_TYPES
+    )
 
     token = _text((data.get("card") or {}).get("token"))
     card = active_card_by_token(token)

@@ -1,5 +1,6 @@
 """Request shapes of the partner API's order endpoints (/api/v1/partner/orders/). Amounts are decimal
-strings in the order's currency (parsed with ``wallet.money``); validation errors name the field at fault."""
+strings in the order's currency (parsed with ``cashback.amounts``, as the webhook doors do);
+validation errors name the field at fault."""
 
 from datetime import timedelta
 from typing import Any
@@ -7,9 +8,9 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from wallet.errors import InvalidLedgerRequestError
+from cashback.amount_fields import AmountField
+from cashback.amounts import AmountError, money_from_outside
 from wallet.models import Currency
-from wallet.money import decimal_string_to_minor, parse_amount
 
 # Printable ASCII without spaces or "/": order and refund ids go into URLs, purchase ids and event ids.
 REFERENCE_PATTERN = r"^[!-.0-~]{1,64}$"
@@ -17,19 +18,6 @@ REFERENCE_MESSAGE = "1 to 64 printable characters without spaces or slashes."
 MAX_LINE_ITEMS = 500
 # A partner's clock may run a little ahead of ours; anything further in the future is a mistake.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-class AmountField(serializers.CharField):
-    """A decimal amount as a JSON string ("249.00"); a JSON number is refused (floats are not exact)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 32)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            raise serializers.ValidationError('Send amounts as decimal strings, e.g. "249.00".')
-        return super().to_internal_value(data)
 
 
 class CustomerSerializer(serializers.Serializer):
@@ -56,19 +44,11 @@ class LineItemSerializer(serializers.Serializer):
 
 
 def _minor(value: str, currency: str, *, allow_zero: bool = False) -> int:
-    """Decimal string → minor units, or a ValidationError with the ledger's message."""
-    if allow_zero:
-        try:
-            minor = decimal_string_to_minor(str(value).strip(), currency)
-        except ValueError as error:
-            raise serializers.ValidationError(str(error)) from error
-        if minor < 0:
-            raise serializers.ValidationError("The amount may not be negative.")
-        return minor
+    """Decimal string → minor units (cashback.amounts, the webhook doors' parser), or a ValidationError."""
     try:
-        return parse_amount(value, currency)
-    except InvalidLedgerRequestError as error:
-        raise serializers.ValidationError(error.message) from error
+        return money_from_outside(value, currency=currency, positive=not allow_zero)
+    except AmountError as error:
+        raise serializers.ValidationError(error.message, code=error.code) from error
 
 
 class OrderSerializer(serializers.Serializer):

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from campaigns import services as purchases
 from campaigns.rules import LineItem
+from cashback.amounts import AmountError, minor_units_from_outside
 from cashback.inbox import Ignored, Unmatched, register
 from cashback.models import WebhookEvent
 from merchants import services
@@ -93,10 +94,12 @@ def _currency(obj: Mapping[str, Any]) -> str:
     return currency
 
 
-def _minor(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Ignored(f"{what} is not an amount in minor units: {value!r}.")
-    return value
+def _minor(value: Any, what: str, obj: Mapping[str, Any]) -> int:
+    """The door's check (cashback/webhook_contract.py), so an event it accepted reads the same here."""
+    try:
+        return minor_units_from_outside(value, currency=str(obj.get("currency") or "").upper(), positive=False)
+    except AmountError:
+        raise Ignored(f"{what} is not an amount in minor units: {value!r}.") from None
 
 
 def _moment(timestamp: Any) -> datetime:
@@ -165,7 +168,7 @@ def _line_items(invoice: Mapping[str, Any], amount_paid: int) -> list[LineItem]:
 def invoice_paid(event: WebhookEvent) -> None:
     invoice = _object(event, "invoice")
     connection = _connection(event, payments=True)
-    amount_paid = _minor(invoice.get("amount_paid"), "amount_paid")
+    amount_paid = _minor(invoice.get("amount_paid"), "amount_paid", invoice)
     if amount_paid == 0:
         raise Ignored(f"Invoice {invoice['id']} was paid without money (credit or a zero total).")
     currency = _currency(invoice)
@@ -212,7 +215,7 @@ def charge_captured(event: WebhookEvent) -> None:
 def _apply_charge(
     event: WebhookEvent, connection: StripeConnection, charge: dict[str, Any], *, kind: str, amount: Any
 ) -> None:
-    amount_minor = _minor(amount, "amount")
+    amount_minor = _minor(amount, "amount", charge)
     if amount_minor == 0:
         raise Ignored(f"Charge {charge['id']} is for nothing.")
     currency = _currency(charge)
@@ -233,7 +236,7 @@ def _apply_charge(
 def charge_refunded(event: WebhookEvent) -> None:
     charge = _object(event, "charge")
     connection = _connection(event, payments=False)
-    amount_refunded = _minor(charge.get("amount_refunded"), "amount_refunded")
+    amount_refunded = _minor(charge.get("amount_refunded"), "amount_refunded", charge)
     currency = _currency(charge)
     user = _consumer(connection, *_customer_id_and_email(charge, *_charge_email_paths()))
     delta = services.stripe_refund_delta(
@@ -279,7 +282,7 @@ def credit_note_created(event: WebhookEvent) -> None:
     invoice_id = credit_note.get("invoice")
     if not isinstance(invoice_id, str) or not invoice_id:
         raise Ignored(f"Credit note {credit_note['id']} names no invoice.")
-    amount = _minor(credit_note.get("amount"), "amount")
+    amount = _minor(credit_note.get("amount"), "amount", credit_note)
     to_card = _refunded_to_card(credit_note)
     if to_card is None:
         raise Ignored(f"Credit note {credit_note['id']} was refunded to the card: charge.refunded counts it.")

@@ -274,6 +274,14 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # "Download my data" (accounts/data_export.py, docs/privacy.md): days a finished export can be downloaded.
 DATA_EXPORT_TTL_DAYS = env.int("DATA_EXPORT_TTL_DAYS", default=7)
 
+# Amounts from outside (cashback/amounts.py, docs/webhooks.md): the most one purchase, refund, order
+# line or spend hold may be, in minor units (100000000 = 1 000 000.00); per-currency overrides,
+# e.g. "SEK=150000000,EUR=10000000". A larger amount is refused at the door with 400.
+MAX_PURCHASE_MINOR = env.int("MAX_PURCHASE_MINOR", default=100_000_000)
+MAX_PURCHASE_MINOR_BY_CURRENCY = {
+    currency: int(amount) for currency, amount in env.dict("MAX_PURCHASE_MINOR_BY_CURRENCY", default={}).items()
+}
+
 # Payouts to consumers (wallet/payouts.py, docs/payouts.md). Amounts in minor units (100 = 1.00).
 PAYOUT_MINIMUM_MINOR = env.int("PAYOUT_MINIMUM_MINOR", default=10000)
 # Per-currency minimums overriding the one above, e.g. "EUR=1000,SEK=10000".

@@ -10,7 +10,8 @@ other path goes to Django unchanged.
 Each door checks, in this order and before writing anything: the method, HTTPS (when
 SECURE_SSL_REDIRECT is on), the body size, the signature on the raw body, the JSON, the event's
 id and type (and, for Visa, that the type is one of the four of the contract and that no card
-field carries more than the first six and last four digits). Any failure is a 4xx JSON error
+field carries more than the first six and last four digits), then the whole documented body of the
+event's type (cashback/webhook_contract.py: amounts, currencies, times, ids). Any failure is a 4xx JSON error
 ``{"error": {"code", "message", "fields"}}`` and nothing is stored. Then the event is stored once
 (cashback.inbox.event_receive, the body kept as sent) and acknowledged:
 
@@ -40,7 +41,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from rest_framework import status
 
-from cashback import inbox
+from cashback import inbox, webhook_contract
 from cashback.errors import DomainError, error_body
 from cashback.models import WebhookSource, WebhookStatus
 from cashback.providers import visa_signature
@@ -193,6 +194,7 @@ def _visa(headers: Mapping[str, str], body: bytes) -> Delivery:
     if not isinstance(event.get("data"), dict):
         raise InvalidEventError(fields={"data": ["An object."]})
     _refuse_card_numbers(event)
+    webhook_contract.visa_event_check(event, event_type=event_type)
     return Delivery(source=WebhookSource.VISA, event_id=event_id, event_type=event_type, account="", body=text)
 
 
@@ -215,6 +217,7 @@ def _stripe(headers: Mapping[str, str], body: bytes, *, source: str, secret: str
         raise InvalidEventError(fields={"account": ["A Stripe account id."]})
     if source == WebhookSource.STRIPE_CONNECT and not account:
         raise MissingAccountError(fields={"account": [MissingAccountError.default_message]})
+    webhook_contract.stripe_event_check(event, event_type=event_type)
     return Delivery(source=source, event_id=event_id, event_type=event_type, account=account, body=text)
 
 

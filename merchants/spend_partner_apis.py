@@ -20,23 +20,32 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cashback.amount_fields import AmountField
+from cashback.amounts import AmountError, money_from_outside
 from merchants.idempotency import idempotent_response
 from merchants.partner_apis import IDEMPOTENCY_PARAMETER, PartnerApi
 from wallet import spending
 from wallet.models import Currency
-from wallet.money import parse_amount
+
+
+def _amount_minor(raw: Any, currency: str) -> int:
+    """A spend amount (cashback.amounts: plain decimal, positive, within a purchase's maximum), or a 400
+    with the parser's code naming ``amount`` — raised before the idempotency store, so a refused
+    request stores nothing."""
+    try:
+        return money_from_outside(raw, currency=currency, positive=True)
+    except AmountError as error:
+        raise type(error)(error.message, fields={"amount": [error.message]}) from None
 
 
 class HoldRequestSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=32, help_text="The customer's spend code, e.g. ABCD-EFGH.")
-    amount = serializers.CharField(max_length=32, help_text='Most to apply, decimal string, e.g. "120.00".')
+    amount = AmountField(help_text='Most to apply, decimal string, e.g. "120.00".')
     currency = serializers.ChoiceField(choices=Currency.choices)
 
 
 class CaptureRequestSerializer(serializers.Serializer):
-    amount = serializers.CharField(
-        max_length=32, required=False, help_text="At most the amount held; all of it when left out."
-    )
+    amount = AmountField(required=False, help_text="At most the amount held; all of it when left out.")
 
 
 class SpendHoldsApi(PartnerApi):
@@ -55,15 +64,14 @@ class SpendHoldsApi(PartnerApi):
         """Place a hold on the customer's cashback with their spend code."""
         merchant = self.merchant
 
+        data = HoldRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        currency = data.validated_data["currency"]
+        amount_minor = _amount_minor(data.validated_data["amount"], currency)
+
         def place() -> tuple[int, Any]:
-            data = HoldRequestSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            currency = data.validated_data["currency"]
             spend = spending.spend_hold_place(
-                merchant=merchant,
-                code=data.validated_data["code"],
-                amount_minor=parse_amount(data.validated_data["amount"], currency),
-                currency=currency,
+                merchant=merchant, code=data.validated_data["code"], amount_minor=amount_minor, currency=currency
             )
             return status.HTTP_201_CREATED, spending.spend_hold_body(spend)
 
@@ -93,12 +101,15 @@ class SpendHoldCaptureApi(PartnerApi):
         """Capture all of the hold, or less (the rest goes back to the customer)."""
         merchant = self.merchant
 
-        def capture() -> tuple[int, Any]:
-            data = CaptureRequestSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
+        data = CaptureRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        raw = data.validated_data.get("amount")
+        amount = None
+        if raw not in (None, ""):
             spend = spending.spend_hold_get(merchant=merchant, hold_id=hold_id)
-            raw = data.validated_data.get("amount")
-            amount = parse_amount(raw, spending.spend_hold_of(spend).currency) if raw not in (None, "") else None
+            amount = _amount_minor(raw, spending.spend_hold_of(spend).currency)
+
+        def capture() -> tuple[int, Any]:
             spending.spend_hold_capture(merchant=merchant, hold_id=hold_id, amount_minor=amount)
             return status.HTTP_200_OK, spending.spend_hold_body(
                 spending.spend_hold_get(merchant=merchant, hold_id=hold_id)

@@ -8,12 +8,11 @@ string formatted here with the currency's exponent.
 import re
 from decimal import Decimal, InvalidOperation
 
+# Re-exported: the currencies and the BIGINT bound are cashback's (the webhook doors need them too).
+from cashback.amounts import CURRENCY_EXPONENTS as CURRENCY_EXPONENTS
+from cashback.amounts import MAX_MINOR_UNITS as MAX_MINOR_UNITS
 from wallet.errors import InvalidAmountError, TooManyDecimalsError, UnknownCurrencyError
 
-# ISO 4217 exponents of the currencies the ledger accepts.
-CURRENCY_EXPONENTS: dict[str, int] = {"NOK": 2, "SEK": 2, "DKK": 2, "EUR": 2}
-# The largest amount a BIGINT column holds.
-MAX_MINOR_UNITS = 2**63 - 1
 # A plain decimal: digits, optionally a point and more digits. No exponent, no grouping.
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 

@@ -99,8 +99,9 @@ def test_a_body_without_a_length_is_read_to_the_limit(webhook_secrets, handlers)
 
 def test_an_unpaired_surrogate_is_refused_and_a_pair_is_stored_as_its_character(webhook_secrets, handlers):
     handlers.add("visa", "transaction.auth")
-    lone = b'{"id":"evt_lone","type":"transaction.auth","data":{"merchant":{"name":"Caf\\ud83d"}}}'
-    pair = b'{"id":"evt_pair","type":"transaction.auth","data":{"merchant":{"name":"Caf\\ud83d\\ude00"}}}'
+    template = encode(visa_event(data={"merchant": {"id": "NM-TEST-1", "name": "NAME"}}))
+    lone = template.replace(b"evt_visa_auth_0001", b"evt_lone").replace(b"NAME", b"Caf\\ud83d")
+    pair = template.replace(b"evt_visa_auth_0001", b"evt_pair").replace(b"NAME", b"Caf\\ud83d\\ude00")
 
     refused = door.post("/webhooks/visa/", data=lone, headers=signed(lone))
     accepted = door.post("/webhooks/visa/", data=pair, headers=signed(pair))
