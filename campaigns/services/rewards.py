@@ -301,10 +301,11 @@ def reward_book(reward: Reward, *, offer: Offer, purchase: Purchase | None) -> N
     """
     delta = reward.amount_minor - reward.booked_minor
     if delta == 0:
-        status = reward_status(reward)
-        if status != reward.status:
-            reward.status = status
-            reward.save(update_fields=["status", "updated_at"])
+        # Nothing to post, but a new decision may have moved what later refunds are measured against
+        # (a capped reward decided again on a cleared amount that differs from the authorised one).
+        reward.status = reward_status(reward)
+        if reward.pk is not None:
+            reward.save(update_fields=["status", "decided_minor", "basis_minor", "updated_at"])
         return
     first_earn = reward.earn_journal_id is None and delta > 0
     posting = _reward_posting(reward, offer, purchase)

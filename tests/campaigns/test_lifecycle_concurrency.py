@@ -219,3 +219,24 @@ def test_any_permutation_with_duplicates_of_a_purchases_events_ends_in_the_same_
 
 def user_has_no_negative_available(user) -> bool:
     return consumer_balances(user)["available"] >= 0 and consumer_balances(user)["pending"] >= 0
+
+
+@pytest.mark.django_db
+def test_a_capped_reward_decided_again_on_clearing_keeps_its_new_basis_for_later_refunds():
+    # Found by the permutation test above: the clearing (1 minor unit less than the auth) decides the
+    # capped reward again at the same 30.00, so nothing is posted; the new basis must still be kept,
+    # or a refund after the clearing is measured against the authorised amount and the order of the
+    # refund and the clearing changes the reward by 1 minor unit.
+    spec = {"auth": 39_995, "clearing": 39_994, "refunds": [113], "reversal": False}
+    world = uuid4().hex[:12]
+    canonical_merchant, canonical_user = _world()
+    for event in _events(spec, f"{world}c"):  # auth, clearing, refund
+        _apply(canonical_user, canonical_merchant, **event)
+    merchant, user = _world()
+    auth, clearing, refund = _events(spec, world)
+    for event in (auth, refund, clearing):
+        _apply(user, merchant, **event)
+
+    assert _state(merchant, user) == _state(canonical_merchant, canonical_user)
+    capped = Reward.objects.get(user=user, offer__percent=Decimal("7.5"), kind="offer")
+    assert capped.amount_minor == 2_992  # 30.00 x (399.94 - 1.13) / 399.94, half to even
