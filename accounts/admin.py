@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Card, Consent, User
 from accounts.validators import phone_number_normalize
+from cashback.forms import CardNumberGuardMixin
 
 if TYPE_CHECKING:
     # The mixin is only ever mixed into forms; the checker needs to know that.
@@ -35,13 +36,13 @@ class _PhoneCleaningMixin(_FormBase):
         return cleaned_data
 
 
-class UserCreationForm(_PhoneCleaningMixin, BaseUserCreationForm):
+class UserCreationForm(CardNumberGuardMixin, _PhoneCleaningMixin, BaseUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "phone", "full_name")
 
 
-class UserChangeForm(_PhoneCleaningMixin, DjangoUserChangeForm):
+class UserChangeForm(CardNumberGuardMixin, _PhoneCleaningMixin, DjangoUserChangeForm):
     class Meta:
         model = User
         fields = "__all__"

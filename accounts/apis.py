@@ -34,6 +34,8 @@ class CardsApi(ListAPIView):
     """The consumer's linked cards (GET) and linking a card by its network token (POST)."""
 
     serializer_class = CardSerializer
+    # A number sent as the token gets CardLinkSerializer's clearer message (card_number_sent).
+    card_number_fields = ("token",)
     # IsAuthenticated (the default permission) runs before get_queryset/get_object.
     request: AuthenticatedRequest
 

@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
+from cashback.card_guard import contains_card_number
+
 REFERRAL_CODE_SESSION_KEY = "referral_code"
 PARTNER_REFERRAL_CODE_SESSION_KEY = "partner_referral_code"
 CODE_COOKIE = "cb_ref"
@@ -67,7 +69,9 @@ def device_id(request: HttpRequest) -> str:
     """The app's ``X-Device-Id`` header, else the browser's device cookie; ``""`` when neither is usable."""
     for value in (request.headers.get(DEVICE_HEADER, ""), request.COOKIES.get(DEVICE_COOKIE, "")):
         value = value.strip()
-        if _DEVICE_ID.match(value):
+        # The header was refused at the door (cashback/request_guard.py); a cookie holding a card
+        # number is not ours, so it is replaced rather than stored.
+        if _DEVICE_ID.match(value) and not contains_card_number(value):
             return value
     return ""
 
