@@ -4,16 +4,17 @@ are refused at every door").
 A full card number is a Luhn-valid run of 13-19 digits whose first digit is 2-6 (the major industry
 identifiers of the card schemes: 2 and 5 Mastercard, 3 Amex, JCB and Diners, 4 Visa, 6 Discover,
 UnionPay and Maestro), wherever it stands in a text — alone, inside an id (``ord-4242424242424242``,
-``ord4242424242424242``), or typed in groups of 3-7 digits separated by single spaces or dashes
-(``4242 4242 4242 4242``, ``3782-822463-10005``). Not a card number:
+``ord4242424242424242``), or typed in groups of 3-7 digits separated by single spaces or dashes,
+the last group possibly shorter (``4242 4242 4242 4242``, ``3782-822463-10005``, ``2000 0000 0000 8``).
+Not a card number:
 
 - a run of digits inside a hexadecimal word of 20 or more characters (a UUID's or a digest's hex,
   the ids ``simulate_purchase`` and the charity form generate): random hex holds 13-digit runs often
   enough that refusing them would refuse honest ids;
 - a run starting with 0, 1, 7, 8 or 9: timestamps in milliseconds (13 digits starting with 1 until
   May 2033), nanoseconds (19 digits, 1 until 2033) and most other long numbers;
-- groups joined by separators when a group is shorter than 3 or longer than 7 digits (dates, times,
-  phone numbers, UUIDs' 8-4-4-4-12 groups), unless one group on its own is a card number.
+- groups joined by separators when a group is longer than 7 digits or, but for the last, shorter than
+  3 (dates, times, phone numbers, UUIDs' 8-4-4-4-12 groups), unless one group on its own is one.
 
 ``refuse_card_numbers(value)`` walks strings, numbers (a JSON integer is a digit run too), dict keys
 and values and lists, and raises ``CardNumberPresentError`` naming the dotted path(s) at fault; it
@@ -59,17 +60,20 @@ def _run_holds_card_number(run: str) -> bool:
     groups = _SEPARATOR.split(run)
     if any(_is_card_number(group) for group in groups):
         return True
-    # Consecutive groups as people type them (3-7 digits each): every span of two or more.
+    # Consecutive groups as people type them: every span of two or more groups of 3-7 digits, the
+    # last of which may be shorter ("2000 0000 0000 8").
     for start in range(len(groups)):
         digits = ""
         for group in groups[start:]:
-            if not 3 <= len(group) <= 7:
+            if len(group) > 7 or (len(group) < 3 and not digits):
                 break
             digits += group
             if len(digits) > 19:
                 break
             if digits != group and _is_card_number(digits):
                 return True
+            if len(group) < 3:
+                break
     return False
 
 
