@@ -3,8 +3,9 @@ mixin, ``CardNumberGuardMixin``, for forms that extend Django's or allauth's own
 
 A submitted value holding a full card number (cashback/card_guard.py) is a form error on its field,
 whatever the field, so no page can store one (docs/cards.md). The check reads the raw submitted
-values before the form's own cleaning, so neither a field's ``clean_*`` nor the form's ``clean``
-can be what lets a number through. A form meant for a card number names the field in
+values before the form's own cleaning and takes the faulty ones out of the data, so neither a
+field's ``clean_*`` nor the form's ``clean`` ever sees the number, and the page does not show it
+again. A form meant for a card number names the field in
 ``card_number_fields`` (only the fake card network's enrolment page does); password fields are not
 looked at (they are hashed, never stored). tests/test_card_numbers_in_forms.py finds every form
 class of our apps and proves each refuses a number.
@@ -47,13 +48,29 @@ class CardNumberGuardMixin(_FormBase):
                 faulty.append(name)
         return faulty
 
+    def _without(self, names: list[str]) -> Any:
+        """The submitted data without those fields' values: the cleaning never sees the number, no
+        error message repeats it ("… is not one of the available choices") and the page re-rendered
+        with the errors does not show it again."""
+        data = self.data.copy()
+        for name in names:
+            key = self.add_prefix(name)
+            widget = self.fields[name].widget
+            suffixes = widget.widgets_names if isinstance(widget, forms.MultiWidget) else []
+            for data_key in [key, *(f"{key}{suffix}" for suffix in suffixes)]:
+                data.pop(data_key, None)
+        return data
+
     def full_clean(self) -> None:
         faulty = self._fields_holding_card_numbers() if self.is_bound else []
+        if faulty:
+            self.data = self._without(faulty)
         super().full_clean()
         if faulty and not hasattr(self, "cleaned_data"):  # an empty extra form of a formset
             self.cleaned_data = {}
         for name in faulty:
             self.add_error(name, CARD_NUMBER_MESSAGE)
+            self._errors[name] = self.error_class([CARD_NUMBER_MESSAGE])  # the one thing to fix there
 
 
 class GuardedForm(CardNumberGuardMixin, forms.Form):

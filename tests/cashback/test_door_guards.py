@@ -117,7 +117,7 @@ def test_the_api_refuses_a_body_too_large(signed_in, settings):
 def test_the_api_refuses_a_card_number_in_json_and_form_bodies(content_type):
     key = MerchantApiKeyFactory()
     client = Client()
-    body = {"customer_reference": f"cust-{CARD}", "email": "a@example.com"}
+    body = {"reference": f"cust-{CARD}", "email": "a@example.com"}
     data = json.dumps(body) if content_type == "application/json" else "&".join(f"{k}={v}" for k, v in body.items())
 
     response = client.post(
@@ -128,7 +128,7 @@ def test_the_api_refuses_a_card_number_in_json_and_form_bodies(content_type):
     )
 
     assert (response.status_code, error_code(response)) == (400, "card_number_present")
-    assert list(response.json()["error"]["fields"]) == ["customer_reference"]
+    assert list(response.json()["error"]["fields"]) == ["reference"]
     assert PartnerRequest.objects.count() == 0
 
 
@@ -155,7 +155,7 @@ def test_a_card_number_in_the_idempotency_key_is_refused_before_anything_is_stor
 
     response = Client().post(
         "/api/v1/partner/customers/",
-        {"customer_reference": "c-1", "email": "a@example.com"},
+        {"reference": "c-1", "email": "a@example.com"},
         content_type="application/json",
         **api_key_headers(key, **{"Idempotency-Key": f"retry-{CARD}"}),
     )
