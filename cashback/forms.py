@@ -6,16 +6,17 @@ whatever the field, so no page can store one (docs/cards.md). The check reads th
 values before the form's own cleaning and takes the faulty ones out of the data, so neither a
 field's ``clean_*`` nor the form's ``clean`` ever sees the number, and the page does not show it
 again. A form meant for a card number names the field in
-``card_number_fields`` (only the fake card network's enrolment page does); password fields are not
-looked at (they are hashed, never stored). tests/test_card_numbers_in_forms.py finds every form
+``card_number_fields`` (only the fake card network's enrolment page does); password and phone fields
+are not looked at (cashback/card_guard.is_exempt_field). tests/test_card_numbers_in_forms.py finds every form
 class of our apps and proves each refuses a number.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.http import QueryDict
 
-from cashback.card_guard import CARD_NUMBER_MESSAGE, contains_card_number, is_password_field
+from cashback.card_guard import CARD_NUMBER_MESSAGE, contains_card_number, is_exempt_field
 
 
 def _holds_card_number(raw: Any) -> bool:
@@ -39,7 +40,7 @@ class CardNumberGuardMixin(_FormBase):
     def _fields_holding_card_numbers(self) -> list[str]:
         faulty = []
         for name, field in self.fields.items():
-            if name in self.card_number_fields or is_password_field(name):
+            if name in self.card_number_fields or is_exempt_field(name):
                 continue
             if isinstance(field.widget, forms.PasswordInput):
                 continue
@@ -52,11 +53,11 @@ class CardNumberGuardMixin(_FormBase):
         """The submitted data without those fields' values: the cleaning never sees the number, no
         error message repeats it ("… is not one of the available choices") and the page re-rendered
         with the errors does not show it again."""
-        data = self.data.copy()
+        data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
         for name in names:
             key = self.add_prefix(name)
             widget = self.fields[name].widget
-            suffixes = widget.widgets_names if isinstance(widget, forms.MultiWidget) else []
+            suffixes = getattr(widget, "widgets_names", [])  # a MultiWidget's sub-fields (not in the stubs)
             for data_key in [key, *(f"{key}{suffix}" for suffix in suffixes)]:
                 data.pop(data_key, None)
         return data
@@ -70,7 +71,7 @@ class CardNumberGuardMixin(_FormBase):
             self.cleaned_data = {}
         for name in faulty:
             self.add_error(name, CARD_NUMBER_MESSAGE)
-            self._errors[name] = self.error_class([CARD_NUMBER_MESSAGE])  # the one thing to fix there
+            self.errors[name] = self.error_class([CARD_NUMBER_MESSAGE])  # the one thing to fix there
 
 
 class GuardedForm(CardNumberGuardMixin, forms.Form):

@@ -6,8 +6,8 @@ DRF parser or a form in between (docs/cards.md, "Card numbers are refused at eve
   ``X-Device-Id``) and every query value, on every request: a full card number in one is refused
   with 400 ``card_number_present`` before any view runs.
 - django-allauth's headless API (``/_allauth/…``) parses ``request.body`` itself: its JSON bodies
-  are bounded here (``API_MAX_BODY_BYTES``, ``JSON_MAX_DEPTH``) and guarded (password fields
-  excepted: they are hashed, never stored in clear), and malformed JSON is refused here too, so
+  are bounded here (``API_MAX_BODY_BYTES``, ``JSON_MAX_DEPTH``) and guarded (password and
+  phone fields excepted: cashback/card_guard.is_exempt_field), and malformed JSON is refused here too, so
   these endpoints never answer with an HTML page.
 
 Answers use the error shape the caller already reads: allauth headless' ``{"status", "errors":

@@ -18,7 +18,7 @@ from django import forms
 from django.apps import apps
 from django.test import RequestFactory
 
-from cashback.card_guard import CARD_NUMBER_MESSAGE, is_password_field
+from cashback.card_guard import CARD_NUMBER_MESSAGE, is_exempt_field
 from cashback.forms import CardNumberGuardMixin
 from tests.merchants.factories import MerchantFactory
 
@@ -104,7 +104,7 @@ def test_every_form_refuses_a_card_number_in_every_field_as_a_form_error(form_cl
         name
         for name, field in form.fields.items()
         if name not in exempt
-        and not is_password_field(name)
+        and not is_exempt_field(name)
         and not isinstance(field.widget, forms.PasswordInput | forms.CheckboxInput)  # a checkbox keeps only on/off
     ]
     assert checked or exempt, "a form with no field to check"

@@ -131,3 +131,12 @@ def test_uuids_and_their_hex_are_never_card_numbers(value):
 def test_the_suites_test_numbers_are_all_found():
     assert all(contains_card_number(number) for number in TEST_CARD_NUMBERS)
     assert not contains_card_number(f"bench-{uuid.uuid4().hex[:8]}:1234567")
+
+
+def test_phone_fields_are_not_looked_into_as_valid_phone_numbers_can_look_like_cards():
+    german_mobile = "+4915112345678"  # valid E.164 and a Luhn-valid 13-digit run starting with 4
+    assert contains_card_number(german_mobile)
+
+    refuse_card_numbers({"phone": german_mobile, "new_phone": german_mobile})
+    with pytest.raises(CardNumberPresentError):
+        refuse_card_numbers({"name": german_mobile})

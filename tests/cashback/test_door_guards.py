@@ -5,6 +5,7 @@ parsers.py, request_guard.py; the webhook doors in cashback/webhooks.py)."""
 import json
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.test import Client
 
 from accounts.models import User
@@ -234,3 +235,11 @@ def test_headless_login_still_works():
     )
 
     assert response.status_code == 200
+
+
+def test_adding_an_email_address_holding_a_card_number_is_a_form_error(signed_in):
+    response = signed_in.post("/accounts/email/", {"action_add": "", "email": f"{CARD}@example.com"})
+
+    assert response.status_code == 200
+    assert "never accepts or stores" in response.content.decode().replace("&#x27;", "'")
+    assert CARD not in str(list(EmailAddress.objects.values_list("email", flat=True)))
