@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Card, Consent, User
 from accounts.validators import phone_number_normalize
+from cashback.card_guard import VALIDATED_PHONE_FIELDS
 from cashback.forms import CardNumberGuardMixin
 
 if TYPE_CHECKING:
@@ -37,12 +38,16 @@ class _PhoneCleaningMixin(_FormBase):
 
 
 class UserCreationForm(CardNumberGuardMixin, _PhoneCleaningMixin, BaseUserCreationForm):
+    phone_fields = VALIDATED_PHONE_FIELDS  # clean_phone above
+
     class Meta:
         model = User
         fields = ("email", "phone", "full_name")
 
 
 class UserChangeForm(CardNumberGuardMixin, _PhoneCleaningMixin, DjangoUserChangeForm):
+    phone_fields = VALIDATED_PHONE_FIELDS  # clean_phone above
+
     class Meta:
         model = User
         fields = "__all__"

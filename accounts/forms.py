@@ -17,12 +17,16 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services, visitor
 from accounts.models import User
 from accounts.validators import BIRTH_YEAR_MIN, birth_year_max, validate_birth_year
+from cashback.card_guard import VALIDATED_PHONE_FIELDS
 from cashback.forms import GuardedForm
 
 EMAIL_OR_PHONE_REQUIRED = _("Enter an email address or a phone number (or both).")
 
 
 class SignupExtraForm(GuardedForm):
+    # allauth's phone field (added to its sign-up form, which extends this one) is validated as a
+    # dialable number by the adapter (accounts.adapter.clean_phone) before it is stored.
+    phone_fields = VALIDATED_PHONE_FIELDS
     field_order = [
         "email",
         "phone",

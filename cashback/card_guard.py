@@ -124,14 +124,17 @@ def _faults(value: Any, path: str, depth: int, max_depth: int, allowed: Callable
             yield path or "non_field_errors"
 
 
-def is_exempt_field(name: str) -> bool:
-    """Fields the guard does not look into, by name. Passwords are hashed, never stored in clear, so
-    a password of digits is not refused. Phone numbers are stored only once validated as dialable
-    E.164 numbers (at most 15 digits, the country's numbering plan: accounts.validators), which a
-    16-digit card number never is — while about one valid German mobile number in ten written as
-    +49… is a Luhn-valid 13-digit run starting with 4."""
-    lowered = name.lower()
-    return "password" in lowered or "phone" in lowered
+def is_password_field(name: str) -> bool:
+    """Passwords are hashed, never stored in clear: a password of digits is not refused."""
+    return "password" in name.lower()
+
+
+# Phone fields that are stored only once validated as dialable E.164 numbers (at most 15 digits, the
+# country's numbering plan: accounts.validators.phone_number_normalize), which a 16-digit card number
+# never is — while about one valid German mobile number in ten written +49… is a Luhn-valid 13-digit
+# run starting with 4. Only doors that validate them so skip them (allauth's, the user forms); a
+# free-text phone field elsewhere (a merchant's contact phone, a Stripe event's) is guarded.
+VALIDATED_PHONE_FIELDS = ("phone",)
 
 
 def refuse_card_numbers(
@@ -145,11 +148,11 @@ def refuse_card_numbers(
     number, with ``fields`` naming each dotted path at fault (``lines.0.sku``); also raise
     ``JsonTooDeepError`` beyond ``max_depth`` levels of objects and arrays (``JSON_MAX_DEPTH``).
 
-    Keys named in ``allowed_fields`` (at any level), password and phone keys are not looked into."""
+    Keys named in ``allowed_fields`` (at any level) and password keys are not looked into."""
     limit = settings.JSON_MAX_DEPTH if max_depth is None else max_depth
 
     def allowed(key: str) -> bool:
-        return key in allowed_fields or is_exempt_field(key)
+        return key in allowed_fields or is_password_field(key)
 
     faults = list(_faults(value, path, 0, limit, allowed))
     if faults:

@@ -5,10 +5,11 @@ A submitted value holding a full card number (cashback/card_guard.py) is a form 
 whatever the field, so no page can store one (docs/cards.md). The check reads the raw submitted
 values before the form's own cleaning and takes the faulty ones out of the data, so neither a
 field's ``clean_*`` nor the form's ``clean`` ever sees the number, and the page does not show it
-again. A form meant for a card number names the field in
-``card_number_fields`` (only the fake card network's enrolment page does); password and phone fields
-are not looked at (cashback/card_guard.is_exempt_field). tests/test_card_numbers_in_forms.py finds every form
-class of our apps and proves each refuses a number.
+again. A form meant for a card number names the field in ``card_number_fields`` (only the fake card
+network's enrolment page does). Password fields are not looked at, nor the fields a form names in
+``phone_fields`` because it validates them as dialable phone numbers (``VALIDATED_PHONE_FIELDS`` in
+cashback/card_guard.py). tests/test_card_numbers_in_forms.py finds every form class of our apps and
+proves each refuses a number.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.http import QueryDict
 
-from cashback.card_guard import CARD_NUMBER_MESSAGE, contains_card_number, is_exempt_field
+from cashback.card_guard import CARD_NUMBER_MESSAGE, contains_card_number, is_password_field
 
 
 def _holds_card_number(raw: Any) -> bool:
@@ -36,11 +37,12 @@ else:
 
 class CardNumberGuardMixin(_FormBase):
     card_number_fields: tuple[str, ...] = ()
+    phone_fields: tuple[str, ...] = ()  # validated as dialable E.164 numbers before they are stored
 
     def _fields_holding_card_numbers(self) -> list[str]:
         faulty = []
         for name, field in self.fields.items():
-            if name in self.card_number_fields or is_exempt_field(name):
+            if name in self.card_number_fields or name in self.phone_fields or is_password_field(name):
                 continue
             if isinstance(field.widget, forms.PasswordInput):
                 continue

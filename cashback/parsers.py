@@ -4,8 +4,8 @@ Each reads at most ``API_MAX_BODY_BYTES`` (413 ``payload_too_large`` beyond), pa
 card-number guard over every field before the view sees the data (400 ``card_number_present``;
 for JSON also 400 ``json_too_deep`` beyond ``JSON_MAX_DEPTH`` levels). A view whose fields may
 carry a card number on purpose — the card network's enrolment, the card-linking API with its own
-clearer message — names them in ``card_number_fields``; password and phone fields are never refused
-(cashback/card_guard.is_exempt_field). The errors are DomainErrors, so the API's exception handler answers them
+clearer message — names them in ``card_number_fields``; password fields are never refused
+(cashback/card_guard.py). The errors are DomainErrors, so the API's exception handler answers them
 in the error format.
 """
 

@@ -6,8 +6,8 @@ DRF parser or a form in between (docs/cards.md, "Card numbers are refused at eve
   ``X-Device-Id``) and every query value, on every request: a full card number in one is refused
   with 400 ``card_number_present`` before any view runs.
 - django-allauth's headless API (``/_allauth/…``) parses ``request.body`` itself: its JSON bodies
-  are bounded here (``API_MAX_BODY_BYTES``, ``JSON_MAX_DEPTH``) and guarded (password and
-  phone fields excepted: cashback/card_guard.is_exempt_field), and malformed JSON is refused here too, so
+  are bounded here (``API_MAX_BODY_BYTES``, ``JSON_MAX_DEPTH``) and guarded (passwords
+  and allauth's validated phone numbers excepted: cashback/card_guard.py), and malformed JSON is refused here too, so
   these endpoints never answer with an HTML page.
 
 Answers use the error shape the caller already reads: allauth headless' ``{"status", "errors":
@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from cashback import bounded_json
-from cashback.card_guard import refuse_card_numbers
+from cashback.card_guard import VALIDATED_PHONE_FIELDS, refuse_card_numbers
 from cashback.errors import DomainError, error_body
 
 HEADLESS_PREFIX = "/_allauth/"
@@ -79,7 +79,7 @@ def _headless_body(request: HttpRequest) -> None:
         raise MalformedJsonError() from None
     if not isinstance(data, dict):
         raise MalformedJsonError()
-    refuse_card_numbers(data)
+    refuse_card_numbers(data, allowed_fields=VALIDATED_PHONE_FIELDS)  # allauth validates them (adapter)
 
 
 class RequestGuardMiddleware:

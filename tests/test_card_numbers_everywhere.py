@@ -271,8 +271,9 @@ def test_the_scan_fails_when_a_door_lets_a_number_through(monkeypatch):
     handler = RecordingHandler(logging.DEBUG)
     # The leak is deliberate: the SQL log goes only to this handler, not to the suite-wide guard.
     monkeypatch.setattr(sql_log, "propagate", False)
-    monkeypatch.setattr(sql_log, "level", logging.DEBUG)
     monkeypatch.setattr(connections["default"], "force_debug_cursor", True)
+    level = sql_log.level
+    sql_log.setLevel(logging.DEBUG)  # through setLevel: it clears the loggers' cached "is DEBUG on"
     sql_log.addHandler(handler)
     try:
         response = Client().post(
@@ -283,6 +284,7 @@ def test_the_scan_fails_when_a_door_lets_a_number_through(monkeypatch):
         )
     finally:
         sql_log.removeHandler(handler)
+        sql_log.setLevel(level)
 
     assert response.status_code in (200, 201)
     assert CARD in [number for _, number in card_numbers_in_database()]

@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cashback.bounded_json import JsonTooDeepError
-from cashback.card_guard import CARD_NUMBER_MESSAGE, CardNumberPresentError, contains_card_number, refuse_card_numbers
+from cashback.card_guard import (
+    CARD_NUMBER_MESSAGE,
+    VALIDATED_PHONE_FIELDS,
+    CardNumberPresentError,
+    contains_card_number,
+    refuse_card_numbers,
+)
 from cashback.providers.card_network import TEST_CARD_NUMBERS, luhn_valid
 
 
@@ -133,10 +139,10 @@ def test_the_suites_test_numbers_are_all_found():
     assert not contains_card_number(f"bench-{uuid.uuid4().hex[:8]}:1234567")
 
 
-def test_phone_fields_are_not_looked_into_as_valid_phone_numbers_can_look_like_cards():
-    german_mobile = "+4915112345678"  # valid E.164 and a Luhn-valid 13-digit run starting with 4
+def test_a_valid_phone_number_can_look_like_a_card_number_so_validated_phone_fields_are_skipped():
+    german_mobile = "+4915112345678"  # valid E.164, and a Luhn-valid 13-digit run starting with 4
     assert contains_card_number(german_mobile)
 
-    refuse_card_numbers({"phone": german_mobile, "new_phone": german_mobile})
-    with pytest.raises(CardNumberPresentError):
-        refuse_card_numbers({"name": german_mobile})
+    refuse_card_numbers({"phone": german_mobile}, allowed_fields=VALIDATED_PHONE_FIELDS)
+    with pytest.raises(CardNumberPresentError):  # a free-text phone (a Stripe event's, a contact's)
+        refuse_card_numbers({"contact_phone": german_mobile, "phone": german_mobile})
