@@ -14,7 +14,8 @@ Not a card number:
 - a run starting with 0, 1, 7, 8 or 9: timestamps in milliseconds (13 digits starting with 1 until
   May 2033), nanoseconds (19 digits, 1 until 2033) and most other long numbers;
 - groups joined by separators when a group is longer than 7 digits or, but for the last, shorter than
-  3 (dates, times, phone numbers, UUIDs' 8-4-4-4-12 groups), unless one group on its own is one.
+  3 (dates, times, phone numbers, UUIDs' 8-4-4-4-12 groups), or glued to a letter at either end of
+  the span (the digits ending or starting a word of a UUID), unless one group on its own is one.
 
 ``refuse_card_numbers(value)`` walks strings, numbers (a JSON integer is a digit run too), dict keys
 and values and lists, and raises ``CardNumberPresentError`` naming the dotted path(s) at fault; it
@@ -56,15 +57,18 @@ def _is_card_number(digits: str) -> bool:
     return 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_valid(digits)
 
 
-def _run_holds_card_number(run: str) -> bool:
+def _run_holds_card_number(run: str, *, glued_left: bool, glued_right: bool) -> bool:
     groups = _SEPARATOR.split(run)
     if any(_is_card_number(group) for group in groups):
         return True
     # Consecutive groups as people type them: every span of two or more groups of 3-7 digits, the
-    # last of which may be shorter ("2000 0000 0000 8").
-    for start in range(len(groups)):
+    # last of which may be shorter ("2000 0000 0000 8"). A group glued to a letter is the tail or head
+    # of a word ("c302-9568-2883-57af" in a UUID), not a typed group, so no span starts or ends there.
+    first = 1 if glued_left else 0
+    last = len(groups) - 1 if glued_right else len(groups)
+    for start in range(first, last):
         digits = ""
-        for group in groups[start:]:
+        for group in groups[start:last]:
             if len(group) > 7 or (len(group) < 3 and not digits):
                 break
             digits += group
@@ -83,7 +87,14 @@ def contains_card_number(text: str) -> bool:
         return False
     if len(text) >= 20:
         text = _LONG_HEX_WORD.sub(" ", text)
-    return any(_run_holds_card_number(match.group(0)) for match in _DIGIT_RUN.finditer(text))
+    return any(
+        _run_holds_card_number(
+            match.group(0),
+            glued_left=match.start() > 0 and text[match.start() - 1].isalnum(),
+            glued_right=match.end() < len(text) and text[match.end()].isalnum(),
+        )
+        for match in _DIGIT_RUN.finditer(text)
+    )
 
 
 def _text_of(value: Any) -> str | None:
