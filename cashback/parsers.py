@@ -19,7 +19,7 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 from cashback import bounded_json
-from cashback.card_guard import refuse_card_numbers
+from cashback.card_guard import refuse_card_numbers, refuse_card_numbers_in_json
 
 
 def _allowed_fields(parser_context: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -42,7 +42,7 @@ class GuardedJSONParser(parsers.JSONParser):
             data = bounded_json.loads(text, parse_constant=None if not self.strict else _refuse_constant)
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from None
-        refuse_card_numbers(data, allowed_fields=_allowed_fields(parser_context))
+        refuse_card_numbers_in_json(text, data, allowed_fields=_allowed_fields(parser_context))
         return data
 
 

@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from cashback import bounded_json
-from cashback.card_guard import VALIDATED_PHONE_FIELDS, refuse_card_numbers
+from cashback.card_guard import VALIDATED_PHONE_FIELDS, refuse_card_numbers, refuse_card_numbers_in_json
 from cashback.errors import DomainError, error_body
 
 HEADLESS_PREFIX = "/_allauth/"
@@ -74,12 +74,13 @@ def _headless_body(request: HttpRequest) -> None:
     if not request.body:
         return
     try:
-        data = bounded_json.loads(request.body.decode("utf-8"))
+        text = request.body.decode("utf-8")
+        data = bounded_json.loads(text)
     except ValueError:
         raise MalformedJsonError() from None
     if not isinstance(data, dict):
         raise MalformedJsonError()
-    refuse_card_numbers(data, allowed_fields=VALIDATED_PHONE_FIELDS)  # allauth validates them (adapter)
+    refuse_card_numbers_in_json(text, data, allowed_fields=VALIDATED_PHONE_FIELDS)  # allauth validates them
 
 
 class RequestGuardMiddleware:

@@ -43,7 +43,7 @@ from rest_framework import status
 
 from cashback import bounded_json, inbox
 from cashback.bounded_json import PayloadTooLargeError
-from cashback.card_guard import CardNumberPresentError, refuse_card_numbers
+from cashback.card_guard import CardNumberPresentError, refuse_card_numbers_in_json
 from cashback.errors import DomainError, error_body
 from cashback.models import WebhookSource, WebhookStatus
 from cashback.providers import visa_signature
@@ -135,7 +135,7 @@ def _json_object(body: bytes) -> tuple[dict[str, Any], str]:
         raise MalformedJsonError() from None
     if not isinstance(parsed, dict):
         raise MalformedJsonError()
-    refuse_card_numbers(parsed)  # every field, not only the card's; and JSON_MAX_DEPTH
+    refuse_card_numbers_in_json(text, parsed)  # every field, not only the card's; and JSON_MAX_DEPTH
     if _SURROGATE_ESCAPE.search(body):
         try:  # pairs were joined into one character by the parser; an unpaired one cannot be encoded
             json.dumps(parsed, ensure_ascii=False).encode("utf-8")

@@ -264,7 +264,7 @@ def test_a_card_number_through_every_field_of_every_door_is_refused_and_found_no
 def test_the_scan_fails_when_a_door_lets_a_number_through(monkeypatch):
     """Without the guard in the API's parsers, a partner's customer reference is stored, and the
     scan finds it in the table and in the SQL log."""
-    monkeypatch.setattr(parsers, "refuse_card_numbers", lambda *args, **kwargs: None)
+    monkeypatch.setattr(parsers, "refuse_card_numbers_in_json", lambda *args, **kwargs: None)
     key = MerchantApiKeyFactory()
     UserFactory(email="leak@example.com")
     sql_log = logging.getLogger("django.db.backends")

@@ -16,6 +16,7 @@ from cashback.card_guard import (
     CardNumberPresentError,
     contains_card_number,
     refuse_card_numbers,
+    refuse_card_numbers_in_json,
 )
 from cashback.providers.card_network import TEST_CARD_NUMBERS, luhn_valid
 
@@ -153,3 +154,36 @@ def test_a_uuid_whose_digit_groups_add_up_to_a_luhn_valid_run_is_not_a_card_numb
     # ends the word "c302" and "57" starts "57afba…": not groups anyone typed.
     assert not contains_card_number("737e09a9-c302-9568-2883-57afba56119b")
     assert contains_card_number("ref 302-9568-2883-57 ok")
+
+
+def test_a_number_written_with_an_exponent_or_escapes_is_found():
+    for text in ('{"a": 4.242424242424242e15}', '{"a": "\\u0034242424242424242"}', '{"a": [4111111111111111]}'):
+        with pytest.raises(CardNumberPresentError):
+            refuse_card_numbers_in_json(text, json.loads(text))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+card_texts = st.builds(lambda number, before: f"{before}{number}", card_numbers, st.sampled_from(["", "ord-", "x "]))
+
+
+@given(value=json_values, card=st.none() | card_texts | card_numbers.map(int), ascii_only=st.booleans())
+def test_the_fast_path_over_the_json_text_decides_as_the_walk_does(value, card, ascii_only):
+    if card is not None:
+        value = {"wrapped": value, "card": card}
+    text = json.dumps(value, ensure_ascii=ascii_only)
+
+    def outcome(check):
+        try:
+            check()
+        except (CardNumberPresentError, JsonTooDeepError) as error:
+            return type(error)
+        return None
+
+    walked = outcome(lambda: refuse_card_numbers(json.loads(text)))
+    assert outcome(lambda: refuse_card_numbers_in_json(text, json.loads(text))) == walked
+    if card is not None:
+        assert walked is CardNumberPresentError
