@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import phone_number_normalize
+from cashback.card_guard import CARD_NUMBER_MESSAGE, contains_card_number
 from cashback.providers.sms import get_sms_client
 
 
@@ -25,6 +26,13 @@ class AccountAdapter(DefaultAccountAdapter):
             kwargs["label"] = _("Phone (optional)")
         kwargs.setdefault("help_text", "Norwegian numbers may leave out +47.")
         return PhoneField(**kwargs)
+
+    def clean_email(self, email: str) -> str:
+        """Every e-mail address allauth takes (sign-up, adding an address; pages and headless) passes
+        here: one holding a full card number is refused like any other field (docs/cards.md)."""
+        if contains_card_number(email):
+            raise ValidationError(CARD_NUMBER_MESSAGE, code="card_number_present")
+        return super().clean_email(email)
 
     def clean_phone(self, phone: str) -> str:
         return phone_number_normalize(phone)

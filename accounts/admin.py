@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import Card, Consent, User
 from accounts.validators import phone_number_normalize
+from cashback.card_guard import VALIDATED_PHONE_FIELDS
+from cashback.forms import CardNumberGuardMixin
 
 if TYPE_CHECKING:
     # The mixin is only ever mixed into forms; the checker needs to know that.
@@ -35,13 +37,17 @@ class _PhoneCleaningMixin(_FormBase):
         return cleaned_data
 
 
-class UserCreationForm(_PhoneCleaningMixin, BaseUserCreationForm):
+class UserCreationForm(CardNumberGuardMixin, _PhoneCleaningMixin, BaseUserCreationForm):
+    phone_fields = VALIDATED_PHONE_FIELDS  # clean_phone above
+
     class Meta:
         model = User
         fields = ("email", "phone", "full_name")
 
 
-class UserChangeForm(_PhoneCleaningMixin, DjangoUserChangeForm):
+class UserChangeForm(CardNumberGuardMixin, _PhoneCleaningMixin, DjangoUserChangeForm):
+    phone_fields = VALIDATED_PHONE_FIELDS  # clean_phone above
+
     class Meta:
         model = User
         fields = "__all__"

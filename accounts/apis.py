@@ -52,6 +52,8 @@ class CardsApi(ListAPIView):
     throttle_scope = "cards"
 
     serializer_class = CardSerializer
+    # A number sent as the token gets CardLinkSerializer's clearer message (card_number_sent).
+    card_number_fields = ("token",)
     # IsAuthenticated (the default permission) runs before get_queryset/get_object.
     request: AuthenticatedRequest
 

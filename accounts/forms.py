@@ -17,11 +17,16 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services, visitor
 from accounts.models import User
 from accounts.validators import BIRTH_YEAR_MIN, birth_year_max, validate_birth_year
+from cashback.card_guard import VALIDATED_PHONE_FIELDS
+from cashback.forms import GuardedForm
 
 EMAIL_OR_PHONE_REQUIRED = _("Enter an email address or a phone number (or both).")
 
 
-class SignupExtraForm(forms.Form):
+class SignupExtraForm(GuardedForm):
+    # allauth's phone field (added to its sign-up form, which extends this one) is validated as a
+    # dialable number by the adapter (accounts.adapter.clean_phone) before it is stored.
+    phone_fields = VALIDATED_PHONE_FIELDS
     field_order = [
         "email",
         "phone",
@@ -82,7 +87,7 @@ class SignupExtraForm(forms.Form):
         visitor.forget_code(request)
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(GuardedForm):
     full_name = forms.CharField(label=_("Name"), max_length=150, required=False)
     birth_year = forms.IntegerField(label=_("Birth year"), required=False, validators=[validate_birth_year])
     gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *User.Gender.choices], required=False)
@@ -105,8 +110,10 @@ class _NoEchoTextInput(forms.TextInput):
         return None
 
 
-class DevCardEnrolForm(forms.Form):
+class DevCardEnrolForm(GuardedForm):
     """The fake card network's enrolment form (development only)."""
+
+    card_number_fields = ("number",)  # the one form field meant for a card number (cashback/forms.py)
 
     number = forms.CharField(
         label=_("Card number"),

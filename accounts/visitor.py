@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
+from cashback.card_guard import contains_card_number
 from cashback.keyed_ids import external_key
 
 REFERRAL_CODE_SESSION_KEY = "referral_code"
@@ -72,7 +73,9 @@ def device_id(request: HttpRequest) -> str:
     comparisons work on it as on the id itself."""
     for value in (request.headers.get(DEVICE_HEADER, ""), request.COOKIES.get(DEVICE_COOKIE, "")):
         value = value.strip()
-        if _DEVICE_ID.match(value):
+        # The header was refused at the door (cashback/request_guard.py); a cookie holding a card
+        # number is not ours, so it is replaced rather than stored.
+        if _DEVICE_ID.match(value) and not contains_card_number(value):
             return external_key(namespace="device", value=value)
     return ""
 

@@ -1,10 +1,11 @@
 from django import forms
 
+from cashback.forms import GuardedForm
 from cashback.models import WebhookSource, WebhookStatus
 from merchants.models import Merchant
 
 
-class MerchantFilterForm(forms.Form):
+class MerchantFilterForm(GuardedForm):
     q = forms.CharField(
         label="Search",
         required=False,
@@ -15,7 +16,7 @@ class MerchantFilterForm(forms.Form):
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Merchant.Status.choices])
 
 
-class InboxFilterForm(forms.Form):
+class InboxFilterForm(GuardedForm):
     status = forms.ChoiceField(
         label="Status",
         required=False,

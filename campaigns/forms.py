@@ -14,6 +14,7 @@ from django.utils import timezone
 from campaigns.models import Challenge, Offer, OfferBasis, OfferStatus, Tier
 from campaigns.rules import DAY_NAMES, Audience, ChallengeTarget, RewardType
 from campaigns.services import offer_field_problems
+from cashback.forms import GuardedForm
 from merchants.models import Location, Merchant
 from wallet.models import Currency
 from wallet.money import currency_exponent
@@ -73,7 +74,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
-class OfferForm(forms.Form):
+class OfferForm(GuardedForm):
     """Create or edit an offer. ``version`` carries the optimistic lock from the page load to the save."""
 
     title = forms.CharField(max_length=120, help_text="What customers see, e.g. “10 % back on coffee”.")
@@ -276,11 +277,11 @@ class OfferForm(forms.Form):
         return values
 
 
-class OfferFilterForm(forms.Form):
+class OfferFilterForm(GuardedForm):
     status = forms.ChoiceField(required=False, choices=[("", "All statuses"), *OfferStatus.choices], label="Status")
 
 
-class ChallengeForm(forms.Form):
+class ChallengeForm(GuardedForm):
     """A challenge of one of the merchant's offers. The offer is required: no standalone challenges."""
 
     offer: "forms.ModelChoiceField[Offer]" = forms.ModelChoiceField(
@@ -353,7 +354,7 @@ class ChallengeForm(forms.Form):
         }
 
 
-class LineItemRuleForm(forms.Form):
+class LineItemRuleForm(GuardedForm):
     scope = forms.ChoiceField(choices=[("category", "Category"), ("product", "Product (SKU)")])
     key = forms.CharField(label="Category or SKU", max_length=100)
     kind = forms.ChoiceField(
@@ -389,7 +390,7 @@ class LineItemRuleForm(forms.Form):
         }
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(GuardedForm):
     """Staff decision on an offer in review; a rejection needs a reason the merchant will read."""
 
     reason = forms.CharField(

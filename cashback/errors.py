@@ -17,7 +17,6 @@ from django.shortcuts import render
 from django.template import loader
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from cashback.throttling import retry_after_seconds
 
@@ -80,6 +79,9 @@ def _first_message(fields: Any) -> str:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # cycle: rest_framework.views loads the default parsers (cashback/parsers.py), which raise these errors
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DomainError):
         return Response(
             error_body(code=exc.code, message=exc.message, fields=exc.fields),

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cashback.request_guard.RequestGuardMiddleware",  # before anything stores a header (user sessions)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -244,6 +245,13 @@ STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default
 # how far back unmatched events are re-processed when a card or shop appears, and after how long
 # an event still "received" is enqueued again.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# Every JSON door (webhooks, /api/, /_allauth/): deepest nesting of objects and arrays accepted
+# (400 json_too_deep beyond), and the largest body of the API and headless doors (413 beyond).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+# Request headers that some part of the platform stores: a full card number in one is refused
+# (cashback/request_guard.py), as in every query value.
+CARD_GUARD_HEADERS = ("User-Agent", "Idempotency-Key", "X-Device-Id")
 INBOX_MAX_ATTEMPTS = env.int("INBOX_MAX_ATTEMPTS", default=10)
 # The outbox of facts (cashback/events.py): automatic attempts per subscriber of a fact, and how long
 # a delivery may stay pending before the beat sweep assumes its task was lost and enqueues it again.
@@ -384,6 +392,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bounded bodies and the card-number guard on every field of every endpoint (cashback/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "cashback.parsers.GuardedJSONParser",
+        "cashback.parsers.GuardedFormParser",
+        "cashback.parsers.GuardedMultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "cashback.pagination.StandardPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -8,7 +8,8 @@ doors use no cookie, session, user or template, so nothing of that cycle applies
 other path goes to Django unchanged.
 
 Each door checks, in this order and before writing anything: the method, HTTPS (when
-SECURE_SSL_REDIRECT is on), the body size, the signature on the raw body, the JSON, the event's
+SECURE_SSL_REDIRECT is on), the body size, the signature on the raw body, the JSON (at most
+JSON_MAX_DEPTH levels deep, and no full card number in any field: cashback/card_guard.py), the event's
 id and type (and, for Visa, that the type is one of the four of the contract and that no card
 field carries more than the first six and last four digits), then the whole documented body of the
 event's type (cashback/webhook_contract.py: amounts, currencies, times, ids). Any failure is a 4xx JSON error
@@ -41,7 +42,9 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from rest_framework import status
 
-from cashback import inbox, webhook_contract
+from cashback import bounded_json, inbox, webhook_contract
+from cashback.bounded_json import PayloadTooLargeError
+from cashback.card_guard import CardNumberPresentError, refuse_card_numbers_in_json
 from cashback.errors import DomainError, error_body
 from cashback.models import WebhookSource, WebhookStatus
 from cashback.providers import visa_signature
@@ -52,6 +55,7 @@ VISA_EVENT_TYPES = frozenset({"transaction.auth", "transaction.clearing", "trans
 MAX_ID_LENGTH = 255
 MAX_TYPE_LENGTH = 100
 # A run of 13 or more digits (optionally split by spaces or dashes) in a card field is a card number.
+CARD_FIELDS_MESSAGE = "Card fields may carry only the first six and last four digits and the network token."
 _LONG_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){12,}")
 # A \u escape of a UTF-16 surrogate: valid JSON, but PostgreSQL's jsonb refuses one that is unpaired.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -69,12 +73,6 @@ class WebhookNotConfiguredError(DomainError):
     default_message = "This webhook endpoint has no signing secret configured."
 
 
-class PayloadTooLargeError(DomainError):
-    code = "payload_too_large"
-    http_status = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_message = "The body is larger than this endpoint accepts."
-
-
 class MalformedJsonError(DomainError):
     code = "malformed_json"
     default_message = "The body is not a JSON object."
@@ -88,11 +86,6 @@ class InvalidEventError(DomainError):
 class UnknownEventTypeError(DomainError):
     code = "unknown_event_type"
     default_message = "This endpoint does not accept events of this type."
-
-
-class CardNumberPresentError(DomainError):
-    code = "card_number_present"
-    default_message = "Card fields may carry only the first six and last four digits and the network token."
 
 
 class MissingAccountError(DomainError):
@@ -138,11 +131,12 @@ def _json_object(body: bytes) -> tuple[dict[str, Any], str]:
         raise MalformedJsonError("The body contains a NUL character.")
     try:
         text = body.decode("utf-8")
-        parsed = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+        parsed = bounded_json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except ValueError:  # UnicodeDecodeError, JSONDecodeError, NaN, Infinity, 1e999
         raise MalformedJsonError() from None
     if not isinstance(parsed, dict):
         raise MalformedJsonError()
+    refuse_card_numbers_in_json(text, parsed)  # every field, not only the card's; and JSON_MAX_DEPTH
     if _SURROGATE_ESCAPE.search(body):
         try:  # pairs were joined into one character by the parser; an unpaired one cannot be encoded
             json.dumps(parsed, ensure_ascii=False).encode("utf-8")
@@ -176,7 +170,7 @@ def _refuse_card_numbers(event: dict[str, Any]) -> None:
     too_long = (isinstance(first, str) and len(first) > 6) or (isinstance(last, str) and len(last) > 4)
     digit_runs = any(isinstance(value, str) and _LONG_DIGIT_RUN.search(value) for value in card.values())
     if too_long or digit_runs or any(isinstance(value, int) and value >= 10**12 for value in card.values()):
-        raise CardNumberPresentError(fields={"data.card": [CardNumberPresentError.default_message]})
+        raise CardNumberPresentError(fields={"data.card": [CARD_FIELDS_MESSAGE]})
 
 
 # --- The three doors: (headers, body) -> Delivery, or a DomainError ------------------------------
@@ -270,11 +264,11 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     except ValueError:
         declared = -1
     if declared > limit:
-        raise PayloadTooLargeError(fields={"limit_bytes": [str(limit)]})
+        raise PayloadTooLargeError(limit)
     # Without a length (chunked), read one byte past the limit to tell "too large" from "just fits".
     body = environ["wsgi.input"].read(declared if declared >= 0 else limit + 1)
     if len(body) > limit:
-        raise PayloadTooLargeError(fields={"limit_bytes": [str(limit)]})
+        raise PayloadTooLargeError(limit)
     return body
 
 

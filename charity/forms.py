@@ -6,13 +6,14 @@ from typing import Any, cast
 from django import forms
 
 from cashback.errors import DomainError, form_error_from
+from cashback.forms import GuardedForm, GuardedModelForm
 from charity.donation_input import donation_amount_parse
 from charity.models import Charity
 from wallet.models import Currency
 from wallet.money import minor_to_decimal_string, parse_amount
 
 
-class DonateForm(forms.Form):
+class DonateForm(GuardedForm):
     ALL = "all"
     AMOUNT = "amount"
 
@@ -67,7 +68,7 @@ class DonateForm(forms.Form):
         return cleaned
 
 
-class AutoDonateForm(forms.Form):
+class AutoDonateForm(GuardedForm):
     charity = forms.ModelChoiceField(
         label="Charity",
         queryset=Charity.objects.filter(is_active=True).order_by("name"),
@@ -93,7 +94,7 @@ def _cost_field(currency: str) -> forms.CharField:
     )
 
 
-class CharityForm(forms.ModelForm):
+class CharityForm(GuardedModelForm):
     website = forms.URLField(label="Website", required=False, assume_scheme="https")
     cost_NOK = _cost_field("NOK")
     cost_SEK = _cost_field("SEK")

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cashback.errors import DomainError
+from cashback.forms import GuardedForm
 from merchants.models import Country, Location, Membership
 from merchants.validators import (
     WEEKDAYS,
@@ -25,7 +26,7 @@ def _as_validation_error(error: DomainError, field: str) -> ValidationError:
     return ValidationError(error.fields.get(field, [error.message]), code=error.code)
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(GuardedForm):
     legal_name = forms.CharField(max_length=200, help_text="As registered, e.g. “Fjord Coffee AS”.")
     display_name = forms.CharField(max_length=100, help_text="The name customers see in the app.")
     country = forms.ChoiceField(choices=[("", "Choose a country"), *Country.choices])
@@ -73,14 +74,14 @@ class ApplicationForm(forms.Form):
         return cleaned
 
 
-class MerchantSettingsForm(forms.Form):
+class MerchantSettingsForm(GuardedForm):
     display_name = forms.CharField(max_length=100, help_text="The name customers see in the app.")
     contact_name = forms.CharField(max_length=150, label="Contact person")
     contact_email = forms.EmailField(label="Contact e-mail")
     contact_phone = forms.CharField(max_length=20, required=False, label="Contact phone")
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(GuardedForm):
     email = forms.EmailField(label="E-mail address", help_text="They must log in with this address to accept.")
     role = forms.ChoiceField(
         choices=Membership.Role.choices,
@@ -89,11 +90,11 @@ class InvitationForm(forms.Form):
     )
 
 
-class RoleForm(forms.Form):
+class RoleForm(GuardedForm):
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
-class LocationFilterForm(forms.Form):
+class LocationFilterForm(GuardedForm):
     map_position = forms.ChoiceField(
         label="Map position",
         required=False,
@@ -101,7 +102,7 @@ class LocationFilterForm(forms.Form):
     )
 
 
-class LocationForm(forms.Form):
+class LocationForm(GuardedForm):
     """A shop: address, map position, time zone, opening hours per weekday, card-network ids."""
 
     name = forms.CharField(max_length=120, help_text="E.g. “Grünerløkka” or “Oslo S”.")
@@ -243,7 +244,7 @@ class LocationForm(forms.Form):
         return {name: data.get(name) for name in names}
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(GuardedForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
@@ -251,11 +252,11 @@ class ReasonForm(forms.Form):
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(GuardedForm):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(GuardedForm):
     name = forms.CharField(
         max_length=100,
         help_text="Which system uses it, e.g. “Web shop” or “Checkout at Storgata”. Only you see this.",

@@ -13,6 +13,7 @@ from django import forms
 
 from accounts.forms import SignupExtraForm
 from cashback.errors import DomainError
+from cashback.forms import GuardedForm
 from merchants.models import Country
 from referrals.models import ReferralProgram
 from referrals.services import LIMITS, CurrencyAmounts, referral_code_check
@@ -77,7 +78,7 @@ def _amount_field_name(currency: str, suffix: str) -> str:
     return f"{currency}_{suffix}"
 
 
-class ProgramForm(forms.Form):
+class ProgramForm(GuardedForm):
     """A new version of the programme's terms, pre-filled from the version in force."""
 
     based_on_version = forms.IntegerField(widget=forms.HiddenInput)
@@ -156,7 +157,7 @@ class ProgramForm(forms.Form):
         return cleaned
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(GuardedForm):
     reason = forms.CharField(
         label="Reason",
         required=False,
@@ -166,7 +167,7 @@ class ReviewForm(forms.Form):
     )
 
 
-class BusinessReferralForm(forms.Form):
+class BusinessReferralForm(GuardedForm):
     business_name = forms.CharField(label="Business name", max_length=200)
     country = forms.ChoiceField(label="Country", choices=Country.choices, initial=Country.NORWAY)
     organisation_number = forms.CharField(

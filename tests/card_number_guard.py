@@ -8,8 +8,9 @@ Loaded for every test (``pytest_plugins`` in tests/conftest.py):
   comes through), every text of every table is scanned for any 13-19 digit Luhn-valid number,
   before the test's transaction is rolled back.
 
-tests/accounts/test_no_card_numbers.py drives every door at DEBUG level with SQL logging on and
-also renders Django's error reports; it uses the scanners below.
+tests/accounts/test_no_card_numbers.py drives the card doors and tests/test_card_numbers_everywhere.py
+every other door at DEBUG level with SQL logging on (the ``everything_logged`` fixture below); they
+use the scanners below.
 """
 
 import logging
@@ -91,6 +92,28 @@ def database_texts() -> Iterator[tuple[str, str]]:
 
 def card_numbers_in_database(texts: Iterable[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     return [(table, number) for table, text in (texts or database_texts()) for number in card_numbers_in(text)]
+
+
+@pytest.fixture
+def everything_logged(caplog):
+    """Every logger at DEBUG, SQL with parameters included; yields the handler that saw it all."""
+    handler = RecordingHandler(logging.DEBUG)
+    root = logging.getLogger()
+    sql_logger = logging.getLogger("django.db.backends")
+    levels = (root.level, sql_logger.level)
+    root.setLevel(logging.DEBUG)
+    sql_logger.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    caplog.set_level(logging.DEBUG)
+    forced = connection.force_debug_cursor
+    connection.force_debug_cursor = True
+    try:
+        yield handler
+    finally:
+        connection.force_debug_cursor = forced
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        sql_logger.setLevel(levels[1])
 
 
 @pytest.fixture(autouse=True)

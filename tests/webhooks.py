@@ -130,11 +130,15 @@ class DoorClient:
 door = DoorClient()
 
 
+def signed_visa_headers(body: bytes, *, secret: str = VISA_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {"Visa-Signature": visa_signature.sign(body=body, secret=secret, timestamp=timestamp)}
+
+
 def post_visa(payload: Any, *, secret: str = VISA_SECRET, timestamp: int | None = None, **headers: str):
     body = encode(payload)
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    signature = visa_signature.sign(body=body, secret=secret, timestamp=timestamp)
-    return door.post("/webhooks/visa/", data=body, headers={"Visa-Signature": signature, **headers})
+    signature = signed_visa_headers(body, secret=secret, timestamp=timestamp)
+    return door.post("/webhooks/visa/", data=body, headers={**signature, **headers})
 
 
 def post_stripe(

@@ -2,10 +2,11 @@ from typing import Any
 
 from django import forms
 
+from cashback.forms import GuardedForm
 from wallet.models import JournalKind
 
 
-class EntryFilterForm(forms.Form):
+class EntryFilterForm(GuardedForm):
     kind = forms.ChoiceField(choices=[("", "All movements"), *JournalKind.choices], required=False)
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import staff_required
 from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
+from cashback.forms import GuardedForm
 from cashback.providers.stripe_gateway import StripeGatewayError
 from cashback.throttling import throttled_post
 from wallet import payouts, spending
@@ -27,7 +28,7 @@ from wallet.spend_qr import spend_code_svg
 PAYOUTS_PER_PAGE = 20
 
 
-class PayoutRequestForm(forms.Form):
+class PayoutRequestForm(GuardedForm):
     amount = forms.CharField(
         max_length=32,
         label="Amount",
@@ -48,7 +49,7 @@ class PayoutRequestForm(forms.Form):
         return cleaned
 
 
-class PayoutRejectForm(forms.Form):
+class PayoutRejectForm(GuardedForm):
     reason = forms.CharField(max_length=300, label="Reason (shown to the consumer)")
 
 

@@ -30,28 +30,6 @@ pytestmark = pytest.mark.django_db
 ENROL = "/dev/card-network/enrol/"
 
 
-@pytest.fixture
-def everything_logged(caplog):
-    """Every logger at DEBUG, SQL with parameters included; yields the handler that saw it all."""
-    handler = RecordingHandler(logging.DEBUG)
-    root = logging.getLogger()
-    sql_logger = logging.getLogger("django.db.backends")
-    levels = (root.level, sql_logger.level)
-    root.setLevel(logging.DEBUG)
-    sql_logger.setLevel(logging.DEBUG)
-    root.addHandler(handler)
-    caplog.set_level(logging.DEBUG)
-    forced = connection.force_debug_cursor
-    connection.force_debug_cursor = True
-    try:
-        yield handler
-    finally:
-        connection.force_debug_cursor = forced
-        root.removeHandler(handler)
-        root.setLevel(levels[0])
-        sql_logger.setLevel(levels[1])
-
-
 def _json(client, path, data, **headers):
     return client.post(path, data, content_type="application/json", headers=headers)
 
