@@ -30,6 +30,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from cashback.forms import CardNumberGuardMixin
 
 EMAIL_OR_PHONE_REQUIRED = _("Enter the email address or the phone number of your account.")
 EMAIL_AND_PHONE_GIVEN = _("Enter either your email address or your phone number, not both.")
@@ -58,7 +59,7 @@ class SmsPasswordResetProcess(PasswordResetVerificationProcess):
         get_adapter().send_password_reset_code_sms(phone=self.state["phone"], code=code)
 
 
-class PasswordResetRequestForm(ResetPasswordForm):
+class PasswordResetRequestForm(CardNumberGuardMixin, ResetPasswordForm):
     """The reset request of the web page (``ACCOUNT_FORMS["reset_password"]``): an e-mail address or a
     phone number. allauth's views rate-limit on ``cleaned_data["email"]``; for a phone request it
     holds the normalised number, so each number has its own limit."""

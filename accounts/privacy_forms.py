@@ -3,6 +3,7 @@
 from django import forms
 
 from accounts.models import User
+from cashback.forms import GuardedForm
 
 CONFIRMATION_WORD = "DELETE"
 
@@ -17,7 +18,7 @@ def erasure_confirmation_errors(*, user: User, password: str, confirmation: str)
     return errors
 
 
-class ErasureForm(forms.Form):
+class ErasureForm(GuardedForm):
     password = forms.CharField(
         label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )

@@ -20,6 +20,7 @@ from django.test import RequestFactory
 
 from cashback.card_guard import CARD_NUMBER_MESSAGE, is_password_field
 from cashback.forms import CardNumberGuardMixin
+from tests.accounts.factories import UserFactory
 from tests.merchants.factories import MerchantFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ CONSTRUCTOR_KWARGS = {
     "campaigns.forms.OfferForm": lambda: {"merchant": MerchantFactory()},
     "campaigns.forms.ChallengeForm": lambda: {"merchant": MerchantFactory()},
     "referrals.forms.ProgramForm": lambda: {},
+    "accounts.privacy_forms.ErasureForm": lambda: {"user": UserFactory()},
 }
 
 

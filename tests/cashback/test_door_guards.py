@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from django.test import Client
 
 from accounts.models import User
+from cashback.keyed_ids import external_key
 from cashback.models import WebhookEvent
 from merchants.models import PartnerRequest
 from referrals.models import DeviceSighting
@@ -186,7 +187,10 @@ def test_a_device_cookie_holding_a_card_number_is_replaced_not_kept(signed_in):
     assert signed_in.get("/wallet/referrals/").status_code == 200
 
     assert signed_in.cookies["cb_device"].value != CARD
-    assert list(DeviceSighting.objects.values_list("device_id", flat=True)) == [signed_in.cookies["cb_device"].value]
+    replacement = signed_in.cookies["cb_device"].value
+    assert list(DeviceSighting.objects.values_list("device_id", flat=True)) == [
+        external_key(namespace="device", value=replacement)
+    ]
 
 
 # --- allauth headless ---------------------------------------------------------------------------
