@@ -120,4 +120,7 @@ def test_a_real_deadlock_is_retried_and_both_transactions_commit():
     results = run_together(lock_both, threads=2)
 
     assert results == [0, 1]
-    assert len(attempts) == 3  # PostgreSQL aborted one of them once; it ran again
+    # PostgreSQL aborted one of them and it ran again. The retry may take the row it waits for before
+    # the survivor does (lock requests are not queued fairly after a rollback) and be aborted once more:
+    # seen under load as [1, 0, 1, 1]. More than one deadlock is still within the five attempts.
+    assert 3 <= len(attempts) <= 5, attempts
