@@ -4,6 +4,7 @@ Two thin doors onto ``accounts.data_export`` and ``accounts.erasure``, like the 
 
 from django.http import FileResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -86,7 +87,7 @@ class DataExportDownloadApi(APIView):
     @extend_schema(
         operation_id="me_export_download",
         responses={
-            (200, "application/zip"): OpenApiResponse(description="The zip file."),
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The zip file."),
             404: OpenApiResponse(description="Not one of your exports."),
             409: OpenApiResponse(description="Still being prepared (`data_export_not_ready`)."),
             410: OpenApiResponse(description="Expired; the file was deleted (`data_export_expired`)."),

@@ -20,8 +20,14 @@ from rest_framework.response import Response
 from campaigns import selectors, services
 from campaigns.errors import OrderNotFoundError
 from campaigns.models import Purchase
-from campaigns.partner_serializers import OrderSerializer, RefundSerializer
+from campaigns.partner_serializers import (
+    OrderResponseSerializer,
+    OrderSerializer,
+    RefundResponseSerializer,
+    RefundSerializer,
+)
 from campaigns.rules import LineItem
+from cashback.api_times import api_datetime
 from merchants.idempotency import HEADER, idempotent_response
 from merchants.partner_apis import IDEMPOTENCY_PARAMETER, PartnerApi
 from wallet.money import minor_to_decimal_string
@@ -37,7 +43,7 @@ def _order_body(purchase: Purchase, order_id: str) -> dict[str, Any]:
         "amount": minor_to_decimal_string(purchase.amount_minor, currency),
         "refunded": minor_to_decimal_string(purchase.refunded_minor, currency),
         "currency": currency,
-        "occurred_at": purchase.occurred_at.isoformat(),
+        "occurred_at": api_datetime(purchase.occurred_at),
         "cashback": {"amount": minor_to_decimal_string(int(cashback), currency), "currency": currency},
     }
 
@@ -48,7 +54,9 @@ class OrdersApi(PartnerApi):
         parameters=[IDEMPOTENCY_PARAMETER],
         request=OrderSerializer,
         responses={
-            201: OpenApiResponse(description="The order became a purchase; what it earned so far."),
+            201: OpenApiResponse(
+                OrderResponseSerializer, description="The order became a purchase; what it earned so far."
+            ),
             400: OpenApiResponse(description="Invalid order (fields), or no Idempotency-Key."),
             404: OpenApiResponse(description="customer_not_found"),
             409: OpenApiResponse(description="idempotency_conflict or order_already_reported"),
@@ -87,7 +95,10 @@ class OrdersApi(PartnerApi):
 
 
 class OrderDetailApi(PartnerApi):
-    @extend_schema(operation_id="partner_orders_retrieve", responses={200: OpenApiResponse(), 404: OpenApiResponse()})
+    @extend_schema(
+        operation_id="partner_orders_retrieve",
+        responses={200: OrderResponseSerializer, 404: OpenApiResponse(description="order_not_found")},
+    )
     def get(self, request: Request, order_id: str) -> Response:
         """An order reported earlier: its status, refunds and the cashback it earned."""
         purchase = selectors.partner_order_get(merchant=self.merchant, order_id=order_id)
@@ -102,7 +113,9 @@ class OrderRefundsApi(PartnerApi):
         parameters=[IDEMPOTENCY_PARAMETER],
         request=RefundSerializer,
         responses={
-            201: OpenApiResponse(description="The refund was applied; the cashback was reduced in proportion."),
+            201: OpenApiResponse(
+                RefundResponseSerializer, description="The refund was applied; the cashback was reduced in proportion."
+            ),
             400: OpenApiResponse(description="Invalid refund, or no Idempotency-Key."),
             404: OpenApiResponse(description="order_not_found"),
             409: OpenApiResponse(description="refund_exceeds_order or idempotency_conflict"),

@@ -142,3 +142,25 @@ class RefundSerializer(serializers.Serializer):
         except serializers.ValidationError as error:
             raise serializers.ValidationError({"amount": error.detail}) from error
         return attrs
+
+
+class MoneySerializer(serializers.Serializer):
+    amount = serializers.CharField(help_text='Decimal string, e.g. "110.00".')
+    currency = serializers.CharField()
+
+
+class OrderResponseSerializer(serializers.Serializer):
+    """What the order endpoints answer (documentation of ``partner_apis._order_body``)."""
+
+    order_id = serializers.CharField()
+    purchase_id = serializers.IntegerField()
+    status = serializers.CharField()
+    amount = serializers.CharField(help_text="Decimal string.")
+    refunded = serializers.CharField(help_text="Decimal string.")
+    currency = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    cashback = MoneySerializer()
+
+
+class RefundResponseSerializer(OrderResponseSerializer):
+    refund_id = serializers.CharField()

@@ -15,6 +15,8 @@ from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -136,6 +138,21 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     if _wants_json(request):
         return JsonResponse(error_body(code="not_found", message="Not found."), status=404)
     return render(request, "errors/404.html", status=404)
+
+
+@csrf_exempt  # nothing happens here, and a CSRF refusal would be an HTML page
+def api_not_found(request: HttpRequest, unknown_path: str = "") -> HttpResponse:
+    """Every path under /api/ that no endpoint serves, whatever the method and even with DEBUG on
+    (where Django's own 404 is an HTML page): JSON 404 in the error format."""
+    message = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            message = f"Not found. Did you mean {request.path}/ (with the slash)?"
+    return JsonResponse(error_body(code="not_found", message=message), status=404)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -298,6 +298,9 @@ PAYOUT_MINIMUM_MINOR_BY_CURRENCY = {
 }
 # Payouts above this amount wait for a staff member's review (0 = never).
 PAYOUT_REVIEW_THRESHOLD_MINOR = env.int("PAYOUT_REVIEW_THRESHOLD_MINOR", default=500000)
+# The mobile app's onboarding: Stripe sends the consumer back to a signed link that works without a
+# cookie (wallet/payout_app_links.py); it is accepted this long after the app asked for onboarding.
+PAYOUT_APP_LINK_MAX_AGE_SECONDS = env.int("PAYOUT_APP_LINK_MAX_AGE_SECONDS", default=3600)
 # Country of the consumers' Stripe Express accounts.
 PAYOUT_CONNECT_COUNTRY = env.str("PAYOUT_CONNECT_COUNTRY", default="NO")
 # A payout still requested or processing (no Stripe payout yet) this long is processed again by the sweep.
@@ -400,9 +403,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "cashback.pagination.StandardPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cashback.openapi.CashbackAutoSchema",
     "EXCEPTION_HANDLER": "cashback.errors.api_exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    "DEFAULT_RENDERER_CLASSES": ["cashback.api_times.ApiJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "COERCE_DECIMAL_TO_STRING": True,
     # Views that name a throttle_scope are limited (cashback/throttling.py, rates below).

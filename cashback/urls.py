@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from cashback import views
+from cashback import errors, views
 
 api_v1_patterns = [
     path("", include("accounts.api_urls")),
@@ -38,6 +38,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last of /api/: any other path answers JSON 404 in the error format, never an HTML page.
+    re_path(r"^api/(?P<unknown_path>.*)$", errors.api_not_found),
     path("django-admin/", admin.site.urls),
 ]
 

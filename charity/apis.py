@@ -36,10 +36,11 @@ class CharityListApi(APIView):
     """Partner charities taking donations, each with its total impact (and yours when signed in)."""
 
     permission_classes = [AllowAny]
+    pagination_class = StandardPagination
 
     @extend_schema(operation_id="charities_list", responses=CharitySerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.charity_list(), request, view=self)
         assert page is not None  # None only when no page size is set; PAGE_SIZE is
         data = CharitySerializer(page, many=True, context=_charity_context(request, page)).data
@@ -61,10 +62,11 @@ class DonationListCreateApi(APIView):
     """Your donations (newest first), and donating part or all of your available balance."""
 
     throttle_scope = "donations"
+    pagination_class = StandardPagination
 
     @extend_schema(operation_id="donations_list", responses=DonationSerializer(many=True))
     def get(self, request: AuthenticatedRequest) -> Response:
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.donation_entries(user=request.user), request, view=self)
         assert page is not None  # None only when no page size is set; PAGE_SIZE is
         return paginator.get_paginated_response(DonationSerializer(selectors.donation_rows(page), many=True).data)

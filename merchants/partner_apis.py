@@ -6,8 +6,8 @@ in ``merchants.spend_partner_apis`` (calling wallet's spending services), orders
 ``campaigns.partner_apis`` (purchases belong to campaigns).
 """
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,7 +47,17 @@ class CustomersApi(PartnerApi):
     @extend_schema(
         operation_id="partner_customers_link",
         request=CustomerLinkSerializer,
-        responses={201: OpenApiResponse(), 400: OpenApiResponse(), 404: OpenApiResponse()},
+        responses={
+            201: inline_serializer(
+                "CustomerLinked",
+                {
+                    "reference": serializers.CharField(required=False),
+                    "stripe_customer_id": serializers.CharField(required=False),
+                    "linked": serializers.BooleanField(),
+                },
+            ),
+            404: OpenApiResponse(description="customer_not_found"),
+        },
     )
     def post(self, request: Request) -> Response:
         """Link your customer id (or a Stripe customer id of your connected account) to the platform

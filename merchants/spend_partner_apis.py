@@ -48,13 +48,27 @@ class CaptureRequestSerializer(serializers.Serializer):
     amount = AmountField(required=False, help_text="At most the amount held; all of it when left out.")
 
 
+class SpendHoldSerializer(serializers.Serializer):
+    """What the spend-hold endpoints answer (documentation of ``wallet.spending.spend_hold_body``)."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["pending", "posted", "voided", "expired"])
+    currency = serializers.CharField()
+    requested = serializers.CharField(help_text="Decimal string: the amount asked for.")
+    held = serializers.CharField(help_text="Decimal string: what is held (less when the balance was short).")
+    # DRF's metaclass takes declared fields off the class: the serializer's own .partial is untouched.
+    partial = serializers.BooleanField()  # type: ignore[assignment]  # the stubs see the class attribute
+    captured = serializers.CharField(help_text="Decimal string.")
+    expires_at = serializers.DateTimeField()
+
+
 class SpendHoldsApi(PartnerApi):
     @extend_schema(
         operation_id="partner_spend_holds_create",
         parameters=[IDEMPOTENCY_PARAMETER],
         request=HoldRequestSerializer,
         responses={
-            201: OpenApiResponse(description="id, status, currency, requested, held, partial, captured, expires_at"),
+            201: SpendHoldSerializer,
             400: OpenApiResponse(description="invalid fields, too_many_decimals, currency_mismatch"),
             404: OpenApiResponse(description="spend_code_not_found"),
             409: OpenApiResponse(description="spend_code_used, spend_code_expired, insufficient_funds"),
@@ -79,7 +93,10 @@ class SpendHoldsApi(PartnerApi):
 
 
 class SpendHoldDetailApi(PartnerApi):
-    @extend_schema(operation_id="partner_spend_holds_retrieve", responses={200: OpenApiResponse()})
+    @extend_schema(
+        operation_id="partner_spend_holds_retrieve",
+        responses={200: SpendHoldSerializer, 404: OpenApiResponse(description="spend_hold_not_found")},
+    )
     def get(self, request: Request, hold_id: int) -> Response:
         spend = spending.spend_hold_get(merchant=self.merchant, hold_id=hold_id)
         return Response(spending.spend_hold_body(spend))
@@ -91,7 +108,7 @@ class SpendHoldCaptureApi(PartnerApi):
         parameters=[IDEMPOTENCY_PARAMETER],
         request=CaptureRequestSerializer,
         responses={
-            200: OpenApiResponse(description="The hold, status posted, with the amount captured."),
+            200: OpenApiResponse(SpendHoldSerializer, description="The hold, status posted, with the amount captured."),
             400: OpenApiResponse(description="hold_amount_exceeded, too_many_decimals"),
             404: OpenApiResponse(description="spend_hold_not_found"),
             409: OpenApiResponse(description="hold_not_pending (released, expired or captured), hold_expired"),
@@ -124,8 +141,8 @@ class SpendHoldReleaseApi(PartnerApi):
         parameters=[IDEMPOTENCY_PARAMETER],
         request=None,
         responses={
-            200: OpenApiResponse(),
-            404: OpenApiResponse(),
+            200: OpenApiResponse(SpendHoldSerializer, description="The hold, status voided."),
+            404: OpenApiResponse(description="spend_hold_not_found"),
             409: OpenApiResponse(description="hold_not_pending"),
         },
     )

@@ -108,3 +108,9 @@ class SpendHoldNotFoundError(DomainError):
     code = "spend_hold_not_found"
     http_status = status.HTTP_404_NOT_FOUND
     default_message = "No such hold for this merchant."
+
+
+class StripeUnavailableError(DomainError):
+    code = "stripe_unavailable"
+    http_status = status.HTTP_502_BAD_GATEWAY
+    default_message = "Stripe could not be reached. Please try again in a minute."

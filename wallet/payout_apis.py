@@ -1,6 +1,7 @@
 """The mobile API for payouts and spend codes (the signed-in consumer): thin doors onto
 wallet.payouts and wallet.spending. Amounts are decimal strings with their currency."""
 
+import contextlib
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.request_types import AuthenticatedRequest
-from wallet import payouts, spending
+from cashback.openapi import ApiErrorSerializer
+from cashback.providers.stripe_gateway import StripeGatewayError
+from wallet import payout_app_links, payouts, spending
+from wallet.errors import StripeUnavailableError
 from wallet.models import Currency, Payout, PayoutAccount, SpendCode
 from wallet.money import minor_to_decimal_string, parse_amount
 from wallet.selectors import wallet_balances
@@ -100,34 +104,66 @@ class PayoutsApi(ListAPIView):
         return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
 
 
+class PayoutAccountSerializer(serializers.Serializer):
+    set_up = serializers.BooleanField(help_text="Payouts can be requested (Stripe has both flags below).")
+    payouts_enabled = serializers.BooleanField()
+    details_submitted = serializers.BooleanField()
+    minimum = serializers.DictField(
+        child=serializers.CharField(), help_text='The smallest payout per currency, e.g. {"NOK": "100.00"}.'
+    )
+
+
+class PayoutOnboardingSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Stripe's hosted onboarding: open it in a browser.")
+    status_url = serializers.CharField(help_text="Poll it (GET) until `set_up` is true.")
+
+
 class PayoutAccountApi(APIView):
-    """Whether payouts are set up; POST starts (or resumes) Stripe's onboarding and returns its URL."""
+    """Whether payouts are set up; POST starts (or resumes) Stripe's onboarding and returns its URL.
+
+    The onboarding works with the app's session token alone: Stripe sends the consumer back to a
+    signed link that needs no cookie (wallet/payout_app_links.py), and GET asks Stripe for the
+    account's state while onboarding is not complete, so the app can poll it."""
 
     throttle_scope = "payouts"  # POST creates the Stripe account
 
-    @extend_schema(operation_id="payouts_account_retrieve", responses={200: OpenApiResponse()})
+    @extend_schema(operation_id="payouts_account_retrieve", responses={200: PayoutAccountSerializer})
     def get(self, request: AuthenticatedRequest) -> Response:
         account = PayoutAccount.objects.filter(user=request.user).first()
-        return Response(
-            {
-                "set_up": bool(account and account.is_ready),
-                "payouts_enabled": bool(account and account.payouts_enabled),
-                "details_submitted": bool(account and account.details_submitted),
-                "minimum": {
-                    currency: minor_to_decimal_string(payouts.payout_minimum(currency), currency)
-                    for currency in Currency.values
-                },
-            }
-        )
+        if account is not None and not account.is_ready:
+            # Unreachable Stripe: the stored state, until Stripe answers (or sends account.updated).
+            with contextlib.suppress(StripeGatewayError):
+                account = payouts.payout_account_refresh(user=request.user) or account
+        data = {
+            "set_up": bool(account and account.is_ready),
+            "payouts_enabled": bool(account and account.payouts_enabled),
+            "details_submitted": bool(account and account.details_submitted),
+            "minimum": {
+                currency: minor_to_decimal_string(payouts.payout_minimum(currency), currency)
+                for currency in Currency.values
+            },
+        }
+        return Response(PayoutAccountSerializer(data).data)
 
-    @extend_schema(operation_id="payouts_account_onboard", request=None, responses={200: OpenApiResponse()})
+    @extend_schema(
+        operation_id="payouts_account_onboard",
+        request=None,
+        responses={
+            200: PayoutOnboardingSerializer,
+            502: OpenApiResponse(ApiErrorSerializer, description="Stripe could not be reached (`stripe_unavailable`)."),
+        },
+    )
     def post(self, request: AuthenticatedRequest) -> Response:
-        url = payouts.payout_account_start(
-            user=request.user,
-            refresh_url=request.build_absolute_uri(reverse("wallet:payouts-setup-refresh")),
-            return_url=request.build_absolute_uri(reverse("wallet:payouts-setup-return")),
-        )
-        return Response({"url": url})
+        links = payout_app_links.payout_app_link_urls(user=request.user)
+        try:
+            url = payouts.payout_account_start(
+                user=request.user,
+                refresh_url=request.build_absolute_uri(links["refresh_url"]),
+                return_url=request.build_absolute_uri(links["return_url"]),
+            )
+        except StripeGatewayError as error:
+            raise StripeUnavailableError() from error
+        return Response({"url": url, "status_url": reverse("api-payouts-account")})
 
 
 class SpendCodeRequestSerializer(serializers.Serializer):
@@ -145,6 +181,15 @@ def spend_code_body(spend: SpendCode, *, available: int) -> dict[str, Any]:
     }
 
 
+class SpendCodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    display = serializers.CharField(help_text="The code as people read it, e.g. ABCD-EFGH.")
+    currency = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    available = serializers.CharField(help_text="Decimal string: what the code can spend now.")
+    qr_svg = serializers.CharField(help_text="An inline SVG of the code's QR, without styles or scripts.")
+
+
 class SpendCodesApi(APIView):
     """A one-time code to pay with cashback at a checkout (replaces the previous one)."""
 
@@ -153,7 +198,7 @@ class SpendCodesApi(APIView):
     @extend_schema(
         operation_id="spend_codes_create",
         request=SpendCodeRequestSerializer,
-        responses={201: OpenApiResponse(description="code, display, currency, expires_at, available, qr_svg")},
+        responses={201: SpendCodeSerializer},
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         data = SpendCodeRequestSerializer(data=request.data)

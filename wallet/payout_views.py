@@ -19,7 +19,7 @@ from cashback.errors import DomainError, form_error_from
 from cashback.forms import GuardedForm
 from cashback.providers.stripe_gateway import StripeGatewayError
 from cashback.throttling import throttled_post
-from wallet import payouts, spending
+from wallet import payout_app_links, payouts, spending
 from wallet.models import Currency, Payout, PayoutAccount, PayoutStatus
 from wallet.money import minor_to_decimal_string, parse_amount
 from wallet.selectors import wallet_balances
@@ -145,6 +145,24 @@ def payouts_setup_return(request: AuthenticatedHttpRequest) -> HttpResponse:
 def payouts_setup_refresh(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Stripe's link expired or was used: make a fresh one and go back."""
     return _to_onboarding(request)
+
+
+def payouts_app_return(request: HttpRequest, token: str) -> HttpResponse:
+    """Back from Stripe's onboarding opened by the app: the signed link stands in for the cookie."""
+    user = payout_app_links.payout_app_link_user(token=token)
+    if user is None:
+        return render(request, "wallet/payouts_app_return.html", {"state": "link_expired"}, status=400)
+    try:
+        account = payouts.payout_account_refresh(user=user)
+    except StripeGatewayError:
+        return render(request, "wallet/payouts_app_return.html", {"state": "unknown"})
+    state = "ready" if account is not None and account.is_ready else "incomplete"
+    return render(request, "wallet/payouts_app_return.html", {"state": state})
+
+
+def payouts_app_refresh(request: HttpRequest, token: str) -> HttpResponse:
+    """Stripe's link for the app expired or was used: only the app can make a fresh one."""
+    return render(request, "wallet/payouts_app_return.html", {"state": "link_expired"})
 
 
 @login_required

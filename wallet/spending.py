@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cashback.api_times import api_datetime
 from wallet.errors import (
     CurrencyMismatchError,
     InsufficientFundsError,
@@ -233,5 +234,5 @@ def spend_hold_body(spend: SpendCode) -> dict[str, Any]:
         "held": minor_to_decimal_string(hold.amount, currency),
         "partial": (spend.requested_amount or 0) > hold.amount,
         "captured": minor_to_decimal_string(hold.posted_amount or 0, currency),
-        "expires_at": hold.expires_at,
+        "expires_at": api_datetime(hold.expires_at),
     }

@@ -38,7 +38,7 @@ def _statement_json(data: statements.StatementData) -> dict:
         "money_out": money(data.money_out),
         "movements": [
             {
-                "at": line.at.isoformat(),
+                "at": line.at,
                 "transaction": line.transaction_id,
                 "kind": line.kind,
                 "description": line.description,
@@ -64,7 +64,12 @@ class StatementsApi(APIView):
             OpenApiParameter("format", OpenApiTypes.STR, enum=["pdf", "csv", "json"], description="Default pdf."),
         ],
         responses={
-            200: OpenApiResponse(description="The months (JSON), or the statement as PDF, CSV or JSON."),
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The months (`results`), or with `format=json` the statement's figures.",
+            ),
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The statement (`format=pdf`)."),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The statement (`format=csv`)."),
             400: OpenApiResponse(
                 description="`statement_month_invalid`, `statement_currency_invalid` or `statement_format_invalid`."
             ),

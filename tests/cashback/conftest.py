@@ -67,3 +67,13 @@ def staff_with_role(db):
         return user
 
     return make
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """One test id per API operation for schemathesis' tests (test_api_schemathesis.py).
+
+    schemathesis 4.32 names each operation's item ``test[GET /path]`` but hands pytest 9.2 the bare
+    function name as ``originalname``, from which pytest now builds the id: every operation got the
+    same id, so xdist could not tell them apart. The id is rebuilt from the full name."""
+    if type(item).__name__ == "SchemathesisFunction" and item.name != getattr(item, "originalname", item.name):
+        item._id = item.parent.id.child(item.name)  # type: ignore[union-attr]
