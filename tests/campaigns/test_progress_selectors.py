@@ -12,11 +12,13 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accounts.models import User
 from campaigns import services
 from campaigns.amount_words import amount_words
 from campaigns.models import OfferStatus, Purchase
 from campaigns.progress_selectors import ChallengeProgressView, ChallengeStatus, challenge_progress_of, days_left
 from campaigns.tier_selectors import TIER_WINDOW, tier_standing
+from cashback.demo import seed_demo_data
 from merchants.models import Merchant
 from tests.accounts.factories import UserFactory
 from tests.campaigns.factories import ChallengeFactory, OfferFactory, PurchaseFactory, TierFactory
@@ -302,3 +304,16 @@ def test_tier_standing_takes_at_most_three_queries():
 
     assert text.startswith("Spend ")
     assert len(queries) <= 3
+
+
+def test_the_demo_consumer_has_a_challenge_in_progress_and_a_tier_with_a_next_one():
+    seed_demo_data()
+    user = User.objects.get(email="consumer@demo.cashback.example")
+
+    views = challenge_progress_of(user=user)
+    standing = tier_standing(user=user)
+
+    running = [view for view in views if view.status == ChallengeStatus.RUNNING and 0 < view.percent < 100]
+    assert {view.target_type for view in running} == {"revenue", "purchase_count"}
+    assert (standing.tier.name, standing.next_tier.name) == ("Silver", "Gold")
+    assert standing.next_need_minor > 0 and standing.next_deadline is not None
