@@ -141,8 +141,16 @@ def seed_demo_challenge(merchant) -> list[str]:
 
 # The demo consumer's earlier year at Fjord Coffee: (days ago, amount). 5 600 kr, before the live offers
 # began, so it earns nothing now but counts for the tier: Silver, with Gold as the next tier.
-DEMO_TIER_HISTORY = ((300, 90_000), (250, 70_000), (200, 80_000), (150, 60_000), (100, 70_000), (60, 60_000))
-DEMO_TIER_HISTORY += ((30, 50_000), (10, 80_000))
+DEMO_TIER_HISTORY: tuple[tuple[int, int], ...] = (
+    (300, 90_000),
+    (250, 70_000),
+    (200, 80_000),
+    (150, 60_000),
+    (100, 70_000),
+    (60, 60_000),
+    (30, 50_000),
+    (10, 80_000),
+)
 
 
 def seed_demo_tier_history(merchant) -> list[str]:

@@ -36,8 +36,8 @@ class MerchantListApi(ListAPIView):
         parameters=[MerchantFilterSerializer],
         responses={
             200: MerchantListSerializer(many=True),
-            400: error_response("invalid: a category that is not a four-digit MCC, q over 100 characters, bad page."),
-            404: error_response("not_found: a page beyond the last one."),
+            400: error_response("invalid: a category not of four digits (MCC), q over 100 characters, bad page_size."),
+            404: error_response("not_found: a page that does not exist."),
         },
     )
     def get(self, request: Request, *args, **kwargs) -> Response:

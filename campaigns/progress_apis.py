@@ -32,9 +32,9 @@ class ChallengesApi(ListAPIView):
         operation_id="challenges_list",
         responses={
             200: ChallengeProgressSerializer(many=True),
-            400: error_response("invalid: a bad page or page_size."),
+            400: error_response("invalid: a page_size that is not a whole number from 1."),
             401: NOT_SIGNED_IN,
-            404: error_response("not_found: a page beyond the last one."),
+            404: error_response("not_found: a page that does not exist."),
         },
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
