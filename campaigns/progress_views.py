@@ -41,4 +41,5 @@ def wallet_home_section(request: HttpRequest) -> SafeString | None:
         if view.status != ChallengeStatus.EXPIRED
     ]
     context = {"standing": tier_selectors.tier_standing(user=user, now=now), "challenges": challenges}
-    return render_to_string("campaigns/_wallet_progress.html", context, request=request)
+    # No request: the page's context processors (navigation) already ran once for the whole page.
+    return render_to_string("campaigns/_wallet_progress.html", context)
