@@ -11,8 +11,10 @@ class CampaignsConfig(AppConfig):
         from campaigns import handlers, stripe_source
         from campaigns import privacy as campaigns_privacy
         from campaigns.demo import seed_demo_campaigns
+        from campaigns.progress_views import wallet_home_section
         from campaigns.selectors import purchase_contexts
         from cashback import demo as platform_demo
+        from wallet.home_sections import register_home_section
         from wallet.selectors import entry_context_provider_register
 
         # Card-network transaction events from the webhook inbox become purchase events.
@@ -21,6 +23,8 @@ class CampaignsConfig(AppConfig):
         stripe_source.register_handlers()
         # Names of the shops and offers behind ledger entries, for the wallet's API (which may not import campaigns).
         entry_context_provider_register(causes=("purchase", "offer"), provider=purchase_contexts)
+        # The tier card and challenge progress on the wallet home (the wallet may not import campaigns).
+        register_home_section(wallet_home_section)
         # seed_demo: offers and purchases at the demo merchant, once it exists.
         platform_demo.register(order=platform_demo.ORDER_CAMPAIGNS, seeder=seed_demo_campaigns)
         # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).

@@ -118,9 +118,64 @@ def seed_demo_campaigns() -> list[str]:
                 bonus_minor=5_000,
             )
         report.append(f"created offer {title!r} ({status})")
+    report.extend(seed_demo_challenge(merchant))
     report.extend(seed_demo_funding(merchant))
     report.extend(seed_demo_purchases(merchant))
+    report.extend(seed_demo_tier_history(merchant))
     return report
+
+
+def seed_demo_challenge(merchant) -> list[str]:
+    """A revenue challenge on the live coffee offer, so the wallet shows a bar in kroner beside the
+    purchase-count one (created before the demo consumer's purchases, which then count for it)."""
+    offer = Offer.objects.filter(merchant=merchant, title="10 % back on every coffee").first()
+    if offer is None:
+        return []
+    _, created = Challenge.objects.get_or_create(
+        offer=offer,
+        title="Spend 1 000 kr this season",
+        defaults={"target_type": "revenue", "target_value": 100_000, "bonus_minor": 7_500},
+    )
+    return [f"{'created' if created else 'kept'} the demo revenue challenge"]
+
+
+# The demo consumer's earlier year at Fjord Coffee: (days ago, amount). 5 600 kr, before the live offers
+# began, so it earns nothing now but counts for the tier: Silver, with Gold as the next tier.
+DEMO_TIER_HISTORY: tuple[tuple[int, int], ...] = (
+    (300, 90_000),
+    (250, 70_000),
+    (200, 80_000),
+    (150, 60_000),
+    (100, 70_000),
+    (60, 60_000),
+    (30, 50_000),
+    (10, 80_000),
+)
+
+
+def seed_demo_tier_history(merchant) -> list[str]:
+    user = get_user_model().objects.filter(email="consumer@demo.cashback.example").first()
+    if user is None:
+        return []
+    prefix = f"demo-{merchant.pk}-{user.pk}-history"
+    if not Purchase.objects.filter(source=Purchase.Source.DEMO, external_id__startswith=prefix).exists():
+        now = timezone.now()
+        Purchase.objects.bulk_create(
+            Purchase(
+                source=Purchase.Source.DEMO,
+                external_id=f"{prefix}-{n}",
+                user=user,
+                merchant=merchant,
+                amount_minor=amount,
+                cleared_minor=amount,
+                currency=merchant.currency,
+                occurred_at=now - timedelta(days=days),
+                status=Purchase.Status.CLEARED,
+            )
+            for n, (days, amount) in enumerate(DEMO_TIER_HISTORY)
+        )
+    row = services.tier_recompute(user=user)
+    return [f"the demo consumer's tier: {row.tier or 'none'}"]
 
 
 DEMO_FUNDING_MINOR = 1_000_000  # 10 000 NOK prepaid by the demo merchant for its rewards

@@ -77,3 +77,10 @@ class OrderAlreadyReportedError(ConflictError):
 class RefundExceedsOrderError(ConflictError):
     code = "refund_exceeds_order"
     default_message = "The refund is larger than what is left of the order."
+
+
+class MerchantNotListedError(NotFoundError):
+    """Unknown, or not approved (pending, rejected, suspended): never revealed as existing."""
+
+    code = "merchant_not_found"
+    default_message = "No such merchant."

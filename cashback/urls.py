@@ -7,7 +7,7 @@ from cashback import errors, views
 api_v1_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("wallet.api_urls")),
-    path("", include("campaigns.api_urls")),  # purchases/
+    path("", include("campaigns.api_urls")),  # purchases/, challenges/, me/tier/, merchants/
     path("", include("charity.api_urls")),  # charities/, donations/, auto-donate/
     path("", include("referrals.api_urls")),
     path("partner/", include("merchants.partner_urls")),  # customers/, spend/holds/
@@ -24,6 +24,7 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("wallet/", include("wallet.urls")),
     path("wallet/purchases/", include("campaigns.consumer_urls")),
+    path("wallet/challenges/", include("campaigns.progress_urls")),
     path("wallet/cards/", include("accounts.card_urls")),
     path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from accounts.request_types import AuthenticatedHttpRequest
 from wallet import selectors
 from wallet.forms import EntryFilterForm
+from wallet.home_sections import home_sections
 
 ENTRIES_PER_PAGE = 25
 
@@ -30,5 +31,6 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filtered": bool(filters),
             "page": page,
             "query_without_page": query_without_page.urlencode(),
+            "home_sections": home_sections(request),
         },
     )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import F, Sum
 from django.utils import timezone
 
-from campaigns.models import CustomerTier, Purchase, Reward, Tier
-from campaigns.selectors import COUNTED_PURCHASE_STATUSES
+from campaigns.models import CustomerTier, Tier
+from campaigns.tier_selectors import tier_window_figures
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -28,19 +27,14 @@ def tier_recompute(*, user: User, now: datetime | None = None) -> CustomerTier:
     """The consumer's tier from their last 12 months: the highest-ranked tier whose threshold they
     reach, by spend (counted purchases) or by earned cashback, in the tier's currency."""
     now = now or timezone.now()
-    since = now - timedelta(days=365)
-    spend = dict(
-        Purchase.objects.filter(user=user, status__in=COUNTED_PURCHASE_STATUSES, occurred_at__gte=since)
-        .values_list("currency")
-        .annotate(total=Sum(F("amount_minor") - F("refunded_minor")))
-        .order_by()
-    )
-    earned = dict(
-        Reward.objects.filter(user=user, created_at__gte=since, beneficiary="consumer")
-        .values_list("currency")
-        .annotate(total=Sum("amount_minor"))
-        .order_by()
-    )
+    spend = {
+        currency: figure.total_minor
+        for currency, figure in tier_window_figures(user=user, basis=Tier.Basis.ROLLING_SPEND, now=now).items()
+    }
+    earned = {
+        currency: figure.total_minor
+        for currency, figure in tier_window_figures(user=user, basis=Tier.Basis.EARNED_CASHBACK, now=now).items()
+    }
     reached = None
     for tier in Tier.objects.order_by("-rank"):
         figures = spend if tier.basis == Tier.Basis.ROLLING_SPEND else earned
