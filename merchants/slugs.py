@@ -10,6 +10,13 @@ from django.utils.text import slugify
 from merchants.models import Merchant, merchant_slug_placeholder
 
 MAX_SLUG_LENGTH = 120
+# Letters slugify would drop (it keeps only what decomposes to ASCII): "Grønn Kurv" → "gronn-kurv".
+NORDIC_LETTERS = str.maketrans({"æ": "ae", "Æ": "Ae", "ø": "o", "Ø": "O", "å": "a", "Å": "A", "ß": "ss"})
+
+
+def slug_text(display_name: str) -> str:
+    """The name in URL form, Nordic letters spelt out; at most ``MAX_SLUG_LENGTH - 8`` characters (room for ``-n``)."""
+    return slugify(display_name.translate(NORDIC_LETTERS))[: MAX_SLUG_LENGTH - 8].strip("-")
 
 
 def merchant_slug_from_name(display_name: str) -> str:
@@ -18,7 +25,7 @@ def merchant_slug_from_name(display_name: str) -> str:
     Two sign-ups with the same name at the same moment may both pick one slug; the unique constraint
     then refuses the second, as it refuses a duplicate organisation number.
     """
-    base = slugify(display_name)[: MAX_SLUG_LENGTH - 8].strip("-") or merchant_slug_placeholder()
+    base = slug_text(display_name) or merchant_slug_placeholder()
     taken = set(
         Merchant.objects.filter(slug__startswith=base).values_list("slug", flat=True),
     )
