@@ -125,7 +125,7 @@ def test_500_page_is_standalone():
 def test_visitor_navigation(client):
     labels = _parse(client.get(reverse("home")).content.decode()).nav_labels
 
-    assert labels == ["How it works", "Log in", "Sign up"]
+    assert labels == ["Shops", "How it works", "Log in", "Sign up"]
 
 
 def test_consumer_navigation_has_wallet_account_and_a_logout_form(client):
