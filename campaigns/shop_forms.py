@@ -1,5 +1,6 @@
 """The search form of the public shop list (a GET form: every search is a link people can share)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -34,7 +35,8 @@ class ShopSearchForm(GuardedForm):
     )
     charity = forms.BooleanField(label="Only shops with a charity offer", required=False)
 
-    def __init__(self, *args: Any, cities: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cities: Sequence[str] = (), **kwargs: Any) -> None:
+        """``cities``: the ones a visitor may pick (those with a showing shop); the view passes them."""
         super().__init__(*args, **kwargs)
         city_field = self.fields["city"]
         assert isinstance(city_field, forms.ChoiceField)
