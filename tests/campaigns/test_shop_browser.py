@@ -153,3 +153,21 @@ def test_a_merchant_page_shows_its_offers_challenges_hours_and_map(shops, open_p
     expect(page.locator("#shop-map .leaflet-marker-icon")).to_have_count(1)
     _no_sideways_scroll(page, viewport["width"])
     screenshot(page, "shop-detail")
+
+
+def test_without_javascript_the_list_and_its_search_work_and_no_map_or_button_shows(shops, browser, live_server):
+    context = browser.new_context(viewport=PHONE, base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/shops/")
+        expect(page.locator(".shop-card")).to_have_count(10)
+        expect(page.locator("#shops-map")).to_be_hidden()
+        expect(page.locator("[data-shops-map-toggle]")).to_be_hidden()
+
+        page.get_by_label("Offer", exact=True).select_option("fixed")
+        page.get_by_role("button", name="Search").click()
+
+        assert sorted(_card_titles(page)) == ["Bryggen Bokhandel", "Fjellsko Bergen"]
+        _no_sideways_scroll(page, PHONE["width"])
+    finally:
+        context.close()
