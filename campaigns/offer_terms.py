@@ -124,7 +124,7 @@ def offer_terms_text(
     if offer.max_reward_per_purchase_minor is not None:
         terms.append(f"up to {money_in_words(offer.max_reward_per_purchase_minor, currency)} per purchase")
     days, hours = days_in_words(offer.days_of_week or []), hours_in_words(offer.hour_from, offer.hour_to)
-    when = " ".join(part for part in (days, hours) if part)
+    when = " ".join(part for part in (days or (hours and "daily"), hours) if part)
     if when:
         terms.append(when)
     if location_names:
