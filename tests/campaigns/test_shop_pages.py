@@ -264,3 +264,13 @@ def test_the_faq_answers_consumers_and_shops_and_is_linked_from_the_footer(clien
     assert 'id="shoppers"' in html and 'id="shops"' in html
     assert "Is it safe to link my card?" in html and "How do we become a partner?" in html
     assert f'href="{reverse("faq")}"' in client.get(reverse("home")).content.decode()
+
+
+def test_the_merchant_page_has_no_inline_script_but_its_markers_as_a_data_block(client):
+    _shop("Cafe")
+
+    html = client.get(reverse("shops:detail", args=["cafe"])).content.decode()
+
+    scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert scripts == [' id="shop-markers" type="application/json"']
+    assert 'style="' not in html
