@@ -11,6 +11,7 @@ class CampaignsConfig(AppConfig):
         from campaigns import handlers, stripe_source
         from campaigns import privacy as campaigns_privacy
         from campaigns.demo import seed_demo_campaigns
+        from campaigns.demo_shops import seed_demo_shops
         from campaigns.progress_views import wallet_home_section
         from campaigns.selectors import purchase_contexts
         from cashback import demo as platform_demo
@@ -27,5 +28,7 @@ class CampaignsConfig(AppConfig):
         register_home_section(wallet_home_section)
         # seed_demo: offers and purchases at the demo merchant, once it exists.
         platform_demo.register(order=platform_demo.ORDER_CAMPAIGNS, seeder=seed_demo_campaigns)
+        # seed_demo: partner shops across Norway for the public map and list (after the charities and tiers).
+        platform_demo.register(order=platform_demo.ORDER_CAMPAIGNS + 1, seeder=seed_demo_shops)
         # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
         campaigns_privacy.register()

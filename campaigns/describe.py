@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from campaigns.models import Offer
+from campaigns.offer_terms import amount_in_words, percent_in_words
 from campaigns.rules import DAY_NAMES, Audience, RewardType
-from wallet.money import minor_to_decimal_string
 
 if TYPE_CHECKING:
     from campaigns.models import Purchase, Reward
@@ -27,14 +26,10 @@ class OfferSummary:
 
 
 def _money(amount: int, currency: str) -> str:
-    text = minor_to_decimal_string(amount, currency)
-    if text.endswith(".00"):
-        text = text[:-3]
-    return f"{text} {currency}"
+    return f"{amount_in_words(amount, currency)} {currency}"
 
 
-def _percent(value: Decimal) -> str:
-    return f"{value.normalize():f} %"
+_percent = percent_in_words
 
 
 def _days(days: list[int]) -> str:

@@ -53,6 +53,7 @@ def _items_for(request: HttpRequest) -> list[NavItem]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         links = [
+            ("Shops", reverse("shops:list"), False),
             ("How it works", reverse("how_it_works"), False),
             ("Log in", reverse("account_login"), False),
             ("Sign up", reverse("account_signup"), True),

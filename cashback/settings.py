@@ -8,6 +8,7 @@ and SECRET_KEY must be given unless DEBUG is on.
 
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -373,7 +374,14 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 
 # Scripts, styles and fonts come from our own origin only; map tiles may come from the tile server.
+# The maps' tiles (docs/public-site.md): MAP_TILE_URL is Leaflet's URL template; empty means
+# MAP_TILE_ORIGIN + "/{z}/{x}/{y}.png". The CSP allows images from the template's origin.
 MAP_TILE_ORIGIN = env.str("MAP_TILE_ORIGIN", default="https://tile.openstreetmap.org")
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+if MAP_TILE_URL:
+    _tiles = urlsplit(MAP_TILE_URL)
+    MAP_TILE_ORIGIN = f"{_tiles.scheme}://{_tiles.netloc}"
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],

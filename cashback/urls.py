@@ -17,6 +17,8 @@ api_v1_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("how-it-works/", views.how_it_works, name="how_it_works"),
+    path("faq/", views.faq, name="faq"),
+    path("shops/", include("campaigns.shop_urls")),  # the public shop list, map and merchant pages
     path("healthz/", views.health, name="health"),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),

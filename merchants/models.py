@@ -4,6 +4,8 @@ Workflows live in ``merchants.services``; reads in ``merchants.selectors``. The 
 tables, the rules the database can enforce, and small properties.
 """
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -37,6 +39,11 @@ class MembershipRole(models.TextChoices):
     ANALYST = "analyst", "Analyst"
 
 
+def merchant_slug_placeholder() -> str:
+    """A unique slug for a merchant made outside the sign-up service (which names it: ``merchants.slugs``)."""
+    return f"shop-{secrets.token_hex(6)}"
+
+
 class Merchant(models.Model):
     """A business that offers cashback. Life cycle: pending_review → approved | rejected;
     approved → suspended → approved (reinstated)."""
@@ -45,6 +52,9 @@ class Merchant(models.Model):
 
     legal_name = models.CharField(max_length=200)
     display_name = models.CharField(max_length=100)
+    # The public page's address (/shops/<slug>/), made from the name at sign-up and kept when the name
+    # changes, so shared links stay valid (merchants.slugs).
+    slug = models.SlugField(max_length=120, unique=True, default=merchant_slug_placeholder)
     # Digits only (spaces, dashes stripped); valid for ``country`` (see merchants.validators).
     organisation_number = models.CharField(max_length=16)
     country = models.CharField(max_length=2, choices=Country.choices)

@@ -6,7 +6,6 @@ one service, turning its domain error into form errors.
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts import visitor
 from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
+from cashback.maps import map_tile_attribution, map_tile_url
 from merchants import selectors, services
 from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, MerchantRequest, merchant_role_required
 from merchants.forms import (
@@ -166,7 +166,8 @@ def _render_location_form(request: MerchantRequest, form: LocationForm, location
         form=form,
         location=location,
         time_zones=COMMON_TIME_ZONES,
-        map_tile_url=settings.MAP_TILE_ORIGIN.rstrip("/") + "/{z}/{x}/{y}.png",
+        map_tile_url=map_tile_url(),
+        map_tile_attribution=map_tile_attribution(),
     )
     return render(request, "merchants/portal/location_form.html", context, status=400 if form.errors else 200)
 

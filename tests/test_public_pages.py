@@ -125,7 +125,7 @@ def test_500_page_is_standalone():
 def test_visitor_navigation(client):
     labels = _parse(client.get(reverse("home")).content.decode()).nav_labels
 
-    assert labels == ["How it works", "Log in", "Sign up"]
+    assert labels == ["Shops", "How it works", "Log in", "Sign up"]
 
 
 def test_consumer_navigation_has_wallet_account_and_a_logout_form(client):
@@ -155,7 +155,7 @@ def test_current_page_is_marked_in_the_navigation(client):
     assert current == [reverse("how_it_works")]
 
 
-@pytest.mark.parametrize("url_name", ["home", "how_it_works", "account_login", "account_signup"])
+@pytest.mark.parametrize("url_name", ["home", "how_it_works", "faq", "shops:list", "account_login", "account_signup"])
 def test_responses_carry_a_content_security_policy(client, url_name):
     response = client.get(reverse(url_name))
 
@@ -165,7 +165,8 @@ def test_responses_carry_a_content_security_policy(client, url_name):
 
 
 @pytest.mark.parametrize(
-    "url_name", ["home", "how_it_works", "account_login", "account_signup", "account_reset_password"]
+    "url_name",
+    ["home", "how_it_works", "faq", "shops:list", "account_login", "account_signup", "account_reset_password"],
 )
 def test_pages_have_no_inline_styles_or_scripts(client, url_name):
     response = client.get(reverse(url_name))

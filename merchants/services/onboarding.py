@@ -20,6 +20,7 @@ from merchants.errors import (
 from merchants.models import AuditEvent, Membership, Merchant
 from merchants.services.audit import AuditAction, audit_record
 from merchants.services.locks import merchant_lock
+from merchants.slugs import merchant_slug_from_name
 from merchants.validators import (
     validate_category_code,
     validate_country,
@@ -69,6 +70,7 @@ def merchant_apply(
             merchant = Merchant.objects.create(
                 legal_name=legal_name.strip(),
                 display_name=display_name.strip(),
+                slug=merchant_slug_from_name(display_name.strip()),
                 organisation_number=number,
                 country=country,
                 currency=currency,

@@ -33,6 +33,7 @@ def test_the_apps_register_their_seeders_in_dependency_order():
         "merchants.demo.seed_demo_merchants",
         "charity.demo.seed_demo_charities",
         "campaigns.demo.seed_demo_campaigns",
+        "campaigns.demo_shops.seed_demo_shops",
         "charity.demo.seed_demo_giving",
     ]
 
