@@ -10,6 +10,7 @@ api_v1_patterns = [
     path("", include("campaigns.api_urls")),  # purchases/
     path("", include("charity.api_urls")),  # charities/, donations/, auto-donate/
     path("", include("referrals.api_urls")),
+    path("", include("geofencing.api_urls")),  # offers/ (nearby)
     path("partner/", include("merchants.partner_urls")),  # customers/, spend/holds/
     path("partner/", include("campaigns.partner_urls")),  # orders/
 ]
