@@ -26,6 +26,7 @@ urlpatterns = [
     path("wallet/", include("wallet.urls")),
     path("wallet/purchases/", include("campaigns.consumer_urls")),
     path("wallet/cards/", include("accounts.card_urls")),
+    path("wallet/offers/", include("geofencing.urls")),  # offers near me
     path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),

@@ -78,14 +78,16 @@ class NearbyQuerySerializer(serializers.Serializer):
         )
 
 
-class ReasonSerializer(serializers.Serializer):
+class EligibilityReasonSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable reason code of the rules engine (docs/rules.md).")
     message = serializers.CharField(help_text="The reason in words.")
 
 
 class EligibilitySerializer(serializers.Serializer):
     eligible = serializers.BooleanField(help_text="Whether you would earn from it if you shopped now.")
-    reasons = ReasonSerializer(many=True, help_text="Why not: every condition you do not meet (empty when eligible).")
+    reasons = EligibilityReasonSerializer(
+        many=True, help_text="Why not: every condition you do not meet (empty when eligible)."
+    )
 
     def to_representation(self, instance: Eligibility) -> dict[str, Any]:
         return {
@@ -124,7 +126,7 @@ class NearbyMerchantSerializer(serializers.Serializer):
     category = serializers.CharField(help_text="Category slug (the `category` filter's values).")
 
 
-class TermsSerializer(serializers.Serializer):
+class NearbyOfferTermsSerializer(serializers.Serializer):
     reward_type = serializers.ChoiceField(choices=["percent", "fixed", "charity"])
     percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     fixed_amount = serializers.CharField(help_text="Decimal string in the offer's currency.")
@@ -147,7 +149,7 @@ class NearbyOfferSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     merchant = NearbyMerchantSerializer()
-    terms = TermsSerializer()
+    terms = NearbyOfferTermsSerializer()
     distance_m = serializers.IntegerField(help_text="To the nearest of its shops, in metres.")
     shops = NearbyShopSerializer(many=True, help_text="Its shops within the radius, nearest first (at most 5).")
     eligibility = EligibilitySerializer()
