@@ -7,7 +7,7 @@ looking at — with the consumer's context as the reward pipeline builds it
 first one; a person deciding where to shop wants all of them). Nothing is written.
 
 Batched for a page of offers: the consumer's context at all their merchants in three queries; the
-offers come in loaded with what ``selectors.offer_terms`` reads (``ELIGIBILITY_PREFETCH``).
+offers come in loaded with what judging reads (``ELIGIBILITY_SELECT``, ``ELIGIBILITY_PREFETCH``).
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING
 
 from campaigns.models import Offer
 from campaigns.rules import CONDITIONS, Code, Failure, PurchaseFacts
-from campaigns.selectors import customer_contexts, offer_terms
+from campaigns.selectors import customer_contexts, terms_from_values
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-# What ``offer_terms`` reads beyond the offer's row; load offers with these to judge a page in O(1) queries.
+# What judging reads beyond the offer's row; load offers with these to judge a page in O(1) queries. (Not
+# the line-item rules: they change what a purchase earns, never whether it qualifies.)
 ELIGIBILITY_SELECT = ("min_tier",)
-ELIGIBILITY_PREFETCH = ("locations", "line_item_rules")
+ELIGIBILITY_PREFETCH = ("locations",)
 
 # Reasons in the words of someone choosing where to shop (the engine's messages speak of a purchase
 # already made). Codes not listed keep the engine's message.
@@ -84,7 +85,13 @@ def offers_eligibility(
     shops = shops or {}
     result: dict[int, Eligibility] = {}
     for offer in offers:
-        terms = offer_terms(offer)
+        terms = terms_from_values(
+            offer.__dict__,
+            offer_id=offer.pk,
+            merchant_id=offer.merchant_id,
+            location_ids=[location.pk for location in offer.locations.all()],
+            min_tier=offer.min_tier,
+        )
         shop = shops.get(offer.pk) or Shop(location_id=next(iter(sorted(terms.location_ids)), None))
         facts = PurchaseFacts(
             amount_minor=terms.min_spend_minor,

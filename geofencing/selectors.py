@@ -1,12 +1,13 @@
 """Nearby offers: the live offers of approved merchants at their shops near a point, nearest first.
 
 How (docs/nearby.md): on PostgreSQL one query walks the GiST index ``geofencing_location_earth``
-nearest shop first (a k-nearest-neighbour scan, bounded by ``earth_box`` around the point), joins
-each shop to its approved merchant and that merchant's live offers, and stops after ``limit`` rows;
-an offer's distance is that of its nearest shop, so the first time an offer comes up in that stream
-is its place in the list. A page of offers therefore reads about the page's worth of shops near the
-point, whatever the number of shops in the country. Then the page's offers, their nearest shops and
-(in the caller) the consumer's eligibility are loaded in a bounded number of queries.
+nearest shop first (a k-nearest-neighbour scan that stops after ``limit`` shops) and lists, for each
+of those shops, the live offers of its approved merchant that apply there. An offer's distance is
+that of its nearest such shop, so the first time an offer comes up in that stream is its place in the
+list; the stream ends at the radius. A page of offers therefore reads about a page's worth of shops
+near the point, whatever the number of shops in the country (filters that few offers match read more
+of the stream, never more than the shops within the radius). Then the page's offers, their nearest
+shops and (in the caller) the consumer's eligibility are loaded in a bounded number of queries.
 
 SQLite (the embedded ``make run``) takes a bounding box on the coordinates and computes distances in
 Python: the same answers, for a small database.
@@ -21,7 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.eligibility import ELIGIBILITY_PREFETCH, ELIGIBILITY_SELECT, Eligibility, Shop, offers_eligibility
@@ -38,8 +39,10 @@ EARTH_RADIUS_M = 6_378_168.0
 DEFAULT_RADIUS_KM = 10
 MAX_RADIUS_KM = 50
 SHOPS_PER_OFFER = 5  # the nearest shops listed with each offer
-# Rows of the (shop, offer) stream read per distinct offer still wanted, at first; doubled while short.
-STREAM_ROWS_PER_OFFER = 3
+# Shops of the stream read at first per offer wanted (chains repeat their offers), at least
+# STREAM_MIN_SHOPS; doubled while short.
+STREAM_SHOPS_PER_OFFER = 2
+STREAM_MIN_SHOPS = 50
 
 _LOCATION = Location._meta.db_table
 _MERCHANT = Merchant._meta.db_table
@@ -141,29 +144,44 @@ def page_eligibility(*, user: User, page: NearbyPage, at: datetime) -> dict[int,
     )
 
 
-# --- The stream of (shop, offer) pairs, nearest shop first -----------------------------------------
+# --- The stream of shops, nearest first, each with the offers that apply there --------------------
+
+# One shop of the stream: its distance in metres and the ids of the offers found at it, in id order.
+StreamShop = tuple[float, list[int]]
 
 
 def _ranked_offers(search: NearbySearch, at: datetime, wanted: int) -> list[tuple[int, float]]:
-    """The first ``wanted`` distinct offers of the stream, each with its distance, in stream order."""
-    stream = _pg_pairs if distance_index_available() else _portable_pairs
-    seen: dict[int, float] = {}
-    offset, limit = 0, wanted * STREAM_ROWS_PER_OFFER
+    """The first ``wanted`` distinct offers within the radius, each with its distance, nearest first
+    (ties: the nearer shop's id, then the offer id).
+
+    Reads the nearest ``limit`` shops and, when they hold too few offers, reads again with twice the
+    limit (from the start: one query sees one consistent order). Shops at exactly the distance of the
+    last one read may have equals beyond the limit, so a full read trusts only the shops before them.
+    """
+    stream = _pg_shops if distance_index_available() else _portable_shops
+    limit = max(STREAM_MIN_SHOPS, wanted * STREAM_SHOPS_PER_OFFER)
     while True:
-        rows = stream(search, at, limit=limit, offset=offset)
-        for offer_id, distance in rows:
-            seen.setdefault(offer_id, distance)
-        if len(seen) >= wanted or len(rows) < limit:
-            return list(seen.items())[:wanted]
-        offset, limit = offset + limit, limit * 2
+        shops = stream(search, at, limit=limit)
+        complete = len(shops) < limit
+        if not complete:
+            shops = [shop for shop in shops if shop[0] < shops[-1][0]]
+        seen: dict[int, float] = {}
+        for distance, offer_ids in shops:
+            if distance > search.radius_m:
+                return list(seen.items())
+            for offer_id in offer_ids:
+                seen.setdefault(offer_id, distance)
+            if len(seen) >= wanted:
+                return list(seen.items())[:wanted]
+        if complete:
+            return list(seen.items())
+        limit *= 2
 
 
 def _filters_sql(search: NearbySearch) -> tuple[str, list[Any]]:
+    """The offer filters (category, q) as SQL on ``m`` (merchant) and ``o`` (offer), with their parameters."""
     clauses: list[str] = []
     params: list[Any] = []
-    if search.merchant_id is not None:
-        clauses.append("l.merchant_id = %s")
-        params.append(search.merchant_id)
     if search.category == OTHER.slug:
         clauses.append("NOT (m.category_code = ANY(%s))")
         params.append(sorted(KNOWN_CODES))
@@ -183,44 +201,38 @@ def _escape_like(text: str) -> str:
 
 _POINT = "geofencing_earth_point(l.latitude, l.longitude)"
 _CENTRE = "geofencing_earth_point(%s::numeric, %s::numeric)"
-# The offer applies at the shop: it names no shops, or names this one.
-_APPLIES_HERE = (
-    f"(NOT EXISTS (SELECT 1 FROM {_OFFER_LOCATIONS} ol WHERE ol.offer_id = o.id)"  # noqa: S608 - table names from the models; values are parameters
-    f" OR EXISTS (SELECT 1 FROM {_OFFER_LOCATIONS} ol WHERE ol.offer_id = o.id AND ol.location_id = l.id))"
-)
 
 
-def _pg_pairs(search: NearbySearch, at: datetime, *, limit: int, offset: int) -> list[tuple[int, float]]:
+def _pg_shops(search: NearbySearch, at: datetime, *, limit: int) -> list[StreamShop]:
+    """The nearest ``limit`` shops, nearest first, through the index's nearest-first scan.
+
+    The inner query has nothing but the order and the limit (and the merchant, when asked for), so the
+    planner has no better plan than the index scan, which stops after ``limit`` shops. (A second sort
+    key, such as the shop id, would make PostgreSQL sort every shop instead: ties are ordered outside.)
+    The offers of each shop are looked up by merchant (the partial index ``offer_live_by_merchant``).
+    """
     filters, filter_params = _filters_sql(search)
-    centre = [search.latitude, search.longitude]
+    merchant = " AND l.merchant_id = %s" if search.merchant_id is not None else ""
     sql = (
-        f"SELECT o.id, {_POINT} <-> {_CENTRE} AS chord"  # noqa: S608 - table names from the models; values are parameters
-        f" FROM {_LOCATION} l"
-        f" JOIN {_MERCHANT} m ON m.id = l.merchant_id"
-        f" JOIN {_OFFER} o ON o.merchant_id = l.merchant_id"
-        f" WHERE earth_box({_CENTRE}, %s) @> {_POINT} AND {_POINT} <-> {_CENTRE} <= %s"
-        " AND m.status = %s AND o.status = %s AND o.starts_at <= %s AND o.ends_at > %s"
-        f" AND {_APPLIES_HERE}{filters}"
-        f" ORDER BY {_POINT} <-> {_CENTRE}, l.id, o.id LIMIT %s OFFSET %s"
+        f"SELECT near.chord, ARRAY("  # noqa: S608 - table names from the models; values are parameters
+        f" SELECT o.id FROM {_OFFER} o JOIN {_MERCHANT} m ON m.id = o.merchant_id"
+        " WHERE o.merchant_id = near.merchant_id AND m.status = %s"
+        " AND o.status = %s AND o.starts_at <= %s AND o.ends_at > %s"
+        f" AND (NOT EXISTS (SELECT 1 FROM {_OFFER_LOCATIONS} ol WHERE ol.offer_id = o.id)"
+        f"  OR EXISTS (SELECT 1 FROM {_OFFER_LOCATIONS} ol WHERE ol.offer_id = o.id AND ol.location_id = near.id))"
+        f"{filters} ORDER BY o.id)"
+        f" FROM (SELECT l.id, l.merchant_id, {_POINT} <-> {_CENTRE} AS chord FROM {_LOCATION} l"
+        f" WHERE l.latitude IS NOT NULL AND l.longitude IS NOT NULL{merchant}"
+        f" ORDER BY {_POINT} <-> {_CENTRE} LIMIT %s) near"
+        " ORDER BY near.chord, near.id"
     )
-    params: list[Any] = [
-        *centre,
-        *centre,
-        float(search.radius_m),
-        *centre,
-        chord_m(search.radius_m),
-        Merchant.Status.APPROVED,
-        OfferStatus.LIVE,
-        at,
-        at,
-        *filter_params,
-        *centre,
-        limit,
-        offset,
-    ]
+    centre = [search.latitude, search.longitude]
+    params: list[Any] = [Merchant.Status.APPROVED, OfferStatus.LIVE, at, at, *filter_params, *centre]
+    params += [search.merchant_id] if search.merchant_id is not None else []
+    params += [*centre, limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(offer_id, surface_m(chord)) for offer_id, chord in cursor.fetchall()]
+        return [(surface_m(chord), offer_ids) for chord, offer_ids in cursor.fetchall()]
 
 
 def _bounding_box(search: NearbySearch) -> Q:
@@ -235,14 +247,9 @@ def _bounding_box(search: NearbySearch) -> Q:
     return box
 
 
-def _portable_pairs(search: NearbySearch, at: datetime, *, limit: int, offset: int) -> list[tuple[int, float]]:
+def _portable_shops(search: NearbySearch, at: datetime, *, limit: int) -> list[StreamShop]:
     """The same stream on any database: shops in a bounding box, distances and order in Python."""
-    live = Offer.objects.filter(
-        merchant_id=OuterRef("merchant_id"), status=OfferStatus.LIVE, starts_at__lte=at, ends_at__gt=at
-    )
-    shops = Location.objects.filter(
-        _bounding_box(search), Exists(live), merchant__status=Merchant.Status.APPROVED
-    ).values_list("id", "merchant_id", "latitude", "longitude")
+    shops = Location.objects.filter(_bounding_box(search)).values_list("id", "merchant_id", "latitude", "longitude")
     if search.merchant_id is not None:
         shops = shops.filter(merchant_id=search.merchant_id)
     lat, lng = float(search.latitude), float(search.longitude)
@@ -252,8 +259,11 @@ def _portable_pairs(search: NearbySearch, at: datetime, *, limit: int, offset: i
         distance = haversine_m(lat, lng, float(shop_lat), float(shop_lng))  # type: ignore[arg-type]
         if distance <= search.radius_m:
             near.append((distance, location_id, merchant_id))
+    near.sort()
+    near = near[:limit]
     offers = Offer.objects.filter(
         merchant_id__in={merchant_id for _, _, merchant_id in near},
+        merchant__status=Merchant.Status.APPROVED,
         status=OfferStatus.LIVE,
         starts_at__lte=at,
         ends_at__gt=at,
@@ -272,14 +282,17 @@ def _portable_pairs(search: NearbySearch, at: datetime, *, limit: int, offset: i
         offer_id__in=[offer_id for ids in by_merchant.values() for offer_id in ids]
     ).values_list("offer_id", "location_id"):
         named.setdefault(offer_id, set()).add(location_id)
-    pairs = [
-        (distance, location_id, offer_id)
+    return [
+        (
+            distance,
+            [
+                offer_id
+                for offer_id in by_merchant.get(merchant_id, ())
+                if offer_id not in named or location_id in named[offer_id]
+            ],
+        )
         for distance, location_id, merchant_id in near
-        for offer_id in by_merchant.get(merchant_id, ())
-        if offer_id not in named or location_id in named[offer_id]
     ]
-    pairs.sort()
-    return [(offer_id, distance) for distance, _, offer_id in pairs[offset : offset + limit]]
 
 
 # --- The shops listed with each offer --------------------------------------------------------------
@@ -310,10 +323,10 @@ def _shops_near(search: NearbySearch, merchant_ids: list[int], must: list[int]) 
             f" SELECT l.*, {_POINT} <-> {_CENTRE} AS chord,"
             f" row_number() OVER (PARTITION BY l.merchant_id ORDER BY {_POINT} <-> {_CENTRE}, l.id) AS rank"
             f" FROM {_LOCATION} l"
-            f" WHERE l.merchant_id = ANY(%s) AND earth_box({_CENTRE}, %s) @> {_POINT} AND {_POINT} <-> {_CENTRE} <= %s"
+            f" WHERE l.merchant_id = ANY(%s) AND {_POINT} <-> {_CENTRE} <= %s"
             ") near WHERE rank <= %s OR id = ANY(%s) ORDER BY chord, id"
         )
-        params = [*centre, *centre, merchant_ids, *centre, float(search.radius_m), *centre, chord_m(search.radius_m)]
+        params = [*centre, *centre, merchant_ids, *centre, chord_m(search.radius_m)]
         rows = Location.objects.raw(sql, [*params, SHOPS_PER_OFFER, must])
         # ``chord`` is a column of the raw query, unknown to the model's type.
         return [NearbyShop(location=row, distance_m=round(surface_m(row.chord))) for row in rows]  # type: ignore[attr-defined]

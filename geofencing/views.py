@@ -48,7 +48,9 @@ def _origin(request: AuthenticatedHttpRequest, form: NearbyForm) -> Origin | Non
 
 @login_required
 def nearby(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = NearbyForm(request.GET)
+    data = request.GET.copy()
+    data.setdefault("radius_km", str(DEFAULT_RADIUS_KM))  # a bound form shows no initial value
+    form = NearbyForm(data)
     context: dict = {"form": form, "map_tile_url": settings.MAP_TILE_ORIGIN.rstrip("/") + "/{z}/{x}/{y}.png"}
     origin = _origin(request, form) if form.is_valid() else None
     status = 400 if form.errors else 200

@@ -1,33 +1,39 @@
 """PostgreSQL only: a distance index on the shops' coordinates, for the nearby-offer search.
 
-``cube`` and ``earthdistance`` (contrib extensions shipped with PostgreSQL; both trusted, so a
-database owner may create them) turn a latitude/longitude into a point on the Earth's surface
-(``earth``, a 3-D cube). A GiST index on that point serves both "inside this box" (``@>``
-``earth_box``) and "nearest first" (``<->``, a k-nearest-neighbour scan), so a search reads the
-shops near the caller only, never every shop. See docs/nearby.md.
+The ``cube`` extension (contrib, shipped with PostgreSQL; trusted, so a database owner may create it)
+gives 3-D points and a GiST operator class whose ``<->`` is the straight-line distance, usable for a
+k-nearest-neighbour index scan. ``geofencing_earth_point`` puts a latitude/longitude on a sphere of
+the radius the ``earthdistance`` extension uses (6 378 168 m): the straight line between two points
+(the chord) grows with the great-circle distance, so "nearest chord first" is "nearest first". A GiST
+index on that point lets a search read the shops nearest to the caller only, never every shop.
+See docs/nearby.md.
 
-The point comes from ``geofencing_earth_point`` rather than ``ll_to_earth`` itself: the
-extension's functions call each other without a schema, and a restore (pg_dump sets an empty
-search_path) could then not rebuild an index on them. Our function names its schema.
+The function is plain SQL with every name qualified by its schema and no ``SET`` clause, so the planner
+inlines it (the index expression and the queries' expression then match, and computing it costs about
+what the arithmetic costs), and a restore (pg_dump sets an empty search_path) can rebuild the index.
 
 The index sits on merchants' table because it serves geofencing's read alone; merchants stores
-coordinates as plain decimals and needs to know nothing of it. On SQLite nothing is created: the
-search there takes a bounding box and computes distances in Python (the embedded setup is small).
+coordinates as plain decimals and needs to know nothing of it. On SQLite nothing is created: the search
+there takes a bounding box and computes distances in Python (the embedded setup is small).
 """
 
 from django.db import migrations
 
 LOCATION_TABLE = "merchants_location"
+EARTH_RADIUS_M = 6_378_168  # earthdistance's earth(); geofencing.selectors.EARTH_RADIUS_M
 
 
-def _forward_sql(schema: str, search_path: str) -> list[str]:
+def _forward_sql(cube: str) -> list[str]:
+    lat, lng = "radians($1::float8)", "radians($2::float8)"
+    x = f"{EARTH_RADIUS_M}::float8 * pg_catalog.cos({lat}) * pg_catalog.cos({lng})"
+    y = f"{EARTH_RADIUS_M}::float8 * pg_catalog.cos({lat}) * pg_catalog.sin({lng})"
+    z = f"{EARTH_RADIUS_M}::float8 * pg_catalog.sin({lat})"
     return [
         f"""
-        CREATE FUNCTION geofencing_earth_point(latitude numeric, longitude numeric) RETURNS {schema}.earth
-            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-            SET search_path = {search_path}, pg_catalog
-            AS $$ SELECT {schema}.ll_to_earth($1::float8, $2::float8) $$
-        """,
+        CREATE FUNCTION geofencing_earth_point(latitude numeric, longitude numeric) RETURNS {cube}.cube
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            AS $$ SELECT {cube}.cube({cube}.cube({cube}.cube({x}), {y}), {z}) $$
+        """.replace("radians(", "pg_catalog.radians("),
         f"CREATE INDEX geofencing_location_earth ON {LOCATION_TABLE} USING gist (geofencing_earth_point(latitude, longitude))",
     ]
 
@@ -42,20 +48,18 @@ def forward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS cube", params=None)
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS earthdistance", params=None)
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(
-            "SELECT e.extname, quote_ident(n.nspname) FROM pg_extension e"
-            " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname IN ('cube', 'earthdistance')"
+            "SELECT quote_ident(n.nspname) FROM pg_extension e"
+            " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'cube'"
         )
-        schemas = dict(cursor.fetchall())
-    search_path = ", ".join(dict.fromkeys([schemas["earthdistance"], schemas["cube"]]))
-    for statement in _forward_sql(schemas["earthdistance"], search_path):
+        (schema,) = cursor.fetchone()
+    for statement in _forward_sql(schema):
         schema_editor.execute(statement, params=None)
 
 
 def backward(apps, schema_editor):
-    # The extensions stay: other databases objects may use them, and keeping them costs nothing.
+    # The extension stays: other objects may use it, and keeping it costs nothing.
     if schema_editor.connection.vendor != "postgresql":
         return
     for statement in BACKWARD_SQL:
