@@ -6,8 +6,8 @@ looking at — with the consumer's context as the reward pipeline builds it
 (``selectors.customer_contexts``). Every condition that fails is a reason (the pipeline stops at the
 first one; a person deciding where to shop wants all of them). Nothing is written.
 
-Batched for a page of offers: the consumer's context at all their merchants in three queries; the
-offers come in loaded with what judging reads (``ELIGIBILITY_SELECT``, ``ELIGIBILITY_PREFETCH``).
+Batched for a page of offers: the consumer's context at all their merchants in three queries, the shops
+the offers name in one (unless the caller has them); the offers come in with ``ELIGIBILITY_SELECT``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ from campaigns.selectors import customer_contexts, terms_from_values
 if TYPE_CHECKING:
     from accounts.models import User
 
-# What judging reads beyond the offer's row; load offers with these to judge a page in O(1) queries. (Not
-# the line-item rules: they change what a purchase earns, never whether it qualifies.)
+# What judging reads beyond the offer's row and its named shops; load offers with it to judge a page in
+# O(1) queries. (Not the line-item rules: they change what a purchase earns, never whether it qualifies.)
 ELIGIBILITY_SELECT = ("min_tier",)
-ELIGIBILITY_PREFETCH = ("locations",)
 
 # Reasons in the words of someone choosing where to shop (the engine's messages speak of a purchase
 # already made). Codes not listed keep the engine's message.
@@ -67,20 +66,34 @@ def _plain(failure: Failure) -> Failure:
     return Failure(failure.code, PLAIN_WORDS.get(failure.code, failure.message))
 
 
+def named_locations(*, offer_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """The shops each offer names, by offer id; an offer that names none (it applies at every shop of its
+    merchant) is absent. One query on the link table, without loading the shops."""
+    named: dict[int, set[int]] = {}
+    rows = Offer.locations.through.objects.filter(offer_id__in=set(offer_ids)).values_list("offer_id", "location_id")
+    for offer_id, location_id in rows:
+        named.setdefault(offer_id, set()).add(location_id)
+    return {offer_id: frozenset(ids) for offer_id, ids in named.items()}
+
+
 def offers_eligibility(
     *,
     user: User,
     offers: Iterable[Offer],
     at: datetime,
     shops: Mapping[int, Shop] | None = None,
+    named: Mapping[int, frozenset[int]] | None = None,
 ) -> dict[int, Eligibility]:
     """Each offer's eligibility for ``user`` at ``at``, keyed by offer id.
 
-    ``offers`` are loaded with ``ELIGIBILITY_SELECT``/``ELIGIBILITY_PREFETCH``; ``shops`` maps an offer id
-    to the shop it is judged at (the nearest one, for a nearby search; without it, any shop). Three
-    queries whatever the number of offers.
+    ``offers`` are loaded with ``ELIGIBILITY_SELECT``; ``shops`` maps an offer id to the shop it is judged
+    at (the nearest one, for a nearby search; without it, one it names, or any); ``named`` is
+    ``named_locations`` of the offers when the caller has read it already. Three queries (four without
+    ``named``) whatever the number of offers.
     """
     offers = list(offers)
+    if named is None:
+        named = named_locations(offer_ids=[offer.pk for offer in offers])
     contexts = customer_contexts(user=user, merchant_ids=[offer.merchant_id for offer in offers])
     shops = shops or {}
     result: dict[int, Eligibility] = {}
@@ -89,7 +102,7 @@ def offers_eligibility(
             offer.__dict__,
             offer_id=offer.pk,
             merchant_id=offer.merchant_id,
-            location_ids=[location.pk for location in offer.locations.all()],
+            location_ids=named.get(offer.pk, frozenset()),
             min_tier=offer.min_tier,
         )
         shop = shops.get(offer.pk) or Shop(location_id=next(iter(sorted(terms.location_ids)), None))

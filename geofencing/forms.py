@@ -34,7 +34,8 @@ class NearbyForm(GuardedForm):
     # Filled in by the page's script from the browser's position, when the person allows it.
     lat = forms.DecimalField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lng = forms.DecimalField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
-    page = forms.IntegerField(required=False, min_value=1, max_value=1000, widget=forms.HiddenInput)
+    # 20 offers a page, at most 1 000 deep (as the API: each page reads from the nearest shop on).
+    page = forms.IntegerField(required=False, min_value=1, max_value=50, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -25,7 +25,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.eligibility import ELIGIBILITY_PREFETCH, ELIGIBILITY_SELECT, Eligibility, Shop, offers_eligibility
+from campaigns.eligibility import ELIGIBILITY_SELECT, Eligibility, Shop, named_locations, offers_eligibility
 from campaigns.models import Offer, OfferStatus
 from geofencing.categories import BY_SLUG, KNOWN_CODES, OTHER
 from merchants.models import Location, Merchant
@@ -73,6 +73,7 @@ class NearbyOffer:
     offer: Offer
     distance_m: int  # to its nearest shop
     shops: list[NearbyShop] = field(default_factory=list)
+    named: frozenset[int] = frozenset()  # the shops the offer is limited to; empty: every shop of its merchant
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,6 @@ def nearby_offers(
     offers = (
         Offer.objects.filter(pk__in=[offer_id for offer_id, _ in chosen])
         .select_related("merchant", *ELIGIBILITY_SELECT)
-        .prefetch_related(*ELIGIBILITY_PREFETCH)
         .in_bulk()
     )
     result = [NearbyOffer(offer=offers[offer_id], distance_m=round(distance)) for offer_id, distance in chosen]
@@ -141,6 +141,7 @@ def page_eligibility(*, user: User, page: NearbyPage, at: datetime) -> dict[int,
         offers=[item.offer for item in page.offers],
         at=at,
         shops={offer_id: Shop(location_id=shop.pk, time_zone=shop.time_zone) for offer_id, shop in nearest.items()},
+        named={item.offer.pk: item.named for item in page.offers},
     )
 
 
@@ -200,6 +201,11 @@ def _escape_like(text: str) -> str:
 
 
 _POINT = "geofencing_earth_point(l.latitude, l.longitude)"
+# What a listed shop shows and eligibility reads (the rest of the row stays deferred).
+_SHOP_COLUMNS = ", ".join(
+    f"l.{name}"
+    for name in ("id", "merchant_id", "name", "street", "postcode", "city", "latitude", "longitude", "time_zone")
+)
 _CENTRE = "geofencing_earth_point(%s::numeric, %s::numeric)"
 
 
@@ -299,18 +305,19 @@ def _portable_shops(search: NearbySearch, at: datetime, *, limit: int) -> list[S
 
 
 def _attach_shops(result: list[NearbyOffer], search: NearbySearch) -> None:
-    """Up to ``SHOPS_PER_OFFER`` shops of each offer within the radius, nearest first (one or two queries)."""
-    merchant_ids = sorted({item.offer.merchant_id for item in result})
-    named = {item.offer.pk: {location.pk for location in item.offer.locations.all()} for item in result}
+    """The shops each offer names, and up to ``SHOPS_PER_OFFER`` of its shops within the radius, nearest
+    first (two queries)."""
+    named = named_locations(offer_ids=[item.offer.pk for item in result])
     # Enough shops per merchant for every offer: the nearest few, and every shop an offer names.
     must = sorted({location_id for ids in named.values() for location_id in ids})
-    shops = _shops_near(search, merchant_ids, must)
+    shops = _shops_near(search, sorted({item.offer.merchant_id for item in result}), must)
     for item in result:
+        item.named = named.get(item.offer.pk, frozenset())
         listed = [
             shop
             for shop in shops
             if shop.location.merchant_id == item.offer.merchant_id
-            and (not named[item.offer.pk] or shop.location.pk in named[item.offer.pk])
+            and (not item.named or shop.location.pk in item.named)
         ]
         item.shops = listed[:SHOPS_PER_OFFER]
 
@@ -320,7 +327,7 @@ def _shops_near(search: NearbySearch, merchant_ids: list[int], must: list[int]) 
         centre = [search.latitude, search.longitude]
         sql = (
             "SELECT * FROM ("  # noqa: S608 - table names from the models; values are parameters
-            f" SELECT l.*, {_POINT} <-> {_CENTRE} AS chord,"
+            f" SELECT {_SHOP_COLUMNS}, {_POINT} <-> {_CENTRE} AS chord,"
             f" row_number() OVER (PARTITION BY l.merchant_id ORDER BY {_POINT} <-> {_CENTRE}, l.id) AS rank"
             f" FROM {_LOCATION} l"
             f" WHERE l.merchant_id = ANY(%s) AND {_POINT} <-> {_CENTRE} <= %s"

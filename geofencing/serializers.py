@@ -14,6 +14,9 @@ from geofencing.selectors import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, NearbyOffer, 
 from wallet.money import minor_to_decimal_string
 
 MAX_PAGE_SIZE = 100
+# How deep pages go: each page reads the stream from the nearest shop, so page 1 000 of 100 would read
+# every shop within the radius. Nobody scrolls past the thousandth-nearest offer; a narrower search helps.
+MAX_DEPTH = 1000
 MAX_QUERY_LENGTH = 100
 SIX_PLACES = Decimal("0.000001")
 
@@ -58,13 +61,20 @@ class NearbyQuerySerializer(serializers.Serializer):
         max_length=MAX_QUERY_LENGTH,
         help_text="Only offers whose merchant name or title contains this text (any case).",
     )
-    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=1000)
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_DEPTH)
     page_size = serializers.IntegerField(required=False, default=25, min_value=1, max_value=MAX_PAGE_SIZE)
 
     def validate_radius_km(self, value: Decimal) -> Decimal:
         if value <= 0:
             raise serializers.ValidationError("Ensure this value is greater than 0.")
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["page"] * attrs["page_size"] > MAX_DEPTH:
+            raise serializers.ValidationError(
+                {"page": [f"Pages go {MAX_DEPTH} offers deep at most; narrow the search (radius, category, q)."]}
+            )
+        return attrs
 
     def search(self) -> NearbySearch:
         data = self.validated_data

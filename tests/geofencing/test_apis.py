@@ -146,6 +146,8 @@ def test_filters(api):
         ({"lat": "59", "lng": "10", "page": "0"}, "page"),
         ({"lat": "59", "lng": "10", "page_size": "x"}, "page_size"),
         ({"lat": "59", "lng": "10", "page_size": "101"}, "page_size"),
+        ({"lat": "59", "lng": "10", "page_size": "100", "page": "11"}, "page"),  # deeper than 1 000 offers
+        ({"lat": "59", "lng": "10", "page": "41"}, "page"),
         ({"lat": "59", "lng": "10", "q": "x" * 101}, "q"),
     ],
 )
