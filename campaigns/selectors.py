@@ -142,25 +142,51 @@ def customer_context(
     ``exclude_purchase``'s own rewards are left out, for deciding that purchase again)."""
     if user is None:
         return CustomerContext()
+    contexts = customer_contexts(
+        user=user, merchant_ids=[merchant_id], before=before, exclude_purchase=exclude_purchase
+    )
+    return contexts[merchant_id]
+
+
+def customer_contexts(
+    *,
+    user: User,
+    merchant_ids: Iterable[int],
+    before: datetime | None = None,
+    exclude_purchase: Purchase | None = None,
+) -> dict[int, CustomerContext]:
+    """``customer_context`` at many merchants at once, in three queries whatever their number (a page
+    of nearby offers asks for its merchants together)."""
+    merchant_ids = sorted(set(merchant_ids))
     tier_row = CustomerTier.objects.filter(user=user).select_related("tier").first()
     tier = tier_row.tier if tier_row else None
-    purchases = Purchase.objects.filter(user=user, merchant_id=merchant_id, status__in=COUNTED_PURCHASE_STATUSES)
+    purchases = Purchase.objects.filter(user=user, merchant_id__in=merchant_ids, status__in=COUNTED_PURCHASE_STATUSES)
     if before is not None:
         purchases = purchases.filter(occurred_at__lt=before)
     rewards = Reward.objects.filter(
-        user=user, offer__merchant_id=merchant_id, kind=RewardKind.OFFER, amount_minor__gt=0
+        user=user, offer__merchant_id__in=merchant_ids, kind=RewardKind.OFFER, amount_minor__gt=0
     )
     if exclude_purchase is not None:
         rewards = rewards.exclude(purchase=exclude_purchase)
         purchases = purchases.exclude(pk=exclude_purchase.pk)
-    reward_counts = rewards.values("offer_id").annotate(n=Count("id")).order_by()
-    return CustomerContext(
-        tier_rank=tier.rank if tier else 0,
-        tier_multiplier=tier.multiplier if tier else Decimal(1),
-        segment={name: getattr(user, name, None) for name in SEGMENT_PROFILE_FIELDS},
-        purchases_at_merchant=purchases.count(),
-        rewards_from_offer={row["offer_id"]: row["n"] for row in reward_counts},
-    )
+    purchase_counts = {
+        row["merchant_id"]: row["n"] for row in purchases.values("merchant_id").annotate(n=Count("id")).order_by()
+    }
+    reward_counts: dict[int, dict[int, int]] = {merchant_id: {} for merchant_id in merchant_ids}
+    rows = rewards.values("offer_id", "offer__merchant_id").annotate(n=Count("id")).order_by()
+    for row in rows:
+        reward_counts[row["offer__merchant_id"]][row["offer_id"]] = row["n"]
+    segment = {name: getattr(user, name, None) for name in SEGMENT_PROFILE_FIELDS}
+    return {
+        merchant_id: CustomerContext(
+            tier_rank=tier.rank if tier else 0,
+            tier_multiplier=tier.multiplier if tier else Decimal(1),
+            segment=segment,
+            purchases_at_merchant=purchase_counts.get(merchant_id, 0),
+            rewards_from_offer=reward_counts[merchant_id],
+        )
+        for merchant_id in merchant_ids
+    }
 
 
 # --- Portal and staff ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ api_v1_patterns = [
     path("", include("campaigns.api_urls")),  # purchases/, challenges/, me/tier/, merchants/
     path("", include("charity.api_urls")),  # charities/, donations/, auto-donate/
     path("", include("referrals.api_urls")),
+    path("", include("geofencing.api_urls")),  # offers/ (nearby)
     path("partner/", include("merchants.partner_urls")),  # customers/, spend/holds/
     path("partner/", include("campaigns.partner_urls")),  # orders/
 ]
@@ -28,6 +29,7 @@ urlpatterns = [
     path("wallet/purchases/", include("campaigns.consumer_urls")),
     path("wallet/challenges/", include("campaigns.progress_urls")),
     path("wallet/cards/", include("accounts.card_urls")),
+    path("wallet/offers/", include("geofencing.urls")),  # offers near me
     path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),
