@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.request_types import AuthenticatedHttpRequest
 from campaigns.describe import describe_offer
+from campaigns.progress_selectors import challenge_progress_of
 from geofencing.forms import NearbyForm
 from geofencing.places import place_coordinates
 from geofencing.selectors import DEFAULT_RADIUS_KM, NearbySearch, nearby_offers, page_eligibility
@@ -68,8 +69,17 @@ def nearby(request: AuthenticatedHttpRequest) -> HttpResponse:
     at = timezone.now()
     page = nearby_offers(search=search, page=form.cleaned_data.get("page") or 1, page_size=OFFERS_PER_PAGE, at=at)
     eligibility = page_eligibility(user=request.user, page=page, at=at)
+    # The consumer's progress in each offer's challenges, shown on the offer (one query for the page).
+    challenges: dict[int, list] = {}
+    for view in challenge_progress_of(user=request.user, now=at, offer_ids=[item.offer.pk for item in page.offers]):
+        challenges.setdefault(view.offer_id, []).append(view)
     offers = [
-        {"item": item, "summary": describe_offer(item.offer), "eligibility": eligibility[item.offer.pk]}
+        {
+            "item": item,
+            "summary": describe_offer(item.offer),
+            "eligibility": eligibility[item.offer.pk],
+            "challenges": challenges.get(item.offer.pk, []),
+        }
         for item in page.offers
     ]
     query = request.GET.copy()

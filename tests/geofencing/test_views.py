@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tests.accounts.factories import UserFactory
-from tests.campaigns.factories import PurchaseFactory
+from tests.campaigns.factories import ChallengeFactory, PurchaseFactory
 from tests.geofencing.factories import OSLO, north_of, shop_with_offer
 from tests.merchants.factories import MerchantFactory
 
@@ -153,3 +153,14 @@ def test_another_consumer_sees_their_own_eligibility(client):
     assert "You don't qualify now" in _text(client.get(URL, query))
     client.force_login(newcomer)
     assert "You don't qualify now" not in _text(client.get(URL, query))
+
+
+def test_an_offers_challenge_shows_the_consumers_progress_on_the_offer(client, consumer):
+    _, offer = shop_with_offer(*north_of(OSLO, 300), title="Coffee")
+    ChallengeFactory(offer=offer, title="Spend 1 000 kr this season", target_value=100_000, bonus_minor=5_000)
+
+    response = client.get(URL, {"lat": str(OSLO[0]), "lng": str(OSLO[1])})
+
+    offer_html = response.content.decode().split('data-testid="nearby-offer"', 1)[1]
+    assert "Spend 1 000 kr this season" in html.unescape(offer_html)
+    assert '<progress class="meter"' in offer_html
