@@ -14,7 +14,7 @@ from campaigns.merchant_serializers import (
     MerchantFilterSerializer,
     MerchantListSerializer,
 )
-from cashback.error_schema import error_response
+from cashback.openapi import error_response
 from merchants.models import Merchant
 
 

@@ -35,13 +35,14 @@ class MerchantFilterSerializer(serializers.Serializer):
 
 class MerchantListSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
+    slug = serializers.SlugField(help_text="Its public page is /shops/<slug>/.")
     category = serializers.CharField(source="category_code", help_text="Merchant category code (MCC).")
     cities = serializers.SerializerMethodField(help_text="The cities of its shops, in order, each once.")
     live_offer_count = serializers.IntegerField()
 
     class Meta:
         model = Merchant
-        fields = ["id", "name", "category", "country", "currency", "cities", "live_offer_count"]
+        fields = ["id", "name", "slug", "category", "country", "currency", "cities", "live_offer_count"]
         read_only_fields = fields
 
     def get_cities(self, merchant: Merchant) -> list[str]:
@@ -157,5 +158,5 @@ class MerchantDetailSerializer(MerchantListSerializer):
 
     class Meta:
         model = Merchant
-        fields = ["id", "name", "category", "country", "currency", "shops", "offers"]
+        fields = ["id", "name", "slug", "category", "country", "currency", "shops", "offers"]
         read_only_fields = fields

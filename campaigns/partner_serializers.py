@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from cashback.amount_fields import AmountField
 from cashback.amounts import AmountError, money_from_outside
+from cashback.openapi import MoneySerializer
 from wallet.models import Currency
 
 # Printable ASCII without spaces or "/": order and refund ids go into URLs, purchase ids and event ids.
@@ -142,11 +143,6 @@ class RefundSerializer(serializers.Serializer):
         except serializers.ValidationError as error:
             raise serializers.ValidationError({"amount": error.detail}) from error
         return attrs
-
-
-class MoneySerializer(serializers.Serializer):
-    amount = serializers.CharField(help_text='Decimal string, e.g. "110.00".')
-    currency = serializers.CharField()
 
 
 class OrderResponseSerializer(serializers.Serializer):

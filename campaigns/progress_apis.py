@@ -12,7 +12,7 @@ from accounts.request_types import AuthenticatedRequest
 from campaigns import progress_selectors, tier_selectors
 from campaigns.models import Challenge
 from campaigns.progress_serializers import ChallengeProgressSerializer, TierStandingSerializer
-from cashback.error_schema import error_response
+from cashback.openapi import error_response
 
 NOT_SIGNED_IN = error_response("not_authenticated: no valid session token or cookie.")
 

@@ -12,7 +12,7 @@ from campaigns.rules import ChallengeTarget
 from campaigns.tier_selectors import TierStanding
 
 # The API's one money shape ({"currency", "amount"}), shared so the schema has one "Money" component.
-from charity.serializers import MoneySerializer
+from cashback.openapi import MoneySerializer
 from wallet.money import minor_to_decimal_string
 
 

@@ -11,6 +11,8 @@ Not a card number:
 - a run of digits inside a hexadecimal word of 20 or more characters (a UUID's or a digest's hex,
   the ids ``simulate_purchase`` and the charity form generate): random hex holds 13-digit runs often
   enough that refusing them would refuse honest ids;
+- the fraction of a decimal number with at most three whole digits, when the number is the whole
+  text (``59.9139424242424242``: a coordinate or a measurement as a phone's double prints it);
 - a run starting with 0, 1, 7, 8 or 9: timestamps in milliseconds (13 digits starting with 1 until
   May 2033), nanoseconds (19 digits, 1 until 2033) and most other long numbers;
 - groups joined by separators when a group is longer than 7 digits or, but for the last, shorter than
@@ -45,6 +47,8 @@ _DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
 _SEPARATOR = re.compile(r"[ -]")
 # A hexadecimal word long enough to be an id or a digest rather than something a person typed.
 _LONG_HEX_WORD = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{20,}(?![0-9A-Za-z])")
+# A text that is one decimal number with a short whole part: its digits after the point are a fraction.
+_SHORT_DECIMAL = re.compile(r"[+-]?\d{1,3}\.\d+")
 # Quick test before the per-run work: any 13 digits, possibly with separators, at all?
 _MAYBE = re.compile(r"\d(?:[ -]?\d){12}")
 
@@ -84,7 +88,7 @@ def _run_holds_card_number(run: str, *, glued_left: bool, glued_right: bool) -> 
 
 def contains_card_number(text: str) -> bool:
     """Whether ``text`` holds a full card number (the rule in this module's docstring)."""
-    if not _MAYBE.search(text):
+    if not _MAYBE.search(text) or _SHORT_DECIMAL.fullmatch(text):
         return False
     if len(text) >= 20:
         text = _LONG_HEX_WORD.sub(" ", text)

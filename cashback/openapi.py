@@ -20,6 +20,7 @@ not documented fails it.
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 
@@ -35,6 +36,18 @@ class ApiErrorDetailSerializer(serializers.Serializer):
 
 class ApiErrorSerializer(serializers.Serializer):
     error = ApiErrorDetailSerializer()
+
+
+class MoneySerializer(serializers.Serializer):
+    """A sum of money as every endpoint writes it (the ``Money`` component)."""
+
+    amount = serializers.CharField(help_text='Decimal string in the currency\'s minor digits, e.g. "110.00".')
+    currency = serializers.CharField(help_text="ISO 4217 code, e.g. NOK.")
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """A 4xx an endpoint documents in its own words (its domain codes); the body is ``ApiError``."""
+    return OpenApiResponse(description=description)
 
 
 DEFAULT_ERRORS = {

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.templatetags.static import static
 from rest_framework import serializers
 
+from cashback.openapi import MoneySerializer
 from charity.donation_input import donation_amount_parse
 from charity.selectors import DonationRow, Impact
 from wallet.money import minor_to_decimal_string
@@ -20,11 +21,6 @@ def _money(amounts: dict[str, int]) -> list[dict[str, str]]:
         {"currency": currency, "amount": minor_to_decimal_string(amount, currency)}
         for currency, amount in sorted(amounts.items())
     ]
-
-
-class MoneySerializer(serializers.Serializer):
-    currency = serializers.CharField()
-    amount = serializers.CharField(help_text='Decimal string, e.g. "800.00".')
 
 
 class ImpactSerializer(serializers.Serializer):

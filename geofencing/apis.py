@@ -7,9 +7,9 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.request_types import AuthenticatedRequest
+from cashback.openapi import error_response
 from geofencing.selectors import MAX_RADIUS_KM, NearbyPage, nearby_offers, page_eligibility
 from geofencing.serializers import (
-    ERROR_SCHEMA,
     NearbyOfferPageSerializer,
     NearbyOfferSerializer,
     NearbyQuerySerializer,
@@ -25,12 +25,11 @@ class NearbyOffersApi(APIView):
         responses={
             200: NearbyOfferPageSerializer,
             400: OpenApiResponse(
-                ERROR_SCHEMA,
                 description=f"`lat` or `lng` missing, not a number or out of range; `radius_km` not above 0 or above"
                 f" {MAX_RADIUS_KM}; an unknown `category`; a bad `merchant`, `page` or `page_size`.",
             ),
-            401: OpenApiResponse(ERROR_SCHEMA, description="Not signed in."),
-            403: OpenApiResponse(ERROR_SCHEMA, description="Not signed in (session cookie without a token)."),
+            401: error_response("Not signed in."),
+            403: error_response("Not signed in (session cookie without a token)."),
         },
     )
     def get(self, request: AuthenticatedRequest) -> Response:

@@ -146,6 +146,7 @@ def _shop_json(shop: NearbyShop) -> dict[str, Any]:
 class NearbyMerchantSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+    slug = serializers.SlugField(help_text="Its public page is /shops/<slug>/.")
     category = serializers.CharField(help_text="Category slug (the `category` filter's values).")
 
 
@@ -192,6 +193,7 @@ class NearbyOfferSerializer(serializers.Serializer):
             "merchant": {
                 "id": offer.merchant_id,
                 "name": offer.merchant.display_name,
+                "slug": offer.merchant.slug,
                 "category": category_of(offer.merchant.category_code).slug,
             },
             "terms": {
@@ -230,25 +232,3 @@ class NearbyOfferPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last one.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null on the first one.")
     results = NearbyOfferSerializer(many=True)
-
-
-# The error format of every 4xx (cashback/errors.py), as an OpenAPI schema (a serializer cannot declare
-# a field called "fields").
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "fields"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "fields": {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        }
-    },
-}

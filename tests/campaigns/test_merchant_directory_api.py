@@ -50,6 +50,7 @@ def test_list_shows_approved_merchants_with_a_live_offer_only_without_signing_in
     assert row == {
         "id": cafe.pk,
         "name": "Fjord Coffee",
+        "slug": cafe.slug,
         "category": "5814",
         "country": "NO",
         "currency": "NOK",

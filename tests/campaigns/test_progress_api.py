@@ -85,7 +85,7 @@ def test_challenges_are_paginated(progress):
 
     assert (page["count"], len(page["results"])) == (2, 1)
     assert page["next"]
-    assert api(user).get("/api/v1/challenges/?page=9").status_code == 404
+    assert api(user).get("/api/v1/challenges/?page=9").status_code == 400
 
 
 def test_me_tier_with_a_next_tier_need():

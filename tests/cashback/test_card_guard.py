@@ -36,6 +36,9 @@ from cashback.providers.card_network import TEST_CARD_NUMBERS, luhn_valid
         "4929397062176425",  # Luhn-valid, not a test number
         "2223003122003222",  # Mastercard 2-series
         "6011111111111117",  # Discover
+        "4242424242424242.50",  # a decimal's whole part is looked at
+        "1234.4242424242424242",  # more than three whole digits: not a coordinate
+        "at 59.4242424242424242",  # a fraction inside other text
     ],
 )
 def test_a_full_card_number_is_found_wherever_it_stands(text):
@@ -58,6 +61,9 @@ def test_a_full_card_number_is_found_wherever_it_stands(text):
         "txn_4242424242424242abcd",  # inside a 20-character hex word: an id, not typed
         "ch_3MmlLrLkdIwHu7ix0snN0B15",  # a Stripe id
         "NM-BENCH ST-49 0150 NOR",
+        "59.4242424242424242",  # a latitude as a phone's double prints it: the fraction is no card
+        "-179.4242424242424242",
+        "+5.4242424242424242",
     ],
 )
 def test_ordinary_digits_are_not_card_numbers(text):

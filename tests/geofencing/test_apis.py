@@ -46,7 +46,12 @@ def test_offers_near_a_point_with_terms_shops_and_eligibility(api, consumer):
     assert body["next"] is None and body["previous"] is None
     first, second = body["results"]
     assert (first["id"], second["id"]) == (offer.pk, far.pk)
-    assert first["merchant"] == {"id": cafe.pk, "name": "Kaffebrenneriet", "category": "food-and-drink"}
+    assert first["merchant"] == {
+        "id": cafe.pk,
+        "name": "Kaffebrenneriet",
+        "slug": cafe.slug,
+        "category": "food-and-drink",
+    }
     assert 398 <= first["distance_m"] <= 402
     assert first["shops"] == [
         {
@@ -190,3 +195,10 @@ def test_the_schema_describes_the_endpoint(api):
     assert "spaceships" not in parameters["category"]["schema"].get("enum", [])
     assert "groceries" in parameters["category"]["schema"]["enum"]
     assert {"200", "400", "401", "403"} <= set(operation["responses"])
+
+
+def test_a_coordinate_printed_in_full_is_not_taken_for_a_card_number(api):
+    # A double's 16 fraction digits may be a Luhn-valid run starting with 2-6 (4242424242424242 is one).
+    response = api.get(URL, {"lat": "59.4242424242424242", "lng": "10.4242424242424242"})
+
+    assert response.status_code == 200, response.content
