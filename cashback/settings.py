@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "campaigns",
     "referrals",
     "geofencing",
+    "insights",
     "adminpanel",
 ]
 
@@ -286,6 +287,10 @@ DATA_EXPORT_TTL_DAYS = env.int("DATA_EXPORT_TTL_DAYS", default=7)
 # Amounts from outside (cashback/amounts.py, docs/webhooks.md): the most one purchase, refund, order
 # line or spend hold may be, in minor units (100000000 = 1 000 000.00); per-currency overrides,
 # e.g. "SEK=150000000,EUR=10000000". A larger amount is refused at the door with 400.
+# The platform's commission on the cashback a merchant's offers pay, unless the merchant has its own
+# rate (merchants.selectors.commission_rate; docs/billing.md).
+PLATFORM_COMMISSION_RATE = env.decimal("PLATFORM_COMMISSION_RATE", default="0.15")
+
 MAX_PURCHASE_MINOR = env.int("MAX_PURCHASE_MINOR", default=100_000_000)
 MAX_PURCHASE_MINOR_BY_CURRENCY = {
     currency: int(amount) for currency, amount in env.dict("MAX_PURCHASE_MINOR_BY_CURRENCY", default={}).items()

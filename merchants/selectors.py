@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
@@ -191,3 +194,9 @@ def stripe_connection_by_account(*, account_id: str) -> StripeConnection | None:
 
 def stripe_connection_of(*, merchant: Merchant) -> StripeConnection | None:
     return StripeConnection.objects.filter(merchant=merchant).first()
+
+
+def commission_rate(*, merchant_id: int, on: date) -> Decimal:
+    """The platform's commission on the cashback ``merchant_id``'s offers paid ``on`` that day, as a
+    fraction (0.15 = 15 %): the merchant's own rate in force then, else ``PLATFORM_COMMISSION_RATE``."""
+    return Decimal(settings.PLATFORM_COMMISSION_RATE)
