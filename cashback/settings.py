@@ -7,6 +7,7 @@ and SECRET_KEY must be given unless DEBUG is on.
 """
 
 import warnings
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -289,7 +290,7 @@ DATA_EXPORT_TTL_DAYS = env.int("DATA_EXPORT_TTL_DAYS", default=7)
 # e.g. "SEK=150000000,EUR=10000000". A larger amount is refused at the door with 400.
 # The platform's commission on the cashback a merchant's offers pay, unless the merchant has its own
 # rate (merchants.selectors.commission_rate; docs/billing.md).
-PLATFORM_COMMISSION_RATE = env.decimal("PLATFORM_COMMISSION_RATE", default="0.15")
+PLATFORM_COMMISSION_RATE = Decimal(env.str("PLATFORM_COMMISSION_RATE", default="0.15"))
 
 MAX_PURCHASE_MINOR = env.int("MAX_PURCHASE_MINOR", default=100_000_000)
 MAX_PURCHASE_MINOR_BY_CURRENCY = {

@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 
 from cashback.forms import GuardedForm
-from geofencing.categories import category_choices
 from geofencing.selectors import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
+from merchants.categories import shop_category_choices
 
 RADIUS_CHOICES_KM = (1, 2, 5, 10, 25, MAX_RADIUS_KM)
 
@@ -29,7 +29,7 @@ class NearbyForm(GuardedForm):
         initial=DEFAULT_RADIUS_KM,
         label="Within",
     )
-    category = forms.ChoiceField(choices=[("", "All shops"), *category_choices()], required=False)
+    category = forms.ChoiceField(choices=[("", "All shops"), *shop_category_choices()], required=False)
     q = forms.CharField(required=False, max_length=100, label="Shop or offer")
     # Filled in by the page's script from the browser's position, when the person allows it.
     lat = forms.DecimalField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from campaigns.eligibility import ELIGIBILITY_SELECT, Eligibility, Shop, named_locations, offers_eligibility
 from campaigns.models import Offer, OfferStatus
-from geofencing.categories import BY_SLUG, KNOWN_CODES, OTHER
+from merchants.categories import OTHER, codes_in_some_category, shop_category_by_slug
 from merchants.models import Location, Merchant
 
 if TYPE_CHECKING:
@@ -185,10 +185,10 @@ def _filters_sql(search: NearbySearch) -> tuple[str, list[Any]]:
     params: list[Any] = []
     if search.category == OTHER.slug:
         clauses.append("NOT (m.category_code = ANY(%s))")
-        params.append(sorted(KNOWN_CODES))
+        params.append(sorted(codes_in_some_category()))
     elif search.category:
         clauses.append("m.category_code = ANY(%s)")
-        params.append(sorted(BY_SLUG[search.category].codes))
+        params.append(sorted(_category_codes(search.category)))
     if search.q:
         clauses.append("(m.display_name ILIKE %s OR o.title ILIKE %s)")
         pattern = "%" + _escape_like(search.q) + "%"
@@ -275,9 +275,9 @@ def _portable_shops(search: NearbySearch, at: datetime, *, limit: int) -> list[S
         ends_at__gt=at,
     )
     if search.category == OTHER.slug:
-        offers = offers.exclude(merchant__category_code__in=KNOWN_CODES)
+        offers = offers.exclude(merchant__category_code__in=codes_in_some_category())
     elif search.category:
-        offers = offers.filter(merchant__category_code__in=BY_SLUG[search.category].codes)
+        offers = offers.filter(merchant__category_code__in=_category_codes(search.category))
     if search.q:
         offers = offers.filter(Q(merchant__display_name__icontains=search.q) | Q(title__icontains=search.q))
     by_merchant: dict[int, list[int]] = {}
@@ -345,3 +345,10 @@ def _shops_near(search: NearbySearch, merchant_ids: list[int], must: list[int]) 
             shops.append(NearbyShop(location=location, distance_m=round(distance)))
     shops.sort(key=lambda shop: (shop.distance_m, shop.location.pk))
     return shops
+
+
+def _category_codes(slug: str) -> frozenset[str]:
+    category = shop_category_by_slug(slug)
+    if category is None:  # the doors accept only the choices (forms, serializers)
+        raise ValueError(f"unknown category {slug!r}")
+    return category.codes

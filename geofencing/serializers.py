@@ -9,8 +9,8 @@ from rest_framework import serializers
 
 from campaigns.describe import describe_offer
 from campaigns.eligibility import Eligibility
-from geofencing.categories import category_choices, category_of
 from geofencing.selectors import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, NearbyOffer, NearbySearch, NearbyShop
+from merchants.categories import shop_category_choices, shop_category_of
 from wallet.money import minor_to_decimal_string
 
 MAX_PAGE_SIZE = 100
@@ -53,7 +53,7 @@ class NearbyQuerySerializer(serializers.Serializer):
     )
     merchant = serializers.IntegerField(required=False, min_value=1, help_text="Only this merchant's offers (its id).")
     category = serializers.ChoiceField(
-        choices=category_choices(), required=False, help_text="Only merchants of this category (slug)."
+        choices=shop_category_choices(), required=False, help_text="Only merchants of this category (slug)."
     )
     q = serializers.CharField(
         required=False,
@@ -194,7 +194,7 @@ class NearbyOfferSerializer(serializers.Serializer):
                 "id": offer.merchant_id,
                 "name": offer.merchant.display_name,
                 "slug": offer.merchant.slug,
-                "category": category_of(offer.merchant.category_code).slug,
+                "category": shop_category_of(offer.merchant.category_code).slug,
             },
             "terms": {
                 "reward_type": offer.reward_type,

@@ -100,7 +100,7 @@ def test_filters_by_merchant_category_and_name():
     _, other = shop_with_offer(*north_of(OSLO, 300), merchant=odd, title="Anything")
 
     assert _ids(nearby_offers(search=search(merchant_id=grocer.pk))) == [food.pk]
-    assert _ids(nearby_offers(search=search(category="food-and-drink"))) == [coffee.pk]
+    assert _ids(nearby_offers(search=search(category="cafes"))) == [coffee.pk]
     assert _ids(nearby_offers(search=search(category="groceries"))) == [food.pk]
     assert _ids(nearby_offers(search=search(category="other"))) == [other.pk]
     assert _ids(nearby_offers(search=search(q="KAFFE"))) == [coffee.pk]
