@@ -520,6 +520,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "wallet.tasks.holds_expire",
         "schedule": crontab(minute="*/5"),
     },
+    "merchants-invoices-monthly": {
+        "task": "merchants.tasks.invoices_monthly",
+        "schedule": crontab(day_of_month=1, hour=4, minute=30),
+    },
+    "merchants-invoices-daily": {
+        "task": "merchants.tasks.invoices_daily",
+        "schedule": crontab(hour=7, minute=15),
+    },
     "charity-disbursements-monthly": {
         "task": "charity.tasks.disbursements_monthly",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),

@@ -10,6 +10,7 @@ class MerchantsConfig(AppConfig):
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from cashback import demo as platform_demo
         from cashback.context_processors import register_nav_item
+        from merchants import billing_webhooks
         from merchants import privacy as merchants_privacy
         from merchants.demo import seed_demo_merchants
         from merchants.navigation import portal_nav_item
@@ -20,3 +21,5 @@ class MerchantsConfig(AppConfig):
         register_nav_item(portal_nav_item)
         # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
         merchants_privacy.register()
+        # Paid / failed / uncollectible for the platform's invoices to merchants (docs/billing.md).
+        billing_webhooks.register_handlers()

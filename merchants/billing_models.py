@@ -68,7 +68,7 @@ class InvoiceKind(models.TextChoices):
 class MerchantInvoice(models.Model):
     """One merchant's statement for one calendar month (Europe/Oslo) in one currency.
 
-    ``total_minor = cost_minor + commission_minor − spent_minor`` (a database rule): positive, an
+    ``total_minor = cost_minor + commission_minor - spent_minor`` (a database rule): positive, an
     invoice the merchant pays; negative, a transfer to the merchant; zero, settled as it stands.
     ``cost_minor`` is what the ledger moved out of the merchant for rewards in the month, net of
     reversals: ``funded_minor`` from its prepaid funding, the rest from its receivable.
@@ -86,7 +86,7 @@ class MerchantInvoice(models.Model):
     status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     funded_minor = models.BigIntegerField(default=0)
     cost_minor = models.BigIntegerField(default=0)
-    # The month's commission before rounding: the sum over days of that day's cost × its rate.
+    # The month's commission before rounding: the sum over days of that day's cost x its rate.
     commission_exact = models.DecimalField(max_digits=24, decimal_places=4, default=Decimal("0"))
     commission_minor = models.BigIntegerField(default=0)
     spent_minor = models.BigIntegerField(default=0)
