@@ -386,3 +386,49 @@ def test_billing_details_are_saved_and_audited():
     merchant.refresh_from_db()
     assert (merchant.billing_email, merchant.vat_number) == ("a@b.no", "923609016MVA")
     assert merchant.audit_events.filter(action="billing.details_changed").count() == 1
+
+
+# --- Pages ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_billing_page_lists_statements_and_editors_save_details_analysts_cannot(client):
+    from django.urls import reverse
+
+    from tests.merchants.factories import MembershipFactory
+
+    invoice = closed_invoice()
+    merchant = invoice.merchant
+    merchant.country, merchant.organisation_number = "NO", "923609016"
+    merchant.save()
+    owner = MembershipFactory(merchant=merchant, role="owner")
+    analyst = MembershipFactory(merchant=merchant, role="analyst")
+    url = reverse("merchants:billing", kwargs={"merchant_id": merchant.pk})
+    details = reverse("merchants:billing_details", kwargs={"merchant_id": merchant.pk})
+
+    client.force_login(analyst.user)
+    page = client.get(url)
+    assert page.status_code == 200 and invoice.number in page.text and "Save billing details" not in page.text
+    assert client.post(details, {"billing_email": "x@y.no", "vat_number": ""}).status_code == 403
+
+    client.force_login(owner.user)
+    bad = client.post(details, {"billing_email": "x@y.no", "vat_number": "123MVA"})
+    assert bad.status_code == 400 and "organisation number followed by MVA" in bad.text
+    assert client.post(details, {"billing_email": "x@y.no", "vat_number": "923609016MVA"}).status_code == 302
+    merchant.refresh_from_db()
+    assert merchant.vat_number == "923609016MVA"
+
+    pdf = client.get(reverse("merchants:invoice_pdf", kwargs={"merchant_id": merchant.pk, "invoice_id": invoice.pk}))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_the_billing_page_has_an_empty_state(client):
+    from django.urls import reverse
+
+    from tests.merchants.factories import MembershipFactory
+
+    owner = MembershipFactory(role="owner")
+    client.force_login(owner.user)
+    page = client.get(reverse("merchants:billing", kwargs={"merchant_id": owner.merchant_id}))
+    assert page.status_code == 200 and "No statements yet" in page.text
