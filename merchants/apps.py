@@ -11,6 +11,7 @@ class MerchantsConfig(AppConfig):
         from cashback import demo as platform_demo
         from cashback.context_processors import register_nav_item
         from merchants import billing_webhooks
+        from merchants.billing_demo import seed_demo_billing
         from merchants import privacy as merchants_privacy
         from merchants.demo import seed_demo_merchants
         from merchants.navigation import portal_nav_item
@@ -23,3 +24,5 @@ class MerchantsConfig(AppConfig):
         merchants_privacy.register()
         # Paid / failed / uncollectible for the platform's invoices to merchants (docs/billing.md).
         billing_webhooks.register_handlers()
+        # seed_demo: last month's statement of the demo merchant, by the monthly task (after the offers).
+        platform_demo.register(order=platform_demo.ORDER_CAMPAIGNS + 5, seeder=seed_demo_billing)

@@ -432,3 +432,21 @@ def test_the_billing_page_has_an_empty_state(client):
     client.force_login(owner.user)
     page = client.get(reverse("merchants:billing", kwargs={"merchant_id": owner.merchant_id}))
     assert page.status_code == 200 and "No statements yet" in page.text
+
+
+@pytest.mark.django_db
+def test_demo_seeding_twice_makes_last_months_statement_once():
+    from merchants.billing_demo import DEMO_CONSUMER_EMAIL, seed_demo_billing
+    from merchants.demo import DEMO_ORG_NUMBER
+    from tests.accounts.factories import UserFactory
+
+    merchant = MerchantFactory(country="NO", organisation_number=DEMO_ORG_NUMBER)
+    UserFactory(email=DEMO_CONSUMER_EMAIL)
+
+    first = seed_demo_billing()
+    second = seed_demo_billing()
+
+    assert first == second and MerchantInvoice.objects.filter(merchant=merchant).count() == 1
+    invoice = MerchantInvoice.objects.get()
+    assert invoice.cost_minor == 30_920 and invoice.spent_minor == 5_000 and invoice.status == "open"
+    assert ledger_violations() == []
