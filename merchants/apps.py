@@ -11,8 +11,8 @@ class MerchantsConfig(AppConfig):
         from cashback import demo as platform_demo
         from cashback.context_processors import register_nav_item
         from merchants import billing_webhooks
-        from merchants.billing_demo import seed_demo_billing
         from merchants import privacy as merchants_privacy
+        from merchants.billing_demo import seed_demo_billing
         from merchants.demo import seed_demo_merchants
         from merchants.navigation import portal_nav_item
 

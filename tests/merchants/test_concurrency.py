@@ -5,11 +5,13 @@ from collections import Counter
 import pytest
 
 from merchants import services
-from merchants.models import AuditEvent, Membership, Merchant
+from merchants.models import AuditEvent, Membership, Merchant, MerchantInvoice
+from merchants.services.billing_invoices import invoices_close_month
 from tests.accounts.factories import StaffUserFactory
 from tests.concurrency import run_together
 from tests.merchants.factories import MembershipFactory, MerchantFactory
-from wallet.models import LedgerAccount
+from tests.merchants.test_billing import Books, after_month, this_month
+from wallet.models import JournalTransaction, LedgerAccount
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -42,12 +44,6 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner():
 
 
 def test_the_monthly_run_twice_at_once_makes_one_invoice_and_one_set_of_ledger_entries(settings):
-    from tests.merchants.test_billing import Books, after_month, this_month
-
-    from merchants.models import MerchantInvoice
-    from merchants.services.billing_invoices import invoices_close_month
-    from wallet.models import JournalTransaction
-
     settings.STRIPE_PROVIDER = "fake"
     merchant = MerchantFactory()
     books = Books(merchant)
