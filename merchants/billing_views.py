@@ -1,6 +1,7 @@
 """The portal's billing page: statements, the month so far, billing details (docs/billing.md)."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -29,9 +30,15 @@ def _render(request: MerchantRequest, form: BillingDetailsForm, status: int = 20
         page_obj=page,
         estimate=billing_selectors.month_estimate(merchant=merchant),
         form=form,
-        commission_rate=billing_selectors.commission_rate_on(merchant_id=merchant.pk, on=_today()),
+        commission_percent=_percent(billing_selectors.commission_rate_on(merchant_id=merchant.pk, on=_today())),
     )
     return render(request, "merchants/portal/billing.html", context, status=status)
+
+
+def _percent(rate: Decimal) -> str:
+    """0.1250 → "12.5": the rate as a person reads it, exactly (no float)."""
+    text = format((rate * 100).normalize(), "f")
+    return text
 
 
 def _today() -> date:
@@ -41,7 +48,8 @@ def _today() -> date:
 @merchant_role_required(*ANY_ROLE)
 def billing(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     merchant = request.merchant
-    form = BillingDetailsForm(initial={"billing_email": merchant.billing_email, "vat_number": merchant.vat_number})
+    initial = {"billing_email": merchant.billing_email or merchant.contact_email, "vat_number": merchant.vat_number}
+    form = BillingDetailsForm(initial=initial)
     return _render(request, form)
 
 
