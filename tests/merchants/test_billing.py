@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from campaigns.models import OfferStatus
 from cashback.events import delivery_run
 from cashback.inbox import Ignored
-from cashback.models import FactDelivery, WebhookEvent
+from cashback.models import FactDelivery, WebhookEvent, WebhookStatus
 from cashback.providers.stripe_gateway import FakeStripeGateway
 from merchants import billing_webhooks, selectors
 from merchants.billing_demo import DEMO_CONSUMER_EMAIL, seed_demo_billing
@@ -28,7 +28,9 @@ from merchants.services.billing_payments import invoice_mark_paid, invoice_send,
 from merchants.vat_numbers import validate_vat_number
 from tests.accounts.factories import UserFactory
 from tests.campaigns.factories import OfferFactory
+from tests.campaigns.test_stripe_source import stripe_event
 from tests.merchants.factories import MembershipFactory, MerchantFactory
+from tests.webhooks import STRIPE_CONNECT_SECRET, STRIPE_SECRET, post_stripe
 from wallet.invariants import ledger_violations
 from wallet.models import AccountKind, JournalKind, JournalTransaction, LedgerAccount
 from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
@@ -442,3 +444,51 @@ def test_demo_seeding_twice_makes_last_months_statement_once():
     assert invoice.cost_minor == 30_920 and invoice.spent_minor == 5_000
     assert invoice.status in ("draft", "open")  # sent after commit (no commit inside this test)
     assert ledger_violations() == []
+
+
+@pytest.mark.django_db
+def test_the_real_client_sends_the_statement_to_stripe(stripe_stub):
+    invoice = closed_invoice(spend=1_000)
+
+    sent = invoice_send(invoice_id=invoice.pk)
+
+    assert sent.status == MerchantInvoice.Status.OPEN and sent.stripe_invoice_id.startswith("in_stub")
+    assert stripe_stub.invoices[sent.stripe_invoice_id]["amount_due"] == invoice.total_minor
+    assert len(stripe_stub.requests_to("POST", "/v1/invoiceitems")) == 3
+    assert sent.merchant.stripe_customer_id.startswith("cus_stub") or MerchantInvoice.objects.get(
+        pk=invoice.pk
+    ).merchant.stripe_customer_id.startswith("cus_stub")
+
+
+# --- The webhook doors ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_signed_webhooks_at_the_platform_door_move_the_statement_and_the_connect_handler_ignores_ours(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_SECRET
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = STRIPE_CONNECT_SECRET
+    invoice = invoice_send(invoice_id=closed_invoice().pk)
+    ours = {"cashback_merchant_invoice": str(invoice.pk)}
+
+    failed = stripe_event("invoice_paid", id="evt_bill_failed", object__id=invoice.stripe_invoice_id, object__metadata=ours)
+    failed["type"] = "invoice.payment_failed"
+    failed["data"]["object"]["amount_due"] = invoice.total_minor
+    paid = stripe_event("invoice_paid", id="evt_bill_paid", object__id=invoice.stripe_invoice_id, object__metadata=ours)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_stripe(failed).status_code == 202
+    assert MerchantInvoice.objects.get(pk=invoice.pk).status == MerchantInvoice.Status.PAYMENT_FAILED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_stripe(paid).status_code == 202
+    assert MerchantInvoice.objects.get(pk=invoice.pk).status == MerchantInvoice.Status.PAID
+
+    # The same invoice arriving at the connected accounts' door earns nobody cashback.
+    connect = stripe_event("invoice_paid", id="evt_bill_connect", object__metadata=ours)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_stripe(connect, connect=True)
+    assert WebhookEvent.objects.get(event_id="evt_bill_connect").status == WebhookStatus.IGNORED
+
+    # A bad reference is refused at the door.
+    bad = stripe_event("invoice_paid", id="evt_bill_bad", object__metadata={"cashback_merchant_invoice": 7})
+    assert post_stripe(bad).status_code == 400
