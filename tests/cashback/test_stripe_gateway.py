@@ -244,16 +244,26 @@ def test_billing_invoice_calls_send_stripes_parameters_and_our_keys(stripe_stub)
     gateway = get_stripe_gateway()
 
     customer = gateway.customer_create(
-        email="billing@fjord.example", name="Fjord Coffee AS", idempotency_key="merchant:7:billing-customer",
+        email="billing@fjord.example",
+        name="Fjord Coffee AS",
+        idempotency_key="merchant:7:billing-customer",
         metadata={"merchant_id": "7"},
     )
     draft = gateway.invoice_create(
-        customer_id=customer["id"], currency="NOK", days_until_due=14, idempotency_key="invoice:7:NOK:2026-11:stripe-invoice",
+        customer_id=customer["id"],
+        currency="NOK",
+        days_until_due=14,
+        idempotency_key="invoice:7:NOK:2026-11:stripe-invoice",
         metadata={"cashback_merchant_invoice": "3"},
     )
     item = gateway.invoice_item_create(
-        customer_id=customer["id"], invoice_id=draft["id"], amount_minor=-5000, currency="NOK",
-        description="Spent at your checkout", idempotency_key="invoice:7:NOK:2026-11:item:spent", metadata={},
+        customer_id=customer["id"],
+        invoice_id=draft["id"],
+        amount_minor=-5000,
+        currency="NOK",
+        description="Spent at your checkout",
+        idempotency_key="invoice:7:NOK:2026-11:item:spent",
+        metadata={},
     )
     final = gateway.invoice_finalize(invoice_id=draft["id"], idempotency_key="invoice:7:NOK:2026-11:finalize")
 

@@ -472,7 +472,8 @@ def test_signed_webhooks_at_the_platform_door_move_the_statement_and_the_connect
     invoice = invoice_send(invoice_id=closed_invoice().pk)
     ours = {"cashback_merchant_invoice": str(invoice.pk)}
 
-    failed = stripe_event("invoice_paid", id="evt_bill_failed", object__id=invoice.stripe_invoice_id, object__metadata=ours)
+    stripe_id = invoice.stripe_invoice_id
+    failed = stripe_event("invoice_paid", id="evt_bill_failed", object__id=stripe_id, object__metadata=ours)
     failed["type"] = "invoice.payment_failed"
     failed["data"]["object"]["amount_due"] = invoice.total_minor
     paid = stripe_event("invoice_paid", id="evt_bill_paid", object__id=invoice.stripe_invoice_id, object__metadata=ours)
