@@ -24,5 +24,5 @@ class MerchantsConfig(AppConfig):
         merchants_privacy.register()
         # Paid / failed / uncollectible for the platform's invoices to merchants (docs/billing.md).
         billing_webhooks.register_handlers()
-        # seed_demo: last month's statement of the demo merchant, by the monthly task (after the offers).
-        platform_demo.register(order=platform_demo.ORDER_CAMPAIGNS + 5, seeder=seed_demo_billing)
+        # seed_demo: last month's statement of the demo merchant, by the monthly task (after everything else).
+        platform_demo.register(order=platform_demo.ORDER_GIVING + 10, seeder=seed_demo_billing)

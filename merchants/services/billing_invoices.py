@@ -89,7 +89,7 @@ def invoice_close(
 
 
 def _send_later(invoice_id: int) -> None:
-    # Imported here: merchants.tasks imports the services, which would otherwise import it back.
+    # Imported here to break a cycle: merchants.tasks imports these services at module level.
     from merchants.tasks import invoice_send
 
     invoice_send.delay(invoice_id)
