@@ -8,13 +8,14 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
-        from campaigns import handlers, stripe_source
+        from campaigns import billing_subscribers, handlers, stripe_source
         from campaigns import privacy as campaigns_privacy
         from campaigns.demo import seed_demo_campaigns
         from campaigns.demo_shops import seed_demo_shops
         from campaigns.progress_views import wallet_home_section
         from campaigns.selectors import purchase_contexts
         from cashback import demo as platform_demo
+        from cashback.events import subscribe
         from wallet.home_sections import register_home_section
         from wallet.selectors import entry_context_provider_register
 
@@ -32,3 +33,6 @@ class CampaignsConfig(AppConfig):
         platform_demo.register(order=platform_demo.ORDER_CAMPAIGNS + 1, seeder=seed_demo_shops)
         # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
         campaigns_privacy.register()
+        # An overdue invoice pauses the merchant's offers; paying it resumes them (docs/billing.md).
+        subscribe("merchant_invoice_overdue", billing_subscribers.pause_offers_on_invoice_overdue)
+        subscribe("merchant_invoice_paid", billing_subscribers.resume_offers_on_invoice_paid)

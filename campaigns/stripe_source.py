@@ -167,6 +167,9 @@ def _line_items(invoice: Mapping[str, Any], amount_paid: int) -> list[LineItem]:
 
 def invoice_paid(event: WebhookEvent) -> None:
     invoice = _object(event, "invoice")
+    if _mapping(invoice.get("metadata")).get("cashback_merchant_invoice"):
+        # The platform's own invoice to a merchant (merchants.billing_webhooks), not a purchase.
+        raise Ignored(f"Invoice {invoice['id']} is the platform's invoice to a merchant.")
     connection = _connection(event, payments=True)
     amount_paid = _minor(invoice.get("amount_paid"), "amount_paid", invoice)
     if amount_paid == 0:

@@ -32,6 +32,8 @@ Facts (keyword arguments are ids and plain values, never model instances):
 - ``reward_available``     reward_id, user_id, purchase_id, amount_minor, currency
 - ``reward_reversed``      reward_id, user_id, purchase_id, amount_minor, currency
 - ``purchase_refunded``    purchase_id, user_id
+- ``merchant_invoice_overdue``  merchant_id, invoice_id, invoice_number   (its live offers pause; docs/billing.md)
+- ``merchant_invoice_paid``     merchant_id, invoice_id   (an overdue invoice was paid: offers paused for it resume)
 """
 
 import inspect
@@ -63,6 +65,8 @@ FACTS = frozenset(
         "reward_available",
         "reward_reversed",
         "purchase_refunded",
+        "merchant_invoice_overdue",
+        "merchant_invoice_paid",
     }
 )
 

@@ -282,16 +282,21 @@ STRIPE_PROVIDER = env.str("STRIPE_PROVIDER", default="stripe" if STRIPE_SECRET_K
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
+# Merchant billing (docs/billing.md). The platform's commission on the cashback a merchant's offers
+# pay, unless the merchant has its own rate (merchants.selectors.commission_rate). django-environ has
+# no decimal cast, so the string is parsed here, exactly (never through a float).
+PLATFORM_COMMISSION_RATE = Decimal(env.str("PLATFORM_COMMISSION_RATE", default="0.15"))
+# An invoice is due this many days after it is issued; it is overdue (and the merchant's live offers
+# pause) when it is still unpaid this many days after its due date.
+BILLING_PAYMENT_TERMS_DAYS = env.int("BILLING_PAYMENT_TERMS_DAYS", default=14)
+BILLING_OVERDUE_GRACE_DAYS = env.int("BILLING_OVERDUE_GRACE_DAYS", default=14)
+
 # "Download my data" (accounts/data_export.py, docs/privacy.md): days a finished export can be downloaded.
 DATA_EXPORT_TTL_DAYS = env.int("DATA_EXPORT_TTL_DAYS", default=7)
 
 # Amounts from outside (cashback/amounts.py, docs/webhooks.md): the most one purchase, refund, order
 # line or spend hold may be, in minor units (100000000 = 1 000 000.00); per-currency overrides,
 # e.g. "SEK=150000000,EUR=10000000". A larger amount is refused at the door with 400.
-# The platform's commission on the cashback a merchant's offers pay, unless the merchant has its own
-# rate (merchants.selectors.commission_rate; docs/billing.md).
-PLATFORM_COMMISSION_RATE = Decimal(env.str("PLATFORM_COMMISSION_RATE", default="0.15"))
-
 MAX_PURCHASE_MINOR = env.int("MAX_PURCHASE_MINOR", default=100_000_000)
 MAX_PURCHASE_MINOR_BY_CURRENCY = {
     currency: int(amount) for currency, amount in env.dict("MAX_PURCHASE_MINOR_BY_CURRENCY", default={}).items()
@@ -514,6 +519,14 @@ CELERY_BEAT_SCHEDULE = {
     "wallet-expire-holds": {
         "task": "wallet.tasks.holds_expire",
         "schedule": crontab(minute="*/5"),
+    },
+    "merchants-invoices-monthly": {
+        "task": "merchants.tasks.invoices_monthly",
+        "schedule": crontab(day_of_month=1, hour=4, minute=30),
+    },
+    "merchants-invoices-daily": {
+        "task": "merchants.tasks.invoices_daily",
+        "schedule": crontab(hour=7, minute=15),
     },
     "charity-disbursements-monthly": {
         "task": "charity.tasks.disbursements_monthly",

@@ -225,6 +225,25 @@ def _payment(amounts: dict[str, bool]) -> Callable[[dict[str, Any], Fields], Non
     return check
 
 
+def _merchant_invoice(amounts: dict[str, bool]) -> Callable[[dict[str, Any], Fields], None]:
+    """An invoice, and the platform's billing reference when it carries one (merchants.billing_webhooks)."""
+    payment = _payment(amounts)
+
+    def check(obj: dict[str, Any], fields: Fields) -> None:
+        payment(obj, fields)
+        metadata = _object(obj, "metadata", "data.object.metadata", fields, required=False)
+        _text(
+            metadata,
+            "cashback_merchant_invoice",
+            "data.object.metadata.cashback_merchant_invoice",
+            fields,
+            max_length=20,
+            required=False,
+        )
+
+    return check
+
+
 def _payout_or_transfer(obj: dict[str, Any], fields: Fields) -> None:
     metadata = _object(obj, "metadata", "data.object.metadata", fields, required=False)
     _text(metadata, "payout", "data.object.metadata.payout", fields, max_length=20, required=False)
@@ -240,7 +259,9 @@ def _account(obj: dict[str, Any], fields: Fields) -> None:
 # (event type) → (the Stripe object it carries, the check of that object). The handlers are in
 # campaigns/stripe_source.py (payments) and wallet/payout_webhooks.py (payouts, accounts).
 STRIPE_CONTRACT: dict[str, tuple[str, Callable[[dict[str, Any], Fields], None]]] = {
-    "invoice.paid": ("invoice", _payment({"amount_paid": True})),
+    "invoice.paid": ("invoice", _merchant_invoice({"amount_paid": True})),
+    "invoice.payment_failed": ("invoice", _merchant_invoice({"amount_due": True})),
+    "invoice.marked_uncollectible": ("invoice", _merchant_invoice({"amount_due": False})),
     "charge.succeeded": ("charge", _payment({"amount": True, "amount_captured": False, "amount_refunded": False})),
     "charge.captured": ("charge", _payment({"amount": False, "amount_captured": True, "amount_refunded": False})),
     "charge.refunded": ("charge", _payment({"amount": False, "amount_captured": False, "amount_refunded": True})),

@@ -7,7 +7,18 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from merchants.models import AuditEvent, Invitation, Location, Membership, Merchant, MerchantApiKey
+from merchants.models import (
+    AuditEvent,
+    CommissionRate,
+    Invitation,
+    Location,
+    Membership,
+    Merchant,
+    MerchantApiKey,
+    MerchantInvoice,
+    MerchantInvoiceLine,
+)
+from merchants.services.billing_details import commission_rate_set
 
 
 class MembershipInline(admin.TabularInline):
@@ -103,6 +114,60 @@ class MerchantApiKeyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- Billing (minimal until the staff panel lists invoices; docs/billing.md) ------------------
+
+
+@admin.register(CommissionRate)
+class CommissionRateAdmin(admin.ModelAdmin):
+    """Staff set a merchant's commission rate from a date: a new row through the service (audited)."""
+
+    list_display = ["merchant", "rate", "valid_from", "set_by", "created_at"]
+    list_filter = ["valid_from"]
+    raw_id_fields = ["merchant"]
+    fields = ["merchant", "rate", "valid_from", "note"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # append-only history
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        saved = commission_rate_set(
+            merchant=obj.merchant,
+            rate=obj.rate,
+            valid_from=obj.valid_from,
+            actor=request.user if request.user.is_authenticated else None,  # admin pages require a login
+            note=obj.note,
+        )
+        obj.pk = saved.pk
+
+
+class MerchantInvoiceLineInline(admin.TabularInline):
+    model = MerchantInvoiceLine
+    extra = 0
+    can_delete = False
+    fields = ["kind", "description", "amount_minor", "idempotency_key"]
+    readonly_fields = ["kind", "description", "amount_minor", "idempotency_key"]
+
+
+@admin.register(MerchantInvoice)
+class MerchantInvoiceAdmin(admin.ModelAdmin):
+    list_display = ["number", "merchant", "period", "currency", "kind", "status", "total_minor", "due_date"]
+    list_filter = ["status", "kind", "currency", "period"]
+    search_fields = ["number", "merchant__display_name", "stripe_invoice_id"]
+    inlines = [MerchantInvoiceLineInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # state changes come from Stripe through the services
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

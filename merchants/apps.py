@@ -10,7 +10,9 @@ class MerchantsConfig(AppConfig):
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from cashback import demo as platform_demo
         from cashback.context_processors import register_nav_item
+        from merchants import billing_webhooks
         from merchants import privacy as merchants_privacy
+        from merchants.billing_demo import seed_demo_billing
         from merchants.demo import seed_demo_merchants
         from merchants.navigation import portal_nav_item
 
@@ -20,3 +22,7 @@ class MerchantsConfig(AppConfig):
         register_nav_item(portal_nav_item)
         # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
         merchants_privacy.register()
+        # Paid / failed / uncollectible for the platform's invoices to merchants (docs/billing.md).
+        billing_webhooks.register_handlers()
+        # seed_demo: last month's statement of the demo merchant, by the monthly task (after everything else).
+        platform_demo.register(order=platform_demo.ORDER_GIVING + 10, seeder=seed_demo_billing)

@@ -137,3 +137,23 @@ class CustomerNotFoundError(NotFoundError):
 class StripeNotConfiguredError(DomainError):
     code = "stripe_not_configured"
     default_message = "Connecting Stripe accounts is not available on this platform right now."
+
+
+class InvalidVatNumberError(DomainError):
+    code = "invalid_vat_number"
+    default_message = "This is not a valid VAT number for the merchant's country."
+
+
+class InvalidCommissionRateError(DomainError):
+    code = "invalid_commission_rate"
+    default_message = "A commission rate is a fraction from 0 up to (not including) 1, with at most 4 decimals."
+
+
+class BillingPeriodOpenError(DomainError):
+    code = "billing_period_open"
+    default_message = "A month is invoiced only once it is over."
+
+
+class InvoiceNotFoundError(NotFoundError):
+    code = "invoice_not_found"
+    default_message = "No such invoice."

@@ -17,6 +17,7 @@ from merchants.validators import (
     validate_organisation_number,
     validate_time_zone,
 )
+from merchants.vat_numbers import validate_vat_number
 from wallet.models import Currency
 
 COMMON_TIME_ZONES = ("Europe/Oslo", "Europe/Stockholm", "Europe/Copenhagen", "Europe/Helsinki", "Arctic/Longyearbyen")
@@ -49,6 +50,16 @@ class ApplicationForm(GuardedForm):
     contact_name = forms.CharField(max_length=150, label="Contact person")
     contact_email = forms.EmailField(label="Contact e-mail")
     contact_phone = forms.CharField(max_length=20, required=False, label="Contact phone")
+    billing_email = forms.EmailField(
+        label="Billing e-mail", required=False, help_text="Monthly invoices go here; empty: the contact e-mail."
+    )
+    vat_number = forms.CharField(
+        label="VAT number",
+        max_length=30,
+        required=False,
+        help_text="Norway: organisation number and MVA (123456789MVA); Sweden, Denmark, Finland: SE…01, DK…, FI…. "
+        "Empty if you are not VAT-registered.",
+    )
 
     def clean_category_code(self) -> str:
         try:
@@ -66,6 +77,15 @@ class ApplicationForm(GuardedForm):
                 cleaned["organisation_number"] = validate_organisation_number(number, country=country)
             except DomainError as error:
                 self.add_error("organisation_number", _as_validation_error(error, "organisation_number"))
+            else:
+                try:
+                    cleaned["vat_number"] = validate_vat_number(
+                        cleaned.get("vat_number", ""),
+                        country=country,
+                        organisation_number=cleaned["organisation_number"],
+                    )
+                except DomainError as error:
+                    self.add_error("vat_number", _as_validation_error(error, "vat_number"))
         if country and not self.has_error("currency"):
             try:
                 cleaned["currency"] = validate_currency(cleaned.get("currency", ""), country=country)

@@ -63,6 +63,13 @@ class Merchant(models.Model):
     contact_name = models.CharField(max_length=150)
     contact_email = models.EmailField()
     contact_phone = models.CharField(max_length=20, blank=True)
+    # Billing details (merchants.billing_details): where invoices go, and the VAT number printed on
+    # them (normalised: Norway "123456789MVA", EU "SE556677889901"). Empty until given.
+    billing_email = models.EmailField(blank=True)
+    vat_number = models.CharField("VAT number", max_length=20, blank=True)
+    # The merchant as a customer of the platform's own Stripe account (monthly invoices); made on
+    # the first invoice, with an idempotency key derived from the merchant.
+    stripe_customer_id = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=MerchantStatus.choices, default=MerchantStatus.PENDING_REVIEW)
     # Why it was rejected or suspended; shown to the merchant. Empty while pending or approved.
     status_reason = models.TextField(blank=True)
@@ -453,3 +460,11 @@ class StripeChargeRefundTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_id}: {self.refunded_minor} refunded"
+
+
+# Billing (F-M3): commission rates, the monthly invoices and their lines.
+from merchants.billing_models import (  # noqa: E402, F401  (one models module for Django; the tables live there)
+    CommissionRate,
+    MerchantInvoice,
+    MerchantInvoiceLine,
+)

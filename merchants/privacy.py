@@ -89,4 +89,9 @@ def register() -> None:
         reason="A merchant's records of who acted for it (applied, invited, changed, connected): the merchant's "
         "data about its team, not the consumer's.",
     )
+    not_exported_register(
+        fields=("merchants.CommissionRate.set_by",),
+        reason="Which staff member set a merchant's commission rate: the platform's record of its own staff's "
+        "work on a merchant, not the person's data (SET_NULL when the account is erased).",
+    )
     eraser_register(Eraser(name="merchants", erase=_erase, blockers=_blockers, order=70))

@@ -6,11 +6,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from merchants.billing_selectors import commission_rate_on
 from merchants.models import (
     AuditEvent,
     CustomerLink,
@@ -199,4 +199,4 @@ def stripe_connection_of(*, merchant: Merchant) -> StripeConnection | None:
 def commission_rate(*, merchant_id: int, on: date) -> Decimal:
     """The platform's commission on the cashback ``merchant_id``'s offers paid ``on`` that day, as a
     fraction (0.15 = 15 %): the merchant's own rate in force then, else ``PLATFORM_COMMISSION_RATE``."""
-    return Decimal(settings.PLATFORM_COMMISSION_RATE)
+    return commission_rate_on(merchant_id=merchant_id, on=on)

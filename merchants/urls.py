@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from merchants import views
+from merchants import billing_views, views
 
 app_name = "merchants"
 
@@ -29,6 +29,13 @@ urlpatterns = [
     path("<int:merchant_id>/api-keys/", views.api_keys, name="api_keys"),
     path("<int:merchant_id>/api-keys/new/", views.api_key_create, name="api_key_create"),
     path("<int:merchant_id>/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("<int:merchant_id>/billing/", billing_views.billing, name="billing"),
+    path("<int:merchant_id>/billing/details/", billing_views.billing_details, name="billing_details"),
+    path(
+        "<int:merchant_id>/billing/invoices/<int:invoice_id>/statement.pdf",
+        billing_views.invoice_pdf,
+        name="invoice_pdf",
+    ),
     path("<int:merchant_id>/stripe/", views.stripe_connection, name="stripe"),
     path("<int:merchant_id>/stripe/return/", views.stripe_return, name="stripe_return"),
     path("<int:merchant_id>/stripe/refresh/", views.stripe_refresh, name="stripe_refresh"),

@@ -50,6 +50,7 @@ class _Failure:
 class StripeStub:
     requests: list[StubRequest] = field(default_factory=list)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     _idempotent: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
     _failures: list[_Failure] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -106,6 +107,35 @@ class StripeStub:
 
     def account_set(self, account_id: str, **fields: Any) -> None:
         self.accounts.setdefault(account_id, {"id": account_id, "object": "account"}).update(fields)
+
+    @staticmethod
+    def _invoice(n: int, now: int, form: dict[str, str], metadata: dict[str, str], *, status: str) -> dict[str, Any]:
+        """A Stripe invoice object as ``POST /v1/invoices`` returns it (the fields the platform reads and more)."""
+        invoice_id = f"in_stub{n:010d}"
+        return {
+            "id": invoice_id,
+            "object": "invoice",
+            "amount_due": 0,
+            "amount_paid": 0,
+            "amount_remaining": 0,
+            "auto_advance": form.get("auto_advance") == "true",
+            "collection_method": form.get("collection_method"),
+            "created": now,
+            "currency": form.get("currency"),
+            "customer": form.get("customer"),
+            "days_until_due": int(form["days_until_due"]) if form.get("days_until_due") else None,
+            "due_date": None,
+            "hosted_invoice_url": None,
+            "invoice_pdf": None,
+            "lines": {"object": "list", "data": [], "has_more": False, "url": f"/v1/invoices/{invoice_id}/lines"},
+            "livemode": False,
+            "metadata": metadata,
+            "number": None,
+            "status": status,
+            "status_transitions": {"finalized_at": None, "paid_at": None, "voided_at": None},
+            "subtotal": 0,
+            "total": 0,
+        }
 
     # -- the server side --
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
@@ -259,6 +289,69 @@ class StripeStub:
                 "status": "pending",
                 "type": "bank_account",
             }
+        if request.method == "POST" and request.path == "/v1/customers":
+            return 200, {
+                "id": f"cus_stub{n:010d}",
+                "object": "customer",
+                "address": None,
+                "balance": 0,
+                "created": now,
+                "currency": None,
+                "default_source": None,
+                "delinquent": False,
+                "description": None,
+                "email": form.get("email"),
+                "invoice_prefix": f"STUB{n:04d}",
+                "invoice_settings": {"custom_fields": None, "default_payment_method": None, "footer": None},
+                "livemode": False,
+                "metadata": metadata,
+                "name": form.get("name"),
+                "phone": None,
+                "preferred_locales": [],
+                "shipping": None,
+                "tax_exempt": "none",
+            }
+        if request.method == "POST" and request.path == "/v1/invoices":
+            invoice = self._invoice(n, now, form, metadata, status="draft")
+            self.invoices[invoice["id"]] = invoice
+            return 200, invoice
+        if request.method == "POST" and request.path == "/v1/invoiceitems":
+            invoice = self.invoices.get(form.get("invoice", ""))
+            item = {
+                "id": f"ii_stub{n:010d}",
+                "object": "invoiceitem",
+                "amount": int(form["amount"]),
+                "currency": form["currency"],
+                "customer": form["customer"],
+                "date": now,
+                "description": form.get("description"),
+                "discountable": True,
+                "invoice": form.get("invoice"),
+                "livemode": False,
+                "metadata": metadata,
+                "period": {"end": now, "start": now},
+                "proration": False,
+                "quantity": 1,
+            }
+            if invoice is not None:
+                invoice["amount_due"] += item["amount"]
+                invoice["total"] += item["amount"]
+                invoice["subtotal"] += item["amount"]
+            return 200, item
+        if request.method == "POST" and request.path.startswith("/v1/invoices/") and request.path.endswith("/finalize"):
+            invoice = self.invoices.get(request.path.split("/")[3])
+            if invoice is None:
+                error = {"type": "invalid_request_error", "code": "resource_missing", "message": "No such invoice"}
+                return 404, {"error": error}
+            invoice.update(
+                status="open",
+                number=f"STUB-{n:04d}",
+                hosted_invoice_url=f"https://invoice.stripe.com/i/acct_stub/test_{invoice['id']}",
+                invoice_pdf=f"https://pay.stripe.com/invoice/acct_stub/test_{invoice['id']}/pdf",
+                due_date=now + 86400 * int(invoice.get("days_until_due") or 0),
+                status_transitions={**invoice["status_transitions"], "finalized_at": now},
+            )
+            return 200, dict(invoice)
         message = f"Unrecognized request URL ({request.method}: {request.path})"
         error = {"type": "invalid_request_error", "message": message}
         return 404, {"error": error}

@@ -18,6 +18,7 @@ APPEND_ONLY = {
     "wallet.Entry",
     "wallet.PayoutStatusChange",
     "merchants.AuditEvent",
+    "merchants.CommissionRate",
     "campaigns.OfferStatusChange",
     "campaigns.PurchaseEvent",
     "accounts.AuditRecord",

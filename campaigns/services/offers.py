@@ -37,6 +37,7 @@ from campaigns.errors import (
 from campaigns.models import Challenge, LineItemRule, Offer, OfferBasis, OfferStatus, OfferStatusChange
 from campaigns.rules import Audience, RewardType
 from cashback.events import announce
+from merchants.billing_selectors import merchant_has_overdue_invoice
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -334,6 +335,59 @@ def offer_resume(*, offer_id: int, actor: User, now: datetime | None = None) -> 
         else:
             target = OfferStatus.LIVE
         return _transition(offer, to_status=target, actor=actor, reason="Resumed.")
+
+
+# The reason on an offer paused for an overdue invoice: resuming after payment looks for it.
+BILLING_PAUSE_PREFIX = "Paused for an overdue invoice"
+
+
+def offers_pause_for_overdue_invoice(*, merchant_id: int, invoice_number: str) -> int:
+    """Pause the merchant's live and scheduled offers (subscriber of ``merchant_invoice_overdue``).
+
+    Idempotent: an offer already paused is left alone. Returns how many were paused."""
+    ids = list(
+        Offer.objects.filter(merchant_id=merchant_id, status__in=(OfferStatus.LIVE, OfferStatus.SCHEDULED))
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    done = 0
+    for offer_id in ids:
+        with transaction.atomic():
+            offer = _lock_offer(offer_id)
+            if offer.status in (OfferStatus.LIVE, OfferStatus.SCHEDULED):
+                _transition(
+                    offer,
+                    to_status=OfferStatus.PAUSED,
+                    actor=None,
+                    reason=f"{BILLING_PAUSE_PREFIX} ({invoice_number}).",
+                )
+                done += 1
+    return done
+
+
+def offers_resume_after_invoice_paid(*, merchant_id: int, now: datetime | None = None) -> int:
+    """Resume the offers that an overdue invoice paused — only those, and only once the merchant has
+    no overdue invoice left (subscriber of ``merchant_invoice_paid``). Returns how many resumed."""
+    if merchant_has_overdue_invoice(merchant_id=merchant_id):
+        return 0
+    now = now or timezone.now()
+    done = 0
+    paused = Offer.objects.filter(merchant_id=merchant_id, status=OfferStatus.PAUSED).order_by("id")
+    for offer_id in paused.values_list("id", flat=True):
+        with transaction.atomic():
+            offer = _lock_offer(offer_id)
+            last = offer.status_changes.order_by("-created_at", "-id").first()
+            if offer.status != OfferStatus.PAUSED or last is None or not last.reason.startswith(BILLING_PAUSE_PREFIX):
+                continue  # paused by the merchant itself, or already resumed
+            if offer.ends_at <= now:
+                target = OfferStatus.ENDED
+            elif offer.starts_at > now:
+                target = OfferStatus.SCHEDULED
+            else:
+                target = OfferStatus.LIVE
+            _transition(offer, to_status=target, actor=None, reason="Resumed: the overdue invoice was paid.")
+            done += 1
+    return done
 
 
 def offer_activate_due(*, now: datetime | None = None) -> int:

@@ -14,7 +14,10 @@
 Methods: ``connected_account_create`` (an Express account), ``account_link_create`` (its
 onboarding URL), ``account_retrieve``, ``transfer_create`` (platform → connected account),
 ``payout_create`` (connected account → its bank, with the ``Stripe-Account`` header) and
-``transfer_reversal_create`` (pull a transfer back).
+``transfer_reversal_create`` (pull a transfer back); and for the merchants' monthly invoices
+(docs/billing.md), on the platform's own account: ``customer_create``, ``invoice_create`` (a
+draft that takes no pending items), ``invoice_item_create`` (a line on that draft) and
+``invoice_finalize``.
 
 Amounts are integer minor units; Stripe uses the same unit for NOK, SEK, DKK and EUR.
 Every method is keyword-only; failures raise :class:`StripeGatewayError` whose
@@ -77,6 +80,28 @@ class StripeGatewayClient(Protocol):
     def transfer_reversal_create(
         self, *, transfer_id: str, amount_minor: int, idempotency_key: str, metadata: Mapping[str, str]
     ) -> dict[str, Any]: ...
+
+    def customer_create(
+        self, *, email: str, name: str, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> dict[str, Any]: ...
+
+    def invoice_create(
+        self, *, customer_id: str, currency: str, days_until_due: int, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> dict[str, Any]: ...
+
+    def invoice_item_create(
+        self,
+        *,
+        customer_id: str,
+        invoice_id: str,
+        amount_minor: int,
+        currency: str,
+        description: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str],
+    ) -> dict[str, Any]: ...
+
+    def invoice_finalize(self, *, invoice_id: str, idempotency_key: str) -> dict[str, Any]: ...
 
 
 def _metadata(metadata: Mapping[str, Any] | None) -> dict[str, str]:
@@ -160,6 +185,66 @@ class StripeGateway:
             self._client.v1.transfers.reversals.create,
             transfer_id,
             {"amount": amount_minor, "metadata": _metadata(metadata)},
+            {"idempotency_key": idempotency_key},
+        )
+
+    def customer_create(
+        self, *, email: str, name: str, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> dict[str, Any]:
+        return self._call(
+            self._client.v1.customers.create,
+            {"email": email, "name": name, "metadata": _metadata(metadata)},
+            {"idempotency_key": idempotency_key},
+        )
+
+    def invoice_create(
+        self, *, customer_id: str, currency: str, days_until_due: int, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> dict[str, Any]:
+        # A draft that sends itself by e-mail once finalised; "exclude" keeps stray pending items of
+        # the customer off it (only the items created for this invoice, by its id, are on it).
+        return self._call(
+            self._client.v1.invoices.create,
+            {
+                "customer": customer_id,
+                "currency": currency.lower(),
+                "collection_method": "send_invoice",
+                "days_until_due": days_until_due,
+                "auto_advance": False,
+                "pending_invoice_items_behavior": "exclude",
+                "metadata": _metadata(metadata),
+            },
+            {"idempotency_key": idempotency_key},
+        )
+
+    def invoice_item_create(
+        self,
+        *,
+        customer_id: str,
+        invoice_id: str,
+        amount_minor: int,
+        currency: str,
+        description: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str],
+    ) -> dict[str, Any]:
+        return self._call(
+            self._client.v1.invoice_items.create,
+            {
+                "customer": customer_id,
+                "invoice": invoice_id,
+                "amount": amount_minor,
+                "currency": currency.lower(),
+                "description": description,
+                "metadata": _metadata(metadata),
+            },
+            {"idempotency_key": idempotency_key},
+        )
+
+    def invoice_finalize(self, *, invoice_id: str, idempotency_key: str) -> dict[str, Any]:
+        return self._call(
+            self._client.v1.invoices.finalize_invoice,
+            invoice_id,
+            {"auto_advance": True},
             {"idempotency_key": idempotency_key},
         )
 
@@ -309,6 +394,57 @@ class FakeStripeGateway:
         params = {"transfer": transfer_id, "amount": amount_minor, "metadata": _metadata(metadata)}
         with self._calling("transfer_reversal_create", params, idempotency_key):
             return {"id": "trr_fake_" + self._digest(idempotency_key), "object": "transfer_reversal", **params}
+
+    def customer_create(
+        self, *, email: str, name: str, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> dict[str, Any]:
+        params = {"email": email, "name": name, "metadata": _metadata(metadata)}
+        with self._calling("customer_create", params, idempotency_key):
+            return {"id": "cus_fake_" + self._digest(idempotency_key), "object": "customer", **params}
+
+    def invoice_create(
+        self, *, customer_id: str, currency: str, days_until_due: int, idempotency_key: str, metadata: Mapping[str, str]
+    ) -> dict[str, Any]:
+        params = {
+            "customer": customer_id,
+            "currency": currency.lower(),
+            "collection_method": "send_invoice",
+            "days_until_due": days_until_due,
+            "metadata": _metadata(metadata),
+        }
+        with self._calling("invoice_create", params, idempotency_key):
+            return {"id": "in_fake_" + self._digest(idempotency_key), "object": "invoice", "status": "draft", **params}
+
+    def invoice_item_create(
+        self,
+        *,
+        customer_id: str,
+        invoice_id: str,
+        amount_minor: int,
+        currency: str,
+        description: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str],
+    ) -> dict[str, Any]:
+        params = {
+            "customer": customer_id,
+            "invoice": invoice_id,
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "description": description,
+            "metadata": _metadata(metadata),
+        }
+        with self._calling("invoice_item_create", params, idempotency_key):
+            return {"id": "ii_fake_" + self._digest(idempotency_key), "object": "invoiceitem", **params}
+
+    def invoice_finalize(self, *, invoice_id: str, idempotency_key: str) -> dict[str, Any]:
+        with self._calling("invoice_finalize", {"invoice": invoice_id}, idempotency_key):
+            return {
+                "id": invoice_id,
+                "object": "invoice",
+                "status": "open",
+                "hosted_invoice_url": f"https://invoice.stripe.com/i/{invoice_id}",
+            }
 
     # -- internals --
     @staticmethod

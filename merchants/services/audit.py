@@ -39,6 +39,10 @@ class AuditAction:
     API_KEY_REVOKED = "api_key.revoked"
     STRIPE_CONNECTED = "stripe.connected"
     STRIPE_DISCONNECTED = "stripe.disconnected"
+    BILLING_DETAILS_CHANGED = "billing.details_changed"
+    COMMISSION_RATE_SET = "billing.commission_rate_set"
+    INVOICE_ISSUED = "billing.invoice_issued"
+    INVOICE_STATUS_CHANGED = "billing.invoice_status_changed"
 
     LABELS = {
         MERCHANT_APPLIED: "Applied to become a partner",
@@ -59,6 +63,10 @@ class AuditAction:
         API_KEY_REVOKED: "Revoked an API key",
         STRIPE_CONNECTED: "Connected a Stripe account",
         STRIPE_DISCONNECTED: "Disconnected the Stripe account",
+        BILLING_DETAILS_CHANGED: "Changed billing details",
+        COMMISSION_RATE_SET: "Set the commission rate",
+        INVOICE_ISSUED: "Issued a monthly statement",
+        INVOICE_STATUS_CHANGED: "Invoice status changed",
     }
 
 

@@ -27,6 +27,7 @@ from merchants.validators import (
     validate_currency,
     validate_organisation_number,
 )
+from merchants.vat_numbers import validate_vat_number
 from notifications.services import email_queue
 from wallet.models import AccountKind
 from wallet.services import account_get_or_create
@@ -50,6 +51,8 @@ def merchant_apply(
     contact_phone: str = "",
     currency: str = "",
     referral_code: str = "",
+    billing_email: str = "",
+    vat_number: str = "",
 ) -> Merchant:
     """A business applies to become a partner; the applicant becomes its owner. Status: pending review.
 
@@ -63,6 +66,7 @@ def merchant_apply(
     number = validate_organisation_number(organisation_number, country=country)
     currency = validate_currency(currency, country=country)
     category_code = validate_category_code(category_code)
+    vat_number = validate_vat_number(vat_number, country=country, organisation_number=number)
     if Merchant.objects.filter(country=country, organisation_number=number).exists():
         raise _duplicate_org_number()
     try:
@@ -78,6 +82,8 @@ def merchant_apply(
                 contact_name=contact_name.strip(),
                 contact_email=contact_email.strip(),
                 contact_phone=contact_phone.strip(),
+                billing_email=(billing_email or contact_email).strip(),
+                vat_number=vat_number,
                 applied_by=applicant,
             )
             Membership.objects.create(merchant=merchant, user=applicant, role=Membership.Role.OWNER)

@@ -22,6 +22,22 @@ def merchant_badge(status: str) -> str:
     return _STATUS_BADGES.get(status, "neutral")
 
 
+_INVOICE_BADGES = {
+    "draft": "pending",
+    "open": "processing",
+    "paid": "paid",
+    "payment_failed": "failed",
+    "overdue": "failed",
+    "void": "expired",
+}
+
+
+@register.filter
+def invoice_badge(status: str) -> str:
+    """The badge colour of an invoice status."""
+    return _INVOICE_BADGES.get(status, "neutral")
+
+
 @register.filter
 def lookup(mapping: dict, key: str) -> object:
     return mapping.get(key) if isinstance(mapping, dict) else None

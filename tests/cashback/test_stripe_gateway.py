@@ -235,3 +235,58 @@ def test_fake_account_is_ready_unless_told_otherwise(fake_stripe):
     assert gateway.account_retrieve(account_id=account_id)["payouts_enabled"] is False
     url = gateway.account_link_create(account_id=account_id, refresh_url="/r", return_url="/back")
     assert url == "/back"
+
+
+# --- Merchant billing: customer, invoice, items, finalisation (docs/billing.md) -----------------
+
+
+def test_billing_invoice_calls_send_stripes_parameters_and_our_keys(stripe_stub):
+    gateway = get_stripe_gateway()
+
+    customer = gateway.customer_create(
+        email="billing@fjord.example",
+        name="Fjord Coffee AS",
+        idempotency_key="merchant:7:billing-customer",
+        metadata={"merchant_id": "7"},
+    )
+    draft = gateway.invoice_create(
+        customer_id=customer["id"],
+        currency="NOK",
+        days_until_due=14,
+        idempotency_key="invoice:7:NOK:2026-11:stripe-invoice",
+        metadata={"cashback_merchant_invoice": "3"},
+    )
+    item = gateway.invoice_item_create(
+        customer_id=customer["id"],
+        invoice_id=draft["id"],
+        amount_minor=-5000,
+        currency="NOK",
+        description="Spent at your checkout",
+        idempotency_key="invoice:7:NOK:2026-11:item:spent",
+        metadata={},
+    )
+    final = gateway.invoice_finalize(invoice_id=draft["id"], idempotency_key="invoice:7:NOK:2026-11:finalize")
+
+    assert customer["id"].startswith("cus_") and draft["status"] == "draft" and item["amount"] == -5000
+    assert final["status"] == "open" and final["hosted_invoice_url"].startswith("https://invoice.stripe.com/")
+    [create] = stripe_stub.requests_to("POST", "/v1/invoices")
+    assert create.form["collection_method"] == "send_invoice"
+    assert create.form["days_until_due"] == "14"
+    assert create.form["pending_invoice_items_behavior"] == "exclude"
+    assert create.form["currency"] == "nok"
+    assert create.form["metadata[cashback_merchant_invoice]"] == "3"
+    assert create.headers["Idempotency-Key"] == "invoice:7:NOK:2026-11:stripe-invoice"
+    [items] = stripe_stub.requests_to("POST", "/v1/invoiceitems")
+    assert items.form["invoice"] == draft["id"] and items.form["amount"] == "-5000"
+    assert items.headers["Idempotency-Key"] == "invoice:7:NOK:2026-11:item:spent"
+    [finalize] = stripe_stub.requests_to("POST", f"/v1/invoices/{draft['id']}/finalize")
+    assert finalize.headers["Idempotency-Key"] == "invoice:7:NOK:2026-11:finalize"
+    [customer_request] = stripe_stub.requests_to("POST", "/v1/customers")
+    assert customer_request.form["email"] == "billing@fjord.example"
+
+
+def test_a_replayed_billing_invoice_key_gets_the_same_draft(stripe_stub):
+    gateway = get_stripe_gateway()
+    args = {"customer_id": "cus_1", "currency": "NOK", "days_until_due": 14, "idempotency_key": "k:inv", "metadata": {}}
+    assert gateway.invoice_create(**args)["id"] == gateway.invoice_create(**args)["id"]
+    assert len(stripe_stub.invoices) == 1

@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
+from merchants.models import CommissionRate, MerchantInvoice
 from merchants.services import audit_record
 from tests.accounts.factories import StaffUserFactory
 from tests.merchants.factories import LocationFactory, MembershipFactory, MerchantFactory
@@ -41,3 +44,19 @@ def test_audit_events_cannot_be_changed_in_admin(admin_client_mfa):
     response = admin_client_mfa.post(reverse("admin:merchants_auditevent_delete", args=[event.pk]), {"post": "yes"})
 
     assert response.status_code == 403
+
+
+def test_staff_set_a_commission_rate_in_admin_and_it_is_audited(admin_client_mfa):
+    merchant = MerchantFactory()
+    url = reverse("admin:merchants_commissionrate_add")
+
+    response = admin_client_mfa.post(
+        url, {"merchant": merchant.pk, "rate": "0.1250", "valid_from": "2026-01-01", "note": "Pilot"}
+    )
+    bad = admin_client_mfa.post(url, {"merchant": merchant.pk, "rate": "1.5", "valid_from": "2026-01-01"})
+
+    assert response.status_code == 302 and bad.status_code == 200
+    assert list(CommissionRate.objects.values_list("rate", flat=True)) == [Decimal("0.1250")]
+    assert merchant.audit_events.filter(action="billing.commission_rate_set").count() == 1
+    assert admin_client_mfa.get(reverse("admin:merchants_merchantinvoice_changelist")).status_code == 200
+    assert MerchantInvoice.objects.count() == 0

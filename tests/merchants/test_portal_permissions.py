@@ -9,7 +9,15 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from merchants.models import AuditEvent, Invitation, Location, Membership, MerchantApiKey, StripeConnection
+from merchants.models import (
+    AuditEvent,
+    Invitation,
+    Location,
+    Membership,
+    MerchantApiKey,
+    MerchantInvoice,
+    StripeConnection,
+)
 from tests.accounts.factories import UserFactory
 from tests.merchants.factories import LocationFactory, MembershipFactory, MerchantApiKeyFactory, MerchantFactory
 
@@ -48,6 +56,10 @@ PORTAL_URLS = [
     PortalUrl("api_key_revoke", ("api_key",), OWNERS),
     PortalUrl("stripe", (), OWNERS),
     PortalUrl("stripe_disconnect", (), OWNERS),
+    PortalUrl("billing", (), ANY),
+    # An empty form: the editor gets the page back with errors (400), never a change.
+    PortalUrl("billing_details", (), EDITORS, method="post", success=400),
+    PortalUrl("invoice_pdf", ("invoice",), ANY),
 ]
 
 KWARG_NAMES = {
@@ -55,6 +67,7 @@ KWARG_NAMES = {
     "membership": "membership_id",
     "invitation": "invitation_id",
     "api_key": "key_id",
+    "invoice": "invoice_id",
 }
 
 
@@ -74,6 +87,16 @@ def _world_for(merchant):
         "api_key": MerchantApiKeyFactory(merchant=merchant),
         "stripe_connection": StripeConnection.objects.create(
             merchant=merchant, stripe_account_id=f"acct_test{merchant.pk}", status="active"
+        ),
+        "invoice": MerchantInvoice.objects.create(
+            merchant=merchant,
+            currency="NOK",
+            period="2026-01-01",
+            number=f"CB-202601-{merchant.pk:06d}-NOK",
+            cost_minor=1000,
+            commission_minor=150,
+            total_minor=1150,
+            due_date="2026-02-15",
         ),
     }
 
