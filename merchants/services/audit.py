@@ -39,6 +39,19 @@ class AuditAction:
     API_KEY_REVOKED = "api_key.revoked"
     STRIPE_CONNECTED = "stripe.connected"
     STRIPE_DISCONNECTED = "stripe.disconnected"
+    # Campaigns' edits in the portal (F-P4), recorded by campaigns.services.offer_audit.
+    OFFER_CREATED = "offer.created"
+    OFFER_UPDATED = "offer.updated"
+    OFFER_SUBMITTED = "offer.submitted"
+    OFFER_APPROVED = "offer.approved"
+    OFFER_REJECTED = "offer.rejected"
+    OFFER_PAUSED = "offer.paused"
+    OFFER_RESUMED = "offer.resumed"
+    CHALLENGE_CREATED = "challenge.created"
+    CHALLENGE_UPDATED = "challenge.updated"
+    CHALLENGE_DELETED = "challenge.deleted"
+    LINE_RULE_ADDED = "line_rule.added"
+    LINE_RULE_DELETED = "line_rule.deleted"
 
     LABELS = {
         MERCHANT_APPLIED: "Applied to become a partner",
@@ -59,6 +72,18 @@ class AuditAction:
         API_KEY_REVOKED: "Revoked an API key",
         STRIPE_CONNECTED: "Connected a Stripe account",
         STRIPE_DISCONNECTED: "Disconnected the Stripe account",
+        OFFER_CREATED: "Created an offer",
+        OFFER_UPDATED: "Changed an offer",
+        OFFER_SUBMITTED: "Submitted an offer for review",
+        OFFER_APPROVED: "Approved an offer",
+        OFFER_REJECTED: "Sent an offer back",
+        OFFER_PAUSED: "Paused an offer",
+        OFFER_RESUMED: "Resumed an offer",
+        CHALLENGE_CREATED: "Added a challenge",
+        CHALLENGE_UPDATED: "Changed a challenge",
+        CHALLENGE_DELETED: "Deleted a challenge",
+        LINE_RULE_ADDED: "Added a product rule",
+        LINE_RULE_DELETED: "Deleted a product rule",
     }
 
 
