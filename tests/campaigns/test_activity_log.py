@@ -105,15 +105,16 @@ def test_challenge_edits_are_logged(client, manager):
     offer = OfferFactory(merchant=merchant, title="Monthly")
     client.post(
         reverse("campaigns:challenge_create", args=[merchant.pk]),
-        {"offer": str(offer.pk), "title": "Spend 1 000", "target_type": "revenue", "target_value": "1000", "bonus": "50"},
+        {"offer": offer.pk, "title": "Spend 1 000", "target_type": "revenue", "target_value": "1000", "bonus": "50"},
     )
     created = only_event(merchant, "challenge.created")
-    assert (created.details["name"], created.details["offer"], created.actor) == ("Spend 1 000", "Monthly", manager.user)
+    assert (created.details["name"], created.details["offer"]) == ("Spend 1 000", "Monthly")
+    assert created.actor == manager.user
 
     challenge = offer.challenges.get()
     client.post(
         reverse("campaigns:challenge_edit", args=[merchant.pk, challenge.pk]),
-        {"offer": str(offer.pk), "title": "Spend 1 000", "target_type": "revenue", "target_value": "1500", "bonus": "75"},
+        {"offer": offer.pk, "title": "Spend 1 000", "target_type": "revenue", "target_value": "1500", "bonus": "75"},
     )
     changes = {c["field"]: (c["from"], c["to"]) for c in only_event(merchant, "challenge.updated").details["diff"]}
     assert changes == {"Target value": ("1000.00 NOK", "1500.00 NOK"), "Bonus": ("50.00 NOK", "75.00 NOK")}
@@ -145,7 +146,8 @@ def test_analysts_change_nothing_and_so_log_nothing(client):
     challenge = ChallengeFactory(offer=offer)
     rule = LineItemRuleFactory(offer=offer)
     merchant_id = analyst.merchant.pk
-    assert client.post(reverse("campaigns:edit", args=[merchant_id, offer.pk]), form_data(version="1")).status_code == 403
+    edit = reverse("campaigns:edit", args=[merchant_id, offer.pk])
+    assert client.post(edit, form_data(version="1")).status_code == 403
     assert client.post(reverse("campaigns:challenge_delete", args=[merchant_id, challenge.pk])).status_code == 403
     assert client.post(reverse("campaigns:line_rule_delete", args=[merchant_id, offer.pk, rule.pk])).status_code == 403
     assert not AuditEvent.objects.filter(merchant=analyst.merchant).exists()
