@@ -249,7 +249,9 @@ def challenge_create(request: MerchantRequest, merchant_id: int) -> HttpResponse
         form = ChallengeForm(request.POST, merchant=merchant)
         if form.is_valid():
             try:
-                challenge = services.challenge_save(offer=form.cleaned_data["offer"], values=form.service_values())
+                challenge = services.challenge_save(
+                    offer=form.cleaned_data["offer"], values=form.service_values(), actor=request.user
+                )
             except DomainError as error:
                 form_error_from(form, error)
             else:
@@ -276,7 +278,10 @@ def challenge_edit(request: MerchantRequest, merchant_id: int, challenge_id: int
         if form.is_valid():
             try:
                 services.challenge_save(
-                    offer=form.cleaned_data["offer"], values=form.service_values(), challenge=challenge
+                    offer=form.cleaned_data["offer"],
+                    values=form.service_values(),
+                    challenge=challenge,
+                    actor=request.user,
                 )
             except DomainError as error:
                 form_error_from(form, error)
@@ -293,7 +298,7 @@ def challenge_edit(request: MerchantRequest, merchant_id: int, challenge_id: int
 def challenge_delete(request: MerchantRequest, merchant_id: int, challenge_id: int) -> HttpResponse:
     challenge = _challenge(request, challenge_id)
     offer = challenge.offer
-    services.challenge_delete(challenge=challenge)
+    services.challenge_delete(challenge=challenge, actor=request.user)
     messages.success(request, "Challenge removed.")
     return redirect(_detail_url(offer))
 
@@ -307,7 +312,7 @@ def line_rule_create(request: MerchantRequest, merchant_id: int, offer_id: int) 
     form = LineItemRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.line_item_rule_add(offer=offer, values=form.service_values(offer.currency))
+            services.line_item_rule_add(offer=offer, values=form.service_values(offer.currency), actor=request.user)
         except DomainError as error:
             form_error_from(form, error)
         else:
@@ -324,6 +329,6 @@ def line_rule_delete(request: MerchantRequest, merchant_id: int, offer_id: int, 
     rule = offer.line_item_rules.filter(pk=rule_id).first()
     if rule is None:
         raise Http404("No such rule.")
-    services.line_item_rule_delete(rule=rule)
+    services.line_item_rule_delete(rule=rule, actor=request.user)
     messages.success(request, "Line-item rule removed.")
     return redirect(_detail_url(offer))

@@ -294,6 +294,16 @@ BILLING_OVERDUE_GRACE_DAYS = env.int("BILLING_OVERDUE_GRACE_DAYS", default=14)
 # "Download my data" (accounts/data_export.py, docs/privacy.md): days a finished export can be downloaded.
 DATA_EXPORT_TTL_DAYS = env.int("DATA_EXPORT_TTL_DAYS", default=7)
 
+# Merchant reports (insights/, docs/reports.md). Rows on one page of the transaction report; the most rows
+# a download is written at once in the request (more: a task on the `reports` queue with a progress bar);
+# the most rows a PDF may hold (more: narrow the filters or take the CSV); the longest period in days;
+# days a prepared file can be downloaded (then 410, and the sweep deletes it).
+REPORT_PAGE_SIZE = env.int("REPORT_PAGE_SIZE", default=50)
+REPORT_EXPORT_DIRECT_MAX_ROWS = env.int("REPORT_EXPORT_DIRECT_MAX_ROWS", default=1_000)
+REPORT_PDF_MAX_ROWS = env.int("REPORT_PDF_MAX_ROWS", default=5_000)
+REPORT_MAX_RANGE_DAYS = env.int("REPORT_MAX_RANGE_DAYS", default=366)
+REPORT_EXPORT_TTL_DAYS = env.int("REPORT_EXPORT_TTL_DAYS", default=7)
+
 # Amounts from outside (cashback/amounts.py, docs/webhooks.md): the most one purchase, refund, order
 # line or spend hold may be, in minor units (100000000 = 1 000 000.00); per-currency overrides,
 # e.g. "SEK=150000000,EUR=10000000". A larger amount is refused at the door with 400.
@@ -484,10 +494,15 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.*": {"queue": "notifications"},
     "merchants.tasks.*": {"queue": "reports"},
     "accounts.tasks.*": {"queue": "reports"},
+    "insights.tasks.*": {"queue": "reports"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "insights-report-exports-sweep": {
+        "task": "insights.tasks.report_exports_sweep",
+        "schedule": crontab(minute=50),
+    },
     "accounts-data-exports-sweep": {
         "task": "accounts.tasks.data_exports_sweep",
         "schedule": crontab(minute=40),

@@ -30,6 +30,8 @@ CARD = "4242 4242 4242 4242"
 CONSTRUCTOR_KWARGS = {
     "campaigns.forms.OfferForm": lambda: {"merchant": MerchantFactory()},
     "campaigns.forms.ChallengeForm": lambda: {"merchant": MerchantFactory()},
+    "insights.report_forms.ReportFilterForm": lambda: {"merchant": MerchantFactory()},
+    "insights.report_forms.ExportForm": lambda: {"merchant": MerchantFactory()},
     "referrals.forms.ProgramForm": lambda: {},
     "accounts.privacy_forms.ErasureForm": lambda: {"user": UserFactory()},
 }

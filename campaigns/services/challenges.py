@@ -5,17 +5,23 @@ for (``challenges_lock``) before its own rewards touch the ledger and settles th
 (``challenges_reconcile``), under the lock order in ``purchases``.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
 
 from campaigns.errors import InvalidChallengeError
 from campaigns.models import Challenge, ChallengeProgress, Offer, OfferStatus, Purchase, Reward, RewardKind
+from campaigns.services.offer_audit import AuditAction, audit_challenge, challenge_snapshot, diff
 from campaigns.services.offers import OFFER_STATUSES_WITH_HISTORY
 from campaigns.services.rewards import reward_book, reward_on_auth
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 # --- Challenges and line-item rules ------------------------------------------------------------
 
@@ -25,6 +31,7 @@ def challenge_save(
     offer: Offer | None,
     values: Mapping[str, Any],
     challenge: Challenge | None = None,
+    actor: User | None = None,
 ) -> Challenge:
     """Create (or, given ``challenge``, change) a challenge of an offer. A challenge needs an offer."""
     if offer is None:
@@ -39,16 +46,34 @@ def challenge_save(
     if problems:
         raise InvalidChallengeError("Please correct the challenge.", fields=problems)
     with transaction.atomic():
+        before = challenge_snapshot(challenge) if challenge is not None and challenge.pk else None
         challenge = challenge or Challenge()
         challenge.offer = offer
         for name in ("title", "target_type", "target_value", "bonus_minor"):
             setattr(challenge, name, values[name])
         challenge.save()
+        after = challenge_snapshot(challenge)
+        if before is None:
+            audit_challenge(
+                challenge_title=challenge.title, offer=offer, actor=actor, action=AuditAction.CHALLENGE_CREATED
+            )
+        else:
+            audit_challenge(
+                challenge_title=challenge.title,
+                offer=offer,
+                actor=actor,
+                action=AuditAction.CHALLENGE_UPDATED,
+                changes=diff(before, after),
+            )
     return challenge
 
 
-def challenge_delete(*, challenge: Challenge) -> None:
-    challenge.delete()
+def challenge_delete(*, challenge: Challenge, actor: User | None = None) -> None:
+    with transaction.atomic():
+        audit_challenge(
+            challenge_title=challenge.title, offer=challenge.offer, actor=actor, action=AuditAction.CHALLENGE_DELETED
+        )
+        challenge.delete()
 
 
 # --- Challenges --------------------------------------------------------------------------------

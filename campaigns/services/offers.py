@@ -36,6 +36,14 @@ from campaigns.errors import (
 )
 from campaigns.models import Challenge, LineItemRule, Offer, OfferBasis, OfferStatus, OfferStatusChange
 from campaigns.rules import Audience, RewardType
+from campaigns.services.offer_audit import (
+    OFFER_LABELS,
+    AuditAction,
+    audit_line_rule,
+    audit_offer,
+    diff,
+    offer_snapshot,
+)
 from cashback.events import announce
 from merchants.billing_selectors import merchant_has_overdue_invoice
 
@@ -197,6 +205,7 @@ def offer_create(
         offer.save()
         offer.locations.set(locations)
         _record_status(offer, from_status="", to_status=OfferStatus.DRAFT, actor=actor, reason="Created.")
+        audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_CREATED)
     return offer
 
 
@@ -230,6 +239,7 @@ def offer_update(
             raise InvalidOfferError(
                 fields={"budget_total_minor": ["The budget cannot be less than what the offer has already paid."]}
             )
+        before = offer_snapshot(offer)
         for name in OFFER_FIELDS:
             if name in values:
                 setattr(offer, name, values[name])
@@ -238,8 +248,16 @@ def offer_update(
         offer.save()
         offer.refresh_from_db(fields=["version"])
         offer.locations.set(locations)
-        if offer.status != OfferStatus.DRAFT:
+        back_to_draft = offer.status != OfferStatus.DRAFT
+        if back_to_draft:
             _transition(offer, to_status=OfferStatus.DRAFT, actor=actor, reason="Edited: needs review again.")
+        audit_offer(
+            offer=offer,
+            actor=actor,
+            action=AuditAction.OFFER_UPDATED,
+            changes=diff(before, offer_snapshot(offer), OFFER_LABELS),
+            note="Back to draft: it needs review again." if back_to_draft else "",
+        )
     return offer
 
 
@@ -284,7 +302,9 @@ def offer_submit_for_review(*, offer_id: int, actor: User | None) -> Offer:
         offer = _lock_offer(offer_id)
         if offer.status == OfferStatus.DRAFT and offer.ends_at <= timezone.now():
             raise InvalidOfferError("The offer's period is already over: change its dates first.")
-        return _transition(offer, to_status=OfferStatus.IN_REVIEW, actor=actor, reason="Submitted for review.")
+        _transition(offer, to_status=OfferStatus.IN_REVIEW, actor=actor, reason="Submitted for review.")
+        audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_SUBMITTED)
+        return offer
 
 
 def offer_approve(*, offer_id: int, actor: User | None, reason: str = "", now: datetime | None = None) -> Offer:
@@ -295,6 +315,7 @@ def offer_approve(*, offer_id: int, actor: User | None, reason: str = "", now: d
         if offer.status != OfferStatus.IN_REVIEW:
             raise IllegalTransitionError("Only an offer in review can be approved.")
         _transition(offer, to_status=OfferStatus.SCHEDULED, actor=actor, reason=reason or "Approved.")
+        audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_APPROVED, note=reason)
         if offer.ends_at <= now:
             _transition(offer, to_status=OfferStatus.ENDED, actor=None, reason="Its period was over when approved.")
         elif offer.starts_at <= now:
@@ -310,7 +331,9 @@ def offer_reject(*, offer_id: int, actor: User, reason: str) -> Offer:
         offer = _lock_offer(offer_id)
         if offer.status != OfferStatus.IN_REVIEW:
             raise IllegalTransitionError("Only an offer in review can be rejected.")
-        return _transition(offer, to_status=OfferStatus.DRAFT, actor=actor, reason=reason.strip())
+        _transition(offer, to_status=OfferStatus.DRAFT, actor=actor, reason=reason.strip())
+        audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_REJECTED, note=reason.strip())
+        return offer
 
 
 def offer_pause(*, offer_id: int, actor: User, reason: str = "") -> Offer:
@@ -318,7 +341,9 @@ def offer_pause(*, offer_id: int, actor: User, reason: str = "") -> Offer:
         offer = _lock_offer(offer_id)
         if offer.status not in (OfferStatus.LIVE, OfferStatus.SCHEDULED):
             raise IllegalTransitionError("Only a live or scheduled offer can be paused.")
-        return _transition(offer, to_status=OfferStatus.PAUSED, actor=actor, reason=reason or "Paused.")
+        _transition(offer, to_status=OfferStatus.PAUSED, actor=actor, reason=reason or "Paused.")
+        audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_PAUSED, note=reason)
+        return offer
 
 
 def offer_resume(*, offer_id: int, actor: User, now: datetime | None = None) -> Offer:
@@ -334,7 +359,10 @@ def offer_resume(*, offer_id: int, actor: User, now: datetime | None = None) -> 
             target = OfferStatus.SCHEDULED
         else:
             target = OfferStatus.LIVE
-        return _transition(offer, to_status=target, actor=actor, reason="Resumed.")
+        _transition(offer, to_status=target, actor=actor, reason="Resumed.")
+        now_status = offer.get_status_display().lower()
+        audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_RESUMED, note=f"Now {now_status}.")
+        return offer
 
 
 # The reason on an offer paused for an overdue invoice: resuming after payment looks for it.
@@ -468,11 +496,17 @@ def offer_budget_return(*, offer_id: int, amount_minor: int) -> int:
     return back
 
 
-def line_item_rule_add(*, offer: Offer, values: Mapping[str, Any]) -> LineItemRule:
+def line_item_rule_add(*, offer: Offer, values: Mapping[str, Any], actor: User | None = None) -> LineItemRule:
+    """Add a product or category rule to an offer, recorded in the merchant's activity log."""
     if offer.line_item_rules.filter(scope=values["scope"], key__iexact=values["key"]).exists():
         raise InvalidOfferError(fields={"key": ["This offer already has a rule for that key."]})
-    return LineItemRule.objects.create(offer=offer, **{name: values[name] for name in LINE_ITEM_RULE_FIELDS})
+    with transaction.atomic():
+        rule = LineItemRule.objects.create(offer=offer, **{name: values[name] for name in LINE_ITEM_RULE_FIELDS})
+        audit_line_rule(rule=rule, offer=offer, actor=actor, action=AuditAction.LINE_RULE_ADDED)
+    return rule
 
 
-def line_item_rule_delete(*, rule: LineItemRule) -> None:
-    rule.delete()
+def line_item_rule_delete(*, rule: LineItemRule, actor: User | None = None) -> None:
+    with transaction.atomic():
+        audit_line_rule(rule=rule, offer=rule.offer, actor=actor, action=AuditAction.LINE_RULE_DELETED)
+        rule.delete()

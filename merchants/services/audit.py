@@ -43,6 +43,19 @@ class AuditAction:
     COMMISSION_RATE_SET = "billing.commission_rate_set"
     INVOICE_ISSUED = "billing.invoice_issued"
     INVOICE_STATUS_CHANGED = "billing.invoice_status_changed"
+    # Campaigns' edits in the portal (F-P4), recorded by campaigns.services.offer_audit.
+    OFFER_CREATED = "offer.created"
+    OFFER_UPDATED = "offer.updated"
+    OFFER_SUBMITTED = "offer.submitted"
+    OFFER_APPROVED = "offer.approved"
+    OFFER_REJECTED = "offer.rejected"
+    OFFER_PAUSED = "offer.paused"
+    OFFER_RESUMED = "offer.resumed"
+    CHALLENGE_CREATED = "challenge.created"
+    CHALLENGE_UPDATED = "challenge.updated"
+    CHALLENGE_DELETED = "challenge.deleted"
+    LINE_RULE_ADDED = "line_rule.added"
+    LINE_RULE_DELETED = "line_rule.deleted"
 
     LABELS = {
         MERCHANT_APPLIED: "Applied to become a partner",
@@ -67,6 +80,18 @@ class AuditAction:
         COMMISSION_RATE_SET: "Set the commission rate",
         INVOICE_ISSUED: "Issued a monthly statement",
         INVOICE_STATUS_CHANGED: "Invoice status changed",
+        OFFER_CREATED: "Created an offer",
+        OFFER_UPDATED: "Changed an offer",
+        OFFER_SUBMITTED: "Submitted an offer for review",
+        OFFER_APPROVED: "Approved an offer",
+        OFFER_REJECTED: "Sent an offer back",
+        OFFER_PAUSED: "Paused an offer",
+        OFFER_RESUMED: "Resumed an offer",
+        CHALLENGE_CREATED: "Added a challenge",
+        CHALLENGE_UPDATED: "Changed a challenge",
+        CHALLENGE_DELETED: "Deleted a challenge",
+        LINE_RULE_ADDED: "Added a product rule",
+        LINE_RULE_DELETED: "Deleted a product rule",
     }
 
 

@@ -1,8 +1,10 @@
 from django import template
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from merchants.models import MerchantStatus
+from merchants.navigation import portal_sections as registered_portal_sections
 from merchants.services import AuditAction
 from merchants.validators import WEEKDAYS
 
@@ -64,3 +66,12 @@ def breakable(value: object) -> str:
     """Escape, then allow line breaks after "@" and "." so long e-mail addresses wrap on phones."""
     text = escape(str(value))
     return mark_safe(text.replace("@", "@<wbr>").replace(".", ".<wbr>"))  # noqa: S308 - escaped above
+
+
+@register.simple_tag
+def portal_sections(merchant_id: int) -> list[tuple[str, str, str]]:
+    """The tabs later apps add to the portal (merchants.navigation): (key, label, url) each."""
+    return [
+        (section.key, section.label, reverse(section.url_name, args=[merchant_id]))
+        for section in registered_portal_sections()
+    ]
