@@ -20,6 +20,7 @@ APPEND_ONLY = {
     "merchants.AuditEvent",
     "campaigns.OfferStatusChange",
     "campaigns.PurchaseEvent",
+    "campaigns.MerchantDayChange",
     "accounts.AuditRecord",
 }
 
