@@ -5,3 +5,20 @@ class InsightsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "insights"
     verbose_name = "Merchant insights and reports"
+
+    def ready(self) -> None:
+        # Imported here: models are not loaded before ready(), and merchants/cashback cannot import us.
+        from cashback.demo import ORDER_GIVING, register
+        from insights.demo import seed_demo_figures
+        from insights.presentation import overview_panel
+        from merchants.portal_registry import (
+            register_offer_page_link,
+            register_overview_panel,
+            register_portal_section,
+        )
+
+        register_portal_section(key="insights", label="Insights", url_name="insights:dashboard", order=10)
+        register_overview_panel(key="insights", template="insights/_overview_panel.html", context=overview_panel)
+        register_offer_page_link(key="insights", label="See results", url_name="insights:offer")
+        # After campaigns' and charity's demo data: a year of purchases, then the figures built for it.
+        register(order=ORDER_GIVING + 10, seeder=seed_demo_figures)

@@ -3,6 +3,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from merchants.models import MerchantStatus
+from merchants.portal_registry import portal_sections
 from merchants.services import AuditAction
 from merchants.validators import WEEKDAYS
 
@@ -48,3 +49,9 @@ def breakable(value: object) -> str:
     """Escape, then allow line breaks after "@" and "." so long e-mail addresses wrap on phones."""
     text = escape(str(value))
     return mark_safe(text.replace("@", "@<wbr>").replace(".", ".<wbr>"))  # noqa: S308 - escaped above
+
+
+@register.simple_tag
+def registered_portal_sections(merchant_id: int) -> list[tuple[str, str, str]]:
+    """The portal navigation items apps above merchants registered (merchants.portal_registry)."""
+    return portal_sections(merchant_id=merchant_id)

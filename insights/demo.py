@@ -1,0 +1,5 @@
+"""Demo figures: placeholder replaced below."""
+
+
+def seed_demo_figures() -> list[str]:
+    return []
