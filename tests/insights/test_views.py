@@ -61,7 +61,8 @@ def test_another_merchants_ids_are_404(client, shop):
 
 def test_anonymous_is_sent_to_log_in(client, shop):
     merchant, offer = shop
-    for url in (reverse("insights:dashboard", args=[merchant.pk]), reverse("insights:offer", args=[merchant.pk, offer.pk])):
+    urls = (reverse("insights:dashboard", args=[merchant.pk]), reverse("insights:offer", args=[merchant.pk, offer.pk]))
+    for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and "login" in response["Location"]
 
@@ -80,7 +81,8 @@ def test_anonymous_is_sent_to_log_in(client, shop):
 def test_bad_ranges_are_form_errors(client, shop, query, message):
     merchant, offer = shop
     member(client, merchant, "analyst")
-    for url in (reverse("insights:dashboard", args=[merchant.pk]), reverse("insights:offer", args=[merchant.pk, offer.pk])):
+    urls = (reverse("insights:dashboard", args=[merchant.pk]), reverse("insights:offer", args=[merchant.pk, offer.pk]))
+    for url in urls:
         response = client.get(url, query)
         assert response.status_code == 400
         assert message in response.content.decode()
