@@ -8,7 +8,7 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: models are not loaded before ready(), and merchants/cashback cannot import us.
-        from cashback.demo import ORDER_GIVING, register
+        from cashback.demo import ORDER_FIGURES, register
         from insights.demo import seed_demo_figures
         from insights.presentation import overview_panel
         from merchants.portal_registry import (
@@ -21,4 +21,4 @@ class InsightsConfig(AppConfig):
         register_overview_panel(key="insights", template="insights/_overview_panel.html", context=overview_panel)
         register_offer_page_link(key="insights", label="See results", url_name="insights:offer")
         # After campaigns' and charity's demo data: a year of purchases, then the figures built for it.
-        register(order=ORDER_GIVING + 10, seeder=seed_demo_figures)
+        register(order=ORDER_FIGURES, seeder=seed_demo_figures)

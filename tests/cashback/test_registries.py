@@ -35,6 +35,7 @@ def test_the_apps_register_their_seeders_in_dependency_order():
         "campaigns.demo.seed_demo_campaigns",
         "campaigns.demo_shops.seed_demo_shops",
         "charity.demo.seed_demo_giving",
+        "insights.demo.seed_demo_figures",
     ]
 
 
