@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from campaigns import services
+from campaigns.demo_year import seed_demo_year
 from campaigns.models import Challenge, Offer, Purchase, PurchaseEvent, Tier
 from campaigns.purchase_keys import purchase_event_key
 from merchants.models import Merchant
@@ -122,6 +123,7 @@ def seed_demo_campaigns() -> list[str]:
     report.extend(seed_demo_funding(merchant))
     report.extend(seed_demo_purchases(merchant))
     report.extend(seed_demo_tier_history(merchant))
+    report.extend(seed_demo_year(merchant))
     return report
 
 

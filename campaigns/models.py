@@ -520,3 +520,22 @@ class ChallengeProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.challenge_id}: {self.value}"
+
+
+class MerchantDayChange(models.Model):
+    """A merchant's day whose purchases or rewards changed: insert-only, written in the changing
+    transaction (one small row, no shared row to lock, so a hot merchant's purchases never queue on
+    it). The insights app above folds these rows into its daily figures and deletes them (its task
+    claims rows with SKIP LOCKED and recomputes each named day from the raw rows, so folding twice
+    changes nothing). ``day`` is the purchase's day in ``settings.TIME_ZONE``. docs/insights.md.
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"merchant {self.merchant_id} on {self.day}"

@@ -22,6 +22,7 @@ from campaigns.forms import ChallengeForm, LineItemRuleForm, OfferFilterForm, Of
 from campaigns.models import Challenge, Offer, OfferStatus
 from cashback.errors import DomainError, form_error_from
 from merchants.decorators import ANY_ROLE, EDITORS, OWNERS, MerchantRequest, merchant_role_required
+from merchants.portal_registry import offer_page_links
 
 PAGE_SIZE = 20
 COST_IRRELEVANT_FIELDS = frozenset({"title", "description", "charity_ref", "return_period_days", "version"})
@@ -118,6 +119,7 @@ def offer_detail(request: MerchantRequest, merchant_id: int, offer_id: int) -> H
         challenges=list(offer.challenges.all()),
         line_item_rules=list(offer.line_item_rules.all()),
         rule_form=LineItemRuleForm(),
+        extra_links=offer_page_links(merchant_id=request.merchant.pk, offer_id=offer.pk),
     )
     return render(request, "campaigns/offer_detail.html", context)
 

@@ -123,6 +123,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Off for a PgBouncer in transaction mode without max_prepared_statements (before 1.21).
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+# Reads of the merchant insights and reports (dashboards, exports) may go to a read replica: with
+# INSIGHTS_DATABASE_URL set, the "replica" alias; without it, the primary ("default"). docs/insights.md.
+if env.str("INSIGHTS_DATABASE_URL", default=""):
+    DATABASES["replica"] = env.db_url("INSIGHTS_DATABASE_URL")
+    DATABASES["replica"]["ATOMIC_REQUESTS"] = False
+INSIGHTS_DATABASE = "replica" if "replica" in DATABASES else "default"
+# The longest range the insights dashboard shows at once, in days.
+INSIGHTS_MAX_RANGE_DAYS = env.int("INSIGHTS_MAX_RANGE_DAYS", default=400)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -494,6 +502,8 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.*": {"queue": "notifications"},
     "merchants.tasks.*": {"queue": "reports"},
     "accounts.tasks.*": {"queue": "reports"},
+    # Folding figure changes is short and frequent: kept off the reward worker and the slow exports.
+    "insights.tasks.figure_*": {"queue": "default"},
     "insights.tasks.*": {"queue": "reports"},
 }
 CELERY_TIMEZONE = TIME_ZONE
@@ -582,6 +592,10 @@ CELERY_BEAT_SCHEDULE = {
     "campaigns-reward-expiry-warnings": {
         "task": "campaigns.tasks.reward_expiry_warnings_send",
         "schedule": crontab(hour=9, minute=0),
+    },
+    "insights-figure-changes-fold": {
+        "task": "insights.tasks.figure_changes_fold_due",
+        "schedule": crontab(minute="*"),
     },
     "campaigns-monthly-rewards-credit": {
         "task": "campaigns.tasks.monthly_rewards_credit",

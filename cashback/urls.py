@@ -35,6 +35,7 @@ urlpatterns = [
     path("portal/", include("merchants.urls")),
     path("portal/<int:merchant_id>/offers/", include("campaigns.urls")),
     path("portal/<int:merchant_id>/reports/", include("insights.report_urls")),
+    path("portal/<int:merchant_id>/insights/", include("insights.dashboard_urls")),
     path("", include("adminpanel.inbox_urls")),  # /staff/inbox/ (the webhook doors are in cashback/wsgi.py)
     path("staff/", include("adminpanel.urls")),
     path("staff/offers/", include("campaigns.staff_urls")),

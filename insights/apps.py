@@ -7,8 +7,19 @@ class InsightsConfig(AppConfig):
     verbose_name = "Merchant insights and reports"
 
     def ready(self) -> None:
-        # Imports in ready(): apps.py is loaded before the models, which merchants.navigation's module imports.
-        from merchants.navigation import register_portal_section
+        # Imported here: models are not loaded before ready(), and merchants/cashback cannot import us.
+        from cashback.demo import ORDER_FIGURES, register
+        from insights.demo import seed_demo_figures
+        from insights.presentation import overview_panel
+        from merchants.portal_registry import (
+            register_offer_page_link,
+            register_overview_panel,
+            register_portal_section,
+        )
 
-        # "Reports" in the merchant portal's navigation (docs/reports.md).
-        register_portal_section(key="reports", label="Reports", url_name="reports:index")
+        register_portal_section(key="insights", label="Insights", url_name="insights:dashboard", order=10)
+        register_portal_section(key="reports", label="Reports", url_name="reports:index", order=20)
+        register_overview_panel(key="insights", template="insights/_overview_panel.html", context=overview_panel)
+        register_offer_page_link(key="insights", label="See results", url_name="insights:offer")
+        # After campaigns' and charity's demo data: a year of purchases, then the figures built for it.
+        register(order=ORDER_FIGURES, seeder=seed_demo_figures)

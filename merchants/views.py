@@ -33,6 +33,7 @@ from merchants.forms import (
     RoleForm,
 )
 from merchants.models import Invitation, Location, Membership, Merchant, MerchantApiKey
+from merchants.portal_registry import overview_panels
 
 PAGE_SIZE = 25
 
@@ -132,6 +133,7 @@ def dashboard(request: MerchantRequest, merchant_id: int) -> HttpResponse:
         unplaced_count=counts["unplaced"],
         member_count=merchant.memberships.count(),
         recent_events=selectors.audit_events_of(merchant=merchant)[:5],
+        panels=overview_panels(merchant=merchant),
     )
     return render(request, "merchants/portal/dashboard.html", context)
 

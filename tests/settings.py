@@ -37,3 +37,7 @@ from cashback.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# A second alias onto the test database, as a read replica would be (insights reads through
+# settings.INSIGHTS_DATABASE; tests/insights/test_views.py points it here).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

@@ -21,6 +21,7 @@ APPEND_ONLY = {
     "merchants.CommissionRate",
     "campaigns.OfferStatusChange",
     "campaigns.PurchaseEvent",
+    "campaigns.MerchantDayChange",
     "accounts.AuditRecord",
 }
 

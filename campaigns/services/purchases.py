@@ -38,6 +38,7 @@ from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
 from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
 from campaigns.purchase_keys import purchase_event_key, purchase_id_key
 from campaigns.rules import LineItem
+from campaigns.services.figure_changes import figures_changed, figures_day
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit
 from cashback.events import announce
@@ -292,6 +293,11 @@ def _purchase_update(purchase: Purchase) -> None:
     if changed:
         purchase.save(update_fields=[*changed, "updated_at"])
     purchase_rewards_reconcile(purchase)
+    # Every applied event: its day (and the day it left, when an earlier event moved the purchase).
+    days = {figures_day(purchase.occurred_at)}
+    if before["occurred_at"] is not None:
+        days.add(figures_day(before["occurred_at"]))
+    figures_changed(merchant_id=purchase.merchant_id, days=days)
     if purchase.user_id and (
         purchase.refunded_minor > (before["refunded_minor"] or 0) or (purchase.reversed and not before["reversed"])
     ):

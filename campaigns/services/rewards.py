@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 
 from campaigns.errors import CharityRewardError
 from campaigns.models import Offer, Purchase, Reward, RewardKind, RewardStatus
+from campaigns.services.figure_changes import figures_changed, reward_figures_day
 from cashback.events import announce
 from charity.errors import CharityNotFoundError
 from charity.services import charity_payable_account_open
@@ -317,6 +318,8 @@ def reward_book(reward: Reward, *, offer: Offer, purchase: Purchase | None) -> N
     reward.ledger_seq += 1
     reward.status = reward_status(reward)
     reward.save()
+    if reward.kind != RewardKind.OFFER:  # an offer reward changes only with its purchase, which records its day
+        figures_changed(merchant_id=offer.merchant_id, days=[reward_figures_day(reward)])
     if reward.beneficiary == "charity":
         return
     facts = {

@@ -1,10 +1,9 @@
 from django import template
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from merchants.models import MerchantStatus
-from merchants.navigation import portal_sections as registered_portal_sections
+from merchants.portal_registry import portal_sections
 from merchants.services import AuditAction
 from merchants.validators import WEEKDAYS
 
@@ -69,9 +68,6 @@ def breakable(value: object) -> str:
 
 
 @register.simple_tag
-def portal_sections(merchant_id: int) -> list[tuple[str, str, str]]:
-    """The tabs later apps add to the portal (merchants.navigation): (key, label, url) each."""
-    return [
-        (section.key, section.label, reverse(section.url_name, args=[merchant_id]))
-        for section in registered_portal_sections()
-    ]
+def registered_portal_sections(merchant_id: int) -> list[tuple[str, str, str]]:
+    """The portal navigation items apps above merchants registered (merchants.portal_registry)."""
+    return portal_sections(merchant_id=merchant_id)

@@ -36,6 +36,7 @@ def test_the_apps_register_their_seeders_in_dependency_order():
         "campaigns.demo_shops.seed_demo_shops",
         "charity.demo.seed_demo_giving",
         "merchants.billing_demo.seed_demo_billing",
+        "insights.demo.seed_demo_figures",
     ]
 
 

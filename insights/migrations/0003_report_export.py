@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('insights', '0001_initial'),
+        ('insights', '0002_daily_figures'),
         ('merchants', '0010_merchant_slug_required'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
