@@ -14,7 +14,9 @@ by the rebuild (``insights.figures.figures_rebuild``), timed.
 The page: ``GET /portal/<busiest>/insights/?preset=90`` through Django's test client (the whole stack
 but the network: middleware, the view, its selectors, the template), signed in as its owner, after
 BENCH_WARMUP requests (default 10), BENCH_REQUESTS timed (default 100). Target (issue 15): p50 < 150 ms.
-Last line: one JSON object with ``dashboard_p50_ms``, ``dashboard_p95_ms`` and the sizes.
+Then the CSV export benchmark (``bench/insights_export.py``) runs in its own process and its figures
+(``export_seconds``, ``export_peak_mb_over_idle``) join the last line; ``BENCH_SKIP_EXPORT=1`` leaves it out.
+Last line: one JSON object with ``dashboard_p50_ms``, ``dashboard_p95_ms``, the export's figures and the sizes.
 """
 
 import json
@@ -240,7 +242,26 @@ def main() -> None:
         **loaded,
         **built,
     }
+    if os.environ.get("BENCH_SKIP_EXPORT") != "1":
+        result.update(_export_figures())
     print(json.dumps(result))
+
+
+def _export_figures() -> dict[str, object]:
+    """The issue's other half: a 100 000-row CSV export, measured by bench/insights_export.py in a process of
+    its own (its peak memory must not include this one's); its last line's figures join ours."""
+    import subprocess
+
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    finished = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("insights_export.py"))],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    print(finished.stdout.rstrip())
+    return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
