@@ -18,6 +18,7 @@ ORDER_MERCHANTS = 30
 ORDER_CHARITIES = 40
 ORDER_CAMPAIGNS = 50
 ORDER_GIVING = 60
+ORDER_BILLING = 55  # last month's statement, from the ledger (before giving: it pays the demo consumer)
 ORDER_FIGURES = 70  # figures built from everything seeded before
 
 

@@ -8,6 +8,7 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: models are not loaded before ready(), and merchants/cashback cannot import us.
+        from accounts.privacy_registry import not_exported_register
         from cashback.demo import ORDER_FIGURES, register
         from insights.demo import seed_demo_figures
         from insights.presentation import overview_panel
@@ -23,3 +24,8 @@ class InsightsConfig(AppConfig):
         register_offer_page_link(key="insights", label="See results", url_name="insights:offer")
         # After campaigns' and charity's demo data: a year of purchases, then the figures built for it.
         register(order=ORDER_FIGURES, seeder=seed_demo_figures)
+        not_exported_register(
+            fields=("insights.ReportExport.requested_by",),
+            reason="Which team member asked the merchant's report for: the merchant's record of its team's work, "
+            "not the person's data; team members cannot close their account while on a team.",
+        )

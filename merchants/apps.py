@@ -25,4 +25,4 @@ class MerchantsConfig(AppConfig):
         # Paid / failed / uncollectible for the platform's invoices to merchants (docs/billing.md).
         billing_webhooks.register_handlers()
         # seed_demo: last month's statement of the demo merchant, by the monthly task (after everything else).
-        platform_demo.register(order=platform_demo.ORDER_GIVING + 10, seeder=seed_demo_billing)
+        platform_demo.register(order=platform_demo.ORDER_BILLING, seeder=seed_demo_billing)

@@ -9,6 +9,7 @@ GuardedModelForm (or the mixin) fails here. A form whose constructor needs argum
 import importlib
 import inspect
 import pkgutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ CONSTRUCTOR_KWARGS = {
     "campaigns.forms.OfferForm": lambda: {"merchant": MerchantFactory()},
     "campaigns.forms.ChallengeForm": lambda: {"merchant": MerchantFactory()},
     "insights.report_forms.ReportFilterForm": lambda: {"merchant": MerchantFactory()},
+    "insights.forms.RangeForm": lambda: {"today": date(2026, 12, 5)},
     "insights.report_forms.ExportForm": lambda: {"merchant": MerchantFactory()},
     "referrals.forms.ProgramForm": lambda: {},
     "accounts.privacy_forms.ErasureForm": lambda: {"user": UserFactory()},

@@ -34,8 +34,8 @@ def test_the_apps_register_their_seeders_in_dependency_order():
         "charity.demo.seed_demo_charities",
         "campaigns.demo.seed_demo_campaigns",
         "campaigns.demo_shops.seed_demo_shops",
-        "charity.demo.seed_demo_giving",
         "merchants.billing_demo.seed_demo_billing",
+        "charity.demo.seed_demo_giving",
         "insights.demo.seed_demo_figures",
     ]
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from merchants.services.billing_invoices import invoice_close
 from tests.browser import DESKTOP, PHONE, screenshot
@@ -42,8 +43,8 @@ def test_billing_page_fits_and_lists_the_statement(page_factory, live_server, se
 
     page.goto(f"/portal/{merchant.pk}/billing/")
 
-    assert page.get_by_text(invoice.number, exact=True).is_visible()
-    assert page.get_by_role("button", name="Save billing details").is_visible()
+    expect(page.get_by_text(invoice.number, exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Save billing details")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     path = screenshot(page, "billing")
     shots = Path("/tmp/h12-shots")
