@@ -2,6 +2,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -263,4 +264,44 @@ class AuditRecord(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None and not self._state.adding:
             raise ValueError("Audit records are append-only.")
+        super().save(*args, **kwargs)
+
+
+class StaffAuditEntry(models.Model):
+    """One staff action in the staff panel, for the one audit log at /staff/audit/ (F-X7).
+
+    Append-only: written by ``accounts.staff_audit.record_staff_action`` in the action's own
+    transaction, never changed or deleted (a PostgreSQL trigger refuses UPDATE and DELETE). An entry
+    names objects by type and id, never by a person's name, e-mail or phone, so erasing a person
+    leaves nothing of them here to redact.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The actor's staff role(s) when they acted ("administrator", "finance, support"); roles change later.
+    actor_role = models.CharField(max_length=100, blank=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="staffaudit_recent"),
+            models.Index(fields=["action", "-created_at"], name="staffaudit_action_recent"),
+            models.Index(fields=["target_type", "target_id"], name="staffaudit_target"),
+            models.Index(fields=["actor", "-created_at"], name="staffaudit_actor_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Staff audit entries are append-only.")
         super().save(*args, **kwargs)

@@ -23,6 +23,7 @@ APPEND_ONLY = {
     "campaigns.PurchaseEvent",
     "campaigns.MerchantDayChange",
     "accounts.AuditRecord",
+    "accounts.StaffAuditEntry",
 }
 
 
