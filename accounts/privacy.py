@@ -169,4 +169,8 @@ def register() -> None:
         fields=("accounts.AuditRecord.subject",),
         reason="Staff audit of the erasure; written when the account is closed, after the last export.",
     )
+    not_exported_register(
+        fields=("accounts.StaffAuditEntry.actor",),
+        reason="The staff member who acted, in the platform's own audit of staff actions; not data about the person.",
+    )
     eraser_register(Eraser(name="accounts", erase=_erase, blockers=_blockers, order=1000))
