@@ -49,3 +49,40 @@ class ErasureBlockedError(DomainError):
 class ErasureConfirmationError(DomainError):
     code = "erasure_not_confirmed"
     default_message = "Confirm with your password and by typing the confirmation word."
+
+
+class AccountBlockedError(DomainError):
+    """The person is blocked by staff (accounts.blocking): no payouts, donations or spending."""
+
+    code = "account_blocked"
+    http_status = 403
+    default_message = "Your account is blocked, so this is not possible now. Please contact support."
+
+
+class BlockReasonMissingError(DomainError):
+    code = "block_reason_missing"
+    default_message = "Give a reason."
+
+
+class AlreadyBlockedError(DomainError):
+    code = "already_blocked"
+    http_status = 409
+    default_message = "This person is already blocked."
+
+
+class NotBlockedError(DomainError):
+    code = "not_blocked"
+    http_status = 409
+    default_message = "This person is not blocked."
+
+
+class InvitationInvalidError(DomainError):
+    code = "invitation_invalid"
+    http_status = 404
+    default_message = "This invitation link is not valid. Ask for a new one."
+
+
+class InvitationExpiredError(DomainError):
+    code = "invitation_expired"
+    http_status = 410
+    default_message = "This invitation has expired or was already used. Ask for a new one."

@@ -55,6 +55,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set when the person closed their account: the row stays as an anonymised shell (no e-mail,
     # phone or name) so the ledger and the merchants' figures keep their owner. docs/privacy.md.
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Set while staff have blocked the person (accounts.blocking): they earn nothing new, cannot pay
+    # out, donate or spend, and their pending rewards wait. The history is in UserBlockEvent.
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    blocked_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,6 +70,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["id"]
+        permissions = [("block_user", "Can block and unblock people")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(email__isnull=False)
@@ -79,6 +84,10 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_phone_e164",
             ),
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(blocked_at__isnull=False) | models.Q(blocked_reason=""),
+                name="user_block_reason_only_when_blocked",
+            ),
             models.CheckConstraint(
                 condition=models.Q(birth_year__isnull=True) | models.Q(birth_year__gte=1900, birth_year__lte=2100),
                 name="user_birth_year_plausible",
@@ -101,6 +110,64 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else str(self)
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
+
+
+class UserBlockEvent(models.Model):
+    """One block or unblock of a person by staff, kept as history (accounts.blocking)."""
+
+    class Action(models.TextChoices):
+        BLOCK = "block", "Blocked"
+        UNBLOCK = "unblock", "Unblocked"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="block_events")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    reason = models.CharField(max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="userblockevent_user_recent")]
+        constraints = [models.CheckConstraint(condition=~models.Q(reason=""), name="userblockevent_reason_given")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} user {self.user_id}"
+
+
+class StaffInvitation(models.Model):
+    """An invitation staff sent to a person whose account they created (F-A2): a link with a
+    single-use token, valid until ``expires_at``; accepting it sets the password. The token is the
+    row's id and ``nonce`` signed with SECRET_KEY, so the table alone cannot be used to log in and
+    a task given the id can rebuild the link (adminpanel.invitations)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "SMS"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    nonce = models.CharField(max_length=32)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} of user {self.user_id} by {self.channel}"
 
 
 class Consent(models.Model):
@@ -297,6 +364,7 @@ class StaffAuditEntry(models.Model):
             models.Index(fields=["target_type", "target_id"], name="staffaudit_target"),
             models.Index(fields=["actor", "-created_at"], name="staffaudit_actor_recent"),
         ]
+        permissions = [("export_staffauditentry", "Can export the staff audit log")]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_type}:{self.target_id}"

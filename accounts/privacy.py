@@ -173,4 +173,12 @@ def register() -> None:
         fields=("accounts.StaffAuditEntry.actor",),
         reason="The staff member who acted, in the platform's own audit of staff actions; not data about the person.",
     )
+    not_exported_register(
+        fields=("accounts.UserBlockEvent.user", "accounts.UserBlockEvent.actor"),
+        reason="Staff's record of blocking and unblocking an account (fraud prevention); not exported.",
+    )
+    not_exported_register(
+        fields=("accounts.StaffInvitation.user", "accounts.StaffInvitation.invited_by"),
+        reason="The invitation staff sent when they created the account; it holds only a token's hash.",
+    )
     eraser_register(Eraser(name="accounts", erase=_erase, blockers=_blockers, order=1000))

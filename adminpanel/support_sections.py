@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import User
+from adminpanel import people_sections
 
 
 @dataclass(frozen=True)
@@ -29,3 +30,46 @@ SECTIONS: list[SupportSection] = []
 def sections_for(*, viewer: User) -> list[SupportSection]:
     """The sections ``viewer`` may see, in display order."""
     return sorted((s for s in SECTIONS if viewer.has_perm(s.permission)), key=lambda s: (s.order, s.key))
+
+
+_P = "adminpanel/support/"
+SECTIONS.append(
+    SupportSection("profile", "Profile", _P + "profile.html", people_sections.profile, "accounts.view_user", 10)
+)
+SECTIONS.append(
+    SupportSection("consents", "Consents", _P + "consents.html", people_sections.consents, "accounts.view_consent", 20)
+)
+SECTIONS.append(
+    SupportSection("cards", "Linked cards", _P + "cards.html", people_sections.cards, "accounts.view_card", 30)
+)
+SECTIONS.append(
+    SupportSection("wallet", "Wallet", _P + "wallet.html", people_sections.wallet, "wallet.view_ledgeraccount", 40)
+)
+SECTIONS.append(
+    SupportSection(
+        "purchases", "Purchases", _P + "purchases.html", people_sections.purchases, "campaigns.view_purchase", 50
+    )
+)
+SECTIONS.append(
+    SupportSection("payouts", "Payouts", _P + "payouts.html", people_sections.payouts, "wallet.view_payout", 60)
+)
+SECTIONS.append(
+    SupportSection(
+        "donations", "Donations", _P + "donations.html", people_sections.donations, "charity.view_charity", 70
+    )
+)
+SECTIONS.append(
+    SupportSection(
+        "referrals", "Referrals", _P + "referrals.html", people_sections.referrals, "referrals.view_referral", 80
+    )
+)
+SECTIONS.append(
+    SupportSection(
+        "notifications",
+        "Notifications sent",
+        _P + "notifications.html",
+        people_sections.notifications,
+        "notifications.view_notification",
+        90,
+    )
+)

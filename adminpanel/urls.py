@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from adminpanel import erasures, facts, views
+from adminpanel import erasures, facts, people, views
 
 app_name = "adminpanel"
 
@@ -18,4 +18,10 @@ urlpatterns = [
     path("facts/", facts.fact_list, name="fact_list"),
     path("facts/<int:delivery_id>/retry/", facts.fact_retry, name="fact_retry"),
     path("erasures/", erasures.erasure_list, name="erasure_list"),
+    path("users/", people.user_list, name="user_list"),
+    path("users/<int:user_id>/", people.user_detail, name="user_detail"),
+    path("users/<int:user_id>/block/", people.user_block, name="user_block"),
+    path("users/<int:user_id>/unblock/", people.user_unblock, name="user_unblock"),
+    path("audit/", people.audit_list, name="audit_list"),
+    path("audit/export.csv", people.audit_export, name="audit_export"),
 ]

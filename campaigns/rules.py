@@ -82,6 +82,7 @@ class Code(enum.StrEnum):
     BUDGET_SPENT = "budget_spent"
     NOTHING_TO_EARN = "nothing_to_earn"
     NOT_BEST_OFFER = "not_best_offer"
+    ACCOUNT_BLOCKED = "account_blocked"
 
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.blocking import ensure_not_blocked
 from cashback.keyed_ids import external_key
 from cashback.providers.stripe_gateway import StripeGatewayError, get_stripe_gateway
 from notifications.services import notification_send
@@ -144,6 +145,7 @@ def payout_request(*, user: User, amount_minor: int, currency: str, client_key: 
     ``client_key`` (the API's ``Idempotency-Key``) makes a resent request return the first
     payout; the same key for another amount raises ``IdempotencyConflictError``.
     """
+    ensure_not_blocked(user=user)  # AccountBlockedError (403): a blocked person cannot pay out
     if currency not in CURRENCY_EXPONENTS:
         raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or not 0 < amount_minor <= MAX_MINOR_UNITS:

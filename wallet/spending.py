@@ -36,6 +36,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.blocking import ensure_not_blocked, is_blocked
+from accounts.errors import AccountBlockedError
 from cashback.api_times import api_datetime
 from wallet.errors import (
     CurrencyMismatchError,
@@ -86,6 +88,7 @@ def display_code(code: str) -> str:
 
 def spend_code_issue(*, user: User, currency: str, now: datetime | None = None) -> SpendCode:
     """A fresh spend code for the consumer; their earlier live code in this currency stops working."""
+    ensure_not_blocked(user=user)  # a blocked person cannot spend
     if currency not in CURRENCY_EXPONENTS:
         raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
     now = now or timezone.now()
@@ -141,6 +144,8 @@ def spend_hold_place(
         raise CurrencyMismatchError(message, fields={"currency": [message]})
     with transaction.atomic():
         spend = _code_for_use(code=code, now=now)
+        if is_blocked(user_id=spend.user_id):
+            raise AccountBlockedError("This customer's account is blocked: their cashback cannot be spent now.")
         if spend.currency != currency:
             raise CurrencyMismatchError(
                 f"This spend code is for {spend.currency}; {merchant.display_name} takes {currency}.",

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.blocking import is_blocked
 from campaigns.models import ChallengeProgress, Purchase, Reward, RewardKind
 from campaigns.services.rewards import (
     account_spendable,
@@ -28,6 +29,7 @@ def rewards_due_to_mature(*, now: datetime, limit: int = 500) -> list[int]:
     return list(
         Reward.objects.filter(matured_at__isnull=True, matures_at__lte=now, pending_minor__gt=0, beneficiary="consumer")
         .filter(Q(purchase__isnull=True) | Q(purchase__cleared_minor__isnull=False, purchase__reversed=False))
+        .exclude(user__blocked_at__isnull=False)  # a blocked person's pending rewards wait (accounts.blocking)
         .order_by("matures_at", "id")
         .values_list("id", flat=True)[:limit]
     )
@@ -62,6 +64,8 @@ def reward_mature(*, reward_id: int, now: datetime | None = None) -> bool:
                 return False
             if purchase is not None and (purchase.cleared_minor is None or purchase.reversed):
                 return False
+            if reward.user_id is not None and is_blocked(user_id=reward.user_id):
+                return False  # waits until the block is lifted
             amount = reward.pending_minor
             user_id = reward_user_id(reward)
             pending = consumer_account(user_id, AccountKind.CONSUMER_PENDING, reward.currency)

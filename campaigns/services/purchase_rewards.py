@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts.blocking import is_blocked
 from campaigns.models import Offer, Purchase, Reward, RewardKind
 from campaigns.purchase_keys import reward_ledger_key
 from campaigns.rules import Code, Decision, LineItem, PurchaseFacts, evaluate
@@ -105,22 +106,20 @@ def purchase_rewards_reconcile(purchase: Purchase) -> list[Reward]:
     merchant = purchase.merchant
     if basis > 0 and purchase.rewards_basis_minor != basis and merchant.is_active_for_rewards:
         decided = _decide(purchase, basis, existing)
+        # A blocked person earns nothing new (accounts.blocking); the decision says why.
+        blocked = purchase.user_id is not None and is_blocked(user_id=purchase.user_id)
         stored = []
         for decision, terms in decided:  # sorted by offer id: offers are locked in that order
             title = terms.title
             amount = decision.earned_minor if decision.applied else 0
+            if amount and blocked and decision.offer_id not in existing:
+                amount = 0
+                decision = _refused(decision, Code.ACCOUNT_BLOCKED, BLOCKED_MESSAGE)
             capped = terms.max_rewards_per_customer is not None
             if amount and capped and _customer_cap_reached(decision.offer_id, purchase):
                 amount = 0
-                decision = Decision(
-                    offer_id=decision.offer_id,
-                    applied=False,
-                    earned_minor=0,
-                    code=Code.CUSTOMER_CAP_REACHED,
-                    message="You have had this offer's reward its maximum number of times.",
-                    currency=decision.currency,
-                    beneficiary=decision.beneficiary,
-                    charity_ref=decision.charity_ref,
+                decision = _refused(
+                    decision, Code.CUSTOMER_CAP_REACHED, "You have had this offer's reward its maximum number of times."
                 )
             reward = existing.get(decision.offer_id)
             if reward is None and amount:
@@ -175,6 +174,14 @@ def purchase_rewards_reconcile(purchase: Purchase) -> list[Reward]:
 
     challenges_reconcile(purchase, challenges)
     return created
+
+
+BLOCKED_MESSAGE = "Your account is blocked, so this purchase earns no cashback. Please contact support."
+
+
+def _refused(decision: Decision, code: Code, message: str) -> Decision:
+    """``decision`` turned into one that gives nothing, for the reason ``code`` says."""
+    return replace(decision, applied=False, earned_minor=0, code=code, message=message, capped_by="")
 
 
 def _decision_capped(purchase: Purchase, offer_id: int, granted: int) -> None:

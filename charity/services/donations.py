@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.db import transaction
 
+from accounts.blocking import ensure_not_blocked
 from cashback.keyed_ids import external_key
 from charity.errors import (
     CharityInactiveError,
@@ -126,6 +127,7 @@ def donation_give(
     "Everything" is fixed by the first call: a replay of the key returns the first donation even if
     the balance has changed since (found by its key before the amount is read).
     """
+    ensure_not_blocked(user=user)  # AccountBlockedError (403): a blocked person cannot donate
     charity = _active_charity(charity_id)
     key = donation_journal_key(user=user, idempotency_key=idempotency_key)
     if amount_minor is None:
