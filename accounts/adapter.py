@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -17,6 +18,17 @@ from cashback.providers.sms import get_sms_client
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Where a login without ``?next=`` lands (after the two-factor step for staff): staff in the
+        staff panel, merchant staff in their portal, everyone else in the wallet."""
+        user = request.user
+        if user.is_authenticated and user.is_staff:
+            return reverse("adminpanel:index")
+        # By the reverse relation: accounts sits below merchants and must not import it.
+        if user.is_authenticated and user.merchant_memberships.exists():  # type: ignore[union-attr]
+            return reverse("merchants:portal")
+        return super().get_login_redirect_url(request)
+
     def phone_form_field(self, **kwargs: Any) -> PhoneField:
         # allauth's field insists on "+<country code>"; we accept national Norwegian numbers too
         # and leave validation and E.164 normalisation to clean_phone().
