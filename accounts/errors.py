@@ -86,3 +86,14 @@ class InvitationExpiredError(DomainError):
     code = "invitation_expired"
     http_status = 410
     default_message = "This invitation has expired or was already used. Ask for a new one."
+
+
+class InvalidStaffRoleError(DomainError):
+    code = "invalid_staff_role"
+    default_message = "Unknown staff role."
+
+
+class OwnAdministratorRoleError(DomainError):
+    code = "own_administrator_role"
+    http_status = 409
+    default_message = "You cannot take the administrator role from yourself; ask another administrator."

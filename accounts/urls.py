@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import privacy_views, views
+from accounts import invitation_views, privacy_views, views
 
 app_name = "accounts"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("privacy/export/<int:export_id>/download/", privacy_views.export_download, name="privacy_export_download"),
     path("privacy/close/", privacy_views.close_account, name="privacy_close"),
     path("privacy/closed/", privacy_views.closed, name="closed"),
+    path("invitation/<str:token>/", invitation_views.invitation_accept, name="invitation_accept"),
 ]

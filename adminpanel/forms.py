@@ -1,5 +1,8 @@
 from django import forms
 
+from accounts.models import StaffInvitation, User
+from accounts.staff_roles import STAFF_ROLES
+from accounts.validators import phone_number_normalize
 from cashback.forms import GuardedForm
 from cashback.models import WebhookSource, WebhookStatus
 from merchants.models import Merchant
@@ -60,3 +63,57 @@ class AuditFilterForm(GuardedForm):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end comes before the start.")
         return data
+
+
+class PersonCreateForm(GuardedForm):
+    full_name = forms.CharField(label="Full name", max_length=150, required=False)
+    email = forms.EmailField(label="E-mail", required=False)
+    phone = forms.CharField(
+        label="Phone", max_length=20, required=False, help_text="Norwegian numbers may leave out +47."
+    )
+    channel = forms.ChoiceField(
+        label="Send the invitation by", choices=StaffInvitation.Channel.choices, widget=forms.RadioSelect
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if email and User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("Someone already has an account with this e-mail address.")
+        return email
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if not phone:
+            return ""
+        phone = phone_number_normalize(phone)
+        if User.objects.filter(phone=phone).exists():
+            raise forms.ValidationError("Someone already has an account with this phone number.")
+        return phone
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        channel = data.get("channel")
+        if channel == StaffInvitation.Channel.EMAIL and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "An invitation by e-mail needs an e-mail address.")
+        if channel == StaffInvitation.Channel.SMS and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", "An invitation by SMS needs a phone number.")
+        return data
+
+
+class InviteForm(GuardedForm):
+    channel = forms.ChoiceField(label="Send by", choices=StaffInvitation.Channel.choices)
+
+
+class StaffRolesForm(GuardedForm):
+    roles = forms.MultipleChoiceField(
+        label="Staff roles",
+        required=False,
+        choices=[(role, role.capitalize()) for role in STAFF_ROLES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="No role: not staff. Support reads people and purchases; marketing owns content and offers; "
+        "finance owns money; administrators everything.",
+    )
+
+
+class StaffFindForm(GuardedForm):
+    email = forms.EmailField(label="E-mail of the person")

@@ -8,15 +8,26 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import blocking
 from accounts.decorators import staff_required
-from accounts.models import User
+from accounts.models import StaffInvitation, User
 from accounts.staff_audit import record_staff_action
-from adminpanel.forms import AuditFilterForm, BlockReasonForm, UserSearchForm
+from accounts.staff_roles import STAFF_ROLES, staff_roles_of, staff_roles_set
+from adminpanel import invitations
+from adminpanel.forms import (
+    AuditFilterForm,
+    BlockReasonForm,
+    InviteForm,
+    PersonCreateForm,
+    StaffFindForm,
+    StaffRolesForm,
+    UserSearchForm,
+)
 from adminpanel.people_selectors import staff_audit_search, user_search
 from adminpanel.support_sections import sections_for
 from cashback.errors import DomainError, form_error_from
@@ -49,6 +60,9 @@ def _support_page(request: HttpRequest, person: User, *, status: int = 200, bloc
         "person": person,
         "sections": sections,
         "can_block": request.user.has_perm(BLOCK_USER),
+        "can_invite": request.user.has_perm(ADD_USER),
+        "can_change_roles": request.user.has_perm(CHANGE_ROLES),
+        "invite_form": InviteForm(),
         "block_form": block_form or BlockReasonForm(),
     }
     return render(request, "adminpanel/user_detail.html", context, status=status)
@@ -177,3 +191,87 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="staff-audit-log.csv"'
     return response
+
+
+# --- Creating accounts and inviting people (F-A2) -------------------------------------------------
+
+ADD_USER = "accounts.add_user"
+
+
+@staff_required(VIEW_USER, ADD_USER)
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = PersonCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person = invitations.person_create(
+            email=data["email"],
+            phone=data["phone"],
+            full_name=data["full_name"],
+            channel=data["channel"],
+            actor=request.user,
+        )
+        messages.success(request, "The account was created and the invitation is on its way.")
+        return redirect("adminpanel:user_detail", user_id=person.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "adminpanel/user_create.html", {"section": "users", "form": form}, status=status)
+
+
+@require_POST
+@staff_required(VIEW_USER, ADD_USER)
+def user_invite(request: HttpRequest, user_id: int) -> HttpResponse:
+    person = get_object_or_404(User, pk=user_id, erased_at__isnull=True)
+    form = InviteForm(request.POST)
+    channel = form.cleaned_data["channel"] if form.is_valid() else ""
+    if channel == StaffInvitation.Channel.EMAIL and not person.email:
+        messages.error(request, "This person has no e-mail address to invite.")
+    elif channel == StaffInvitation.Channel.SMS and not person.phone:
+        messages.error(request, "This person has no phone number to invite.")
+    elif not channel:
+        messages.error(request, "Choose e-mail or SMS.")
+    else:
+        invitations.invitation_send(user=person, channel=channel, actor=request.user)
+        messages.success(request, "A new invitation is on its way; earlier links stop working.")
+    return redirect("adminpanel:user_detail", user_id=person.pk)
+
+
+# --- Staff roles (administrators only) -------------------------------------------------------------
+
+CHANGE_ROLES = "auth.change_group"
+
+
+@staff_required(CHANGE_ROLES)
+def role_list(request: HttpRequest) -> HttpResponse:
+    form = StaffFindForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        person = User.objects.filter(email__iexact=form.cleaned_data["email"], erased_at__isnull=True).first()
+        if person is not None:
+            return redirect("adminpanel:role_edit", user_id=person.pk)
+        form.add_error("email", "Nobody has an account with this e-mail address. Create it under People first.")
+    staff = (
+        User.objects.filter(Q(is_staff=True) | Q(groups__name__in=STAFF_ROLES)).distinct().prefetch_related("groups")
+    )
+    page_obj = Paginator(staff.order_by("email", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(member, staff_roles_of(member)) for member in page_obj.object_list]
+    context = {"section": "roles", "form": form, "page_obj": page_obj, "rows": rows}
+    return render(request, "adminpanel/role_list.html", context, status=400 if form.errors else 200)
+
+
+@staff_required(CHANGE_ROLES)
+def role_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    person = get_object_or_404(User, pk=user_id, erased_at__isnull=True)
+    form = StaffRolesForm(request.POST if request.method == "POST" else None, initial={"roles": staff_roles_of(person)})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                staff_roles_set(user=person, roles=form.cleaned_data["roles"], actor=request.user)
+            except DomainError as error:
+                form_error_from(form, error)
+                status = error.http_status
+            else:
+                messages.success(request, "The staff roles were saved.")
+                return redirect("adminpanel:role_list")
+    return render(
+        request, "adminpanel/role_edit.html", {"section": "roles", "person": person, "form": form}, status=status
+    )

@@ -19,9 +19,13 @@ urlpatterns = [
     path("facts/<int:delivery_id>/retry/", facts.fact_retry, name="fact_retry"),
     path("erasures/", erasures.erasure_list, name="erasure_list"),
     path("users/", people.user_list, name="user_list"),
+    path("users/new/", people.user_create, name="user_create"),
     path("users/<int:user_id>/", people.user_detail, name="user_detail"),
     path("users/<int:user_id>/block/", people.user_block, name="user_block"),
     path("users/<int:user_id>/unblock/", people.user_unblock, name="user_unblock"),
+    path("users/<int:user_id>/invite/", people.user_invite, name="user_invite"),
+    path("roles/", people.role_list, name="role_list"),
+    path("roles/<int:user_id>/", people.role_edit, name="role_edit"),
     path("audit/", people.audit_list, name="audit_list"),
     path("audit/export.csv", people.audit_export, name="audit_export"),
 ]
