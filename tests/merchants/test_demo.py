@@ -13,7 +13,14 @@ def test_the_demo_seed_creates_fjord_coffee_once():
 
     merchant = Merchant.objects.get(display_name="Fjord Coffee")
     assert merchant.status == Merchant.Status.APPROVED
-    assert merchant.memberships.get().user.email == "consumer@demo.cashback.example"
+    assert merchant.memberships.get(user__email="consumer@demo.cashback.example").role == "owner"
+    # and, for logging in as each role (issue 16), a merchant owner and an analyst of their own
+    assert set(
+        merchant.memberships.exclude(user__email="consumer@demo.cashback.example").values_list("role", flat=True)
+    ) == {
+        "owner",
+        "analyst",
+    }
     assert Location.objects.filter(merchant=merchant, city="Oslo").count() == 2
     assert all(location.has_map_position for location in merchant.locations.all())
     assert LedgerAccount.objects.filter(owner_key=f"merchant:{merchant.pk}").count() == 2
