@@ -25,7 +25,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if user.is_authenticated and user.is_staff:
             return reverse("adminpanel:index")
         # By the reverse relation: accounts sits below merchants and must not import it.
-        if user.is_authenticated and user.merchant_memberships.exists():  # type: ignore[union-attr]
+        if user.is_authenticated and user.merchant_memberships.exists():
             return reverse("merchants:portal")
         return super().get_login_redirect_url(request)
 

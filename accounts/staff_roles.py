@@ -31,11 +31,12 @@ def staff_roles_set(*, user: User, roles: Iterable[str], actor: User) -> User:
         raise InvalidStaffRoleError(fields={"roles": [f"Unknown role: {', '.join(unknown)}."]})
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        before = {"roles": staff_roles_of(locked), "is_staff": locked.is_staff}
-        if locked.pk == actor.pk and ADMINISTRATOR in before["roles"] and ADMINISTRATOR not in wanted:
+        roles_before = staff_roles_of(locked)
+        before = {"roles": roles_before, "is_staff": locked.is_staff}
+        if locked.pk == actor.pk and ADMINISTRATOR in roles_before and ADMINISTRATOR not in wanted:
             raise OwnAdministratorRoleError(fields={"roles": [OwnAdministratorRoleError.default_message]})
         groups = {group.name: group for group in Group.objects.filter(name__in=STAFF_ROLES)}
-        locked.groups.remove(*[groups[name] for name in before["roles"] if name not in wanted and name in groups])
+        locked.groups.remove(*[groups[name] for name in roles_before if name not in wanted and name in groups])
         locked.groups.add(*[groups[name] for name in wanted if name in groups])
         locked.is_staff = bool(wanted) or locked.is_superuser
         locked.save(update_fields=["is_staff", "updated_at"])
