@@ -139,3 +139,34 @@ def test_pending_rewards_wait_while_blocked_and_mature_once_unblocked():
 
     assert campaign_services.rewards_mature_due(now=later) == 1
     assert consumer_balances(person) == {"pending": 0, "available": 2_000, "receivable": 0}
+
+
+# --- Through the doors: the app's API answers a clear 403, never a 500 -------------------------------
+
+
+def test_the_api_tells_a_blocked_person_why_donating_paying_out_and_spending_are_refused(settings, fake_stripe):
+    from rest_framework.test import APIClient
+
+    settings.PAYOUT_MINIMUM_MINOR = 10000
+    person = _blocked(ready_consumer(balance=50000))
+    client = APIClient()
+    client.force_authenticate(person)
+
+    answers = [
+        client.post(
+            "/api/v1/donations/",
+            {"charity": CharityFactory().pk, "currency": "NOK", "amount": "25.00"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="d-1",
+        ),
+        client.post(
+            "/api/v1/payouts/", {"amount": "200.00", "currency": "NOK"}, format="json", HTTP_IDEMPOTENCY_KEY="p-1"
+        ),
+        client.post("/api/v1/spend-codes/", {"currency": "NOK"}, format="json"),
+    ]
+
+    for response in answers:
+        assert response.status_code == 403, response.content
+        assert response.json()["error"]["code"] == "account_blocked"
+        assert "contact support" in response.json()["error"]["message"]
+    assert available(person) == 50000
