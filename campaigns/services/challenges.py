@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import F, Q, Sum
 
+from accounts.blocking import is_blocked
 from campaigns.errors import InvalidChallengeError
 from campaigns.models import Challenge, ChallengeProgress, Offer, OfferStatus, Purchase, Reward, RewardKind
 from campaigns.services.offer_audit import AuditAction, audit_challenge, challenge_snapshot, diff
@@ -138,6 +139,7 @@ def challenges_reconcile(purchase: Purchase, locked: list[tuple[Challenge, Chall
     user_id = purchase.user_id
     if user_id is None:  # challenges_lock locks nothing for a purchase without a consumer
         raise ValueError(f"Purchase {purchase.pk} has no consumer to count a challenge for.")
+    blocked = is_blocked(user_id=user_id)  # a blocked person earns no new bonus (accounts.blocking)
     for challenge, progress in locked:
         value = challenge_progress_value(challenge=challenge, user_id=user_id)
         if progress.value != value:
@@ -149,7 +151,7 @@ def challenges_reconcile(purchase: Purchase, locked: list[tuple[Challenge, Chall
             continue  # matured: it stays, whatever happens later
         target = challenge.bonus_minor if reached else 0
         if reward is None:
-            if not target:
+            if not target or blocked:
                 continue
             reward = Reward(
                 kind=RewardKind.CHALLENGE,

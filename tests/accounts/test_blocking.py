@@ -170,3 +170,17 @@ def test_the_api_tells_a_blocked_person_why_donating_paying_out_and_spending_are
         assert response.json()["error"]["code"] == "account_blocked"
         assert "contact support" in response.json()["error"]["message"]
     assert available(person) == 50000
+
+
+def test_a_blocked_person_gets_no_new_challenge_bonus():
+    from tests.campaigns.factories import ChallengeFactory
+
+    offer = OfferFactory(percent=Decimal("10"), return_period_days=14)
+    fund_merchant(offer.merchant, 100_000)
+    ChallengeFactory(offer=offer, target_type="purchase_count", target_value=1, bonus_minor=5_000)
+    person = _blocked(UserFactory())
+
+    event(user=person, merchant=offer.merchant, kind="clearing", amount=20_000)
+
+    assert not Reward.objects.filter(user=person).exists()
+    assert consumer_balances(person)["pending"] == 0
