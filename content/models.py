@@ -49,6 +49,8 @@ class Page(models.Model):
     """A public page at /pages/<slug>/ (How it works lives at its own old address)."""
 
     CONTENT_FIELDS: ClassVar[tuple[str, ...]] = ("title", "summary", "body")
+    # Set once, when the page is created: its address must keep working.
+    CREATE_ONLY_FIELDS: ClassVar[tuple[str, ...]] = ("slug",)
 
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
@@ -84,6 +86,7 @@ class FaqEntry(models.Model):
     """One question and its answer on /faq/, in a category, ordered within it."""
 
     CONTENT_FIELDS: ClassVar[tuple[str, ...]] = ("question", "answer", "category", "order")
+    CREATE_ONLY_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     question = models.CharField(max_length=300)
     answer = models.TextField()
@@ -122,6 +125,7 @@ class Banner(models.Model):
     """A short notice with an optional link, shown where it is placed while its window is open."""
 
     CONTENT_FIELDS: ClassVar[tuple[str, ...]] = ("text", "link", "placement", "starts_at", "ends_at")
+    CREATE_ONLY_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     text = models.CharField(max_length=200)
     link = models.CharField(max_length=300, blank=True)

@@ -25,7 +25,7 @@ def content_values(obj: ContentItem | ContentVersion) -> dict[str, Any]:
 
 
 def _locked(item: ContentItem) -> ContentItem:
-    return type(item).objects.select_for_update().select_related("published").get(pk=item.pk)  # type: ignore[return-value]  # same model as item
+    return type(item).objects.select_for_update(of=("self",)).select_related("published").get(pk=item.pk)  # type: ignore[return-value]  # same model as item
 
 
 def _label(kind: ContentKind, item: ContentItem) -> str:
@@ -35,7 +35,9 @@ def _label(kind: ContentKind, item: ContentItem) -> str:
 def content_create(*, kind: ContentKind, values: Mapping[str, Any], actor: User) -> ContentItem:
     """A new item with ``values`` as its draft; nothing is public until it is published."""
     with transaction.atomic():
-        item = kind.model.objects.create(**{name: values[name] for name in kind.fields})
+        item = kind.model.objects.create(
+            **{name: values[name] for name in (*kind.model.CREATE_ONLY_FIELDS, *kind.fields)}
+        )
         record_staff_action(
             actor=actor,
             action="content.create",
