@@ -15,6 +15,9 @@ MARKDOWN_HELP = (
 )
 
 
+LINK_MESSAGE = "Use an address starting with https:// or a path on this site starting with /."
+
+
 def validate_link(value: str) -> None:
     """A banner links to a page of ours ("/wallet/offers/") or to an http(s) address, nothing else."""
     if not value:
@@ -23,9 +26,12 @@ def validate_link(value: str) -> None:
         if any(ch.isspace() for ch in value):
             raise ValidationError("A link may not contain spaces.")
         return
-    forms.URLField(assume_scheme="https").clean(value)  # raises its own clear message
     if not value.lower().startswith(("https://", "http://")):
-        raise ValidationError("Use an address starting with https:// or a path on this site starting with /.")
+        raise ValidationError(LINK_MESSAGE)
+    try:
+        forms.URLField(assume_scheme="https").clean(value)
+    except ValidationError as error:
+        raise ValidationError(LINK_MESSAGE) from error
 
 
 class PageForm(GuardedModelForm):
