@@ -93,11 +93,13 @@ def content_item(*, kind: ContentKind, item_id: int) -> ContentItem | None:
 
 
 def content_history(*, item: ContentItem) -> QuerySet:
-    return kind_of(item).version_model.objects.filter(item=item).select_related("published_by").order_by("-number")
+    return (
+        kind_of(item).version_model.objects.filter(item_id=item.pk).select_related("published_by").order_by("-number")
+    )
 
 
 def content_version(*, item: ContentItem, number: int) -> ContentVersion:
-    version = kind_of(item).version_model.objects.filter(item=item, number=number).first()
+    version = kind_of(item).version_model.objects.filter(item_id=item.pk, number=number).first()
     if version is None:
         raise VersionNotFoundError()
     return version
@@ -106,4 +108,4 @@ def content_version(*, item: ContentItem, number: int) -> ContentVersion:
 def draft_as_version(item: ContentItem) -> ContentVersion:
     """The draft as an unsaved version, so a preview renders through the same templates as the public."""
     kind = kind_of(item)
-    return kind.version_model(item=item, number=0, **content_values(item))
+    return kind.version_model(item_id=item.pk, number=0, **content_values(item))

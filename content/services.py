@@ -25,7 +25,7 @@ def content_values(obj: ContentItem | ContentVersion) -> dict[str, Any]:
 
 
 def _locked(item: ContentItem) -> ContentItem:
-    return type(item).objects.select_for_update(of=("self",)).select_related("published").get(pk=item.pk)  # type: ignore[return-value]  # same model as item
+    return type(item).objects.select_for_update(of=("self",)).select_related("published").get(pk=item.pk)
 
 
 def _label(kind: ContentKind, item: ContentItem) -> str:
@@ -82,9 +82,9 @@ def content_publish(*, item: ContentItem, actor: User) -> ContentVersion:
         previous = item.published
         if previous is not None and content_values(previous) == values:
             raise NothingToPublishError()
-        last = kind.version_model.objects.filter(item=item).aggregate(last=Max("number"))["last"] or 0
-        version = kind.version_model.objects.create(item=item, number=last + 1, published_by=actor, **values)
-        item.published = version  # type: ignore[assignment]  # the version model of the item's kind
+        last = kind.version_model.objects.filter(item_id=item.pk).aggregate(last=Max("number"))["last"] or 0
+        version = kind.version_model.objects.create(item_id=item.pk, number=last + 1, published_by=actor, **values)
+        item.published = version
         item.save(update_fields=["published", "updated_at"])
         record_staff_action(
             actor=actor,
@@ -102,7 +102,7 @@ def content_restore(*, item: ContentItem, number: int, actor: User) -> ContentIt
     kind = kind_of(item)
     with transaction.atomic():
         item = _locked(item)
-        version = kind.version_model.objects.filter(item=item, number=number).first()
+        version = kind.version_model.objects.filter(item_id=item.pk, number=number).first()
         if version is None:
             raise VersionNotFoundError()
         before = content_values(item)
