@@ -66,7 +66,7 @@ class Page(models.Model):
         ordering = ["slug"]
 
     def __str__(self) -> str:
-        return self.slug
+        return self.title
 
 
 class PageVersion(_Version):  # __str__ from _Version

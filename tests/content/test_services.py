@@ -7,7 +7,7 @@ from accounts.models import StaffAuditEntry
 from content import selectors, services
 from content.errors import NothingToPublishError, VersionNotFoundError
 from content.kinds import FAQ, PAGES
-from content.models import FaqEntry, PageVersion
+from content.models import FaqEntry, Page, PageVersion
 from tests.accounts.factories import StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +121,18 @@ def test_the_old_faq_and_how_it_works_text_is_seeded_as_published_content():
     questions = [entry.question for entry in selectors.faq_published()]
     assert len(questions) == 18 and "Is it safe to link my card?" in questions
     assert FaqEntry.objects.filter(published__isnull=True).count() == 0
+
+
+def test_the_demo_content_has_history_pending_changes_a_draft_and_live_banners_and_seeds_once():
+    from content.demo import DEMO_ADMIN_EMAIL, seed_demo_content
+
+    StaffUserFactory(email=DEMO_ADMIN_EMAIL, is_superuser=True)
+
+    assert seed_demo_content()
+    assert seed_demo_content() == []
+
+    about = Page.objects.get(slug="about-us")
+    assert [v.number for v in selectors.content_history(item=about)] == [2, 1]
+    assert selectors.item_status(Page.objects.get(slug="terms"))[0] == "changed"
+    assert FaqEntry.objects.get(question="Can I earn cashback abroad?").published is None
+    assert selectors.banners_live(placement="wallet_home") and selectors.banners_live(placement="public_pages")
