@@ -233,6 +233,7 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("accounts", "view_user"),
         ("campaigns", "*"),
         ("referrals", "*"),
+        ("content", "*"),
     ),
 }
 """Which Django permissions each staff role (a ``Group`` of the same name) holds.
@@ -251,7 +252,8 @@ covered by re-running ``manage.py sync_staff_roles`` after its migrations:
   inbox ("my purchase did not earn": an unmatched card event is the usual answer) and the facts
   page; no changes.
 - **marketing**: view users (segments), everything in ``campaigns`` (offers, challenges) and in
-  ``referrals`` (the programme's terms, the referral review queue).
+  ``referrals`` (the programme's terms, the referral review queue), and everything in ``content``
+  (the public site's pages, FAQ entries and banners at /staff/content/).
 """
 
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "geofencing",
     "insights",
     "adminpanel",
+    "content",
 ]
 
 MIDDLEWARE = [

@@ -17,8 +17,7 @@ api_v1_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("how-it-works/", views.how_it_works, name="how_it_works"),
-    path("faq/", views.faq, name="faq"),
+    path("", include("content.public_urls")),  # /how-it-works/, /faq/, /pages/<slug>/ (edited at /staff/content/)
     path("shops/", include("campaigns.shop_urls")),  # the public shop list, map and merchant pages
     path("healthz/", views.health, name="health"),
     path("accounts/", include("allauth.urls")),
@@ -40,6 +39,7 @@ urlpatterns = [
     path("staff/", include("adminpanel.urls")),
     path("staff/offers/", include("campaigns.staff_urls")),
     path("staff/payouts/", include("wallet.staff_urls")),
+    path("staff/content/", include("content.staff_urls")),
     path("", include("charity.urls")),  # /charities/, /wallet/giving/, /staff/charities/
     path("", include("referrals.urls")),  # /r/<code>/, /wallet/referrals/, /staff/referrals/
     path("api/v1/", include(api_v1_patterns)),

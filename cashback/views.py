@@ -10,17 +10,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html")
 
 
-@require_GET
-def how_it_works(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/how_it_works.html")
-
-
-@require_GET
-def faq(request: HttpRequest) -> HttpResponse:
-    """Questions consumers and shops ask; static until the admin panel edits it (F-X5)."""
-    return render(request, "public/faq.html")
-
-
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:

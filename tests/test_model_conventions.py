@@ -24,6 +24,9 @@ APPEND_ONLY = {
     "campaigns.MerchantDayChange",
     "accounts.AuditRecord",
     "accounts.StaffAuditEntry",
+    "content.PageVersion",
+    "content.FaqEntryVersion",
+    "content.BannerVersion",
 }
 
 

@@ -4,6 +4,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.request_types import AuthenticatedHttpRequest
+from content.models import BannerPlacement
+from content.selectors import banners_live
 from wallet import selectors
 from wallet.forms import EntryFilterForm
 from wallet.home_sections import home_sections
@@ -32,5 +34,6 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "query_without_page": query_without_page.urlencode(),
             "home_sections": home_sections(request),
+            "banners": banners_live(placement=BannerPlacement.WALLET_HOME),
         },
     )
