@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from adminpanel import erasures, facts, views
+from adminpanel import adjustments, erasures, facts, views
 
 app_name = "adminpanel"
 
@@ -18,4 +18,9 @@ urlpatterns = [
     path("facts/", facts.fact_list, name="fact_list"),
     path("facts/<int:delivery_id>/retry/", facts.fact_retry, name="fact_retry"),
     path("erasures/", erasures.erasure_list, name="erasure_list"),
+    path("adjustments/", adjustments.adjustment_list, name="adjustment_list"),
+    path("adjustments/new/", adjustments.adjustment_new, name="adjustment_new"),
+    path("adjustments/<int:adjustment_id>/", adjustments.adjustment_detail, name="adjustment_detail"),
+    path("adjustments/<int:adjustment_id>/approve/", adjustments.adjustment_approve, name="adjustment_approve"),
+    path("adjustments/<int:adjustment_id>/reject/", adjustments.adjustment_reject, name="adjustment_reject"),
 ]
