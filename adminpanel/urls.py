@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from adminpanel import adjustments, erasures, facts, invoices, views
+from adminpanel import adjustments, analytics, erasures, facts, invoices, views
 
 app_name = "adminpanel"
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("adjustments/<int:adjustment_id>/approve/", adjustments.adjustment_approve, name="adjustment_approve"),
     path("adjustments/<int:adjustment_id>/reject/", adjustments.adjustment_reject, name="adjustment_reject"),
     path("invoices/", invoices.invoice_list, name="invoice_list"),
+    path("analytics/", analytics.analytics, name="analytics"),
 ]
