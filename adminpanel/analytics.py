@@ -141,6 +141,8 @@ def analytics(request: HttpRequest) -> HttpResponse:
     else:
         status, start, end = 200, form.cleaned_data["date_from"], form.cleaned_data["date_to"]
         currency = form.cleaned_data["currency"]
+        # Shown again with the days it chose, defaults included.
+        form = AnalyticsPeriodForm(initial={"date_from": start, "date_to": end, "currency": currency})
     series = _series(start, end, currency)
     now = timezone.now()
     kpis = [Kpi(key, label, sum(series[key]), False) for key, label in COUNT_METRICS] + [
