@@ -7,6 +7,8 @@ Each adjustment is found by its reason before it is made, so a second run change
 approved one goes through the same services as the pages (a different person approves it).
 """
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
@@ -50,7 +52,7 @@ def seed_demo_adjustments() -> list[str]:
     charity = Charity.objects.order_by("pk").first()
     if consumer is None or merchant is None or charity is None:
         return [*report, "skipped demo adjustments (no demo consumer, merchant or charity)"]
-    wanted = [
+    wanted: list[tuple[str, dict[str, Any], int]] = [
         (APPROVED_REASON, {"user": consumer, "kind": AccountKind.CONSUMER_AVAILABLE, "direction": "credit"}, 4_900),
         (
             REJECTED_REASON,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
@@ -35,5 +36,5 @@ def pending_rewards_maturing(*, now: datetime, horizons: Sequence[int]) -> dict[
         f"within_{days}": Coalesce(Sum("pending_minor", filter=Q(matures_at__lte=now + timedelta(days=days))), 0)
         for days in horizons
     }
-    rows = pending.values("currency").annotate(**sums).order_by("currency")
+    rows: list[dict[str, Any]] = [dict(row) for row in pending.values("currency").annotate(**sums).order_by("currency")]
     return {row["currency"]: {days: row[f"within_{days}"] for days in horizons} for row in rows}

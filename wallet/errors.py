@@ -2,7 +2,7 @@
 
 from rest_framework import status
 
-from cashback.errors import ConflictError, DomainError
+from cashback.errors import ConflictError, DomainError, PermissionDeniedError
 
 
 class InvalidLedgerRequestError(DomainError):
@@ -124,9 +124,8 @@ class AdjustmentNotProposedError(ConflictError):
     default_message = "This adjustment has already been approved or rejected."
 
 
-class AdjustmentOwnDecisionError(ConflictError):
+class AdjustmentOwnDecisionError(PermissionDeniedError):
     code = "adjustment_own_decision"
-    http_status = status.HTTP_403_FORBIDDEN
     default_message = "A different person must approve or reject an adjustment you proposed."
 
 
