@@ -19,6 +19,7 @@ DEMO_STAFF = [
     ("support@demo.cashback.example", "Sam Support", SUPPORT),
     ("marketing@demo.cashback.example", "Mia Marketing", MARKETING),
     ("finance@demo.cashback.example", "Finn Finance", FINANCE),
+    ("finance2@demo.cashback.example", "Frida Finance", FINANCE),  # the second approver of manual adjustments
     ("admin@demo.cashback.example", "Ada Admin", ADMINISTRATOR),  # created by accounts.demo (a superuser)
 ]
 
@@ -30,7 +31,8 @@ def demo_totp_code() -> str:
 
 
 def seed_demo_staff() -> list[str]:
-    if Group.objects.filter(name__in=[role for _email, _name, role in DEMO_STAFF]).count() < len(DEMO_STAFF):
+    roles = {role for _email, _name, role in DEMO_STAFF}
+    if Group.objects.filter(name__in=roles).count() < len(roles):
         staff_roles_sync()
     report = []
     for email, full_name, role in DEMO_STAFF:

@@ -12,3 +12,4 @@ class AdminpanelConfig(AppConfig):
         from cashback import demo as platform_demo
 
         platform_demo.register(order=platform_demo.ORDER_MERCHANTS + 1, seeder=demo.seed_demo_merchant_staff)
+        platform_demo.register(order=platform_demo.ORDER_ADJUSTMENTS, seeder=demo.seed_demo_adjustments)

@@ -11,6 +11,7 @@ from typing import Any
 
 from accounts.models import User
 from adminpanel import people_sections
+from wallet.adjustment_selectors import adjustments_of_user
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,17 @@ class SupportSection:
 
 SECTIONS: list[SupportSection] = []
 """Filled below, one entry per section; keys are unique (a test holds it)."""
+
+SECTIONS.append(
+    SupportSection(
+        key="adjustments",
+        title="Manual adjustments",
+        template="adminpanel/support_adjustments.html",
+        context=lambda user: {"adjustments": adjustments_of_user(user=user), "person": user},
+        permission="wallet.view_adjustment",
+        order=60,
+    )
+)
 
 
 def sections_for(*, viewer: User) -> list[SupportSection]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from adminpanel import erasures, facts, people, views
+from adminpanel import adjustments, analytics, erasures, facts, invoices, people, views
 
 app_name = "adminpanel"
 
@@ -28,4 +28,11 @@ urlpatterns = [
     path("roles/<int:user_id>/", people.role_edit, name="role_edit"),
     path("audit/", people.audit_list, name="audit_list"),
     path("audit/export.csv", people.audit_export, name="audit_export"),
+    path("adjustments/", adjustments.adjustment_list, name="adjustment_list"),
+    path("adjustments/new/", adjustments.adjustment_new, name="adjustment_new"),
+    path("adjustments/<int:adjustment_id>/", adjustments.adjustment_detail, name="adjustment_detail"),
+    path("adjustments/<int:adjustment_id>/approve/", adjustments.adjustment_approve, name="adjustment_approve"),
+    path("adjustments/<int:adjustment_id>/reject/", adjustments.adjustment_reject, name="adjustment_reject"),
+    path("invoices/", invoices.invoice_list, name="invoice_list"),
+    path("analytics/", analytics.analytics, name="analytics"),
 ]

@@ -20,6 +20,7 @@ ORDER_CAMPAIGNS = 50
 ORDER_GIVING = 60
 ORDER_BILLING = 55  # last month's statement, from the ledger (before giving: it pays the demo consumer)
 ORDER_FIGURES = 70  # figures built from everything seeded before
+ORDER_ADJUSTMENTS = 80  # the staff panel's demo manual adjustments, on accounts seeded before
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from cashback.errors import DomainError, form_error_from
 from charity import selectors, services, tasks
 from charity.forms import CharityForm
 from charity.models import Charity, Disbursement
+from wallet.staff_filters import MoneyFilterForm, money_totals
 
 VIEW = "charity.view_charity"
 ADD = "charity.add_charity"
@@ -88,15 +89,16 @@ def charity_detail(request: HttpRequest, charity_id: int) -> HttpResponse:
 
 @staff_required(VIEW)
 def disbursement_list(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    if status not in Disbursement.Status.values:
-        status = ""
-    page = Paginator(selectors.disbursement_list(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    """Every disbursement, filtered by status, currency and month disbursed (the period's first day
+    within the chosen days), with the count and sum per currency of what the filters keep."""
+    form = MoneyFilterForm(request.GET or None, statuses=Disbursement.Status.choices)
+    chosen = form.apply(selectors.disbursement_list(), date_field="period", date_is_day=True)
     context = {
         "section": "disbursements",
-        "page_obj": page,
-        "status": status,
-        "statuses": Disbursement.Status.choices,
+        "form": form,
+        "filtered": bool(form.filters()),
+        "totals": money_totals(chosen),
+        "page_obj": Paginator(chosen, PAGE_SIZE).get_page(request.GET.get("page")),
         "can_send": request.user.has_perm(SEND),
     }
     return render(request, "charity/staff/disbursements.html", context)

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -268,3 +268,42 @@ def invoices_unsent() -> list[int]:
 
 def merchant_has_overdue_invoice(*, merchant_id: int) -> bool:
     return MerchantInvoice.objects.filter(merchant_id=merchant_id, status=MerchantInvoice.Status.OVERDUE).exists()
+
+
+def invoice_list() -> QuerySet[MerchantInvoice]:
+    """Every merchant's monthly statements, newest month first, with the merchant (the staff list)."""
+    return MerchantInvoice.objects.select_related("merchant").order_by("-period", "merchant_id", "currency", "-id")
+
+
+@dataclass(frozen=True)
+class InvoiceTotal:
+    currency: str
+    count: int
+    total_minor: int
+    commission_minor: int
+    cost_minor: int
+
+
+def invoice_totals(invoices: QuerySet[MerchantInvoice]) -> list[InvoiceTotal]:
+    """Count, total (invoices less transfers), commission and reward cost per currency, in one query."""
+    rows = (
+        invoices.order_by()
+        .values("currency")
+        .annotate(
+            count=Count("pk"),
+            total=Sum("total_minor"),
+            commission=Sum("commission_minor"),
+            cost=Sum("cost_minor"),
+        )
+        .order_by("currency")
+    )
+    return [
+        InvoiceTotal(
+            currency=row["currency"],
+            count=row["count"],
+            total_minor=row["total"] or 0,
+            commission_minor=row["commission"] or 0,
+            cost_minor=row["cost"] or 0,
+        )
+        for row in rows
+    ]

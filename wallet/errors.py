@@ -2,7 +2,7 @@
 
 from rest_framework import status
 
-from cashback.errors import ConflictError, DomainError
+from cashback.errors import ConflictError, DomainError, PermissionDeniedError
 
 
 class InvalidLedgerRequestError(DomainError):
@@ -114,3 +114,21 @@ class StripeUnavailableError(DomainError):
     code = "stripe_unavailable"
     http_status = status.HTTP_502_BAD_GATEWAY
     default_message = "Stripe could not be reached. Please try again in a minute."
+
+
+# --- Manual adjustments (wallet.adjustments) ---------------------------------------------
+
+
+class AdjustmentNotProposedError(ConflictError):
+    code = "adjustment_not_proposed"
+    default_message = "This adjustment has already been approved or rejected."
+
+
+class AdjustmentOwnDecisionError(PermissionDeniedError):
+    code = "adjustment_own_decision"
+    default_message = "A different person must approve or reject an adjustment you proposed."
+
+
+class AdjustmentAccountNotAllowedError(InvalidLedgerRequestError):
+    code = "adjustment_account_not_allowed"
+    default_message = "Only a consumer's available cashback, a merchant's or a charity's account can be adjusted."

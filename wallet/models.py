@@ -39,12 +39,19 @@ class AccountKind(models.TextChoices):
     BREAKAGE = "breakage", "Breakage"
     # The outside world's counterpart: money entering or leaving the platform's bank accounts.
     SETTLEMENT = "settlement", "Settlement (outside world)"
+    # The counter-account of approved manual adjustments (wallet.adjustments): what staff gave or took.
+    PLATFORM_ADJUSTMENTS = "platform_adjustments", "Manual adjustments"
 
 
 # The kinds whose balance may go below zero by default: receivables (what others owe
 # us shows as a negative credit-normal balance) and the outside world's counterpart.
 KINDS_ALLOWING_NEGATIVE = frozenset(
-    {AccountKind.CONSUMER_RECEIVABLE, AccountKind.MERCHANT_RECEIVABLE, AccountKind.SETTLEMENT}
+    {
+        AccountKind.CONSUMER_RECEIVABLE,
+        AccountKind.MERCHANT_RECEIVABLE,
+        AccountKind.SETTLEMENT,
+        AccountKind.PLATFORM_ADJUSTMENTS,
+    }
 )
 CONSUMER_KINDS = (AccountKind.CONSUMER_PENDING, AccountKind.CONSUMER_AVAILABLE, AccountKind.CONSUMER_RECEIVABLE)
 # Owner key of the platform's own accounts (revenue, breakage, settlement, ...).
@@ -100,6 +107,8 @@ class LedgerAccount(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # The staff panel's platform analytics and cashback liability (/staff/analytics/) read the whole ledger.
+        permissions = [("view_platform_analytics", "Can view platform analytics and the cashback liability")]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(user__isnull=False) & Q(owner_key="")) | (Q(user__isnull=True) & ~Q(owner_key="")),
@@ -453,3 +462,80 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"statement {self.period:%Y-%m} {self.currency} of user {self.user_id}"
+
+
+class AdjustmentStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+# The accounts staff may adjust by hand: a consumer's available cashback, a merchant's, a charity's.
+ADJUSTABLE_KINDS = (
+    AccountKind.CONSUMER_AVAILABLE,
+    AccountKind.MERCHANT_FUNDING,
+    AccountKind.MERCHANT_RECEIVABLE,
+    AccountKind.CHARITY_PAYABLE,
+)
+
+
+class Adjustment(models.Model):
+    """A manual credit or debit to one ledger account, proposed by one finance person and approved
+    (or rejected) by another (F-X3). Only approval posts the journal transaction, keyed
+    ``adjustment:<id>``, against the platform's adjustments account; see wallet/adjustments.py."""
+
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="adjustments")
+    direction = models.CharField(
+        max_length=6, choices=Direction.choices, help_text="Credit: the account gains; debit: it loses."
+    )
+    amount_minor = models.BigIntegerField(help_text="Minor units, always positive; the direction gives the sign.")
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PROPOSED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    journal = models.OneToOneField(
+        JournalTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustment"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("approve_adjustment", "Can approve or reject a manual adjustment another person proposed")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="wallet_adjustment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values), name="wallet_adjustment_direction_valid"
+            ),
+            # Four eyes, held by the database as well as by the service.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("proposed_by")),
+                name="wallet_adjustment_not_own_decision",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="proposed", decided_by__isnull=True, decided_at__isnull=True, journal__isnull=True)
+                    | Q(status="approved", decided_by__isnull=False, decided_at__isnull=False, journal__isnull=False)
+                    | Q(status="rejected", decided_by__isnull=False, decided_at__isnull=False, journal__isnull=True)
+                ),
+                name="wallet_adjustment_status_consistent",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="wallet_adjustment_status_idx")]
+
+    def __str__(self) -> str:
+        return f"adjustment {self.pk} {self.direction} {self.amount_minor} on account {self.account_id} {self.status}"
+
+    @property
+    def signed_amount(self) -> int:
+        """The adjustment's effect on the account's credit-normal balance."""
+        return self.amount_minor if self.direction == Direction.CREDIT else -self.amount_minor
+
+    @property
+    def badge(self) -> str:
+        """The colour of its status badge on the staff pages."""
+        return {"proposed": "pending", "approved": "success", "rejected": "danger"}.get(self.status, "neutral")

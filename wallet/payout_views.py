@@ -24,8 +24,10 @@ from wallet.models import Currency, Payout, PayoutAccount, PayoutStatus
 from wallet.money import minor_to_decimal_string, parse_amount
 from wallet.selectors import wallet_balances
 from wallet.spend_qr import spend_code_svg
+from wallet.staff_filters import MoneyFilterForm, money_totals
 
 PAYOUTS_PER_PAGE = 20
+STAFF_PAYOUTS_PER_PAGE = 25
 
 
 class PayoutRequestForm(GuardedForm):
@@ -204,21 +206,46 @@ def spend_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @staff_required("wallet.view_payout")
 def staff_payouts(request: HttpRequest) -> HttpResponse:
-    """Payouts held for review (release or reject), and failed ones whose transfer still needs reversing."""
+    """Payouts held for review (release or reject), failed ones whose transfer still needs reversing,
+    and every payout, filtered by status, currency and day requested, with totals per currency."""
     held = Payout.objects.filter(status=PayoutStatus.HELD).select_related("user").order_by("created_at")
     attention = (
         Payout.objects.filter(reversal_needed=True, stripe_reversal_id="").select_related("user").order_by("failed_at")
     )
-    recent = Payout.objects.select_related("user", "reviewed_by").order_by("-created_at")[:50]
+    form = MoneyFilterForm(request.GET or None, statuses=PayoutStatus.choices)
+    chosen = form.apply(Payout.objects.select_related("user", "reviewed_by").order_by("-created_at", "-id"))
     return render(
         request,
         "wallet/staff_payouts.html",
         {
             "held": held,
             "attention": attention,
-            "recent": recent,
+            "form": form,
+            "filtered": bool(form.filters()),
+            "totals": money_totals(chosen, amount_field="amount"),
+            "page_obj": Paginator(chosen, STAFF_PAYOUTS_PER_PAGE).get_page(request.GET.get("page")),
             "reject_form": PayoutRejectForm(),
             "threshold": settings.PAYOUT_REVIEW_THRESHOLD_MINOR,
+            "section": "payouts",
+        },
+    )
+
+
+@staff_required("wallet.view_payout")
+def staff_payouts_failed(request: HttpRequest) -> HttpResponse:
+    """Failed payouts with Stripe's reason, filtered by currency and day failed, with totals."""
+    form = MoneyFilterForm(request.GET or None)
+    del form.fields["status"]
+    failed = Payout.objects.filter(status=PayoutStatus.FAILED).select_related("user").order_by("-failed_at", "-id")
+    chosen = form.apply(failed, date_field="failed_at")
+    return render(
+        request,
+        "wallet/staff_payouts_failed.html",
+        {
+            "form": form,
+            "filtered": bool(form.filters()),
+            "totals": money_totals(chosen, amount_field="amount"),
+            "page_obj": Paginator(chosen, STAFF_PAYOUTS_PER_PAGE).get_page(request.GET.get("page")),
             "section": "payouts",
         },
     )

@@ -213,5 +213,9 @@ def register() -> None:
         fields=("wallet.Payout.reviewed_by", "wallet.PayoutStatusChange.actor"),
         reason="The staff member who reviewed a payout: staff acting, not the consumer's data.",
     )
+    not_exported_register(
+        fields=("wallet.Adjustment.proposed_by", "wallet.Adjustment.decided_by"),
+        reason="The staff members who proposed and decided a manual adjustment: staff acting, not the person's data.",
+    )
     eraser_register(Eraser(name="wallet", erase=_erase, blockers=_blockers, order=30))
     settle_option_register(blocker_code="balance_not_zero", options=_payout_option)

@@ -8,6 +8,7 @@ app_name = "payouts_staff"
 
 urlpatterns = [
     path("", payout_views.staff_payouts, name="list"),
+    path("failed/", payout_views.staff_payouts_failed, name="failed"),
     path("<int:payout_id>/release/", payout_views.staff_payout_release, name="release"),
     path("<int:payout_id>/reject/", payout_views.staff_payout_reject, name="reject"),
 ]

@@ -37,6 +37,7 @@ def test_the_apps_register_their_seeders_in_dependency_order():
         "merchants.billing_demo.seed_demo_billing",
         "charity.demo.seed_demo_giving",
         "insights.demo.seed_demo_figures",
+        "adminpanel.demo.seed_demo_adjustments",
     ]
 
 
