@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import User
+from monitoring import selectors as monitoring_selectors
 
 
 @dataclass(frozen=True)
@@ -29,3 +30,15 @@ SECTIONS: list[SupportSection] = []
 def sections_for(*, viewer: User) -> list[SupportSection]:
     """The sections ``viewer`` may see, in display order."""
     return sorted((s for s in SECTIONS if viewer.has_perm(s.permission)), key=lambda s: (s.order, s.key))
+
+
+SECTIONS.append(
+    SupportSection(
+        key="fraud_flags",
+        title="Fraud flags",
+        template="monitoring/_person_flags.html",
+        context=monitoring_selectors.person_flags_context,
+        permission="monitoring.view_fraudflag",
+        order=80,
+    )
+)

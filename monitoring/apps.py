@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "monitoring"
+    verbose_name = "Transaction monitoring"
+
+    def ready(self) -> None:
+        # Imported in ready(): the demo module imports models, which are not loaded before it.
+        from cashback import demo as platform_demo
+        from monitoring.demo import seed_demo_flags
+
+        # seed_demo: flags worth looking at, raised by the rules on demo purchases (after the campaigns' purchases).
+        platform_demo.register(order=platform_demo.ORDER_FIGURES + 5, seeder=seed_demo_flags)
