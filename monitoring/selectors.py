@@ -44,7 +44,7 @@ def purchase_search(*, filters: PurchaseFilters) -> QuerySet[Purchase]:
         purchases = purchases.filter(card__last_four=filters.card_last_four)
     if filters.merchant:
         term = filters.merchant.strip()
-        merchant_q = Q(merchant__name__icontains=term)
+        merchant_q = Q(merchant__display_name__icontains=term) | Q(merchant__legal_name__icontains=term)
         if term.isdigit():
             merchant_q |= Q(merchant_id=int(term))
         purchases = purchases.filter(merchant_q)

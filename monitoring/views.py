@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
 from accounts.request_types import AuthenticatedHttpRequest
+from campaigns.models import Purchase
 from cashback.errors import DomainError
 from monitoring import selectors, services
 from monitoring.forms import FlagDecisionForm, PurchaseSearchForm
@@ -25,12 +26,12 @@ ESCALATE_FLAG = "monitoring.escalate_fraudflag"
 @staff_required(VIEW_FLAG)
 def purchase_search(request: HttpRequest) -> HttpResponse:
     form = PurchaseSearchForm(request.GET or None)
-    filters = form.filters() if form.is_bound and form.is_valid() else selectors.PurchaseFilters()
-    purchases = (
-        selectors.purchase_search(filters=filters)
-        if not form.errors
-        else selectors.purchase_search(filters=selectors.PurchaseFilters()).none()
-    )
+    if not form.is_bound:
+        purchases = selectors.purchase_search(filters=selectors.PurchaseFilters())
+    elif form.is_valid():
+        purchases = selectors.purchase_search(filters=form.filters())
+    else:
+        purchases = Purchase.objects.none()  # the form shows what to correct
     context = {
         "section": "monitoring",
         "form": form,
