@@ -11,5 +11,5 @@ class MonitoringConfig(AppConfig):
         from cashback import demo as platform_demo
         from monitoring.demo import seed_demo_flags
 
-        # seed_demo: flags worth looking at, raised by the rules on demo purchases (before the figures are built from them).
+        # seed_demo: flags worth looking at, raised by the rules on demo purchases (before the figures).
         platform_demo.register(order=platform_demo.ORDER_FIGURES - 1, seeder=seed_demo_flags)
