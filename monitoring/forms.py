@@ -39,7 +39,8 @@ class PurchaseSearchForm(GuardedForm):
     flagged_only = forms.BooleanField(required=False, label="Flagged only")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # Form.clean returns self.cleaned_data; the stubs allow None for overrides
+        data = self.cleaned_data
         low, high = data.get("amount_min"), data.get("amount_max")
         if low is not None and high is not None and low > high:
             self.add_error("amount_max", "The upper amount must not be below the lower one.")

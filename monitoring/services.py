@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -176,14 +176,28 @@ def flag_reward_ids(*, flag: FraudFlag) -> list[int]:
     return list(rewards.order_by("pk").values_list("pk", flat=True))
 
 
-def _decide(flag: FraudFlag, *, status: str, actor: User, reason: str, now: datetime) -> str:
+def _decide(
+    flag: FraudFlag, status: str, action: str, *, actor: User, reason: str, now: datetime, summary: str, **effects: Any
+) -> None:
+    """Record the decision on the locked ``flag`` and its staff audit entry (the caller's transaction)."""
     before = flag.status
     flag.status = status
     flag.decided_by = actor
     flag.decided_at = now
     flag.decision_reason = reason[:300]
     flag.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
-    return before
+    record_staff_action(
+        actor=actor,
+        action=action,
+        target=flag,
+        summary=summary,
+        before={"status": before},
+        after={"status": status, **effects, "reason": reason},
+    )
+
+
+def _rewards_hold(flag: FraudFlag) -> int:
+    return reward_hold(reward_ids=flag_reward_ids(flag=flag), key=flag.hold_key, reason=f"Fraud flag {flag.pk}")
 
 
 def flag_hold(*, flag: FraudFlag, actor: User, reason: str, now: datetime | None = None) -> int:
@@ -192,15 +206,10 @@ def flag_hold(*, flag: FraudFlag, actor: User, reason: str, now: datetime | None
     now = now or timezone.now()
     with transaction.atomic():
         flag = _flag_locked(flag, allowed_from=(FlagStatus.OPEN,))
-        held = reward_hold(reward_ids=flag_reward_ids(flag=flag), key=flag.hold_key, reason=f"Fraud flag {flag.pk}")
-        before = _decide(flag, status=FlagStatus.HELD, actor=actor, reason=reason, now=now)
-        record_staff_action(
-            actor=actor,
-            action="flag.hold",
-            target=flag,
-            summary=f"Held {held} reward(s) of a {flag.rule} flag",
-            before={"status": before},
-            after={"status": flag.status, "rewards_held": held, "reason": reason},
+        held = _rewards_hold(flag)
+        summary = f"Held {held} reward(s) of a {flag.rule} flag"
+        _decide(
+            flag, FlagStatus.HELD, "flag.hold", actor=actor, reason=reason, now=now, summary=summary, rewards_held=held
         )
         return held
 
@@ -212,14 +221,16 @@ def flag_clear(*, flag: FraudFlag, actor: User, reason: str, now: datetime | Non
     with transaction.atomic():
         flag = _flag_locked(flag, allowed_from=(FlagStatus.OPEN, FlagStatus.HELD))
         released = reward_hold_release(key=flag.hold_key, now=now)
-        before = _decide(flag, status=FlagStatus.CLEARED, actor=actor, reason=reason, now=now)
-        record_staff_action(
+        summary = f"Cleared a {flag.rule} flag; released {released} hold(s)"
+        _decide(
+            flag,
+            FlagStatus.CLEARED,
+            "flag.clear",
             actor=actor,
-            action="flag.clear",
-            target=flag,
-            summary=f"Cleared a {flag.rule} flag; released {released} hold(s)",
-            before={"status": before},
-            after={"status": flag.status, "holds_released": released, "reason": reason},
+            reason=reason,
+            now=now,
+            summary=summary,
+            holds_released=released,
         )
         return released
 
@@ -241,22 +252,19 @@ def flag_escalate(*, flag: FraudFlag, actor: User, reason: str, now: datetime | 
     now = now or timezone.now()
     with transaction.atomic():
         flag = _flag_locked(flag, allowed_from=(FlagStatus.OPEN, FlagStatus.HELD))
-        held = reward_hold(reward_ids=flag_reward_ids(flag=flag), key=flag.hold_key, reason=f"Fraud flag {flag.pk}")
+        held = _rewards_hold(flag)
         user = flag.user or (flag.purchase.user if flag.purchase is not None else None)
         blocked = _person_block(user=user, actor=actor, reason=reason) if user is not None else False
-        before = _decide(flag, status=FlagStatus.ESCALATED, actor=actor, reason=reason, now=now)
-        record_staff_action(
+        _decide(
+            flag,
+            FlagStatus.ESCALATED,
+            "flag.escalate",
             actor=actor,
-            action="flag.escalate",
-            target=flag,
+            reason=reason,
+            now=now,
             summary=f"Escalated a {flag.rule} flag to blocking",
-            before={"status": before},
-            after={
-                "status": flag.status,
-                "rewards_held": held,
-                "user_id": user.pk if user is not None else None,
-                "blocked": blocked,
-                "reason": reason,
-            },
+            rewards_held=held,
+            user_id=user.pk if user is not None else None,
+            blocked=blocked,
         )
         return blocked

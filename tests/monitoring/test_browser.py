@@ -6,9 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import StaffAuditEntry
@@ -16,7 +14,7 @@ from accounts.services import staff_roles_sync
 from monitoring import services
 from monitoring.models import FraudFlag
 from tests.accounts.factories import CardFactory, StaffUserFactory
-from tests.browser import DESKTOP, PHONE, screenshot
+from tests.browser import DESKTOP, PHONE, logged_in_page, screenshot
 from tests.campaigns.factories import MerchantFactory, OfferFactory
 
 from .helpers import card_purchase
@@ -24,22 +22,6 @@ from .helpers import card_purchase
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-
-
-def logged_in_page(page_factory, live_server, user, viewport):
-    client = Client()
-    client.force_login(user)
-    page = page_factory(viewport)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
 
 
 def no_sideways_scroll(page) -> bool:
