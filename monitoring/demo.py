@@ -30,10 +30,11 @@ def seed_demo_flags() -> list[str]:
     if consumer is None or merchant is None or card is None:
         return ["no demo consumer, card or merchant: skipped demo flags"]
     if not FraudFlag.objects.filter(user=consumer).exists():
-        start = timezone.now() - timedelta(hours=3)
+        # From the top of an hour, so the burst falls in one velocity window (one flag, not two).
+        start = (timezone.now() - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
         for n, amount in enumerate(DEMO_BURST):
             purchase = purchase_event_apply(
-                source="demo",
+                source="card",  # what the network would send: card purchases carry their card
                 event_id=f"demo-burst-{consumer.pk}-{n}",
                 kind="clearing",
                 external_id=f"demo-burst-{consumer.pk}-{n}",
