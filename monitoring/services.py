@@ -20,7 +20,7 @@ from campaigns.models import Purchase, Reward
 from campaigns.services import reward_hold, reward_hold_release
 from cashback.errors import ConflictError
 from monitoring import rules
-from monitoring.models import FlagStatus, FraudFlag, ScanCursor
+from monitoring.models import FlagRule, FlagStatus, FraudFlag, ScanCursor
 from referrals.models import Referral
 
 if TYPE_CHECKING:
@@ -161,16 +161,25 @@ def _flag_locked(flag: FraudFlag, *, allowed_from: tuple[str, ...]) -> FraudFlag
     return locked
 
 
+PERSON_RULES = frozenset({FlagRule.REFUND_CYCLING, FlagRule.REFERRAL_FARMING, FlagRule.MANY_CARDS})
+
+
 def flag_reward_ids(*, flag: FraudFlag) -> list[int]:
-    """The rewards a hold on ``flag`` affects: the flagged purchase's; for a flag on a person or a
-    card without a purchase, every reward of theirs not yet matured."""
+    """The pending, not yet matured rewards a hold on ``flag`` affects: for a velocity flag, those of
+    every purchase in its window; for another purchase flag, the flagged purchase's; for a flag on a
+    person (refund cycling, referral farming, many cards), all of theirs; for a card flag, those of
+    the card's purchases."""
     rewards = Reward.objects.filter(matured_at__isnull=True, pending_minor__gt=0)
-    if flag.purchase_id is not None and flag.rule not in ("refund_cycling",):
-        rewards = rewards.filter(purchase_id=flag.purchase_id)
-    elif flag.user_id is not None:
+    if flag.rule in PERSON_RULES and flag.user_id is not None:
         rewards = rewards.filter(user_id=flag.user_id)
+    elif flag.rule == FlagRule.VELOCITY and flag.details.get("purchase_ids"):
+        rewards = rewards.filter(purchase_id__in=[int(pk) for pk in flag.details["purchase_ids"]])
+    elif flag.purchase_id is not None:
+        rewards = rewards.filter(purchase_id=flag.purchase_id)
     elif flag.card_id is not None:
         rewards = rewards.filter(purchase__card_id=flag.card_id)
+    elif flag.user_id is not None:
+        rewards = rewards.filter(user_id=flag.user_id)
     else:
         return []
     return list(rewards.order_by("pk").values_list("pk", flat=True))

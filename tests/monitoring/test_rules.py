@@ -163,3 +163,32 @@ def test_the_database_refuses_the_same_flag_twice():
 def test_a_flag_needs_a_subject():
     with pytest.raises(IntegrityError), transaction.atomic():
         FraudFlag.objects.create(rule="many_cards", window_key="nothing")
+
+
+def test_a_card_network_purchase_keeps_the_card_it_was_made_with():
+    """Through the inbox: the Visa handler passes the card, so the search and the card rules see it."""
+    import json
+
+    from campaigns.models import Purchase
+    from cashback import inbox
+    from tests.campaigns.factories import LocationFactory
+    from tests.webhooks import visa_event
+
+    card, location = CardFactory(), LocationFactory()
+    payload = visa_event(
+        "transaction.clearing",
+        id="evt_monitoring_card",
+        data={
+            "id": "txn_monitoring_card",
+            "amount": "249.00",
+            "datetime": (timezone.now() - timedelta(minutes=1)).isoformat(),
+            "card": {"token": card.network_token, "firstNumbers": card.first_six, "lastNumbers": card.last_four},
+            "merchant": {"id": location.network_merchant_id, "name": "Shop"},
+            "location": {"id": location.network_store_id, "postcode": "0150", "countryCode": "NOR"},
+        },
+    )
+    stored = inbox.event_receive(
+        source="visa", event_id="evt_monitoring_card", event_type="transaction.clearing", payload=json.dumps(payload)
+    )
+    assert inbox.event_process(event_id=stored.pk) == "processed"
+    assert Purchase.objects.get().card == card

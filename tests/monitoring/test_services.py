@@ -133,3 +133,32 @@ def test_the_nightly_sweep_applies_a_changed_threshold_to_the_last_day(settings)
     }
     assert services.monitoring_sweep() == 1
     assert services.monitoring_sweep() == 0
+
+
+def test_holding_a_velocity_flag_holds_every_purchase_in_its_window_and_a_person_flag_all_of_theirs(settings):
+    settings.MONITORING_RULES = {
+        **settings.MONITORING_RULES,
+        "velocity": {**settings.MONITORING_RULES["velocity"], "max_purchases": 2},
+    }
+    offer = OfferFactory(percent=Decimal("10"), return_period_days=14)
+    card = CardFactory()
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    burst = [
+        card_purchase(card=card, merchant=offer.merchant, amount=1_000 + n, at=start + timedelta(minutes=n))
+        for n in range(3)
+    ]
+    elsewhere = card_purchase(
+        card=CardFactory(user=card.user), merchant=offer.merchant, amount=5_000, at=start - timedelta(hours=5)
+    )
+    for purchase in burst:
+        services.purchase_check(purchase_id=purchase.pk)
+    velocity = FraudFlag.objects.get(rule="velocity")
+
+    assert services.flag_hold(flag=velocity, actor=StaffUserFactory(), reason="Burst") == 3
+    assert campaign_services.rewards_mature_due(now=timezone.now() + timedelta(days=15)) == 1
+    assert matured(elsewhere.pk) and not any(matured(p.pk) for p in burst)
+
+    person = FraudFlag.objects.create(rule="many_cards", window_key="user:test", user=card.user)
+    assert services.flag_reward_ids(flag=person) == sorted(
+        Reward.objects.filter(user=card.user, matured_at__isnull=True).values_list("pk", flat=True)
+    )
