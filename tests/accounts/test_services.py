@@ -82,6 +82,8 @@ def test_staff_roles_sync_creates_the_roles_with_their_permissions():
         "cashback.view_webhookevent",
         "cashback.view_factdelivery",  # the facts page (issue 12): support reads it
         "accounts.view_auditrecord",  # closed accounts (issue 13)
+        "monitoring.view_fraudflag",  # transaction monitoring (issue 16): support looks and holds
+        "monitoring.hold_fraudflag",
     }
     assert "accounts.view_user" in codes("marketing")
     assert "accounts.change_user" not in codes("marketing")
@@ -130,7 +132,7 @@ def test_sync_staff_roles_command(capsys):
     call_command("sync_staff_roles")
 
     assert Group.objects.count() == 4
-    assert "support: 5 permissions" in capsys.readouterr().out  # with the facts page (issue 12)
+    assert "support: 7 permissions" in capsys.readouterr().out  # with the facts page (issue 12), monitoring (16)
 
 
 def test_staff_role_grants_permissions_to_a_member():
