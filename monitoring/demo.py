@@ -1,5 +1,5 @@
-"""Demo flags for seed_demo: the demo consumer's card used seven times within the hour at the demo
-merchant (a velocity flag), two equal purchases three minutes apart (a near-duplicate), and the
+"""Demo flags for seed_demo: the demo consumer's card used seven times within the hour at a demo
+shop (a velocity flag), two equal purchases three minutes apart (a near-duplicate), and the
 near-duplicate held by the demo administrator, so /staff/monitoring/ has something to look at.
 
 The purchases go through ``purchase_event_apply`` like any card purchase and the flags are raised
@@ -22,16 +22,29 @@ from monitoring.models import FlagRule, FlagStatus, FraudFlag
 DEMO_BURST = (12_900, 8_500, 23_000, 4_900, 15_500, 9_900, 9_900)  # the last two: a near-duplicate
 
 
+def _demo_shop() -> Merchant | None:
+    """A demo shop with a live offer and no challenge (so the burst leaves the demo consumer's
+    challenge progress alone); the demo merchant when there is none."""
+    return (
+        Merchant.objects.filter(offers__status="live")
+        .exclude(offers__challenges__isnull=False)
+        .exclude(organisation_number=DEMO_MERCHANT_ORG_NUMBER)
+        .order_by("id")
+        .first()
+    ) or Merchant.objects.filter(organisation_number=DEMO_MERCHANT_ORG_NUMBER).first()
+
+
 def seed_demo_flags() -> list[str]:
     User = get_user_model()
     consumer = User.objects.filter(email=DEMO_CONSUMER_EMAIL).first()
-    merchant = Merchant.objects.filter(organisation_number=DEMO_MERCHANT_ORG_NUMBER).first()
+    merchant = _demo_shop()
     card = consumer.cards.filter(status="active").order_by("id").first() if consumer else None
     if consumer is None or merchant is None or card is None:
         return ["no demo consumer, card or merchant: skipped demo flags"]
     if not FraudFlag.objects.filter(user=consumer).exists():
         # From the top of an hour, so the burst falls in one velocity window (one flag, not two).
-        start = (timezone.now() - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+        # Before the demo consumer's own newest purchases (6 hours ago), which the wallet shows first.
+        start = (timezone.now() - timedelta(hours=8)).replace(minute=0, second=0, microsecond=0)
         for n, amount in enumerate(DEMO_BURST):
             purchase = purchase_event_apply(
                 source="card",  # what the network would send: card purchases carry their card
