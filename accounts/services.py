@@ -209,6 +209,7 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("campaigns", "view_reward"),
         ("referrals", "view_*"),
         ("notifications", "view_*"),
+        ("monitoring", "*"),
     ),
     SUPPORT: (
         ("accounts", "view_user"),
@@ -228,6 +229,8 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("charity", "view_*"),
         ("referrals", "view_*"),
         ("notifications", "view_*"),
+        ("monitoring", "view_fraudflag"),
+        ("monitoring", "hold_fraudflag"),
     ),
     MARKETING: (
         ("accounts", "view_user"),
@@ -247,10 +250,10 @@ covered by re-running ``manage.py sync_staff_roles`` after its migrations:
   ``wallet`` (ledger, payouts) and ``charity`` (partner charities and their monthly
   disbursements), read-only access to ``merchants`` (billing is looked up there), and the webhook
   inbox (unmatched or failed payment events, with the retry button), and the facts page (subscribers
-  of announced facts that failed, with the retry button).
+  of announced facts that failed, with the retry button), and transaction monitoring (hold, clear, escalate flags).
 - **support**: view users and their consents, closed accounts (the erasure audit), the webhook
   inbox ("my purchase did not earn": an unmatched card event is the usual answer) and the facts
-  page; no changes.
+  page; no changes; transaction monitoring: searching purchases and flags, holding a flag's rewards.
 - **marketing**: view users (segments), everything in ``campaigns`` (offers, challenges) and in
   ``referrals`` (the programme's terms, the referral review queue), and everything in ``content``
   (the public site's pages, FAQ entries and banners at /staff/content/).

@@ -12,6 +12,7 @@ from typing import Any
 from accounts.models import User
 from adminpanel import people_sections
 from wallet.adjustment_selectors import adjustments_of_user
+from monitoring import selectors as monitoring_selectors
 
 
 @dataclass(frozen=True)
@@ -83,5 +84,15 @@ SECTIONS.append(
         people_sections.notifications,
         "notifications.view_notification",
         90,
+    )
+)
+SECTIONS.append(
+    SupportSection(
+        key="fraud_flags",
+        title="Fraud flags",
+        template="monitoring/_person_flags.html",
+        context=monitoring_selectors.person_flags_context,
+        permission="monitoring.view_fraudflag",
+        order=95,
     )
 )

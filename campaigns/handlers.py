@@ -78,6 +78,7 @@ def visa_event_handle(event: Any) -> None:
             currency=currency,
             occurred_at=_occurred_at(data, payload),
             user=card.user,
+            card=card,
             merchant=location.merchant,
             location=location,
             original_external_id=_text(data.get("originalTransactionId")) if kind in ("refund", "reversal") else "",

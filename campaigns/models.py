@@ -311,6 +311,11 @@ class Purchase(models.Model):
     location = models.ForeignKey(
         "merchants.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
     )
+    # The linked card a card-network purchase was made with (transaction monitoring searches and
+    # counts by it); empty for other sources.
+    card = models.ForeignKey(
+        "accounts.Card", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+    )
     amount_minor = models.BigIntegerField(help_text="The cleared amount, else the authorised one (0 while awaiting).")
     currency = models.CharField(max_length=3, choices=Currency.choices)
     occurred_at = models.DateTimeField()
@@ -335,6 +340,8 @@ class Purchase(models.Model):
             models.Index(fields=["merchant", "status", "occurred_at"], name="purchase_merchant_status"),
             models.Index(fields=["user", "merchant"], name="purchase_user_merchant"),
             models.Index(fields=["user", "-occurred_at", "-id"], name="purchase_user_time"),
+            models.Index(fields=["card", "occurred_at"], name="purchase_card_time"),
+            models.Index(fields=["updated_at"], name="purchase_updated"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="campaigns_purchase_unique_source_id"),
@@ -501,6 +508,32 @@ class Reward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_minor} {self.currency} from offer {self.offer_id}"
+
+
+class RewardHold(models.Model):
+    """A hold on a reward: while one is open (``released_at`` empty) the reward does not mature.
+
+    Put on by a later app's decision (transaction monitoring holds the rewards of a fraud flag) and
+    named by that app's ``key`` (``monitoring:flag:<id>``), unique per reward, so holding twice is
+    one hold. Releasing it lets the maturity job take the reward on its next run. docs/rewards.md.
+    """
+
+    reward = models.ForeignKey(Reward, on_delete=models.CASCADE, related_name="holds")
+    key = models.CharField(max_length=100)
+    reason = models.CharField(max_length=200, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["reward"], condition=Q(released_at__isnull=True), name="rewardhold_open")]
+        constraints = [
+            models.UniqueConstraint(fields=["reward", "key"], name="campaigns_rewardhold_once_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.key} on reward {self.reward_id}"
 
 
 class ChallengeProgress(models.Model):

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "charity",
     "campaigns",
     "referrals",
+    "monitoring",
     "geofencing",
     "insights",
     "adminpanel",
@@ -506,6 +507,8 @@ CELERY_TASK_ROUTES = {
     # Folding figure changes is short and frequent: kept off the reward worker and the slow exports.
     "insights.tasks.figure_*": {"queue": "default"},
     "insights.tasks.*": {"queue": "reports"},
+    # Transaction monitoring reads and raises flags; it never moves money or waits on intake.
+    "monitoring.tasks.*": {"queue": "default"},
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -606,6 +609,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "merchants.tasks.partner_requests_purge_old",
         "schedule": crontab(hour=4, minute=10),
     },
+    "monitoring-scan": {
+        "task": "monitoring.tasks.monitoring_scan",
+        "schedule": crontab(minute="*"),
+    },
+    "monitoring-sweep": {
+        "task": "monitoring.tasks.monitoring_sweep",
+        "schedule": crontab(hour=3, minute=20),
+    },
 }
 
 # --- Logging -----------------------------------------------------------------
@@ -640,3 +651,33 @@ REWARD_EXPIRY_DAYS = env.int("REWARD_EXPIRY_DAYS", default=0)
 REWARD_EXPIRY_WARNING_DAYS = env.int("REWARD_EXPIRY_WARNING_DAYS", default=14)
 # A refund without its original's id is matched to a purchase made at most this many days before it.
 REFUND_MATCH_DAYS = env.int("REFUND_MATCH_DAYS", default=120)
+
+# Transaction monitoring (docs/monitoring.md): each fraud rule's thresholds, read when the rule runs.
+# "severity" is the flag's (low, medium, high). Change a threshold here; the nightly sweep applies it
+# to the last MONITORING_SWEEP_HOURS.
+MONITORING_RULES = {
+    # More than max_purchases purchases on one card within window_minutes.
+    "velocity": {
+        "max_purchases": env.int("MONITORING_VELOCITY_MAX", default=5),
+        "window_minutes": 60,
+        "severity": "high",
+    },
+    # Same card (or person), merchant, currency and amount within window_minutes.
+    "near_duplicate": {"window_minutes": 10, "severity": "medium"},
+    # More than multiple_of_median times the merchant's median purchase (min_history purchases in history_days).
+    "unusual_amount": {"multiple_of_median": 10, "min_history": 20, "history_days": 90, "severity": "medium"},
+    # At least min_cycles purchases that earned cashback and were refunded or reversed, within window_days.
+    "refund_cycling": {"min_cycles": 3, "window_days": 30, "severity": "high"},
+    # At least min_referrals friends within window_hours, of whom min_shared share a device, network or card.
+    "referral_farming": {"min_referrals": 5, "min_shared": 3, "window_hours": 24, "severity": "high"},
+    # More than max_cards cards linked by one person within window_days (removed ones count).
+    "many_cards": {"max_cards": 4, "window_days": 30, "severity": "medium"},
+    # The same card (first six, last four, expiry) on at least min_accounts people.
+    "shared_card": {"min_accounts": 2, "severity": "high"},
+}
+# The every-minute scan looks again this far behind its cursor (transactions that committed late).
+MONITORING_SCAN_OVERLAP_SECONDS = env.int("MONITORING_SCAN_OVERLAP_SECONDS", default=120)
+# Rows of each kind one scan looks at; the rest wait for the next minute.
+MONITORING_SCAN_BATCH = env.int("MONITORING_SCAN_BATCH", default=2000)
+# The nightly sweep looks at everything changed in the last this many hours.
+MONITORING_SWEEP_HOURS = env.int("MONITORING_SWEEP_HOURS", default=26)

@@ -40,6 +40,7 @@ urlpatterns = [
     path("staff/offers/", include("campaigns.staff_urls")),
     path("staff/payouts/", include("wallet.staff_urls")),
     path("staff/content/", include("content.staff_urls")),
+    path("staff/monitoring/", include("monitoring.urls")),
     path("", include("charity.urls")),  # /charities/, /wallet/giving/, /staff/charities/
     path("", include("referrals.urls")),  # /r/<code>/, /wallet/referrals/, /staff/referrals/
     path("api/v1/", include(api_v1_patterns)),

@@ -88,3 +88,23 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOT_DIR / f"{name}-{width}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def logged_in_page(page_factory, live_server, user, viewport: dict[str, int] = PHONE):
+    """A page at ``viewport`` whose browser holds ``user``'s session (logged in through the test client)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    page = page_factory(viewport)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return page

@@ -16,7 +16,7 @@ The names other modules, apps, tasks and tests use are re-exported here, so
 from campaigns.services.challenges import challenge_delete, challenge_progress_value, challenge_save
 from campaigns.services.cost_preview import CostEstimate, cost_preview
 from campaigns.services.expiry import reward_expiry_warnings_send, rewards_expire_due, unused_credits
-from campaigns.services.maturity import reward_mature, rewards_mature_due
+from campaigns.services.maturity import reward_hold, reward_hold_release, reward_mature, rewards_mature_due
 from campaigns.services.monthly import monthly_reward_credit, monthly_rewards_credit
 from campaigns.services.offers import (
     ALLOWED_TRANSITIONS,
@@ -76,6 +76,8 @@ __all__ = [
     "purchase_event_apply",
     "purchase_facts",
     "reward_expiry_warnings_send",
+    "reward_hold",
+    "reward_hold_release",
     "reward_mature",
     "reward_on_auth",
     "reward_status",

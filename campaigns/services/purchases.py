@@ -46,7 +46,7 @@ from wallet.models import Currency
 from wallet.services import retrying_deadlocks
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from accounts.models import Card, User
     from merchants.models import Location, Merchant
 
 # The sources' names in events map to Purchase.Source values ("visa" is the card network).
@@ -71,6 +71,7 @@ def purchase_event_apply(
     location: Location | None = None,
     original_external_id: str = "",
     line_items: Sequence[LineItem] = (),
+    card: Card | None = None,
 ) -> Purchase:
     """Apply one event of a purchase; idempotent per ``(source, event_id)`` and order-independent.
 
@@ -139,8 +140,12 @@ def purchase_event_apply(
                     "currency": currency,
                     "occurred_at": occurred_at,
                     "status": Purchase.Status.AWAITING,
+                    "card": card,
                 },
             )
+            if card is not None and purchase.card_id is None:  # a refund arrived first, without its card
+                purchase.card = card
+                purchase.save(update_fields=["card", "updated_at"])
             # A concurrent delivery of the same event may have committed while this one waited.
             if PurchaseEvent.objects.filter(source=source, event_id=event_key).exists():
                 return purchase

@@ -36,6 +36,7 @@ def test_the_apps_register_their_seeders_in_dependency_order():
         "campaigns.demo_shops.seed_demo_shops",
         "merchants.billing_demo.seed_demo_billing",
         "charity.demo.seed_demo_giving",
+        "monitoring.demo.seed_demo_flags",
         "insights.demo.seed_demo_figures",
         "adminpanel.demo.seed_demo_adjustments",
     ]
