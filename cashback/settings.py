@@ -533,6 +533,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.outgoing_emails_due",
         "schedule": crontab(minute="*"),
     },
+    "notifications-deliveries-due": {
+        "task": "notifications.tasks.deliveries_due",
+        "schedule": crontab(minute="*"),
+    },
     "cashback-webhook-events-retry-due": {
         "task": "cashback.tasks.webhook_events_retry_due",
         "schedule": crontab(minute="*"),
@@ -639,3 +643,20 @@ REWARD_EXPIRY_DAYS = env.int("REWARD_EXPIRY_DAYS", default=0)
 REWARD_EXPIRY_WARNING_DAYS = env.int("REWARD_EXPIRY_WARNING_DAYS", default=14)
 # A refund without its original's id is matched to a purchase made at most this many days before it.
 REFUND_MATCH_DAYS = env.int("REFUND_MATCH_DAYS", default=120)
+
+# --- Notifications on every channel and geofencing (issue 17; docs/notifications.md, docs/geofencing.md) ---
+# SMS through Twilio (SMS_PROVIDER=twilio): the account, and the sender number or messaging service.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Push through FCM HTTP v1 (PUSH_PROVIDER=fcm): the Firebase project and its service-account key file.
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+# A channel's send is retried this many times on a provider's temporary error, then recorded failed.
+NOTIFICATIONS_CHANNEL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_CHANNEL_MAX_ATTEMPTS", default=5)
+# The version of the location-consent text (geofencing's position reports).
+LOCATION_CONSENT_VERSION = env.str("LOCATION_CONSENT_VERSION", default="2026-12")
+# Geofence reports: shops within this radius match; reports less accurate than the bound are ignored.
+GEOFENCE_RADIUS_M = env.int("GEOFENCE_RADIUS_M", default=300)
+GEOFENCE_MAX_ACCURACY_M = env.int("GEOFENCE_MAX_ACCURACY_M", default=200)

@@ -1,18 +1,123 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from notifications.models import Notification
+from accounts.models import Consent
+from accounts.selectors import consent_granted, consent_granted_user_ids
+from notifications.kinds import KINDS, Channel, is_marketing, kind_defaults
+from notifications.models import Notification, Preference, QuietHours
 
 if TYPE_CHECKING:
     from accounts.models import User
 
+UNREAD_CACHE_SECONDS = 300
+
 
 def notifications_for(*, user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user)
+    """The person's inbox, newest first."""
+    return Notification.objects.filter(user=user, in_inbox=True)
 
 
 def unread_count(*, user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return Notification.objects.filter(user=user, in_inbox=True, read_at__isnull=True).count()
+
+
+def _unread_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def unread_count_cached(*, user: User) -> int:
+    """The unread count for the wallet's header: from the cache, so a page pays no query for it
+    (the count is forgotten whenever a message arrives or is read)."""
+    count = cache.get(_unread_key(user.pk))
+    if count is None:
+        count = unread_count(user=user)
+        cache.set(_unread_key(user.pk), count, UNREAD_CACHE_SECONDS)
+    return int(count)
+
+
+def unread_count_forget(*, user_id: int) -> None:
+    cache.delete(_unread_key(user_id))
+
+
+def channels_for(*, user: User, kind: str) -> frozenset[str]:
+    """The channels ``kind`` goes to for ``user``: the kind's defaults, then the person's choices.
+    Marketing goes nowhere without the marketing consent in force."""
+    if is_marketing(kind) and not consent_granted(user=user, kind=Consent.Kind.MARKETING):
+        return frozenset()
+    chosen = set(kind_defaults(kind))
+    for channel, enabled in Preference.objects.filter(user=user, kind=kind).values_list("channel", "enabled"):
+        if enabled:
+            chosen.add(channel)
+        else:
+            chosen.discard(channel)
+    return frozenset(chosen)
+
+
+def users_with_channel(*, kind: str, channel: str, user_ids: list[int]) -> set[int]:
+    """Of ``user_ids``, those for whom ``kind`` goes to ``channel`` (two or three queries, any number of people)."""
+    on_by_default = channel in kind_defaults(kind)
+    overrides = dict(
+        Preference.objects.filter(kind=kind, channel=channel, user_id__in=user_ids).values_list("user_id", "enabled")
+    )
+    wanted = {user_id for user_id in user_ids if overrides.get(user_id, on_by_default)}
+    if is_marketing(kind):
+        wanted &= consent_granted_user_ids(kind=Consent.Kind.MARKETING, user_ids=list(wanted))
+    return wanted
+
+
+def preferences_of(*, user: User) -> dict[str, Any]:
+    """Every kind and channel with the choice in force, quiet hours and the consents: the preferences page and API."""
+    overrides = {
+        (kind, channel): enabled
+        for kind, channel, enabled in Preference.objects.filter(user=user).values_list("kind", "channel", "enabled")
+    }
+    kinds = []
+    for kind, spec in KINDS.items():
+        defaults = kind_defaults(kind)
+        kinds.append(
+            {
+                "kind": kind,
+                "label": str(spec.label),
+                "group": spec.group,
+                "channels": {
+                    channel: overrides.get((kind, channel), channel in defaults) for channel in Channel.values
+                },
+            }
+        )
+    quiet = QuietHours.objects.filter(user=user).first()
+    return {
+        "kinds": kinds,
+        "quiet_hours": {"start": quiet.start, "end": quiet.end} if quiet else None,
+        "marketing_consent": consent_granted(user=user, kind=Consent.Kind.MARKETING),
+        "location_consent": consent_granted(user=user, kind=Consent.Kind.LOCATION),
+    }
+
+
+def in_quiet_hours(*, start: Any, end: Any, at: datetime) -> datetime | None:
+    """The end of the quiet window ``at`` falls in (local time), or None outside it."""
+    local = timezone.localtime(at)
+    now = local.time()
+    inside = start <= now < end if start < end else (now >= start or now < end)
+    if not inside:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if ends <= local:
+        ends += timedelta(days=1)
+    return ends
+
+
+def quiet_hours_end(*, user: User, at: datetime) -> datetime | None:
+    quiet = QuietHours.objects.filter(user=user).first()
+    if quiet is None:
+        return None
+    return in_quiet_hours(start=quiet.start, end=quiet.end, at=at)
+
+
+def kind_known(kind: str) -> bool:
+    return kind in KINDS
