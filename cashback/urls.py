@@ -11,6 +11,7 @@ api_v1_patterns = [
     path("", include("charity.api_urls")),  # charities/, donations/, auto-donate/
     path("", include("referrals.api_urls")),
     path("", include("geofencing.api_urls")),  # offers/ (nearby)
+    path("", include("notifications.api_urls")),  # notifications/, notifications/preferences/
     path("partner/", include("merchants.partner_urls")),  # customers/, spend/holds/
     path("partner/", include("campaigns.partner_urls")),  # orders/
 ]
@@ -30,6 +31,7 @@ urlpatterns = [
     path("wallet/challenges/", include("campaigns.progress_urls")),
     path("wallet/cards/", include("accounts.card_urls")),
     path("wallet/offers/", include("geofencing.urls")),  # offers near me
+    path("wallet/notifications/", include("notifications.urls")),  # the inbox and preferences
     path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),

@@ -119,7 +119,7 @@ KINDS: dict[str, KindSpec] = {
         sms=_("Cashback: you paid {amount} with cashback."),
         push=(_("{amount} used at checkout"), _("Paid with your cashback.")),
     ),
-    "reward_expiring": KindSpec(
+    "reward_expiry_warning": KindSpec(
         label=_("Cashback expiring soon"),
         group=Group.MONEY,
         inbox=(_("{amount} expires soon"), _("Use, pay out or give {amount} before {expires_on}.")),

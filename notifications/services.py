@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.services import location_consent_set, marketing_consent_set
 from cashback.backoff import retry_delay
 from cashback.providers.delivery import ProviderPermanentError, ProviderTemporaryError
 from notifications import channels, selectors
@@ -191,6 +192,30 @@ def preferences_update(*, user: User, choices: dict[str, dict[str, bool]]) -> No
                 Preference.objects.update_or_create(
                     user=user, kind=kind, channel=channel, defaults={"enabled": enabled}
                 )
+
+
+_UNSET: Any = object()
+
+
+def preferences_save(
+    *,
+    user: User,
+    choices: dict[str, dict[str, bool]] | None = None,
+    quiet_hours: tuple[time, time] | None = _UNSET,
+    marketing_consent: bool | None = None,
+    location_consent: bool | None = None,
+) -> None:
+    """Save what the preferences page or API sent, in one transaction; what is not given stays."""
+    with transaction.atomic():
+        if choices:
+            preferences_update(user=user, choices=choices)
+        if quiet_hours is not _UNSET:
+            start, end = quiet_hours if quiet_hours else (None, None)
+            quiet_hours_set(user=user, start=start, end=end)
+        if marketing_consent is not None:
+            marketing_consent_set(user=user, granted=marketing_consent)
+        if location_consent is not None:
+            location_consent_set(user=user, granted=location_consent)
 
 
 def quiet_hours_set(*, user: User, start: time | None, end: time | None) -> QuietHours | None:
