@@ -172,7 +172,7 @@ def register() -> None:
     )
     section_register(
         ExportSection(
-            name="devices",
+            name="push_devices",
             title="Phones for push messages",
             description="The phones you registered for push messages (platform and app version; not the token).",
             rows=_devices,

@@ -460,6 +460,7 @@ API_THROTTLE_RATES: dict[str, str] = {
     "cards": env.str("THROTTLE_CARDS", default="10/h"),
     "referrals": env.str("THROTTLE_REFERRALS", default="10/h"),
     "partner": env.str("THROTTLE_PARTNER", default="600/m"),
+    "geofence": env.str("THROTTLE_GEOFENCE", default="12/m"),
     # Starting a data export (docs/privacy.md); one runs at a time anyway, this bounds restarts.
     "data_export": env.str("THROTTLE_DATA_EXPORT", default="10/h"),
 }

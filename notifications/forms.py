@@ -31,7 +31,7 @@ class PreferencesForm(GuardedForm):
     marketing_consent = forms.BooleanField(label=_("Send me news and offers (marketing)"), required=False)
     location_consent = forms.BooleanField(label=_("Use my position for offers near me"), required=False)
 
-    def __init__(self, *args: Any, preferences: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *, preferences: dict[str, Any]) -> None:
         quiet = preferences["quiet_hours"]
         initial = {
             "quiet_start": quiet["start"] if quiet else None,
@@ -42,7 +42,7 @@ class PreferencesForm(GuardedForm):
         for row in preferences["kinds"]:
             for channel, enabled in row["channels"].items():
                 initial[field_name(row["kind"], channel)] = enabled
-        super().__init__(*args, initial=initial, **kwargs)
+        super().__init__(data, initial=initial)
         for kind in KINDS:
             for channel in Channel:
                 self.fields[field_name(kind, channel)] = forms.BooleanField(

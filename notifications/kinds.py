@@ -66,7 +66,12 @@ class KindSpec:
         values = _SafeDict(context)
         if channel == Channel.SMS:
             return Message(title="", body=str(self.sms).format_map(values))
-        title, body = {Channel.INBOX: self.inbox, Channel.EMAIL: self.email, Channel.PUSH: self.push}[channel]
+        by_channel: dict[str, tuple[Promise, Promise]] = {
+            Channel.INBOX: self.inbox,
+            Channel.EMAIL: self.email,
+            Channel.PUSH: self.push,
+        }
+        title, body = by_channel[channel]
         return Message(title=str(title).format_map(values), body=str(body).format_map(values))
 
 

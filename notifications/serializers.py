@@ -65,7 +65,7 @@ def validate_choices(value: Any) -> dict[str, dict[str, bool]]:
 
 
 class PreferencesSerializer(serializers.Serializer):
-    kinds = serializers.JSONField(required=False, validators=[validate_choices])
+    kinds = serializers.JSONField(required=False)
     quiet_hours = QuietHoursSerializer(required=False, allow_null=True)
     marketing_consent = serializers.BooleanField(required=False)
     location_consent = serializers.BooleanField(required=False)

@@ -18,6 +18,8 @@ from typing import Any, ClassVar, Protocol
 
 import requests
 from django.conf import settings
+from google.auth.transport.requests import AuthorizedSession
+from google.oauth2 import service_account
 
 from cashback.providers.delivery import DeadTokenError, ProviderPermanentError, ProviderTemporaryError
 
@@ -72,9 +74,6 @@ class FcmPushClient:
 
     @classmethod
     def from_service_account(cls, *, project_id: str, credentials_file: str) -> "FcmPushClient":
-        from google.auth.transport.requests import AuthorizedSession
-        from google.oauth2 import service_account
-
         credentials = service_account.Credentials.from_service_account_file(credentials_file, scopes=[FCM_SCOPE])
         return cls(project_id=project_id, session=AuthorizedSession(credentials))
 

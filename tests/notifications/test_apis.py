@@ -124,3 +124,17 @@ def test_the_wallet_inbox_and_preferences_pages(client, person):
     assert Preference.objects.get(user=person, kind="reward_earned", channel="push").enabled is False
     bad = client.post(reverse("notifications:preferences"), {"quiet_start": "22:00"})
     assert bad.status_code == 200 and b"Give both times" in bad.content
+
+
+def test_the_header_count_costs_no_query_once_cached_and_follows_new_and_read_messages(
+    client, person, django_assert_num_queries
+):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = person
+    badge = Template("{% load notification_tags %}{% unread_notifications %}")
+    assert badge.render(Context({"request": request})) == "0"
+    with django_assert_num_queries(0):
+        assert badge.render(Context({"request": request})) == "0"
