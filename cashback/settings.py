@@ -497,6 +497,8 @@ CELERY_TASK_ROUTES = {
     "cashback.tasks.webhook_payloads_reduce": {"queue": "default"},
     "cashback.tasks.webhook_*": {"queue": "ingest"},
     "cashback.tasks.fact*": {"queue": "default"},
+    # Staff announcements are notifications: sent on their queue, not the reward worker's.
+    "campaigns.tasks.announcement_*": {"queue": "notifications"},
     "campaigns.tasks.*": {"queue": "rewards"},
     "referrals.tasks.*": {"queue": "rewards"},
     "wallet.tasks.*": {"queue": "rewards"},

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("adminpanel.inbox_urls")),  # /staff/inbox/ (the webhook doors are in cashback/wsgi.py)
     path("staff/", include("adminpanel.urls")),
     path("staff/offers/", include("campaigns.staff_urls")),
+    path("staff/announcements/", include("campaigns.announcement_urls")),
     path("staff/payouts/", include("wallet.staff_urls")),
     path("", include("charity.urls")),  # /charities/, /wallet/giving/, /staff/charities/
     path("", include("referrals.urls")),  # /r/<code>/, /wallet/referrals/, /staff/referrals/
