@@ -4,7 +4,7 @@ use, and one "nearby offer" push per shop per consumer per day (docs/geofencing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -13,18 +13,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Consent
-from accounts.selectors import consent_granted
 from geofencing.models import NearbyPush
 from geofencing.selectors import NearbySearch, nearby_offers, page_eligibility
 from notifications.kinds import Channel
-from notifications.selectors import channels_for, quiet_hours_end
+from notifications.selectors import in_quiet_hours, push_gate
 from notifications.services import notification_send
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 # Offers read per report: the nearest ones within the radius.
-OFFERS_PER_REPORT = 20
+OFFERS_PER_REPORT = 8
 
 
 @dataclass(frozen=True)
@@ -94,21 +93,17 @@ def _push_nearest(*, user: User, shops: list[MatchedShop], at: datetime) -> int 
 
     The claim is one ``INSERT … ON CONFLICT DO NOTHING RETURNING``: of concurrent reports, one wins.
     """
-    if not consent_granted(user=user, kind=Consent.Kind.LOCATION):
+    consented, push, quiet = push_gate(user=user, kind="nearby_offer", consent=Consent.Kind.LOCATION)
+    if not consented or not push:
         return None
-    if Channel.PUSH not in channels_for(user=user, kind="nearby_offer"):
-        return None
-    if quiet_hours_end(user=user, at=at) is not None:
+    if quiet is not None and in_quiet_hours(start=quiet[0], end=quiet[1], at=at) is not None:
         return None
     day = timezone.localdate(at)
-    ids = [shop.location_id for shop in shops]
-    done = set(NearbyPush.objects.filter(user=user, day=day, location_id__in=ids).values_list("location_id", flat=True))
-    candidate = next((shop for shop in shops if shop.location_id not in done), None)
-    if candidate is None:
-        return None
     with transaction.atomic():
-        if not _claim(user_id=user.pk, location_id=candidate.location_id, day=day.isoformat(), at=at):
+        claimed = _claim_first(user_id=user.pk, location_ids=[shop.location_id for shop in shops], day=day, at=at)
+        if claimed is None:
             return None
+        candidate = next(shop for shop in shops if shop.location_id == claimed)
         notification_send(
             user=user,
             kind="nearby_offer",
@@ -116,16 +111,43 @@ def _push_nearest(*, user: User, shops: list[MatchedShop], at: datetime) -> int 
             url="/wallet/offers/",
             dedupe_key=f"nearby:{candidate.location_id}:{day.isoformat()}",
             channels=frozenset({Channel.PUSH}),
+            preferences_checked=True,
         )
     return candidate.location_id
 
 
-def _claim(*, user_id: int, location_id: int, day: str, at: datetime) -> bool:
+def _claim_first(*, user_id: int, location_ids: list[int], day: date, at: datetime) -> int | None:
+    """Claim today's push for the first of ``location_ids`` (nearest first) not yet pushed: the shop's id,
+    or None. On PostgreSQL one ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``; of concurrent
+    reports, one wins each shop (the unique constraint decides)."""
     table = NearbyPush._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, location_id, day, created_at, updated_at) "  # noqa: S608 - our table name
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, location_id, day) DO NOTHING RETURNING id",
-            [user_id, location_id, day, at, at],
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, location_id, day, created_at, updated_at) "  # noqa: S608 - our table
+                "SELECT %s, ids.id, %s, %s, %s FROM unnest(%s::bigint[]) WITH ORDINALITY AS ids(id, n) "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} p "
+                "WHERE p.user_id = %s AND p.day = %s AND p.location_id = ids.id) "
+                "ORDER BY ids.n LIMIT 1 ON CONFLICT (user_id, location_id, day) DO NOTHING RETURNING location_id",
+                [user_id, day, at, at, location_ids, user_id, day],
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row else None
+    done = set(
+        NearbyPush.objects.filter(user_id=user_id, day=day, location_id__in=location_ids).values_list(
+            "location_id", flat=True
         )
-        return cursor.fetchone() is not None
+    )
+    for location_id in location_ids:
+        if location_id in done:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, location_id, day, created_at, updated_at) "  # noqa: S608 - our table
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, location_id, day) DO NOTHING RETURNING id",
+                [user_id, location_id, day, at, at],
+            )
+            if cursor.fetchone() is not None:
+                return location_id
+        return None
+    return None

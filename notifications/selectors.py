@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Consent
@@ -121,3 +122,30 @@ def quiet_hours_end(*, user: User, at: datetime) -> datetime | None:
 
 def kind_known(kind: str) -> bool:
     return kind in KINDS
+
+
+def push_gate(*, user: User, kind: str, consent: str) -> tuple[bool, bool, tuple[Any, Any] | None]:
+    """In one query: whether ``consent`` is granted, whether ``kind`` goes to push, and the quiet hours.
+
+    For geofencing's hot path (a report a minute from every phone): consent, preference and quiet
+    hours are read together rather than in three round trips."""
+    latest = Consent.objects.filter(user=OuterRef("pk"), kind=consent).order_by("-created_at", "-id")
+    preference = Preference.objects.filter(user=OuterRef("pk"), kind=kind, channel=Channel.PUSH)
+    quiet = QuietHours.objects.filter(user=OuterRef("pk"))
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            consented=Subquery(latest.values("granted")[:1]),
+            push=Subquery(preference.values("enabled")[:1]),
+            quiet_start=Subquery(quiet.values("start")[:1]),
+            quiet_end=Subquery(quiet.values("end")[:1]),
+        )
+        .values("consented", "push", "quiet_start", "quiet_end")
+        .first()
+    )
+    if row is None:
+        return False, False, None
+    push = row["push"] if row["push"] is not None else Channel.PUSH in kind_defaults(kind)
+    quiet_hours = (row["quiet_start"], row["quiet_end"]) if row["quiet_start"] is not None else None
+    return bool(row["consented"]), bool(push), quiet_hours

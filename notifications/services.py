@@ -34,12 +34,15 @@ def notification_send(
     dedupe_key: str | None = None,
     context: dict[str, Any] | None = None,
     channels: frozenset[str] | None = None,
+    preferences_checked: bool = False,
 ) -> Notification:
     """Put a message in the user's inbox and deliver it on the channels their preferences allow.
 
     A kind of ``notifications.kinds.KINDS`` is written from its templates and ``context`` (``title``
     and ``body`` then override the inbox's words when given). ``channels`` narrows the
-    person's channels (geofencing sends push only). With ``dedupe_key`` the message is created once per
+    person's channels (geofencing sends push only); ``preferences_checked`` says the caller already
+    read the person's choice for exactly ``channels`` (geofencing's one query), so it is not read again.
+    With ``dedupe_key`` the message is created once per
     user and key (a database constraint): a replay returns the first and delivers nothing more.
     Each external channel gets one ``Delivery`` row, sent by a task after commit: nothing here
     talks to a provider, so a provider being down never touches the caller's transaction.
@@ -49,9 +52,12 @@ def notification_send(
     if spec is not None:
         message = spec.render(Channel.INBOX, context)
         title, body, url = title or message.title, body or message.body, url or spec.url
-    wanted = selectors.channels_for(user=user, kind=kind)
-    if channels is not None:
-        wanted = wanted & channels
+    if preferences_checked and channels is not None:
+        wanted = channels
+    else:
+        wanted = selectors.channels_for(user=user, kind=kind)
+        if channels is not None:
+            wanted = wanted & channels
     fields = {"kind": kind, "title": title[:160], "body": body, "url": url, "context": context}
     with transaction.atomic():
         if dedupe_key is not None:
