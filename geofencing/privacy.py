@@ -1,4 +1,4 @@
-"""The nearby-offer pushes a person was sent (shop and day), for "download my data"; closing the account deletes them."""
+"""The nearby-offer pushes a person was sent (shop and day), for "download my data"; erased with the account."""
 
 from accounts.models import User
 from accounts.privacy_registry import Eraser, ExportSection, Row, eraser_register, section_register
