@@ -5,13 +5,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Device
 from accounts.request_types import AuthenticatedRequest
+from cashback.openapi import error_response
 from cashback.throttling import ActionThrottle
 from geofencing import services
 
@@ -40,6 +41,25 @@ class GeofenceReportSerializer(serializers.Serializer):
     )
 
 
+class MatchedShopSerializer(serializers.Serializer):
+    location_id = serializers.IntegerField()
+    merchant_id = serializers.IntegerField()
+    name = serializers.CharField()
+    merchant = serializers.CharField()
+    lat = serializers.CharField()
+    lng = serializers.CharField()
+    distance_m = serializers.IntegerField()
+    offer_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class GeofenceAnswerSerializer(serializers.Serializer):
+    ignored = serializers.BooleanField(help_text="True when the position was too inaccurate to use.")
+    reason = serializers.CharField(help_text='Why it was ignored ("accuracy"), or "".', allow_blank=True)
+    radius_m = serializers.IntegerField()
+    shops = MatchedShopSerializer(many=True)
+    pushed_location_id = serializers.IntegerField(allow_null=True)
+
+
 class DeviceThrottle(ActionThrottle):
     """Reports counted per device (its push token when given), else per person."""
 
@@ -58,9 +78,9 @@ class GeofenceApi(APIView):
         operation_id="geofence_report",
         request=GeofenceReportSerializer,
         responses={
-            200: OpenApiResponse(description="`{ignored, reason, radius_m, shops: [...], pushed_location_id}`"),
-            400: OpenApiResponse(description="`lat`, `lng` or `accuracy_m` missing, not a number or out of range."),
-            429: OpenApiResponse(description="Too many reports from this device."),
+            200: GeofenceAnswerSerializer,
+            400: error_response("`lat`, `lng` or `accuracy_m` missing, not a number or out of range."),
+            429: error_response("Too many reports from this device."),
         },
     )
     def post(self, request: AuthenticatedRequest) -> Response:

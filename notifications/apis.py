@@ -2,16 +2,19 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.request_types import AuthenticatedRequest
+from cashback.openapi import error_response
 from cashback.pagination import StandardPagination
 from notifications import selectors, services
 from notifications.serializers import (
+    MarkReadAnswerSerializer,
     MarkReadSerializer,
     NotificationSerializer,
+    PreferencesAnswerSerializer,
     PreferencesSerializer,
     preferences_data,
 )
@@ -37,7 +40,7 @@ class NotificationsReadApi(APIView):
     @extend_schema(
         operation_id="notifications_mark_read",
         request=MarkReadSerializer,
-        responses={200: OpenApiResponse(description="`{marked, unread_count}`"), 400: OpenApiResponse()},
+        responses={200: MarkReadAnswerSerializer, 400: error_response("Neither `ids` nor `all: true`.")},
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         serializer = MarkReadSerializer(data=request.data)
@@ -50,7 +53,7 @@ class NotificationsReadApi(APIView):
 class NotificationReadApi(APIView):
     """Mark one message read."""
 
-    @extend_schema(operation_id="notification_mark_read", request=None, responses={200: None})
+    @extend_schema(operation_id="notification_mark_read", request=None, responses={200: MarkReadAnswerSerializer})
     def post(self, request: AuthenticatedRequest, notification_id: int) -> Response:
         marked = services.notifications_mark_read(user=request.user, notification_ids=[notification_id])
         return Response({"marked": marked, "unread_count": selectors.unread_count(user=request.user)})
@@ -59,7 +62,7 @@ class NotificationReadApi(APIView):
 class PreferencesApi(APIView):
     """Each kind and channel, quiet hours, and the marketing and location consents."""
 
-    @extend_schema(operation_id="notification_preferences_get", responses={200: OpenApiResponse()})
+    @extend_schema(operation_id="notification_preferences_get", responses={200: PreferencesAnswerSerializer})
     def get(self, request: AuthenticatedRequest) -> Response:
         return Response(preferences_data(selectors.preferences_of(user=request.user)))
 
@@ -67,8 +70,8 @@ class PreferencesApi(APIView):
         operation_id="notification_preferences_put",
         request=PreferencesSerializer,
         responses={
-            200: OpenApiResponse(),
-            400: OpenApiResponse(description="An unknown kind or channel, quiet hours that do not parse."),
+            200: PreferencesAnswerSerializer,
+            400: error_response("An unknown kind or channel, quiet hours that do not parse."),
         },
     )
     def put(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:

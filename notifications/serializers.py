@@ -92,3 +92,28 @@ def preferences_data(preferences: dict[str, Any]) -> dict[str, Any]:
         "quiet_hours": {"start": f"{quiet['start']:%H:%M}", "end": f"{quiet['end']:%H:%M}"} if quiet else None,
         "channels": list(Channel.values),
     }
+
+
+class MarkReadAnswerSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+
+
+class KindPreferenceSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    group = serializers.CharField()
+    channels = serializers.DictField(child=serializers.BooleanField(), help_text="Channel → on or off.")
+
+
+class QuietHoursAnswerSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="HH:MM")
+    end = serializers.CharField(help_text="HH:MM")
+
+
+class PreferencesAnswerSerializer(serializers.Serializer):
+    kinds = KindPreferenceSerializer(many=True)
+    quiet_hours = QuietHoursAnswerSerializer(allow_null=True)
+    marketing_consent = serializers.BooleanField()
+    location_consent = serializers.BooleanField()
+    channels = serializers.ListField(child=serializers.CharField())
