@@ -101,7 +101,7 @@ class MarkReadAnswerSerializer(serializers.Serializer):
 
 class KindPreferenceSerializer(serializers.Serializer):
     kind = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the key the app reads; DRF pops declared fields, so Field.label is untouched
     group = serializers.CharField()
     channels = serializers.DictField(child=serializers.BooleanField(), help_text="Channel → on or off.")
 
