@@ -190,7 +190,7 @@ KINDS: dict[str, KindSpec] = {
     ),
     "statement_ready": KindSpec(
         label=_("Statement ready"),
-        group=Group.PROGRESS,
+        group=Group.MONEY,
         inbox=(_("Your statement for {period} is ready"), _("Download it from Statements.")),
         email=(
             _("Your statement for {period} is ready"),

@@ -148,3 +148,54 @@ def test_quiet_hours_spanning_midnight():
     at = timezone.make_aware(timezone.datetime(2026, 12, 5, 23, 30))
     assert in_quiet_hours(start=time(22), end=time(7), at=at) is not None
     assert in_quiet_hours(start=time(22), end=time(7), at=at.replace(hour=12)) is None
+
+
+# Kinds told by a direct call in the service that causes them (in its transaction; delivery after commit).
+DIRECT_KINDS = {
+    "payout_paid": {"amount": "250.00 NOK"},
+    "payout_failed": {"amount": "250.00 NOK"},
+    "statement_ready": {"period": "November 2026 (NOK)"},
+    "reward_expiry_warning": {"amount": "40.00 NOK", "expires_on": "1 January 2027"},
+    "referral_bonus": {"amount": "50.00 NOK"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DIRECT_KINDS))
+def test_each_directly_told_kind_goes_to_its_enabled_channels_in_its_own_words(kind):
+    user = _person()
+    Preference.objects.create(user=user, kind=kind, channel="push", enabled=False)
+    Preference.objects.create(user=user, kind=kind, channel="sms", enabled=True)
+
+    notification = services.notification_send(user=user, kind=kind, context=DIRECT_KINDS[kind])
+
+    sent = dict(Delivery.objects.filter(notification=notification).values_list("channel", "status"))
+    assert sent == {"email": DeliveryStatus.SENT, "sms": DeliveryStatus.SENT}
+    assert FakePushClient.outbox == []
+    value = next(iter(DIRECT_KINDS[kind].values()))
+    assert value in mail.outbox[0].subject + mail.outbox[0].body
+    assert value in FakeSmsClient.outbox[0].body
+
+
+def test_a_nearby_offer_goes_to_push_only_by_default():
+    user = _person()
+
+    notification = services.notification_send(
+        user=user, kind="nearby_offer", context={"merchant": "Kaffebar", "shop": "Grünerløkka", "offer": "10 %"}
+    )
+
+    assert not notification.in_inbox
+    assert [m.title for m in FakePushClient.outbox] == ["Kaffebar is near you"]
+    assert mail.outbox == [] and FakeSmsClient.outbox == []
+
+
+def test_an_announcement_reaches_a_consenting_person_on_their_channels():
+    from accounts.services import marketing_consent_set
+
+    user = _person()
+    marketing_consent_set(user=user, granted=True)
+    Preference.objects.create(user=user, kind="announcement", channel="email", enabled=False)
+
+    notification = services.notification_send(user=user, kind="announcement", context={"title": "Hi", "body": "News"})
+
+    assert notification.in_inbox and notification.title == "Hi"
+    assert [m.title for m in FakePushClient.outbox] == ["Hi"] and mail.outbox == []
