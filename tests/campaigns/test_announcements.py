@@ -113,3 +113,41 @@ def test_a_bad_form_is_an_error_not_a_send(client, staff):
     client.force_login(staff("marketing"))
     response = client.post(URL, {"title": "", "body": "x", "born_from": "abc", "send": "1"})
     assert response.status_code == 200 and not Announcement.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport_name", ["390", "1280"])
+def test_the_announcements_page_in_a_browser(page_factory, live_server, staff, viewport_name):
+    from django.conf import settings as django_settings
+    from django.test import Client
+    from playwright.sync_api import expect
+
+    from tests.browser import DESKTOP, PHONE, screenshot
+
+    for _ in range(3):
+        _consenting(city="Oslo")
+    page = page_factory(PHONE if viewport_name == "390" else DESKTOP)
+    client = Client()
+    client.force_login(staff("marketing"))
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+    page.goto(URL)
+    page.get_by_label("Title").fill("Black week")
+    page.get_by_label("Body").fill("Double cashback all week.")
+    page.get_by_label("City").fill("Oslo")
+    page.get_by_role("button", name="Preview audience").click()
+    expect(page.get_by_text("Audience: 3 people")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
+    screenshot(page, "staff-announcements")
+
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("3 of 3 sent")).to_be_visible()
