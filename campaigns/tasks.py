@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
-from campaigns import services
+from campaigns import announcements, services
 
 
 @shared_task
@@ -55,6 +55,4 @@ def monthly_rewards_credit() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def announcement_batch_send(announcement_id: int) -> int:
     """Send the next batch of a staff announcement; safe to run twice."""
-    from campaigns import announcements  # announcements enqueues this task (a cycle within the app)
-
     return announcements.announcement_batch_send(announcement_id=announcement_id)

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -16,8 +15,6 @@ from notifications.models import Notification, Preference, QuietHours
 if TYPE_CHECKING:
     from accounts.models import User
 
-UNREAD_CACHE_SECONDS = 300
-
 
 def notifications_for(*, user: User) -> QuerySet[Notification]:
     """The person's inbox, newest first."""
@@ -25,25 +22,8 @@ def notifications_for(*, user: User) -> QuerySet[Notification]:
 
 
 def unread_count(*, user: User) -> int:
+    """One COUNT on the partial index ``notification_user_unread``."""
     return Notification.objects.filter(user=user, in_inbox=True, read_at__isnull=True).count()
-
-
-def _unread_key(user_id: int) -> str:
-    return f"notifications:unread:{user_id}"
-
-
-def unread_count_cached(*, user: User) -> int:
-    """The unread count for the wallet's header: from the cache, so a page pays no query for it
-    (the count is forgotten whenever a message arrives or is read)."""
-    count = cache.get(_unread_key(user.pk))
-    if count is None:
-        count = unread_count(user=user)
-        cache.set(_unread_key(user.pk), count, UNREAD_CACHE_SECONDS)
-    return int(count)
-
-
-def unread_count_forget(*, user_id: int) -> None:
-    cache.delete(_unread_key(user_id))
 
 
 def channels_for(*, user: User, kind: str) -> frozenset[str]:

@@ -77,8 +77,6 @@ def notification_send(
                 ]
             )
             _enqueue_deliveries_on_commit([delivery.pk for delivery in deliveries])
-            if notification.in_inbox:
-                transaction.on_commit(lambda: selectors.unread_count_forget(user_id=user.pk))
     return notification
 
 
@@ -181,10 +179,7 @@ def notifications_mark_read(*, user: User, notification_ids: list[int] | None = 
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
-    changed = unread.update(read_at=timezone.now(), updated_at=timezone.now())
-    if changed:
-        selectors.unread_count_forget(user_id=user.pk)
-    return changed
+    return unread.update(read_at=timezone.now(), updated_at=timezone.now())
 
 
 # --- Preferences -----------------------------------------------------------------------------------
