@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import apis, privacy_apis
+from accounts import apis, device_apis, privacy_apis
 
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="api-me"),
@@ -12,4 +12,5 @@ urlpatterns = [
     ),
     path("cards/", apis.CardsApi.as_view(), name="api-cards"),
     path("cards/<int:card_id>/", apis.CardDetailApi.as_view(), name="api-card-detail"),
+    path("devices/", device_apis.DevicesApi.as_view(), name="api-devices"),
 ]

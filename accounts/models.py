@@ -176,6 +176,8 @@ class Consent(models.Model):
     class Kind(models.TextChoices):
         TERMS = "terms", "Terms of service"
         MARKETING = "marketing", "Marketing"
+        # Position reports from the app (geofencing's nearby-offer pushes, docs/geofencing.md).
+        LOCATION = "location", "Location"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -373,3 +375,31 @@ class StaffAuditEntry(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("Staff audit entries are append-only.")
         super().save(*args, **kwargs)
+
+
+class Device(models.Model):
+    """A phone that receives push messages: its FCM registration token (Android and iOS alike).
+
+    A token belongs to one device and one person at a time: registering it again moves it.
+    Tokens that FCM reports as dead are deleted (notifications.channels).
+    """
+
+    class Platform(models.TextChoices):
+        ANDROID = "android", "Android"
+        IOS = "ios", "iOS"
+
+    MAX_TOKEN_LENGTH = 4096
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
+    token = models.CharField(max_length=MAX_TOKEN_LENGTH, unique=True)
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    app_version = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [models.CheckConstraint(condition=~models.Q(token=""), name="device_token_not_blank")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.platform} …{self.token[-6:]}"

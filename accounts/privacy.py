@@ -7,7 +7,7 @@ from allauth.usersessions.models import UserSession
 from django.utils import timezone
 
 from accounts.data_export import data_exports_delete
-from accounts.models import Card, Consent, User
+from accounts.models import Card, Consent, Device, User
 from accounts.privacy_registry import (
     Eraser,
     ErasureBlocker,
@@ -84,6 +84,13 @@ def _blockers(user: User) -> list[ErasureBlocker]:
     return []
 
 
+def _devices(user: User) -> list[Row]:
+    return [
+        {"platform": device.platform, "app_version": device.app_version, "registered_at": device.created_at}
+        for device in Device.objects.filter(user=user).order_by("created_at", "id")
+    ]
+
+
 def _erase(user: User) -> dict[str, int]:
     """Anonymise the user row (the shell keeps its id, so the ledger keeps its owner), revoke cards,
     sign-in methods and sessions, drop exports, and blank the network and device in sign-up facts.
@@ -101,6 +108,7 @@ def _erase(user: User) -> dict[str, int]:
         sessions += 1
     counts = {
         "cards_revoked": cards,
+        "devices_removed": Device.objects.filter(user=user).delete()[0],
         "sessions_ended": sessions,
         "email_addresses_removed": EmailAddress.objects.filter(user=user).delete()[0],
         "authenticators_removed": Authenticator.objects.filter(user=user).delete()[0],
@@ -160,6 +168,16 @@ def register() -> None:
             description="Where you are signed in: network address and browser or app, with times.",
             rows=_sessions,
             order=13,
+        )
+    )
+    section_register(
+        ExportSection(
+            name="push_devices",
+            title="Phones for push messages",
+            description="The phones you registered for push messages (platform and app version; not the token).",
+            rows=_devices,
+            covers=("accounts.Device.user",),
+            order=14,
         )
     )
     not_exported_register(

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from accounts.models import AuditRecord, Card, Consent, DataExport, User
+from accounts.models import AuditRecord, Card, Consent, DataExport, Device, User
 
 
 def consent_in_force(*, user: User, kind: str) -> Consent | None:
@@ -61,3 +61,24 @@ def data_export_latest(*, user: User) -> DataExport | None:
 def erasure_records() -> QuerySet[AuditRecord]:
     """Closed accounts, newest first (the staff panel's audit of erasures)."""
     return AuditRecord.objects.filter(action=AuditRecord.Action.ACCOUNT_ERASED).order_by("-created_at", "-id")
+
+
+def consent_granted(*, user: User, kind: str) -> bool:
+    """Whether the decision in force for ``kind`` is a yes."""
+    consent = consent_in_force(user=user, kind=kind)
+    return consent is not None and consent.granted
+
+
+def consent_granted_user_ids(*, kind: str, user_ids: list[int] | None = None) -> set[int]:
+    """The people whose decision in force for ``kind`` is a yes (one query), among ``user_ids`` if given."""
+    rows = Consent.objects.filter(kind=kind)
+    if user_ids is not None:
+        rows = rows.filter(user_id__in=user_ids)
+    latest: dict[int, bool] = {}
+    for user_id, granted in rows.order_by("user_id", "-created_at", "-id").values_list("user_id", "granted"):
+        latest.setdefault(user_id, granted)
+    return {user_id for user_id, granted in latest.items() if granted}
+
+
+def devices_of(*, user_id: int) -> list[Device]:
+    return list(Device.objects.filter(user_id=user_id).order_by("pk"))

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import selectors
 from accounts.errors import CardLinkedToAnotherUserError, CardNotFoundError, ConsentVersionMissingError
-from accounts.models import Card, Consent, User
+from accounts.models import Card, Consent, Device, User
 from cashback import events
 from cashback.providers.card_network import get_card_network
 
@@ -81,6 +81,38 @@ def marketing_consent_set(*, user: User, granted: bool) -> Consent | None:
         return consent_record(
             user=user, kind=Consent.Kind.MARKETING, granted=granted, version=settings.MARKETING_CONSENT_VERSION
         )
+
+
+def location_consent_set(*, user: User, granted: bool) -> Consent | None:
+    """Give or withdraw consent to position reports (geofencing); None if the decision in force is unchanged."""
+    with transaction.atomic():
+        current = selectors.consent_in_force(user=user, kind=Consent.Kind.LOCATION)
+        if current is not None and current.granted == granted and current.version == settings.LOCATION_CONSENT_VERSION:
+            return None
+        return consent_record(
+            user=user, kind=Consent.Kind.LOCATION, granted=granted, version=settings.LOCATION_CONSENT_VERSION
+        )
+
+
+def device_register(*, user: User, token: str, platform: str, app_version: str = "") -> Device:
+    """Register (or refresh) a push token for ``user``; a token seen under another person moves to this one."""
+    with transaction.atomic():
+        device, _ = Device.objects.select_for_update().update_or_create(
+            token=token, defaults={"user": user, "platform": platform, "app_version": app_version}
+        )
+    return device
+
+
+def device_remove(*, user: User, token: str) -> int:
+    """Forget one of ``user``'s push tokens (sign-out on the phone); returns how many were removed (0 or 1)."""
+    return Device.objects.filter(user=user, token=token).delete()[0]
+
+
+def devices_remove_dead(*, tokens: list[str]) -> int:
+    """Delete tokens the push provider reported as no longer registered."""
+    if not tokens:
+        return 0
+    return Device.objects.filter(token__in=tokens).delete()[0]
 
 
 def profile_update(

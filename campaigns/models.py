@@ -572,3 +572,41 @@ class MerchantDayChange(models.Model):
 
     def __str__(self) -> str:
         return f"merchant {self.merchant_id} on {self.day}"
+
+
+class Announcement(models.Model):
+    """A message staff send to a segment of consumers who consented to marketing (F-N2), in batches.
+
+    The segment: profile fields (city, gender, birth years), tier, a merchant's customers; empty
+    fields do not narrow it. ``after_user_id`` is where the next batch starts (people in id order).
+    """
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+
+    title = models.CharField(max_length=120)
+    body = models.TextField(max_length=1000)
+    city = models.CharField(max_length=100, blank=True)
+    gender = models.CharField(max_length=16, blank=True)
+    born_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    born_to = models.PositiveSmallIntegerField(null=True, blank=True)
+    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merchant = models.ForeignKey(
+        "merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENDING)
+    audience_size = models.PositiveIntegerField(default=0)
+    sent_count = models.PositiveIntegerField(default=0)
+    after_user_id = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="announcements_created"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -152,4 +152,8 @@ def register() -> None:
         fields=("campaigns.Offer.created_by", "campaigns.Offer.updated_by", "campaigns.OfferStatusChange.actor"),
         reason="Who made or reviewed an offer: a merchant's team member or staff acting, not a consumer's data.",
     )
+    not_exported_register(
+        fields=("campaigns.Announcement.created_by",),
+        reason="The staff member who sent an announcement: staff acting, not a consumer's data.",
+    )
     eraser_register(Eraser(name="campaigns", erase=_erase, blockers=_blockers, order=20))

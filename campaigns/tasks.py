@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
-from campaigns import services
+from campaigns import announcements, services
 
 
 @shared_task
@@ -50,3 +50,9 @@ def reward_expiry_warnings_send() -> int:
 def monthly_rewards_credit() -> int:
     """Credit monthly spend-based offers for the month that just ended."""
     return services.monthly_rewards_credit()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def announcement_batch_send(announcement_id: int) -> int:
+    """Send the next batch of a staff announcement; safe to run twice."""
+    return announcements.announcement_batch_send(announcement_id=announcement_id)

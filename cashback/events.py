@@ -34,6 +34,11 @@ Facts (keyword arguments are ids and plain values, never model instances):
 - ``purchase_refunded``    purchase_id, user_id
 - ``merchant_invoice_overdue``  merchant_id, invoice_id, invoice_number   (its live offers pause; docs/billing.md)
 - ``merchant_invoice_paid``     merchant_id, invoice_id   (an overdue invoice was paid: offers paused for it resume)
+- ``cashback_spent``       user_id, journal_id, amount_minor, currency, merchant_name   (a checkout captured a spend
+                           hold; announced again on a replay, so subscribers key on the journal)
+- ``donation_made``        user_id, charity_id, charity_name, journal_id, amount_minor, currency
+- ``challenge_progress``   user_id, challenge_id, challenge_title, stage ("half_way" | "reached"), percent
+- ``tier_changed``         user_id, tier_id, tier_name, previous_name   (a consumer reached a (new) tier)
 """
 
 import inspect
@@ -67,6 +72,10 @@ FACTS = frozenset(
         "purchase_refunded",
         "merchant_invoice_overdue",
         "merchant_invoice_paid",
+        "cashback_spent",
+        "donation_made",
+        "challenge_progress",
+        "tier_changed",
     }
 )
 

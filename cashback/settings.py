@@ -462,6 +462,7 @@ API_THROTTLE_RATES: dict[str, str] = {
     "cards": env.str("THROTTLE_CARDS", default="10/h"),
     "referrals": env.str("THROTTLE_REFERRALS", default="10/h"),
     "partner": env.str("THROTTLE_PARTNER", default="600/m"),
+    "geofence": env.str("THROTTLE_GEOFENCE", default="12/m"),
     # Starting a data export (docs/privacy.md); one runs at a time anyway, this bounds restarts.
     "data_export": env.str("THROTTLE_DATA_EXPORT", default="10/h"),
 }
@@ -498,6 +499,8 @@ CELERY_TASK_ROUTES = {
     "cashback.tasks.webhook_payloads_reduce": {"queue": "default"},
     "cashback.tasks.webhook_*": {"queue": "ingest"},
     "cashback.tasks.fact*": {"queue": "default"},
+    # Staff announcements are notifications: sent on their queue, not the reward worker's.
+    "campaigns.tasks.announcement_*": {"queue": "notifications"},
     "campaigns.tasks.*": {"queue": "rewards"},
     "referrals.tasks.*": {"queue": "rewards"},
     "wallet.tasks.*": {"queue": "rewards"},
@@ -535,6 +538,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-outgoing-emails-due": {
         "task": "notifications.tasks.outgoing_emails_due",
+        "schedule": crontab(minute="*"),
+    },
+    "notifications-deliveries-due": {
+        "task": "notifications.tasks.deliveries_due",
         "schedule": crontab(minute="*"),
     },
     "cashback-webhook-events-retry-due": {
@@ -681,3 +688,19 @@ MONITORING_SCAN_OVERLAP_SECONDS = env.int("MONITORING_SCAN_OVERLAP_SECONDS", def
 MONITORING_SCAN_BATCH = env.int("MONITORING_SCAN_BATCH", default=2000)
 # The nightly sweep looks at everything changed in the last this many hours.
 MONITORING_SWEEP_HOURS = env.int("MONITORING_SWEEP_HOURS", default=26)
+# --- Notifications on every channel and geofencing (issue 17; docs/notifications.md, docs/geofencing.md) ---
+# SMS through Twilio (SMS_PROVIDER=twilio): the account, and the sender number or messaging service.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Push through FCM HTTP v1 (PUSH_PROVIDER=fcm): the Firebase project and its service-account key file.
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+# A channel's send is retried this many times on a provider's temporary error, then recorded failed.
+NOTIFICATIONS_CHANNEL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_CHANNEL_MAX_ATTEMPTS", default=5)
+# The version of the location-consent text (geofencing's position reports).
+LOCATION_CONSENT_VERSION = env.str("LOCATION_CONSENT_VERSION", default="2026-12")
+# Geofence reports: shops within this radius match; reports less accurate than the bound are ignored.
+GEOFENCE_RADIUS_M = env.int("GEOFENCE_RADIUS_M", default=300)
+GEOFENCE_MAX_ACCURACY_M = env.int("GEOFENCE_MAX_ACCURACY_M", default=200)

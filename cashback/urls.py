@@ -11,6 +11,7 @@ api_v1_patterns = [
     path("", include("charity.api_urls")),  # charities/, donations/, auto-donate/
     path("", include("referrals.api_urls")),
     path("", include("geofencing.api_urls")),  # offers/ (nearby)
+    path("", include("notifications.api_urls")),  # notifications/, notifications/preferences/
     path("partner/", include("merchants.partner_urls")),  # customers/, spend/holds/
     path("partner/", include("campaigns.partner_urls")),  # orders/
 ]
@@ -29,6 +30,7 @@ urlpatterns = [
     path("wallet/challenges/", include("campaigns.progress_urls")),
     path("wallet/cards/", include("accounts.card_urls")),
     path("wallet/offers/", include("geofencing.urls")),  # offers near me
+    path("wallet/notifications/", include("notifications.urls")),  # the inbox and preferences
     path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),
@@ -38,6 +40,7 @@ urlpatterns = [
     path("", include("adminpanel.inbox_urls")),  # /staff/inbox/ (the webhook doors are in cashback/wsgi.py)
     path("staff/", include("adminpanel.urls")),
     path("staff/offers/", include("campaigns.staff_urls")),
+    path("staff/announcements/", include("campaigns.announcement_urls")),
     path("staff/payouts/", include("wallet.staff_urls")),
     path("staff/content/", include("content.staff_urls")),
     path("staff/monitoring/", include("monitoring.urls")),

@@ -1,18 +1,131 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
-from notifications.models import Notification
+from accounts.models import Consent
+from accounts.selectors import consent_granted, consent_granted_user_ids
+from notifications.kinds import KINDS, Channel, is_marketing, kind_defaults
+from notifications.models import Notification, Preference, QuietHours
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
 def notifications_for(*, user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user)
+    """The person's inbox, newest first."""
+    return Notification.objects.filter(user=user, in_inbox=True)
 
 
 def unread_count(*, user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    """One COUNT on the partial index ``notification_user_unread``."""
+    return Notification.objects.filter(user=user, in_inbox=True, read_at__isnull=True).count()
+
+
+def channels_for(*, user: User, kind: str) -> frozenset[str]:
+    """The channels ``kind`` goes to for ``user``: the kind's defaults, then the person's choices.
+    Marketing goes nowhere without the marketing consent in force."""
+    if is_marketing(kind) and not consent_granted(user=user, kind=Consent.Kind.MARKETING):
+        return frozenset()
+    chosen = set(kind_defaults(kind))
+    for channel, enabled in Preference.objects.filter(user=user, kind=kind).values_list("channel", "enabled"):
+        if enabled:
+            chosen.add(channel)
+        else:
+            chosen.discard(channel)
+    return frozenset(chosen)
+
+
+def users_with_channel(*, kind: str, channel: str, user_ids: list[int]) -> set[int]:
+    """Of ``user_ids``, those for whom ``kind`` goes to ``channel`` (two or three queries, any number of people)."""
+    on_by_default = channel in kind_defaults(kind)
+    overrides = dict(
+        Preference.objects.filter(kind=kind, channel=channel, user_id__in=user_ids).values_list("user_id", "enabled")
+    )
+    wanted = {user_id for user_id in user_ids if overrides.get(user_id, on_by_default)}
+    if is_marketing(kind):
+        wanted &= consent_granted_user_ids(kind=Consent.Kind.MARKETING, user_ids=list(wanted))
+    return wanted
+
+
+def preferences_of(*, user: User) -> dict[str, Any]:
+    """Every kind and channel with the choice in force, quiet hours and the consents: the preferences page and API."""
+    overrides = {
+        (kind, channel): enabled
+        for kind, channel, enabled in Preference.objects.filter(user=user).values_list("kind", "channel", "enabled")
+    }
+    kinds = []
+    for kind, spec in KINDS.items():
+        defaults = kind_defaults(kind)
+        kinds.append(
+            {
+                "kind": kind,
+                "label": str(spec.label),
+                "group": spec.group,
+                "channels": {
+                    channel: overrides.get((kind, channel), channel in defaults) for channel in Channel.values
+                },
+            }
+        )
+    quiet = QuietHours.objects.filter(user=user).first()
+    return {
+        "kinds": kinds,
+        "quiet_hours": {"start": quiet.start, "end": quiet.end} if quiet else None,
+        "marketing_consent": consent_granted(user=user, kind=Consent.Kind.MARKETING),
+        "location_consent": consent_granted(user=user, kind=Consent.Kind.LOCATION),
+    }
+
+
+def in_quiet_hours(*, start: Any, end: Any, at: datetime) -> datetime | None:
+    """The end of the quiet window ``at`` falls in (local time), or None outside it."""
+    local = timezone.localtime(at)
+    now = local.time()
+    inside = start <= now < end if start < end else (now >= start or now < end)
+    if not inside:
+        return None
+    ends = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if ends <= local:
+        ends += timedelta(days=1)
+    return ends
+
+
+def quiet_hours_end(*, user: User, at: datetime) -> datetime | None:
+    quiet = QuietHours.objects.filter(user=user).first()
+    if quiet is None:
+        return None
+    return in_quiet_hours(start=quiet.start, end=quiet.end, at=at)
+
+
+def kind_known(kind: str) -> bool:
+    return kind in KINDS
+
+
+def push_gate(*, user: User, kind: str, consent: str) -> tuple[bool, bool, tuple[Any, Any] | None]:
+    """In one query: whether ``consent`` is granted, whether ``kind`` goes to push, and the quiet hours.
+
+    For geofencing's hot path (a report a minute from every phone): consent, preference and quiet
+    hours are read together rather than in three round trips."""
+    latest = Consent.objects.filter(user=OuterRef("pk"), kind=consent).order_by("-created_at", "-id")
+    preference = Preference.objects.filter(user=OuterRef("pk"), kind=kind, channel=Channel.PUSH)
+    quiet = QuietHours.objects.filter(user=OuterRef("pk"))
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            consented=Subquery(latest.values("granted")[:1]),
+            push=Subquery(preference.values("enabled")[:1]),
+            quiet_start=Subquery(quiet.values("start")[:1]),
+            quiet_end=Subquery(quiet.values("end")[:1]),
+        )
+        .values("consented", "push", "quiet_start", "quiet_end")
+        .first()
+    )
+    if row is None:
+        return False, False, None
+    push = row["push"] if row["push"] is not None else Channel.PUSH in kind_defaults(kind)
+    quiet_hours = (row["quiet_start"], row["quiet_end"]) if row["quiet_start"] is not None else None
+    return bool(row["consented"]), bool(push), quiet_hours

@@ -2,16 +2,21 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.services import location_consent_set, marketing_consent_set
 from cashback.backoff import retry_delay
-from notifications.models import Notification, OutgoingEmail
+from cashback.providers.delivery import ProviderPermanentError, ProviderTemporaryError
+from notifications import channels, selectors
+from notifications.kinds import EXTERNAL_CHANNELS, KINDS, QUIET_CHANNELS, Channel
+from notifications.models import Delivery, DeliveryStatus, Notification, OutgoingEmail, Preference, QuietHours
 
 logger = logging.getLogger(__name__)
 
@@ -20,59 +25,208 @@ if TYPE_CHECKING:
 
 
 def notification_send(
-    *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str | None = None
+    *,
+    user: User,
+    kind: str,
+    title: str = "",
+    body: str = "",
+    url: str = "",
+    dedupe_key: str | None = None,
+    context: dict[str, Any] | None = None,
+    channels: frozenset[str] | None = None,
+    preferences_checked: bool = False,
 ) -> Notification:
-    """Put a message in the user's inbox and e-mail it after commit.
+    """Put a message in the user's inbox and deliver it on the channels their preferences allow.
 
-    With ``dedupe_key`` the message is sent once per user and key: a replay returns the first one.
+    A kind of ``notifications.kinds.KINDS`` is written from its templates and ``context`` (``title``
+    and ``body`` then override the inbox's words when given). ``channels`` narrows the
+    person's channels (geofencing sends push only); ``preferences_checked`` says the caller already
+    read the person's choice for exactly ``channels`` (geofencing's one query), so it is not read again.
+    With ``dedupe_key`` the message is created once per
+    user and key (a database constraint): a replay returns the first and delivers nothing more.
+    Each external channel gets one ``Delivery`` row, sent by a task after commit: nothing here
+    talks to a provider, so a provider being down never touches the caller's transaction.
     """
+    context = dict(context or {})
+    spec = KINDS.get(kind)
+    if spec is not None:
+        message = spec.render(Channel.INBOX, context)
+        title, body, url = title or message.title, body or message.body, url or spec.url
+    if preferences_checked and channels is not None:
+        wanted = channels
+    else:
+        wanted = selectors.channels_for(user=user, kind=kind)
+        if channels is not None:
+            wanted = wanted & channels
+    fields = {"kind": kind, "title": title[:160], "body": body, "url": url, "context": context}
     with transaction.atomic():
         if dedupe_key is not None:
             notification, created = Notification.objects.get_or_create(
-                user=user,
-                dedupe_key=dedupe_key,
-                defaults={"kind": kind, "title": title, "body": body, "url": url},
+                user=user, dedupe_key=dedupe_key, defaults={**fields, "in_inbox": Channel.INBOX in wanted}
             )
         else:
-            notification, created = (
-                Notification.objects.create(user=user, kind=kind, title=title, body=body, url=url),
-                True,
+            notification = Notification.objects.create(user=user, **fields, in_inbox=Channel.INBOX in wanted)
+            created = True
+        if created:
+            reachable = {Channel.EMAIL: bool(user.email), Channel.SMS: bool(user.phone), Channel.PUSH: True}
+            deliveries = Delivery.objects.bulk_create(
+                [
+                    Delivery(notification=notification, channel=channel)
+                    for channel in EXTERNAL_CHANNELS
+                    if channel in wanted and reachable[channel]
+                ]
             )
-        if created and user.email:
-            notification_id = notification.pk
-            transaction.on_commit(lambda: _enqueue_email(notification_id))
+            _enqueue_deliveries_on_commit([delivery.pk for delivery in deliveries])
     return notification
 
 
-def _enqueue_email(notification_id: int) -> None:
-    # Imported here: notifications.tasks imports this module (a cycle within the app).
-    from notifications.tasks import notification_email
+def _enqueue_deliveries_on_commit(delivery_ids: list[int]) -> None:
+    if not delivery_ids:
+        return
 
-    notification_email.delay(notification_id)
+    def enqueue_deliveries() -> None:
+        # Imported here: notifications.tasks imports this module (a cycle within the app).
+        from notifications.tasks import notification_deliver
+
+        for delivery_id in delivery_ids:
+            notification_deliver.delay(delivery_id)
+
+    # robust: a broker that is down must not turn the committed change into an error; the sweep
+    # (deliveries_due) enqueues the deliveries again.
+    transaction.on_commit(enqueue_deliveries, robust=True)
 
 
-def notification_email_send(*, notification_id: int) -> bool:
-    """E-mail one notification once; returns whether a message went out now."""
+@dataclass(frozen=True)
+class Attempt:
+    status: str
+    # When a pending delivery is due again (a temporary error, quiet hours); None otherwise.
+    next_attempt_at: datetime | None = None
+
+
+def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attempt:
+    """Send one channel of one notification unless it was sent or given up; safe to run twice.
+
+    The delivery row is locked while sending, so two workers never both send it. Push and SMS wait
+    for the end of the person's quiet hours. A provider's temporary error keeps it pending with the
+    next attempt scheduled (up to NOTIFICATIONS_CHANNEL_MAX_ATTEMPTS, then failed); a permanent
+    one fails it. Nothing is raised: the outcome is recorded on the row.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update().select_related("user").filter(pk=notification_id).first()
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("notification__user")
+            .filter(pk=delivery_id)
+            .first()
         )
-        if notification is None or notification.emailed_at is not None or not notification.user.email:
-            return False
-        body = notification.body
-        if notification.url:
-            body = f"{body}\n\n{settings.SITE_URL.rstrip('/')}{notification.url}"
-        send_mail(notification.title, body, None, [notification.user.email])
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at", "updated_at"])
-    return True
+        if delivery is None:
+            return Attempt("missing")
+        if delivery.status != DeliveryStatus.PENDING:
+            return Attempt(delivery.status)
+        user = delivery.notification.user
+        if delivery.channel in QUIET_CHANNELS:
+            quiet_until = selectors.quiet_hours_end(user=user, at=now)
+            if quiet_until is not None:
+                delivery.next_attempt_at = quiet_until
+                delivery.save(update_fields=["next_attempt_at", "updated_at"])
+                return Attempt(delivery.status, quiet_until)
+        delivery.attempts += 1
+        try:
+            sent = channels.channel_send(delivery=delivery)
+        except ProviderTemporaryError as error:
+            logger.warning("notification delivery %s failed on attempt %s: %s", delivery.pk, delivery.attempts, error)
+            delivery.last_error = str(error)[:2000]
+            if delivery.attempts < settings.NOTIFICATIONS_CHANNEL_MAX_ATTEMPTS:
+                delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+            else:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = None
+        except ProviderPermanentError as error:
+            logger.info("notification delivery %s failed for good: %s", delivery.pk, error)
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = str(error)[:2000]
+            delivery.next_attempt_at = None
+        else:
+            delivery.status = DeliveryStatus.SENT if sent else DeliveryStatus.SKIPPED
+            delivery.sent_at = now if sent else None
+            delivery.next_attempt_at = None
+            if sent and delivery.channel == Channel.EMAIL:
+                Notification.objects.filter(pk=delivery.notification_id).update(emailed_at=now, updated_at=now)
+        delivery.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at", "updated_at"])
+    return Attempt(delivery.status, delivery.next_attempt_at)
+
+
+def deliveries_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Enqueue pending deliveries whose next attempt is due, and those never tried whose task was lost
+    (older than NOTIFICATIONS_EMAIL_STALE_SECONDS). Returns how many were enqueued."""
+    now = now or timezone.now()
+    stale = timedelta(seconds=settings.NOTIFICATIONS_EMAIL_STALE_SECONDS)
+    pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
+    due = pending.filter(next_attempt_at__lte=now) | pending.filter(
+        next_attempt_at__isnull=True, created_at__lte=now - stale
+    )
+    pks = list(due.order_by("pk").values_list("pk", flat=True)[:limit])
+    if not pks:
+        return 0
+    with transaction.atomic():
+        Delivery.objects.filter(pk__in=pks).update(next_attempt_at=now + stale, updated_at=now)
+        _enqueue_deliveries_on_commit(pks)
+    return len(pks)
 
 
 def notifications_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:
+    """Mark some (or all) of the person's unread messages read; returns how many changed."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
     return unread.update(read_at=timezone.now(), updated_at=timezone.now())
+
+
+# --- Preferences -----------------------------------------------------------------------------------
+
+
+def preferences_update(*, user: User, choices: dict[str, dict[str, bool]]) -> None:
+    """Record the person's choices per kind and channel (validated at the door: known kinds and channels)."""
+    with transaction.atomic():
+        for kind, per_channel in sorted(choices.items()):
+            for channel, enabled in sorted(per_channel.items()):
+                Preference.objects.update_or_create(
+                    user=user, kind=kind, channel=channel, defaults={"enabled": enabled}
+                )
+
+
+_UNSET: Any = object()
+
+
+def preferences_save(
+    *,
+    user: User,
+    choices: dict[str, dict[str, bool]] | None = None,
+    quiet_hours: tuple[time, time] | None = _UNSET,
+    marketing_consent: bool | None = None,
+    location_consent: bool | None = None,
+) -> None:
+    """Save what the preferences page or API sent, in one transaction; what is not given stays."""
+    with transaction.atomic():
+        if choices:
+            preferences_update(user=user, choices=choices)
+        if quiet_hours is not _UNSET:
+            start, end = quiet_hours if quiet_hours else (None, None)
+            quiet_hours_set(user=user, start=start, end=end)
+        if marketing_consent is not None:
+            marketing_consent_set(user=user, granted=marketing_consent)
+        if location_consent is not None:
+            location_consent_set(user=user, granted=location_consent)
+
+
+def quiet_hours_set(*, user: User, start: time | None, end: time | None) -> QuietHours | None:
+    """Set the person's quiet hours, or clear them with ``None``."""
+    with transaction.atomic():
+        if start is None or end is None:
+            QuietHours.objects.filter(user=user).delete()
+            return None
+        quiet, _ = QuietHours.objects.update_or_create(user=user, defaults={"start": start, "end": end})
+    return quiet
 
 
 # --- E-mails to addresses (merchant contacts, invitees) -------------------------------------------

@@ -3,9 +3,16 @@ from celery import shared_task
 from notifications import services
 
 
-@shared_task(acks_late=True)
-def notification_email(notification_id: int) -> bool:
-    return services.notification_email_send(notification_id=notification_id)
+@shared_task(acks_late=True, ignore_result=True)
+def notification_deliver(delivery_id: int) -> str:
+    """Send one channel of one notification; safe to run twice (a sent delivery is left alone)."""
+    return services.delivery_attempt(delivery_id=delivery_id).status
+
+
+@shared_task(ignore_result=True)
+def deliveries_due() -> int:
+    """Beat: enqueue notification deliveries whose retry (or the end of quiet hours) is due, or whose task was lost."""
+    return services.deliveries_due()
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -36,7 +36,14 @@ CONSTRUCTOR_KWARGS = {
     "insights.report_forms.ExportForm": lambda: {"merchant": MerchantFactory()},
     "referrals.forms.ProgramForm": lambda: {},
     "accounts.privacy_forms.ErasureForm": lambda: {"user": UserFactory()},
+    "notifications.forms.PreferencesForm": lambda: {"preferences": _preferences()},
 }
+
+
+def _preferences():
+    from notifications.selectors import preferences_of
+
+    return preferences_of(user=UserFactory())
 
 
 def _modules_of_our_apps():

@@ -538,6 +538,7 @@ def _notify(payout: Payout) -> None:
         body=body.strip(),
         url="/wallet/payouts/",
         dedupe_key=f"payout:{payout.pk}:{payout.status}",
+        context={"amount": amount},
     )
 
 

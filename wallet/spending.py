@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from accounts.blocking import ensure_not_blocked, is_blocked
 from accounts.errors import AccountBlockedError
+from cashback import events
 from cashback.api_times import api_datetime
 from wallet.errors import (
     CurrencyMismatchError,
@@ -211,14 +212,27 @@ def spend_hold_capture(
     ``HoldAmountExceededError``; an expired hold ``HoldExpiredError``.
     """
     spend = _spend_of(merchant=merchant, hold_id=hold_id)
-    return hold_post(
-        hold=spend_hold_of(spend),
-        idempotency_key=f"spend:{spend.pk}:capture",
-        amount=amount_minor,
-        kind=JournalKind.SPEND,
-        memo=f"Spent at {merchant.display_name}"[:255],
-        now=now,
-    )
+    hold = spend_hold_of(spend)
+    with transaction.atomic():
+        journal = hold_post(
+            hold=hold,
+            idempotency_key=f"spend:{spend.pk}:capture",
+            amount=amount_minor,
+            kind=JournalKind.SPEND,
+            memo=f"Spent at {merchant.display_name}"[:255],
+            now=now,
+        )
+        captured = Hold.objects.filter(pk=hold.pk).values_list("posted_amount", flat=True).first() or 0
+        # A replay announces again; notifications keys its message on the journal, so one is sent.
+        events.announce(
+            "cashback_spent",
+            user_id=spend.user_id,
+            journal_id=journal.pk,
+            amount_minor=captured,
+            currency=spend.currency,
+            merchant_name=merchant.display_name,
+        )
+    return journal
 
 
 def spend_hold_release(*, merchant: SpendingMerchant, hold_id: int, now: datetime | None = None) -> Hold:

@@ -423,5 +423,6 @@ def statement_publish(*, user_id: int, period: Period, currency: str) -> Stateme
         f"closing balance {minor_to_decimal_string(statement.closing_minor, currency)} {currency}.",
         url=f"{reverse('wallet:statement_download')}?month={period.key}&currency={currency}&format=pdf",
         dedupe_key=f"statement:{period.key}:{currency}",
+        context={"period": f"{period.label} ({currency})"},
     )
     return statement

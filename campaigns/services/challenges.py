@@ -20,6 +20,7 @@ from campaigns.models import Challenge, ChallengeProgress, Offer, OfferStatus, P
 from campaigns.services.offer_audit import AuditAction, audit_challenge, challenge_snapshot, diff
 from campaigns.services.offers import OFFER_STATUSES_WITH_HISTORY
 from campaigns.services.rewards import reward_book, reward_on_auth
+from cashback.events import announce
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -143,6 +144,7 @@ def challenges_reconcile(purchase: Purchase, locked: list[tuple[Challenge, Chall
     for challenge, progress in locked:
         value = challenge_progress_value(challenge=challenge, user_id=user_id)
         if progress.value != value:
+            _announce_stage(challenge, user_id=user_id, before=progress.value, after=value)
             progress.value = value
             progress.save(update_fields=["value", "updated_at"])
         reward = Reward.objects.filter(kind=RewardKind.CHALLENGE, challenge=challenge, user_id=user_id).first()
@@ -172,3 +174,21 @@ def challenges_reconcile(purchase: Purchase, locked: list[tuple[Challenge, Chall
         if reward.pk is None:
             reward.save()
         reward_book(reward, offer=challenge.offer, purchase=reward.purchase)
+
+
+def _announce_stage(challenge: Challenge, *, user_id: int, before: int, after: int) -> None:
+    """Tell the consumer when a purchase carries them past half-way or to the target (once per stage:
+    notifications keys the message on the challenge, the person and the stage)."""
+    target = challenge.target_value
+    if target <= 0:
+        return
+    for stage, mark in (("half_way", (target + 1) // 2), ("reached", target)):
+        if before < mark <= after:
+            announce(
+                "challenge_progress",
+                user_id=user_id,
+                challenge_id=challenge.pk,
+                challenge_title=challenge.title,
+                stage=stage,
+                percent=min(100, after * 100 // target),
+            )

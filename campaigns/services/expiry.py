@@ -156,6 +156,10 @@ def reward_expiry_warnings_send(*, now: datetime | None = None) -> int:
             body=f"Use or pay out your cashback: the oldest part expires on {when:%-d %B %Y}.",
             url="/wallet/",
             dedupe_key=f"reward-expiry-warning:{first.pk}",
+            context={
+                "amount": f"{minor_to_decimal_string(total, account.currency)} {account.currency}",
+                "expires_on": f"{when:%-d %B %Y}",
+            },
         )
         sent += 1
     return sent

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from campaigns.models import CustomerTier, Tier
 from campaigns.tier_selectors import tier_window_figures
+from cashback.events import announce
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -43,6 +44,11 @@ def tier_recompute(*, user: User, now: datetime | None = None) -> CustomerTier:
             break
     with transaction.atomic():
         row, _ = CustomerTier.objects.select_for_update().get_or_create(user=user, defaults={"computed_at": now})
+        if row.tier_id != (reached.pk if reached else None) and reached is not None:
+            previous = row.tier.name if row.tier_id and row.tier else ""
+            announce(
+                "tier_changed", user_id=user.pk, tier_id=reached.pk, tier_name=reached.name, previous_name=previous
+            )
         row.tier = reached
         row.spend_12m_minor = sum(spend.values())
         row.earned_12m_minor = sum(earned.values())

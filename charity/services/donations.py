@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from django.db import transaction
 
 from accounts.blocking import ensure_not_blocked
+from cashback import events
 from cashback.keyed_ids import external_key
 from charity.errors import (
     CharityInactiveError,
@@ -150,6 +151,16 @@ def donation_give(
             journal, created = _donation_post(
                 user=user, charity=charity, account=account, amount_minor=amount_minor, key=key
             )
+            if created:
+                events.announce(
+                    "donation_made",
+                    user_id=user.pk,
+                    charity_id=charity.pk,
+                    charity_name=charity.name,
+                    journal_id=journal.pk,
+                    amount_minor=amount_minor,
+                    currency=currency,
+                )
     except InsufficientFundsError:
         account.refresh_from_db(fields=["balance", "pending_debits"])
         _refuse_insufficient(available=max(account.available, 0), currency=currency)

@@ -52,4 +52,5 @@ def _notify(*, user: User, key: str, amount_minor: int, currency: str, memo: str
         body=f"{memo}. It is in your available balance now.",
         url=REFERRALS_URL,
         dedupe_key=key,
+        context={"amount": f"{minor_to_decimal_string(amount_minor, currency)} {currency}"},
     )
