@@ -42,12 +42,13 @@ from typing import TYPE_CHECKING, Any
 
 from campaigns import services as purchases
 from campaigns.rules import LineItem
+from campaigns.selectors import purchase_by_external_id
 from cashback.amounts import AmountError, minor_units_from_outside
 from cashback.inbox import Ignored, Unmatched, register
 from cashback.models import WebhookEvent
 from merchants import services
 from merchants.models import CustomerLink, StripeConnection
-from merchants.selectors import stripe_connection_by_account
+from merchants.selectors import stripe_connection_by_account, stripe_payment_invoice
 from wallet.models import Currency
 
 if TYPE_CHECKING:
@@ -132,6 +133,25 @@ def _consumer(connection: StripeConnection, customer_id: str, email: str) -> Use
     return user
 
 
+def _line_price(line: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The line's price when the event carries it as an object: ``price`` up to 2025-02-24.acacia,
+    ``pricing.price_details.price`` when expanded on current versions (by default only its id)."""
+    price = line.get("price")
+    if isinstance(price, Mapping):
+        return price
+    return _mapping(_mapping(_mapping(line.get("pricing")).get("price_details")).get("price"))
+
+
+def _line_price_id(line: Mapping[str, Any]) -> str:
+    """The line's price id, in either API version's shape."""
+    for price in (line.get("price"), _mapping(_mapping(line.get("pricing")).get("price_details")).get("price")):
+        if isinstance(price, Mapping):
+            price = price.get("id")
+        if isinstance(price, str) and price:
+            return price
+    return ""
+
+
 def _line_items(invoice: Mapping[str, Any], amount_paid: int) -> list[LineItem]:
     """The invoice's lines as line items, or none when they cannot be trusted to add up (negative
     proration lines, more than one page, a total above what was paid)."""
@@ -145,9 +165,11 @@ def _line_items(invoice: Mapping[str, Any], amount_paid: int) -> list[LineItem]:
         amount = line.get("amount")
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             return []
-        price = _mapping(line.get("price"))
+        price = _line_price(line)
         details = _mapping(_mapping(line.get("pricing")).get("price_details"))
         product = price.get("product") or details.get("product") or ""
+        if isinstance(product, Mapping):  # expanded
+            product = product.get("id") or ""
         category = (
             _mapping(line.get("metadata")).get("category") or _mapping(price.get("metadata")).get("category") or ""
         )
@@ -189,19 +211,108 @@ def invoice_paid(event: WebhookEvent) -> None:
         merchant=connection.merchant,
         line_items=_line_items(invoice, amount_paid),
     )
+    for payment_ref in _invoice_payment_refs(invoice):
+        _invoice_claims_payment(event, connection, invoice_id=invoice["id"], payment_ref=payment_ref)
+
+
+def _invoice_payment_refs(invoice: Mapping[str, Any]) -> list[str]:
+    """The payments an invoice names: ``payment_intent``/``charge`` up to 2025-02-24.acacia, the
+    (expanded) ``payments`` list on current versions."""
+    refs = [invoice.get("payment_intent"), invoice.get("charge")]
+    payments = _mapping(invoice.get("payments")).get("data")
+    for payment in payments if isinstance(payments, list) else []:
+        refs.append(_payment_ref(_mapping(_mapping(payment).get("payment"))))
+    return list(dict.fromkeys(ref for ref in refs if isinstance(ref, str) and ref))
+
+
+def _payment_ref(payment: Mapping[str, Any]) -> str:
+    """An invoice payment's ``payment``: its PaymentIntent, else its bare charge (ids or expanded)."""
+    for key in ("payment_intent", "charge"):
+        value = payment.get(key)
+        if isinstance(value, Mapping):
+            value = value.get("id")
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _invoice_claims_payment(
+    event: WebhookEvent, connection: StripeConnection, *, invoice_id: str, payment_ref: str
+) -> None:
+    """Record that the payment paid the invoice; a charge of it that was counted as a purchase of its
+    own before the invoice was known is reversed (once: the event id is derived from the charge)."""
+    claim = services.stripe_payment_claim_for_invoice(
+        merchant=connection.merchant, payment_ref=payment_ref, invoice_id=invoice_id
+    )
+    counted = (
+        purchase_by_external_id(source=SOURCE, external_id=claim.charge_id, merchant=connection.merchant)
+        if claim.charge_id
+        else None
+    )
+    if counted is None:
+        return
+    reversal_id = f"{claim.charge_id}:pays_invoice"
+    purchases.purchase_event_apply(
+        source=SOURCE,
+        event_id=reversal_id,
+        kind="reversal",
+        external_id=reversal_id,
+        original_external_id=claim.charge_id,
+        amount_minor=0,
+        currency=counted.currency,
+        occurred_at=_moment(event.payload.get("created")),
+        user=counted.user,
+        merchant=connection.merchant,
+    )
+
+
+def invoice_payment_paid(event: WebhookEvent) -> None:
+    """``invoice_payment.paid`` (current API versions): which payment paid which invoice, so that the
+    invoice's charge counts once, whichever of ``charge.succeeded`` and this arrives first."""
+    payment = _object(event, "invoice_payment")
+    connection = _connection(event, payments=False)
+    invoice_id = payment.get("invoice")
+    if isinstance(invoice_id, Mapping):
+        invoice_id = invoice_id.get("id")
+    payment_ref = _payment_ref(_mapping(payment.get("payment")))
+    if not isinstance(invoice_id, str) or not invoice_id or not payment_ref:
+        raise Ignored(f"Invoice payment {payment['id']} names no invoice or no payment.")
+    _invoice_claims_payment(event, connection, invoice_id=invoice_id, payment_ref=payment_ref)
 
 
 def _charge_email_paths() -> tuple[tuple[str, ...], ...]:
     return (("billing_details", "email"), ("receipt_email",))
 
 
+def _charge_pays_invoice(connection: StripeConnection, charge: Mapping[str, Any]) -> str:
+    """The invoice a charge pays, or "" when it is a purchase of its own.
+
+    Up to 2025-02-24.acacia the charge says so (``charge.invoice``). Current versions no longer send
+    the field: the link comes from ``invoice_payment.paid``, which may arrive before or after. Under
+    the payment's row lock the charge either finds its invoice (ignored here) or is recorded as
+    counted, and the invoice reverses it when it comes."""
+    if "invoice" in charge:
+        invoice = charge.get("invoice")
+        return invoice.get("id") or "" if isinstance(invoice, Mapping) else str(invoice or "")
+    payment_intent = charge.get("payment_intent")
+    if isinstance(payment_intent, Mapping):
+        payment_intent = payment_intent.get("id")
+    payment_ref = payment_intent if isinstance(payment_intent, str) and payment_intent else charge["id"]
+    claim = services.stripe_payment_claim_for_charge(
+        merchant=connection.merchant, payment_ref=payment_ref, charge_id=charge["id"]
+    )
+    if claim.charge_id and claim.charge_id != charge["id"]:
+        raise Ignored(f"Charge {claim.charge_id} of the same payment was counted already.")
+    return claim.invoice_id
+
+
 def charge_succeeded(event: WebhookEvent) -> None:
     charge = _object(event, "charge")
     connection = _connection(event, payments=True)
-    if charge.get("invoice"):
-        raise Ignored(f"Charge {charge['id']} pays invoice {charge['invoice']}: invoice.paid counts it.")
     if charge.get("status") != "succeeded" or charge.get("paid") is False:
         raise Ignored(f"Charge {charge['id']} has not succeeded.")
+    if invoice := _charge_pays_invoice(connection, charge):
+        raise Ignored(f"Charge {charge['id']} pays invoice {invoice}: invoice.paid counts it.")
     captured = charge.get("captured", True) is not False
     amount = charge.get("amount_captured") if captured and charge.get("amount_captured") else charge.get("amount")
     _apply_charge(event, connection, charge, kind="clearing" if captured else "auth", amount=amount)
@@ -210,8 +321,8 @@ def charge_succeeded(event: WebhookEvent) -> None:
 def charge_captured(event: WebhookEvent) -> None:
     charge = _object(event, "charge")
     connection = _connection(event, payments=True)
-    if charge.get("invoice"):
-        raise Ignored(f"Charge {charge['id']} pays invoice {charge['invoice']}: invoice.paid counts it.")
+    if invoice := _charge_pays_invoice(connection, charge):
+        raise Ignored(f"Charge {charge['id']} pays invoice {invoice}: invoice.paid counts it.")
     _apply_charge(event, connection, charge, kind="clearing", amount=charge.get("amount_captured"))
 
 
@@ -253,13 +364,28 @@ def charge_refunded(event: WebhookEvent) -> None:
         event_id=refund_event_id,
         kind="refund",
         external_id=refund_event_id,
-        original_external_id=charge.get("invoice") or charge["id"],
+        original_external_id=_refunded_purchase_id(connection, charge),
         amount_minor=delta,
         currency=currency,
         occurred_at=_moment(event.payload.get("created") or charge.get("created")),
         user=user,
         merchant=connection.merchant,
     )
+
+
+def _refunded_purchase_id(connection: StripeConnection, charge: Mapping[str, Any]) -> str:
+    """The purchase a refunded charge belongs to: its invoice's when it paid one (``charge.invoice``,
+    or on current API versions the invoice recorded for its payment), else the charge's own."""
+    invoice = charge.get("invoice")
+    if isinstance(invoice, Mapping):
+        invoice = invoice.get("id")
+    if isinstance(invoice, str) and invoice:
+        return invoice
+    payment_intent = charge.get("payment_intent")
+    if isinstance(payment_intent, Mapping):
+        payment_intent = payment_intent.get("id")
+    refs = [ref for ref in (payment_intent, charge["id"]) if isinstance(ref, str) and ref]
+    return stripe_payment_invoice(merchant=connection.merchant, payment_refs=refs) or charge["id"]
 
 
 def _refunded_to_card(credit_note: Mapping[str, Any]) -> int | None:
@@ -275,6 +401,33 @@ def _refunded_to_card(credit_note: Mapping[str, Any]) -> int | None:
     return None if credit_note.get("refund") else 0
 
 
+def _credit_note_consumer(connection: StripeConnection, credit_note: Mapping[str, Any], invoice_id: str) -> User:
+    """A credit note has no e-mail of its own: its ``customer`` (a linked id, or the e-mail of the
+    customer or invoice when expanded), else the member the credited invoice's purchase belongs to
+    (the customer id is then linked to them)."""
+    customer_id, email = _customer_id_and_email(credit_note, ("invoice", "customer_email"))
+    user = services.customer_match(
+        merchant=connection.merchant, source=CustomerLink.Source.STRIPE, external_id=customer_id, email=email
+    )
+    if user is None:
+        invoice_purchase = purchase_by_external_id(source=SOURCE, external_id=invoice_id, merchant=connection.merchant)
+        user = invoice_purchase.user if invoice_purchase else None
+        if user is not None and customer_id:
+            user = services.customer_link_save(
+                merchant=connection.merchant,
+                source=CustomerLink.Source.STRIPE,
+                external_id=customer_id,
+                user=user,
+                via=CustomerLink.Via.INVOICE_MATCH,
+            ).user
+    if user is None:
+        raise Unmatched(
+            f"No platform member for Stripe customer {customer_id or '(none)'} of credit note {credit_note['id']}, "
+            f"and invoice {invoice_id} is not a purchase yet."
+        )
+    return user
+
+
 def credit_note_created(event: WebhookEvent) -> None:
     credit_note = _object(event, "credit_note")
     connection = _connection(event, payments=False)
@@ -283,6 +436,8 @@ def credit_note_created(event: WebhookEvent) -> None:
     if credit_note.get("status") == "void":
         raise Ignored(f"Credit note {credit_note['id']} is void.")
     invoice_id = credit_note.get("invoice")
+    if isinstance(invoice_id, Mapping):  # expanded
+        invoice_id = invoice_id.get("id")
     if not isinstance(invoice_id, str) or not invoice_id:
         raise Ignored(f"Credit note {credit_note['id']} names no invoice.")
     amount = _minor(credit_note.get("amount"), "amount", credit_note)
@@ -293,7 +448,7 @@ def credit_note_created(event: WebhookEvent) -> None:
     if clawback == 0:
         raise Ignored(f"Credit note {credit_note['id']} was refunded to the card: charge.refunded counts it.")
     currency = _currency(credit_note)
-    user = _consumer(connection, *_customer_id_and_email(credit_note, ("customer_email",)))
+    user = _credit_note_consumer(connection, credit_note, invoice_id)
     purchases.purchase_event_apply(
         source=SOURCE,
         event_id=event.event_id,
@@ -314,4 +469,5 @@ HANDLERS = {
     "charge.captured": charge_captured,
     "charge.refunded": charge_refunded,
     "credit_note.created": credit_note_created,
+    "invoice_payment.paid": invoice_payment_paid,
 }
