@@ -40,12 +40,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
+
 from campaigns import services as purchases
+from campaigns import stripe_billing
 from campaigns.rules import LineItem
 from campaigns.selectors import purchase_by_external_id
+from campaigns.services import business_cashback as business
 from cashback.amounts import AmountError, minor_units_from_outside
 from cashback.inbox import Ignored, Unmatched, register
 from cashback.models import WebhookEvent
+from cashback.tasks import webhook_events_unmatched_retry
 from merchants import services
 from merchants.models import CustomerLink, StripeConnection
 from merchants.selectors import stripe_connection_by_account, stripe_payment_invoice
@@ -193,6 +198,64 @@ def invoice_paid(event: WebhookEvent) -> None:
         # The platform's own invoice to a merchant (merchants.billing_webhooks), not a purchase.
         raise Ignored(f"Invoice {invoice['id']} is the platform's invoice to a merchant.")
     connection = _connection(event, payments=True)
+    transitions = _mapping(invoice.get("status_transitions"))
+    billed = _business_invoice_seen(
+        connection, invoice, paid_at=_moment(transitions.get("paid_at") or invoice.get("created"))
+    )
+    try:
+        _invoice_purchase(event, connection, invoice)
+    except Ignored:
+        if billed:  # recorded for business cashback: that is the work this event did
+            return
+        raise
+
+
+def invoice_finalized(event: WebhookEvent) -> None:
+    """``invoice.finalized`` starts business cashback: the invoice's lines say whether the customer's
+    plan carries the cashback price (its opt-in is recorded then); ``invoice.paid`` confirms it."""
+    invoice = _object(event, "invoice")
+    if _mapping(invoice.get("metadata")).get("cashback_merchant_invoice"):
+        raise Ignored(f"Invoice {invoice['id']} is the platform's invoice to a merchant.")
+    connection = _connection(event, payments=True)
+    if not _business_invoice_seen(connection, invoice, paid_at=None):
+        raise Ignored(f"Invoice {invoice['id']} carries no cashback price: the plan earns no business cashback.")
+
+
+def _business_invoice_seen(
+    connection: StripeConnection, invoice: Mapping[str, Any], *, paid_at: datetime | None
+) -> bool:
+    """Record the invoice for business cashback when it carries the cashback price; False otherwise.
+    A currency the platform does not hold or an unknown customer stops it here (ignored / unmatched,
+    with the reason for staff)."""
+    customer_id, email = _customer_id_and_email(invoice, ("customer_email",))
+    transitions = _mapping(invoice.get("status_transitions"))
+    finalized_at = _moment(transitions.get("finalized_at") or invoice.get("created"))
+    reading = None
+    if stripe_billing.has_zero_amount_line(invoice):  # only such an invoice can carry the cashback price
+        reading = stripe_billing.invoice_reading(
+            account_id=connection.stripe_account_id,
+            invoice=invoice,
+            customer_id=customer_id,
+            currency=_currency(invoice),
+        )
+    if reading is None:
+        # Its plan no longer carries the cashback price: a customer who had opted in has opted out.
+        return business.billing_opt_out_record(
+            merchant=connection.merchant,
+            customer_id=customer_id,
+            subscription_id=stripe_billing.subscription_id(invoice),
+            at=finalized_at,
+        )
+    user = _consumer(connection, customer_id, email)
+    business.billing_invoice_record(
+        merchant=connection.merchant, user_id=user.pk, reading=reading, finalized_at=finalized_at, paid_at=paid_at
+    )
+    # A credit note that came before its invoice waits as unmatched: try it again now.
+    transaction.on_commit(webhook_events_unmatched_retry.delay)
+    return True
+
+
+def _invoice_purchase(event: WebhookEvent, connection: StripeConnection, invoice: dict[str, Any]) -> None:
     amount_paid = _minor(invoice.get("amount_paid"), "amount_paid", invoice)
     if amount_paid == 0:
         raise Ignored(f"Invoice {invoice['id']} was paid without money (credit or a zero total).")
@@ -359,12 +422,17 @@ def charge_refunded(event: WebhookEvent) -> None:
     if delta == 0:
         raise Ignored(f"Nothing newly refunded on {charge['id']} (up to {amount_refunded} already counted).")
     refund_event_id = f"{charge['id']}:refunded_to:{amount_refunded}"
+    refunded_purchase = _refunded_purchase_id(connection, charge)
+    if refunded_purchase.startswith("in_"):  # an invoice's charge: kept for business cashback too
+        business.billing_credit_record(
+            merchant=connection.merchant, credit_ref=refund_event_id, invoice_id=refunded_purchase, amount_minor=delta
+        )
     purchases.purchase_event_apply(
         source=SOURCE,
         event_id=refund_event_id,
         kind="refund",
         external_id=refund_event_id,
-        original_external_id=_refunded_purchase_id(connection, charge),
+        original_external_id=refunded_purchase,
         amount_minor=delta,
         currency=currency,
         occurred_at=_moment(event.payload.get("created") or charge.get("created")),
@@ -447,6 +515,22 @@ def credit_note_created(event: WebhookEvent) -> None:
     clawback = amount - min(amount, to_card)
     if clawback == 0:
         raise Ignored(f"Credit note {credit_note['id']} was refunded to the card: charge.refunded counts it.")
+    # Kept for business cashback whether or not the invoice has arrived (it counts once it does).
+    business.billing_credit_record(
+        merchant=connection.merchant, credit_ref=credit_note["id"], invoice_id=invoice_id, amount_minor=clawback
+    )
+    billed = business.billing_credit_known(merchant=connection.merchant, invoice_id=invoice_id)
+    try:
+        _credit_note_purchase_refund(event, connection, credit_note, invoice_id=invoice_id, clawback=clawback)
+    except (Ignored, Unmatched):
+        if billed:  # the business cashback credit is this event's work; the invoice was no purchase
+            return
+        raise
+
+
+def _credit_note_purchase_refund(
+    event: WebhookEvent, connection: StripeConnection, credit_note: dict[str, Any], *, invoice_id: str, clawback: int
+) -> None:
     currency = _currency(credit_note)
     user = _credit_note_consumer(connection, credit_note, invoice_id)
     purchases.purchase_event_apply(
@@ -464,6 +548,7 @@ def credit_note_created(event: WebhookEvent) -> None:
 
 
 HANDLERS = {
+    "invoice.finalized": invoice_finalized,
     "invoice.paid": invoice_paid,
     "charge.succeeded": charge_succeeded,
     "charge.captured": charge_captured,
