@@ -135,7 +135,10 @@ def invoice_reading(
     if not has_price:
         return None
     invoice_id = str(invoice["id"])
-    positive, moved, starts, ends = 0, [], [], []
+    positive = 0
+    moved: list[tuple[str, str, int]] = []
+    starts: list[datetime] = []
+    ends: list[datetime] = []
     for line in _lines(invoice):
         amount = _int(line.get("amount")) or 0
         period = _mapping(line.get("period"))

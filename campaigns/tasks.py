@@ -50,3 +50,11 @@ def reward_expiry_warnings_send() -> int:
 def monthly_rewards_credit() -> int:
     """Credit monthly spend-based offers for the month that just ended."""
     return services.monthly_rewards_credit()
+
+
+@shared_task
+def business_cashback_months_book() -> int:
+    """Beat (daily): book business cashback for the month that has just ended (docs/rewards.md)."""
+    from campaigns.services.business_cashback import billing_months_book_due
+
+    return billing_months_book_due()

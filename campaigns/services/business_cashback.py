@@ -189,14 +189,17 @@ def billed_periods(
 ) -> list[BilledPeriod]:
     """The paid, eligible invoices of a customer that pay for part of ``month``, net of credits."""
     start, end = month_bounds(month, site_zone())
-    invoices = BillingInvoice.objects.filter(
-        merchant_id=merchant_id,
-        user_id=user_id,
-        currency=currency,
-        status=BillingInvoice.Status.PAID,
-        rate__isnull=False,
-    ).filter(Q(period_start__lt=end, period_end__gt=start) | Q(period_start__gte=start, period_start__lt=end))
-    invoices = list(invoices.order_by("id"))
+    invoices = list(
+        BillingInvoice.objects.filter(
+            merchant_id=merchant_id,
+            user_id=user_id,
+            currency=currency,
+            status=BillingInvoice.Status.PAID,
+            rate__isnull=False,
+        )
+        .filter(Q(period_start__lt=end, period_end__gt=start) | Q(period_start__gte=start, period_start__lt=end))
+        .order_by("id")
+    )
     credited = dict(
         BillingCredit.objects.filter(merchant_id=merchant_id, invoice_id__in=[i.invoice_id for i in invoices])
         .values("invoice_id")

@@ -384,3 +384,16 @@ def test_any_order_of_a_periods_invoices_payments_and_credit_notes_ends_in_the_s
     assert _outcome(shuffled) == _outcome(canonical)
     assert sum(canonical.months().values()) > 0
     assert_ledger_sound()
+
+
+def test_the_daily_task_for_an_ended_month_is_safe_to_run_again():
+    business = Business()
+    business.deliver(business.invoice("jan", start=at(2025, 1), end=at(2025, 2), amount=100_000, paid=True))
+    from campaigns.services.business_cashback import billing_months_book_due
+
+    for _ in range(2):
+        assert billing_months_book_due(now=datetime(2025, 2, 1, 6, tzinfo=OSLO)) == 1
+
+    assert business.months() == {"2025-01": 1000}
+    assert consumer_balances(business.user)["pending"] == 1000
+    assert_ledger_sound()
