@@ -25,6 +25,7 @@ class OfferStatus(models.TextChoices):
 class OfferBasis(models.TextChoices):
     PURCHASE = "purchase", "Each purchase"
     MONTHLY_SPEND = "monthly_spend", "A customer's spend in a calendar month"
+    BILLING_PERIOD = "billing_period", "A business customer's Stripe billing, at the rate on its invoice"
 
 
 class Tier(models.Model):
@@ -610,3 +611,109 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Business cashback on Stripe billing (issue 21; docs/business-cashback.md) --------------------
+
+
+class BillingInvoiceStatus(models.TextChoices):
+    FINALIZED = "finalized", "Finalized (not paid yet)"
+    PAID = "paid", "Paid"
+
+
+class BillingInvoice(models.Model):
+    """A business customer's Stripe invoice on a merchant's account, as read for business cashback.
+
+    Written from ``invoice.finalized`` (starts it) or ``invoice.paid`` (confirms it), whichever comes
+    first — a finalized invoice does not change. ``rate`` is the cashback price's ``cashback_rate``
+    (None: the plan has no cashback price, or the rate is unusable — ``problem`` says why).
+    ``base_minor`` is what the invoice bills for the plan (positive lines, net of discounts; credit
+    prorations on it become ``BillingCredit`` rows of the invoices they credit). The base is earned
+    month by month over ``period_start`` to ``period_end`` (the lines' service period).
+    """
+
+    Status = BillingInvoiceStatus
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invoice_id = models.CharField(max_length=255)
+    customer_id = models.CharField(max_length=255, blank=True)
+    subscription_id = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    status = models.CharField(max_length=10, choices=BillingInvoiceStatus.choices)
+    rate = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    base_minor = models.BigIntegerField(default=0)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    problem = models.CharField(max_length=300, blank=True, help_text="Why it earns nothing, for staff.")
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        indexes = [models.Index(fields=["merchant", "user", "currency"], name="billinginvoice_customer")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "invoice_id"], name="campaigns_billinginvoice_once"),
+            models.CheckConstraint(condition=Q(base_minor__gte=0), name="campaigns_billinginvoice_base_not_negative"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="campaigns_billinginvoice_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__isnull=True) | (Q(rate__gt=0) & Q(rate__lte=1)), name="campaigns_billinginvoice_rate"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} ({self.status}, rate {self.rate or '-'})"
+
+
+class BillingCredit(models.Model):
+    """A downward adjustment of a billed invoice: the non-card part of a credit note, the newly
+    refunded part of its charge, or a credit proration on a later invoice. One row per Stripe
+    object (``credit_ref``), stored whether or not its invoice has arrived yet."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    credit_ref = models.CharField(max_length=255, help_text="cn_…, <charge>:refunded_to:<n>, or il_… (a proration).")
+    invoice_id = models.CharField(max_length=255)
+    amount_minor = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "invoice_id"], name="billingcredit_invoice")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "credit_ref"], name="campaigns_billingcredit_once"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="campaigns_billingcredit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credit_ref}: -{self.amount_minor} on {self.invoice_id}"
+
+
+class BillingOptIn(models.Model):
+    """A business customer's choice of a plan with the cashback price, as the first invoice carrying
+    it shows (the price is on an immutable invoice: the record of what the customer accepted).
+    ``opted_out_at``: a later invoice of the subscription no longer carries it."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    customer_id = models.CharField(max_length=255)
+    subscription_id = models.CharField(max_length=255, blank=True)
+    first_invoice_id = models.CharField(max_length=255)
+    rate = models.DecimalField(max_digits=7, decimal_places=6)
+    opted_in_at = models.DateTimeField()
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opted_in_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "customer_id"], name="campaigns_billingoptin_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} opted in at {self.rate}"

@@ -338,3 +338,12 @@ def partner_order_get(*, merchant: Merchant, order_id: str) -> Purchase | None:
         .select_related("merchant")
         .first()
     )
+
+
+def purchase_by_external_id(*, source: str, external_id: str, merchant: Merchant) -> Purchase | None:
+    """A source's purchase (``source``, ``external_id``) at ``merchant`` with its member, or None."""
+    return (
+        Purchase.objects.select_related("user")
+        .filter(source=source, external_id=external_id, merchant=merchant)
+        .first()
+    )

@@ -56,3 +56,11 @@ def monthly_rewards_credit() -> int:
 def announcement_batch_send(announcement_id: int) -> int:
     """Send the next batch of a staff announcement; safe to run twice."""
     return announcements.announcement_batch_send(announcement_id=announcement_id)
+
+
+@shared_task
+def business_cashback_months_book() -> int:
+    """Beat (daily): book business cashback for the month that has just ended (docs/rewards.md)."""
+    from campaigns.services.business_cashback import billing_months_book_due
+
+    return billing_months_book_due()

@@ -612,6 +612,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.monthly_rewards_credit",
         "schedule": crontab(day_of_month=1, hour=5, minute=0),
     },
+    "campaigns-business-cashback-months-book": {
+        "task": "campaigns.tasks.business_cashback_months_book",
+        "schedule": crontab(hour=5, minute=20),
+    },
     "merchants-partner-requests-purge": {
         "task": "merchants.tasks.partner_requests_purge_old",
         "schedule": crontab(hour=4, minute=10),

@@ -359,6 +359,7 @@ class CustomerLinkSource(models.TextChoices):
 class CustomerLinkVia(models.TextChoices):
     EMAIL_MATCH = "email_match", "Matched by e-mail"
     PARTNER_API = "partner_api", "Linked by the merchant through the partner API"
+    INVOICE_MATCH = "invoice_match", "Matched through the member's earlier invoice"
 
 
 class CustomerLink(models.Model):
@@ -460,6 +461,29 @@ class StripeChargeRefundTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_id}: {self.refunded_minor} refunded"
+
+
+class StripeInvoicePayment(models.Model):
+    """Which invoice a payment (a PaymentIntent ``pi_…``, or a bare charge ``ch_…``) on a merchant's
+    Stripe account paid, and whether its charge was counted as a purchase of its own first.
+
+    Current API versions send no ``charge.invoice``: the link comes from ``invoice_payment.paid`` (or
+    an invoice's expanded ``payments``), in either order with ``charge.succeeded``. Both handlers lock
+    this row, so a charge counted before its invoice was known is reversed exactly once and a charge
+    arriving after it is ignored (campaigns.stripe_source)."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    payment_ref = models.CharField(max_length=255, unique=True, help_text="pi_… or ch_…")
+    invoice_id = models.CharField(max_length=255, blank=True)
+    charge_id = models.CharField(max_length=255, blank=True, help_text="The charge counted as a purchase, if any.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.payment_ref} → {self.invoice_id or '(no invoice yet)'}"
 
 
 # Billing (F-M3): commission rates, the monthly invoices and their lines.

@@ -20,6 +20,7 @@ from merchants.models import (
     Merchant,
     MerchantApiKey,
     StripeConnection,
+    StripeInvoicePayment,
 )
 
 if TYPE_CHECKING:
@@ -190,6 +191,16 @@ def stripe_connection_by_account(*, account_id: str) -> StripeConnection | None:
     if not account_id:
         return None
     return StripeConnection.objects.select_related("merchant").filter(stripe_account_id=account_id).first()
+
+
+def stripe_payment_invoice(*, merchant: Merchant, payment_refs: list[str]) -> str:
+    """The invoice recorded as paid by one of these payments (``pi_…``/``ch_…``), or ""."""
+    row = (
+        StripeInvoicePayment.objects.filter(merchant=merchant, payment_ref__in=payment_refs)
+        .exclude(invoice_id="")
+        .first()
+    )
+    return row.invoice_id if row else ""
 
 
 def stripe_connection_of(*, merchant: Merchant) -> StripeConnection | None:

@@ -51,6 +51,7 @@ class StripeStub:
     requests: list[StubRequest] = field(default_factory=list)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict)  # per price id, product expanded
     _idempotent: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
     _failures: list[_Failure] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -352,6 +353,12 @@ class StripeStub:
                 status_transitions={**invoice["status_transitions"], "finalized_at": now},
             )
             return 200, dict(invoice)
+        if request.method == "GET" and request.path.startswith("/v1/prices/"):
+            price = self.prices.get(request.path.split("/")[3])
+            if price is None:
+                error = {"type": "invalid_request_error", "code": "resource_missing", "message": "No such price"}
+                return 404, {"error": error}
+            return 200, dict(price)
         message = f"Unrecognized request URL ({request.method}: {request.path})"
         error = {"type": "invalid_request_error", "message": message}
         return 404, {"error": error}

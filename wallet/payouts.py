@@ -27,6 +27,7 @@ whatever retries, duplicates and crashes occur.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -94,8 +95,12 @@ def payout_account_start(*, user: User, refresh_url: str, return_url: str) -> st
                 account = PayoutAccount.objects.create(user=user, stripe_account_id=stripe_account_id)
         except IntegrityError:
             account = PayoutAccount.objects.get(user=user)
+    # Account links are single-use: a new key per request (the SDK's network retries reuse it).
     return gateway.account_link_create(
-        account_id=account.stripe_account_id, refresh_url=refresh_url, return_url=return_url
+        account_id=account.stripe_account_id,
+        refresh_url=refresh_url,
+        return_url=return_url,
+        idempotency_key=f"payout-account:{user.pk}:link:{uuid.uuid4().hex}",
     )
 
 

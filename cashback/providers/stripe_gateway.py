@@ -12,7 +12,9 @@
   method fail, before or after the "remote" side acted (``FakeStripeGateway.fail_next``).
 
 Methods: ``connected_account_create`` (an Express account), ``account_link_create`` (its
-onboarding URL), ``account_retrieve``, ``transfer_create`` (platform → connected account),
+onboarding URL; single-use, so callers give a new key per request), ``account_retrieve``,
+``price_retrieve`` (a connected account's price with its product expanded: the cashback price's
+``cashback_rate``), ``transfer_create`` (platform → connected account),
 ``payout_create`` (connected account → its bank, with the ``Stripe-Account`` header) and
 ``transfer_reversal_create`` (pull a transfer back); and for the merchants' monthly invoices
 (docs/billing.md), on the platform's own account: ``customer_create``, ``invoice_create`` (a
@@ -64,8 +66,10 @@ class StripeGatewayClient(Protocol):
     ) -> str: ...
 
     def account_link_create(
-        self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str | None = None
+        self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str
     ) -> str: ...
+
+    def price_retrieve(self, *, account_id: str, price_id: str) -> dict[str, Any]: ...
 
     def account_retrieve(self, *, account_id: str) -> dict[str, Any]: ...
 
@@ -139,16 +143,22 @@ class StripeGateway:
         )
         return account["id"]
 
-    def account_link_create(
-        self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str | None = None
-    ) -> str:
-        options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+    def account_link_create(self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str) -> str:
         link = self._call(
             self._client.v1.account_links.create,
             {"account": account_id, "refresh_url": refresh_url, "return_url": return_url, "type": "account_onboarding"},
-            options,
+            {"idempotency_key": idempotency_key},
         )
         return link["url"]
+
+    def price_retrieve(self, *, account_id: str, price_id: str) -> dict[str, Any]:
+        # A price on a connected account (Stripe-Account header), with its product's metadata.
+        return self._call(
+            self._client.v1.prices.retrieve,
+            price_id,
+            {"expand": ["product"]},
+            {"stripe_account": account_id},
+        )
 
     def account_retrieve(self, *, account_id: str) -> dict[str, Any]:
         return self._call(self._client.v1.accounts.retrieve, account_id)
@@ -287,6 +297,7 @@ class _FakeState:
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # idempotency key -> hash of its first request
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict)  # price id -> price with expanded product
 
 
 class FakeStripeGateway:
@@ -335,6 +346,11 @@ class FakeStripeGateway:
         """Set fields (``payouts_enabled``, ``details_submitted``, ...) of a connected account."""
         cls._state.accounts.setdefault(account_id, {}).update(fields)
 
+    @classmethod
+    def price_set(cls, price: dict[str, Any]) -> None:
+        """Make a price (Stripe's shape, ``product`` expanded) retrievable on any connected account."""
+        cls._state.prices[price["id"]] = price
+
     # -- the gateway --
     def connected_account_create(
         self, *, email: str, country: str, business_type: str, idempotency_key: str, metadata: Mapping[str, str]
@@ -344,12 +360,19 @@ class FakeStripeGateway:
         with self._calling("connected_account_create", params, idempotency_key):
             return "acct_fake_" + self._digest(idempotency_key)
 
-    def account_link_create(
-        self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str | None = None
-    ) -> str:
+    def account_link_create(self, *, account_id: str, refresh_url: str, return_url: str, idempotency_key: str) -> str:
         params = {"account": account_id, "refresh_url": refresh_url, "return_url": return_url}
         with self._calling("account_link_create", params, idempotency_key):
             return return_url
+
+    def price_retrieve(self, *, account_id: str, price_id: str) -> dict[str, Any]:
+        with self._calling("price_retrieve", {"account": account_id, "price": price_id}, None):
+            price = self._state.prices.get(price_id)
+            if price is None:
+                raise StripeGatewayError(
+                    f"No such price: '{price_id}'", retryable=False, stripe_code="resource_missing"
+                )
+            return price
 
     def account_retrieve(self, *, account_id: str) -> dict[str, Any]:
         with self._calling("account_retrieve", {"account": account_id}, None):

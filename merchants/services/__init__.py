@@ -38,6 +38,8 @@ from merchants.services.stripe_connect import (
     stripe_connect_start,
     stripe_connection_refresh,
     stripe_disconnect,
+    stripe_payment_claim_for_charge,
+    stripe_payment_claim_for_invoice,
     stripe_refund_delta,
 )
 from merchants.services.team import (
@@ -88,5 +90,7 @@ __all__ = [
     "stripe_connect_start",
     "stripe_connection_refresh",
     "stripe_disconnect",
+    "stripe_payment_claim_for_charge",
+    "stripe_payment_claim_for_invoice",
     "stripe_refund_delta",
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import uuid
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +13,7 @@ from merchants.models import (
     Merchant,
     StripeChargeRefundTotal,
     StripeConnection,
+    StripeInvoicePayment,
 )
 from merchants.services.audit import AuditAction, audit_record
 from merchants.services.locks import merchant_lock
@@ -36,6 +38,45 @@ def stripe_refund_delta(*, merchant: Merchant, charge_id: str, amount_refunded_m
             total.refunded_minor = amount_refunded_minor
             total.save(update_fields=["refunded_minor", "updated_at"])
     return delta
+
+
+class InvoicePaymentClaim(NamedTuple):
+    """The outcome of claiming a payment for an invoice or for its own charge."""
+
+    invoice_id: str  # the invoice it pays, when known
+    charge_id: str  # the charge already counted as a purchase of its own, when one was
+
+
+def stripe_payment_claim_for_charge(*, merchant: Merchant, payment_ref: str, charge_id: str) -> InvoicePaymentClaim:
+    """``charge.succeeded`` on an API version without ``charge.invoice``: may the charge count as a
+    purchase of its own? Only if no invoice is known to be paid by it; the charge is then recorded,
+    so an invoice that later names the payment reverses it. Locks the payment's row (call inside the
+    transaction that applies the charge)."""
+    with transaction.atomic():
+        row = _payment_row(merchant=merchant, payment_ref=payment_ref)
+        if not row.invoice_id and not row.charge_id:
+            row.charge_id = charge_id
+            row.save(update_fields=["charge_id", "updated_at"])
+            return InvoicePaymentClaim(invoice_id="", charge_id="")
+        return InvoicePaymentClaim(invoice_id=row.invoice_id, charge_id=row.charge_id)
+
+
+def stripe_payment_claim_for_invoice(*, merchant: Merchant, payment_ref: str, invoice_id: str) -> InvoicePaymentClaim:
+    """An invoice names a payment (``invoice_payment.paid`` or its expanded ``payments``): records it
+    and returns the charge already counted on its own (to be reversed), if any. Locks the row."""
+    with transaction.atomic():
+        row = _payment_row(merchant=merchant, payment_ref=payment_ref)
+        if row.invoice_id != invoice_id:
+            row.invoice_id = invoice_id
+            row.save(update_fields=["invoice_id", "updated_at"])
+        return InvoicePaymentClaim(invoice_id=invoice_id, charge_id=row.charge_id)
+
+
+def _payment_row(*, merchant: Merchant, payment_ref: str) -> StripeInvoicePayment:
+    StripeInvoicePayment.objects.bulk_create(
+        [StripeInvoicePayment(merchant=merchant, payment_ref=payment_ref)], ignore_conflicts=True
+    )
+    return StripeInvoicePayment.objects.select_for_update().get(payment_ref=payment_ref)
 
 
 def stripe_connect_start(*, merchant: Merchant, actor: User, refresh_url: str, return_url: str) -> str:
@@ -68,8 +109,13 @@ def stripe_connect_start(*, merchant: Merchant, actor: User, refresh_url: str, r
         StripeConnection.objects.filter(pk=connection.pk).update(
             status=StripeConnection.Status.ONBOARDING, disconnected_at=None, updated_at=timezone.now()
         )
+    # An account link is single-use and short-lived, so each click needs a new one: the key is per
+    # request, and makes the SDK's own network retries of this call return the same link.
     return gateway.account_link_create(
-        account_id=connection.stripe_account_id, refresh_url=refresh_url, return_url=return_url
+        account_id=connection.stripe_account_id,
+        refresh_url=refresh_url,
+        return_url=return_url,
+        idempotency_key=f"merchant:{merchant.pk}:stripe-link:{uuid.uuid4().hex}",
     )
 
 

@@ -2,6 +2,7 @@
 Stripe's scheme and posted to /webhooks/stripe/connect/, become purchases through the inbox."""
 
 import copy
+import itertools
 import json
 import time
 from decimal import Decimal
@@ -347,3 +348,123 @@ def test_concurrent_refund_events_of_one_charge_apply_the_total_once(settings, m
     purchase = Purchase.objects.get()
     assert purchase.refunded_minor == 24900
     assert _earned(purchase) == 0
+
+
+# --- Current API versions (no charge.invoice, no line price; fixtures *_current.json) ------------
+
+
+def test_a_current_version_invoice_reads_its_lines_pricing_and_metadata(world, deliver):
+    LineItemRuleFactory(offer=world.offer, scope="category", key="shoes", kind="percent", percent=Decimal("20.00"))
+
+    stored = deliver(stripe_event("invoice_paid_current"))
+
+    assert stored.status == WebhookStatus.PROCESSED, stored.last_error or stored.unmatched_reason
+    purchase = Purchase.objects.get()
+    assert purchase.external_id == "in_1QMerchantInvoice02" and purchase.amount_minor == 60000
+    assert [(line["product"], line["category"]) for line in purchase.line_items] == [
+        ("prod_QShoes42", "shoes"),
+        ("prod_QSocks3", "socks"),
+    ]
+    assert _earned(purchase) == 10000 + 1000
+
+
+def test_an_expanded_price_on_a_current_line_gives_its_category(world, deliver):
+    event = stripe_event("invoice_paid_current")
+    line = event["data"]["object"]["lines"]["data"][0]
+    line["metadata"] = {}
+    line["pricing"]["price_details"]["price"] = {
+        "id": "price_1QShoes",
+        "object": "price",
+        "metadata": {"category": "boots"},
+    }
+
+    deliver(event)
+
+    assert Purchase.objects.get().line_items[0]["category"] == "boots"
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["invoice", "charge", "payment"])))
+def test_a_current_version_invoice_and_its_charge_count_once_in_any_order(world, deliver, order):
+    events = {
+        "invoice": stripe_event("invoice_paid_current"),
+        "charge": stripe_event("charge_succeeded_current"),
+        "payment": stripe_event("invoice_payment_paid"),
+    }
+    for name in order:
+        stored = deliver(events[name])
+        assert stored.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED), stored.last_error
+    deliver(events["charge"])  # a redelivery changes nothing
+
+    invoice = Purchase.objects.get(external_id="in_1QMerchantInvoice02")
+    assert _earned(invoice) == 6000
+    charge = Purchase.objects.filter(external_id="ch_3QMerchantInvCharge2").first()
+    assert charge is None or (charge.reversed and _earned(charge) == 0)
+    assert sum(Reward.objects.values_list("amount_minor", flat=True)) == 6000
+
+
+def test_an_invoice_with_expanded_payments_claims_its_charge(world, deliver):
+    deliver(stripe_event("charge_succeeded_current"))
+    event = stripe_event("invoice_paid_current")
+    event["data"]["object"]["payments"] = {
+        "object": "list",
+        "data": [json.loads((EVENTS / "invoice_payment_paid.json").read_text())["data"]["object"]],
+        "has_more": False,
+        "url": "/v1/invoice_payments",
+    }
+
+    deliver(event)
+
+    assert Purchase.objects.get(external_id="ch_3QMerchantInvCharge2").reversed
+    assert sum(Reward.objects.values_list("amount_minor", flat=True)) == 6000
+
+
+def test_a_current_version_refund_of_an_invoice_charge_refunds_the_invoice(world, deliver):
+    deliver(stripe_event("invoice_paid_current"))
+    deliver(stripe_event("invoice_payment_paid"))
+    refund = stripe_event(
+        "charge_refunded",
+        object__id="ch_3QMerchantInvCharge2",
+        object__payment_intent="pi_3QMerchantInvCharge2",
+        object__amount=60000,
+        object__amount_refunded=30000,
+    )
+    del refund["data"]["object"]["invoice"]
+
+    deliver(refund)
+
+    purchase = Purchase.objects.get()
+    assert purchase.external_id == "in_1QMerchantInvoice02" and purchase.refunded_minor == 30000
+    assert _earned(purchase) == 3000
+
+
+# --- Credit notes: matched through their customer and invoice (a credit note has no e-mail) --------
+
+
+def test_a_credit_note_of_an_unlinked_customer_is_matched_through_its_invoice(world, deliver):
+    deliver(stripe_event("invoice_paid_current"))
+
+    stored = deliver(stripe_event("credit_note_created_current"))
+
+    assert stored.status == WebhookStatus.PROCESSED, stored.unmatched_reason or stored.last_error
+    purchase = Purchase.objects.get()
+    assert purchase.refunded_minor == 15000 and _earned(purchase) == 4500
+    link = CustomerLink.objects.get(external_id="cus_RMerchantCust09")
+    assert (link.user, link.via) == (world.consumer, "invoice_match")
+
+
+def test_an_old_version_credit_note_needs_no_email_either(world, deliver):
+    deliver(stripe_event("invoice_paid"))
+    CustomerLink.objects.all().delete()
+
+    stored = deliver(stripe_event("credit_note_created"))
+
+    assert stored.status == WebhookStatus.PROCESSED, stored.unmatched_reason
+    assert Purchase.objects.get().refunded_minor == 15000
+
+
+def test_a_credit_note_for_an_unknown_invoice_is_parked_and_explained(world, deliver):
+    stored = deliver(stripe_event("credit_note_created_current", object__invoice="in_Unknown"))
+
+    assert stored.status == WebhookStatus.UNMATCHED
+    assert "in_Unknown" in stored.unmatched_reason
+    assert not Purchase.objects.exists()

@@ -1,5 +1,8 @@
 """The Stripe gateway: the real SDK's HTTP requests (to a local stub server) and the fake."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from cashback.providers.stripe_gateway import (
@@ -8,6 +11,8 @@ from cashback.providers.stripe_gateway import (
     StripeGatewayError,
     get_stripe_gateway,
 )
+
+EVENTS = Path(__file__).resolve().parent.parent / "campaigns" / "stripe_events"
 
 # --- choosing ----------------------------------------------------------------------
 
@@ -121,7 +126,10 @@ def test_connected_account_and_onboarding_link(stripe_stub):
         metadata={"user": 5},
     )
     url = gateway.account_link_create(
-        account_id=account_id, refresh_url="https://x.test/refresh", return_url="https://x.test/return"
+        account_id=account_id,
+        refresh_url="https://x.test/refresh",
+        return_url="https://x.test/return",
+        idempotency_key="payout-account:5:link:1",
     )
     account = gateway.account_retrieve(account_id=account_id)
 
@@ -142,11 +150,32 @@ def test_connected_account_and_onboarding_link(stripe_stub):
         "return_url": "https://x.test/return",
         "type": "account_onboarding",
     }
+    assert link.headers["Idempotency-Key"] == "payout-account:5:link:1"
     assert url.startswith("https://connect.stripe.com/setup/")
     [retrieve] = stripe_stub.requests_to("GET", f"/v1/accounts/{account_id}")
     assert account["payouts_enabled"] is False
     assert account["details_submitted"] is False
     assert retrieve.form == {}
+
+
+def test_price_retrieve_reads_the_connected_accounts_price_with_its_product(stripe_stub):
+    stripe_stub.prices["price_1QCashback"] = json.loads((EVENTS / "price_cashback.json").read_text())
+
+    price = get_stripe_gateway().price_retrieve(account_id="acct_1QMerchantShop01", price_id="price_1QCashback")
+
+    [request] = stripe_stub.requests_to("GET", "/v1/prices/price_1QCashback")
+    assert request.form == {"expand[0]": "product"}
+    assert request.headers["Stripe-Account"] == "acct_1QMerchantShop01"
+    assert "Idempotency-Key" not in request.headers
+    assert price["unit_amount"] == 0
+    assert price["product"]["metadata"]["cashback_rate"] == "0.01"
+
+
+def test_a_missing_price_is_a_refusal_not_a_retry(stripe_stub):
+    with pytest.raises(StripeGatewayError) as caught:
+        get_stripe_gateway().price_retrieve(account_id="acct_1", price_id="price_gone")
+    assert caught.value.retryable is False
+    assert caught.value.stripe_code == "resource_missing"
 
 
 def test_transfer_reversal(stripe_stub):
@@ -233,7 +262,7 @@ def test_fake_account_is_ready_unless_told_otherwise(fake_stripe):
     assert gateway.account_retrieve(account_id=account_id)["payouts_enabled"] is True
     fake_stripe.account_set(account_id, payouts_enabled=False, details_submitted=False)
     assert gateway.account_retrieve(account_id=account_id)["payouts_enabled"] is False
-    url = gateway.account_link_create(account_id=account_id, refresh_url="/r", return_url="/back")
+    url = gateway.account_link_create(account_id=account_id, refresh_url="/r", return_url="/back", idempotency_key="l1")
     assert url == "/back"
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_staff_audit_log'),
+        ('accounts', '0006_user_blocking_and_invitations'),
     ]
 
     operations = [

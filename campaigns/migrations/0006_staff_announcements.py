@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0004_merchantdaychange'),
+        ('campaigns', '0005_purchase_card_and_reward_holds'),
         ('merchants', '0011_billing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
