@@ -11,8 +11,8 @@ from typing import Any
 
 from accounts.models import User
 from adminpanel import people_sections
-from wallet.adjustment_selectors import adjustments_of_user
 from monitoring import selectors as monitoring_selectors
+from wallet.adjustment_selectors import adjustments_of_user
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ transaction. docs/monitoring.md.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -250,10 +251,8 @@ def _person_block(*, user: User, actor: User, reason: str) -> bool:
     """Block the flagged person (a blocked person earns nothing new, cannot pay out, donate or spend).
 
     Returns whether the person is blocked afterwards; one already blocked stays as they are."""
-    try:
+    with contextlib.suppress(AlreadyBlockedError):
         user_block(user=user, actor=actor, reason=f"Fraud flag: {reason}")
-    except AlreadyBlockedError:
-        pass
     return True
 
 
