@@ -255,7 +255,21 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("accounts", "add_user"),
         ("accounts", "view_userblockevent"),
         ("accounts", "view_staffauditentry"),
-        ("wallet", "view_*"),
+        # The wallet's records, read-only; not manual adjustments or platform analytics (finance's).
+        *(
+            ("wallet", f"view_{model}")
+            for model in (
+                "ledgeraccount",
+                "journaltransaction",
+                "entry",
+                "hold",
+                "payoutaccount",
+                "payout",
+                "payoutstatuschange",
+                "spendcode",
+                "statement",
+            )
+        ),
         ("campaigns", "view_purchase"),
         ("campaigns", "view_reward"),
         ("charity", "view_*"),

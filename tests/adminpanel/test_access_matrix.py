@@ -31,7 +31,7 @@ class Page:
     """A GET page: ``roles`` may open it and get ``ok``."""
 
     roles: frozenset[str]
-    kwargs: dict[str, int] = field(default_factory=dict)
+    kwargs: dict[str, int | str] = field(default_factory=dict)
     ok: int = 200
 
 
@@ -40,7 +40,7 @@ class Action:
     """A POST-only action: ``roles`` get past the guard (what the action then answers is tested elsewhere)."""
 
     roles: frozenset[str]
-    kwargs: dict[str, int] = field(default_factory=dict)
+    kwargs: dict[str, int | str] = field(default_factory=dict)
 
 
 def roles(*names: str) -> frozenset[str]:
@@ -79,6 +79,14 @@ TABLE: dict[str, Page | Action] = {
     "referrals_staff:decide": Action(roles(M, A), {"referral_id": 0}),
     # Money
     "payouts_staff:list": Page(roles(S, F, A)),
+    "payouts_staff:failed": Page(roles(S, F, A)),
+    "adminpanel:adjustment_list": Page(roles(F, A)),
+    "adminpanel:adjustment_new": Page(roles(F, A)),
+    "adminpanel:adjustment_detail": Page(roles(F, A), {"adjustment_id": 0}, ok=404),
+    "adminpanel:adjustment_approve": Action(roles(F, A), {"adjustment_id": 0}),
+    "adminpanel:adjustment_reject": Action(roles(F, A), {"adjustment_id": 0}),
+    "adminpanel:invoice_list": Page(roles(F, A)),
+    "adminpanel:analytics": Page(roles(F, A)),
     "payouts_staff:release": Action(roles(F, A), {"payout_id": 0}),
     "payouts_staff:reject": Action(roles(F, A), {"payout_id": 0}),
     "charity:staff_list": Page(roles(S, F, A)),
@@ -86,6 +94,25 @@ TABLE: dict[str, Page | Action] = {
     "charity:staff_detail": Page(roles(S, F, A), {"charity_id": 0}, ok=404),
     "charity:staff_disbursements": Page(roles(S, F, A)),
     "charity:staff_disbursement_send": Action(roles(F, A), {"disbursement_id": 0}),
+    # Monitoring (issue 16): support looks and holds; finance clears and escalates
+    "monitoring:purchase_search": Page(roles(S, F, A)),
+    "monitoring:flag_list": Page(roles(S, F, A)),
+    "monitoring:flag_detail": Page(roles(S, F, A), {"flag_id": 0}, ok=404),
+    "monitoring:flag_hold": Action(roles(S, F, A), {"flag_id": 0}),
+    "monitoring:flag_clear": Action(roles(F, A), {"flag_id": 0}),
+    "monitoring:flag_escalate": Action(roles(F, A), {"flag_id": 0}),
+    # Content and announcements (issues 16 and 17): marketing's
+    "content_staff:index": Page(roles(M, A)),
+    "content_staff:create": Page(roles(M, A), {"kind_slug": "pages"}),
+    "content_staff:edit": Page(roles(M, A), {"kind_slug": "pages", "item_id": 0}, ok=404),
+    "content_staff:preview": Page(roles(M, A), {"kind_slug": "pages", "item_id": 0}, ok=404),
+    "content_staff:publish": Action(roles(M, A), {"kind_slug": "pages", "item_id": 0}),
+    "content_staff:withdraw": Action(roles(M, A), {"kind_slug": "pages", "item_id": 0}),
+    "content_staff:history": Page(roles(M, A), {"kind_slug": "pages", "item_id": 0}, ok=404),
+    "content_staff:version": Page(roles(M, A), {"kind_slug": "pages", "item_id": 0, "number": 1}, ok=404),
+    "content_staff:restore": Action(roles(M, A), {"kind_slug": "pages", "item_id": 0, "number": 1}),
+    "announcements:list": Page(roles(M, A)),
+    "announcements:detail": Page(roles(M, A), {"announcement_id": 0}, ok=404),
     # Platform
     "inbox:staff_list": Page(roles(S, F, A)),
     "inbox:staff_detail": Page(roles(S, F, A), {"event_pk": 0}, ok=404),
