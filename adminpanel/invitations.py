@@ -42,7 +42,7 @@ def invitation_send(*, user: User, channel: str, actor: User) -> StaffInvitation
             invitation_id = invitation.pk
 
             def enqueue() -> None:
-                from adminpanel.tasks import invitation_sms_send  # the task module imports this one
+                from adminpanel.tasks import invitation_sms_send  # a cycle: the task module imports this one
 
                 invitation_sms_send.delay(invitation_id)
 

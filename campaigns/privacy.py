@@ -17,7 +17,15 @@ from accounts.privacy_registry import (
     not_exported_register,
     section_register,
 )
-from campaigns.models import ChallengeProgress, CustomerTier, Purchase, Reward, RewardStatus
+from campaigns.models import (
+    BillingInvoice,
+    BillingOptIn,
+    ChallengeProgress,
+    CustomerTier,
+    Purchase,
+    Reward,
+    RewardStatus,
+)
 from wallet.money import minor_to_decimal_string
 
 
@@ -90,6 +98,34 @@ def _challenges(user: User) -> list[Row]:
     ]
 
 
+def _business_billing(user: User) -> list[Row]:
+    """A business customer's Stripe invoices as read for business cashback, and its opt-ins."""
+    invoices: list[Row] = [
+        {
+            "record": "invoice",
+            "invoice_id": invoice.invoice_id,
+            "status": invoice.status,
+            "currency": invoice.currency,
+            "base": _money(invoice.base_minor, invoice.currency),
+            "cashback_rate": str(invoice.rate) if invoice.rate is not None else None,
+            "period_start": invoice.period_start,
+            "period_end": invoice.period_end,
+        }
+        for invoice in BillingInvoice.objects.filter(user=user).order_by("period_start", "id")
+    ]
+    opt_ins: list[Row] = [
+        {
+            "record": "opt-in",
+            "subscription_id": opt_in.subscription_id,
+            "cashback_rate": str(opt_in.rate),
+            "opted_in_at": opt_in.opted_in_at,
+            "opted_out_at": opt_in.opted_out_at,
+        }
+        for opt_in in BillingOptIn.objects.filter(user=user).order_by("opted_in_at", "id")
+    ]
+    return invoices + opt_ins
+
+
 def _blockers(user: User) -> list[ErasureBlocker]:
     if Reward.objects.filter(user=user, status=RewardStatus.PENDING, pending_minor__gt=0).exists():
         return [
@@ -146,6 +182,16 @@ def register() -> None:
             rows=_challenges,
             covers=("campaigns.ChallengeProgress.user",),
             order=23,
+        )
+    )
+    section_register(
+        ExportSection(
+            name="business_billing",
+            title="Business cashback on your Stripe invoices",
+            description="The invoices of your subscription we read for business cashback, and your opt-ins to it.",
+            rows=_business_billing,
+            covers=("campaigns.BillingInvoice.user", "campaigns.BillingOptIn.user"),
+            order=24,
         )
     )
     not_exported_register(

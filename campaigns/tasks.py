@@ -4,6 +4,7 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from campaigns import announcements, services
+from campaigns.services import business_cashback
 
 
 @shared_task
@@ -61,6 +62,4 @@ def announcement_batch_send(announcement_id: int) -> int:
 @shared_task
 def business_cashback_months_book() -> int:
     """Beat (daily): book business cashback for the month that has just ended (docs/rewards.md)."""
-    from campaigns.services.business_cashback import billing_months_book_due
-
-    return billing_months_book_due()
+    return business_cashback.billing_months_book_due()

@@ -85,6 +85,7 @@ def test_the_support_page_shows_each_section_and_is_audited(client, support):
         "donations",
         "referrals",
         "notifications",
+        "fraud_flags",
     ]
     body = response.content.decode()
     assert card.masked_number in body and card.first_six not in body.replace(card.masked_number, "")

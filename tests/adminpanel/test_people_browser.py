@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from accounts.blocking import user_block
 from tests.accounts.factories import CardFactory, ConsentFactory, UserFactory
@@ -45,15 +46,15 @@ def test_search_and_support_page(page_factory, live_server, staff_with_role, vie
     page = _logged_in_page(page_factory, live_server, finance, viewport)
 
     page.goto("/staff/users/?q=nordmann")
-    assert page.get_by_role("link", name="Kari Nordmann").is_visible()
+    expect(page.get_by_role("link", name="Kari Nordmann")).to_be_visible()
     _no_sideways_scroll(page)
     screenshot(page, "staff-people-search")
 
     page.get_by_role("link", name="Kari Nordmann").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Kari Nordmann", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Kari Nordmann", level=1)).to_be_visible()
     for title in ("Profile", "Consents", "Linked cards", "Wallet", "Purchases", "Payouts"):
-        assert page.get_by_role("heading", name=title, level=2).is_visible()
+        expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
     assert "Refund cycling under review" in page.content()
     _no_sideways_scroll(page)
     screenshot(page, "staff-person-support")

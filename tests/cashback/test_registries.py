@@ -29,9 +29,12 @@ def test_the_apps_register_their_seeders_in_dependency_order():
 
     assert names == [
         "accounts.demo.seed_demo_users",
+        "accounts.demo_staff.seed_demo_staff",
         "accounts.demo.seed_demo_cards",
         "merchants.demo.seed_demo_merchants",
+        "adminpanel.demo.seed_demo_merchant_staff",
         "charity.demo.seed_demo_charities",
+        "content.demo.seed_demo_content",
         "campaigns.demo.seed_demo_campaigns",
         "campaigns.demo_shops.seed_demo_shops",
         "merchants.billing_demo.seed_demo_billing",

@@ -294,7 +294,14 @@ def test_finance_manages_charities_and_disbursements(staff_client):
     assert Charity.objects.filter(name=VALID["name"]).exists()
 
 
-@pytest.mark.parametrize("role", ["support", "marketing", None])
+def test_support_reads_the_charities_but_cannot_add_one(staff_client):
+    client = staff_client("support")  # a person's donations on their support page lead here (issue 16)
+
+    assert client.get(reverse("charity:staff_list")).status_code == 200
+    assert client.get(reverse("charity:staff_create")).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["marketing", None])
 def test_other_staff_and_consumers_are_kept_out(staff_client, client, role):
     client = staff_client(role)
 

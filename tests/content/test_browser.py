@@ -7,6 +7,7 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from accounts.services import staff_roles_sync
 from content.models import Page
@@ -38,7 +39,7 @@ def test_marketing_edits_previews_and_publishes_a_page_the_public_then_sees(
     item = Page.objects.get(slug="how-it-works")
 
     page.goto("/staff/content/")
-    assert page.get_by_role("heading", name="Content", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Content", level=1)).to_be_visible()
     _no_sideways_scroll(page)
     screenshot(page, "content-index")
 
@@ -53,8 +54,8 @@ def test_marketing_edits_previews_and_publishes_a_page_the_public_then_sees(
 
     page.get_by_role("link", name="Preview draft").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Preview of the draft").is_visible()
-    assert page.locator("strong", has_text="buy gift cards").is_visible()
+    expect(page.get_by_text("Preview of the draft")).to_be_visible()
+    expect(page.locator("strong", has_text="buy gift cards")).to_be_visible()
     _no_sideways_scroll(page)
     screenshot(page, "content-preview")
 
@@ -66,13 +67,13 @@ def test_marketing_edits_previews_and_publishes_a_page_the_public_then_sees(
 
     public = page_factory(viewport)
     public.goto("/how-it-works/")
-    assert public.get_by_role("heading", name="How it works", level=1).is_visible()
-    assert public.locator("strong", has_text="buy gift cards").is_visible()
+    expect(public.get_by_role("heading", name="How it works", level=1)).to_be_visible()
+    expect(public.locator("strong", has_text="buy gift cards")).to_be_visible()
     assert "Preview of the draft" not in public.content()
     _no_sideways_scroll(public)
     screenshot(public, "content-public")
 
     page.goto(f"/staff/content/pages/{item.pk}/history/")
-    assert page.get_by_text("Version 2").is_visible()
+    expect(page.get_by_text("Version 2")).to_be_visible()
     _no_sideways_scroll(page)
     screenshot(page, "content-history")

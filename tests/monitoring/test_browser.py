@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import StaffAuditEntry
 from accounts.services import staff_roles_sync
@@ -44,9 +45,9 @@ def test_the_monitoring_page_with_a_raised_flag(page_factory, live_server, viewp
 
     page = logged_in_page(page_factory, live_server, support, viewport)
     page.goto("/staff/monitoring/")
-    assert page.get_by_role("heading", name="Transaction monitoring").is_visible()
-    assert page.get_by_text("Near-duplicate purchases · Open").first.is_visible()
-    assert page.get_by_text("Velocity (purchases per card per hour) · Open").first.is_visible()
+    expect(page.get_by_role("heading", name="Transaction monitoring")).to_be_visible()
+    expect(page.get_by_text("Near-duplicate purchases · Open").first).to_be_visible()
+    expect(page.get_by_text("Velocity (purchases per card per hour) · Open").first).to_be_visible()
     assert no_sideways_scroll(page), "the monitoring page scrolls sideways"
     screenshot(page, "staff-monitoring")
 

@@ -76,7 +76,8 @@ def test_escalating_holds_the_rewards_and_names_the_person(duplicate_flag):
     duplicate_flag.user.refresh_from_db()
     assert duplicate_flag.user.blocked_at is not None  # escalation blocks the person (accounts.blocking)
     assert StaffAuditEntry.objects.filter(action="user.block", target_id=str(duplicate_flag.user_id)).exists()
-    assert campaign_services.rewards_mature_due(now=timezone.now() + timedelta(days=15)) == 1
+    # The person is blocked now, so none of their pending rewards matures (held or not).
+    assert campaign_services.rewards_mature_due(now=timezone.now() + timedelta(days=15)) == 0
     assert not matured(duplicate_flag.purchase_id)
     entry = StaffAuditEntry.objects.get(action="flag.escalate")
     assert entry.after["user_id"] == duplicate_flag.user_id and entry.after["status"] == "escalated"
