@@ -59,6 +59,7 @@ def monthly_rewards_credit(*, month: date | None = None, now: datetime | None = 
                 merchant_id=offer.merchant_id,
                 currency=offer.currency,
                 user__isnull=False,
+                user__blocked_at__isnull=True,  # a blocked person earns nothing new (accounts.blocking)
                 reversed=False,
                 cleared_minor__isnull=False,
                 occurred_at__gte=since,

@@ -188,6 +188,11 @@ def _settle_business(referral: BusinessReferral, *, merchant: Merchant, now: dat
         referral.save(update_fields=["status", "status_reason", "updated_at"])
         return
     referrer = referral.referrer
+    if referrer.blocked_at is not None:  # a blocked person earns nothing new
+        referral.status = BusinessReferralStatus.REJECTED
+        referral.status_reason = "The referrer's account was blocked when the bonus was due."
+        referral.save(update_fields=["status", "status_reason", "updated_at"])
+        return
     if monthly_cap_reached(referrer=referrer, cap=program.monthly_cap, now=now):
         referral.status = BusinessReferralStatus.CAPPED
         referral.status_reason = "The referrer reached this month's limit of referral bonuses."

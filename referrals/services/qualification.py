@@ -142,6 +142,12 @@ def referral_settle(referral: Referral, *, now: datetime, reviewed: bool) -> Non
         _set_status(referral, ReferralStatus.REJECTED, f"The programme pays no bonus in {referral.currency}.")
         return
     referrer = referral.referrer
+    blocked = [
+        who for who, user in (("referrer", referrer), ("friend", referral.friend)) if user.blocked_at is not None
+    ]
+    if blocked:  # a blocked person earns nothing new: the bonuses wait for staff, after the block is lifted
+        _set_status(referral, ReferralStatus.HELD, f"The {' and the '.join(blocked)}'s account is blocked.")
+        return
     if monthly_cap_reached(referrer=referrer, cap=referral.program.monthly_cap, now=now):
         _set_status(referral, ReferralStatus.CAPPED, "The referrer reached this month's limit of referral bonuses.")
         return

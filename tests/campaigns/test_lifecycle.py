@@ -10,6 +10,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.blocking import user_block
 from campaigns import services
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
 from campaigns.models import ChallengeProgress, Offer, Purchase, PurchaseEvent, Reward
@@ -410,6 +411,21 @@ def test_monthly_spend_offer_credits_a_percent_of_the_month_once_after_it_ends()
     assert rewards[other.pk].amount_minor == 500
     assert JournalTransaction.objects.filter(idempotency_key=f"monthly:{offer.pk}:{user.pk}:2026-10:earn").exists()
     assert Offer.objects.get(pk=offer.pk).budget_spent_minor == 2_500
+
+
+def test_a_blocked_person_earns_no_monthly_spend_reward():
+    start = timezone.make_aware(timezone.datetime(2026, 9, 1))
+    offer = OfferFactory(
+        percent=Decimal("5"), basis="monthly_spend", starts_at=start, ends_at=start + timedelta(days=90)
+    )
+    user, blocked = UserFactory(), UserFactory()
+    october = timezone.make_aware(timezone.datetime(2026, 10, 10, 12))
+    event(user=user, merchant=offer.merchant, kind="clearing", amount=20_000, txn="b1", at=october)
+    event(user=blocked, merchant=offer.merchant, kind="clearing", amount=20_000, txn="b2", at=october)
+    user_block(user=blocked, actor=UserFactory(is_staff=True), reason="Fraud flag")
+
+    assert services.monthly_rewards_credit(now=timezone.make_aware(timezone.datetime(2026, 11, 2))) == 1
+    assert list(Reward.objects.filter(kind="monthly").values_list("user_id", flat=True)) == [user.pk]
 
 
 def test_monthly_offer_waits_for_the_month_to_end():

@@ -11,6 +11,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.blocking import user_block
 from accounts.models import Card
 from referrals import services
 from referrals.errors import ReasonRequiredError, ReferralNotHeldError
@@ -284,3 +285,17 @@ def test_staff_approval_respects_the_cap(program):
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == (ReferralStatus.PAID, ReferralStatus.CAPPED)
+
+
+# --- Blocked accounts (issue 16) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["referrer", "friend"])
+def test_a_blocked_referrer_or_friend_is_held_and_paid_nothing(program, who):
+    referral = refer()
+    user_block(user=getattr(referral, who), actor=UserFactory(is_staff=True), reason="Fraud flag")
+
+    qualify_and_mature(referral)
+
+    assert referral.status == ReferralStatus.HELD and "blocked" in referral.status_reason
+    assert bonus_journals() == []

@@ -4,6 +4,7 @@ first offer goes live (through the real merchants and campaigns services and the
 import pytest
 from django.urls import reverse
 
+from accounts.blocking import user_block
 from campaigns.models import OfferStatus
 from campaigns.services import offer_approve, offer_pause, offer_resume
 from merchants.models import Merchant
@@ -206,3 +207,20 @@ def test_web_form_submits_a_business(client, referrer):
     )
     assert "Fjord Coffee" in response.content.decode()
     assert BusinessReferral.objects.get().status == BusinessReferralStatus.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)  # facts are delivered after commit
+def test_a_blocked_referrer_earns_no_business_bonus(client, referrer, staff):
+    code = services.referral_code_for(user=referrer).code
+    client.get(reverse("partners:index") + f"?ref={code}")
+    client.force_login(UserFactory())
+    client.post(reverse("partners:apply"), APPLICATION)
+    merchant = Merchant.objects.get()
+    merchant_approve(merchant=merchant, actor=staff)
+    user_block(user=referrer, actor=staff, reason="Referral farming")
+
+    launch_first_offer(merchant, staff)
+
+    referral = BusinessReferral.objects.get()
+    assert referral.status == BusinessReferralStatus.REJECTED and "blocked" in referral.status_reason
+    assert bonus_journals() == []
