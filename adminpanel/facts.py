@@ -4,11 +4,14 @@ subscribers that failed or are still pending, with the error and a retry button
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
+from accounts.request_types import AuthenticatedHttpRequest
+from accounts.staff_audit import record_staff_action
 from cashback import events, selectors
 from cashback.models import DeliveryStatus, FactDelivery
 
@@ -30,11 +33,23 @@ def fact_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(VIEW_DELIVERY, CHANGE_DELIVERY)
-def fact_retry(request: HttpRequest, delivery_id: int) -> HttpResponse:
+def fact_retry(request: AuthenticatedHttpRequest, delivery_id: int) -> HttpResponse:
     delivery = get_object_or_404(FactDelivery, pk=delivery_id)
     if delivery.status == DeliveryStatus.DONE:
         messages.info(request, "This delivery is already done; nothing to retry.")
-    elif events.delivery_retry(delivery=delivery) == DeliveryStatus.DONE:
+        return redirect("adminpanel:fact_list")
+    with transaction.atomic():
+        before = delivery.status
+        outcome = events.delivery_retry(delivery=delivery)
+        record_staff_action(
+            actor=request.user,
+            action="fact.retry",
+            target=delivery,
+            summary=f"Retried fact delivery {delivery.pk}",
+            before={"status": before},
+            after={"status": outcome},
+        )
+    if outcome == DeliveryStatus.DONE:
         messages.success(request, f"{delivery.subscriber} handled the fact.")
     else:
         messages.error(request, "The delivery failed again; the error is shown in the list.")

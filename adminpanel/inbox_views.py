@@ -8,11 +8,14 @@ import json
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
+from accounts.request_types import AuthenticatedHttpRequest
+from accounts.staff_audit import record_staff_action
 from adminpanel.forms import InboxFilterForm
 from cashback import inbox, selectors
 from cashback.errors import DomainError
@@ -57,13 +60,23 @@ def inbox_detail(request: HttpRequest, event_pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required(VIEW_EVENT, CHANGE_EVENT)
-def inbox_retry(request: HttpRequest, event_pk: int) -> HttpResponse:
+def inbox_retry(request: AuthenticatedHttpRequest, event_pk: int) -> HttpResponse:
     event = get_object_or_404(WebhookEvent, pk=event_pk)
     if event.status not in RETRYABLE:
         messages.info(request, f"This event is already {event.get_status_display().lower()}; nothing to retry.")
         return redirect("inbox:staff_detail", event_pk=event.pk)
     try:
-        outcome = inbox.event_retry(event=event)
+        with transaction.atomic():
+            before = event.status
+            outcome = inbox.event_retry(event=event)
+            record_staff_action(
+                actor=request.user,
+                action="webhook.retry",
+                target=event,
+                summary=f"Retried webhook event {event.pk}",
+                before={"status": before},
+                after={"status": outcome},
+            )
     except DomainError as error:  # a payload reduced after the retention period
         messages.error(request, error.message)
         return redirect("inbox:staff_detail", event_pk=event.pk)

@@ -6,11 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
+from accounts.request_types import AuthenticatedHttpRequest
+from accounts.staff_audit import record_staff_action
 from adminpanel.forms import MerchantFilterForm
 from cashback.errors import DomainError, form_error_from
 from merchants import selectors as merchant_selectors
@@ -78,10 +81,11 @@ def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 def _act(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     merchant_id: int,
     *,
     action: Callable[..., Merchant],
+    audit: str,
     done: str,
     form_class: type | None = None,
     prefix: str = "",
@@ -96,7 +100,18 @@ def _act(
             return _detail(request, merchant, status=400, **{f"{prefix}_form": form})
         arguments[field] = form.cleaned_data[field]
     try:
-        action(**arguments)
+        with transaction.atomic():
+            before = merchant.status
+            changed = action(**arguments)
+            detail = {field: arguments[field]} if field else {}
+            record_staff_action(
+                actor=request.user,
+                action=audit,
+                target=changed,
+                summary=done.format(name=f"Merchant {changed.pk}"),
+                before={"status": before},
+                after={"status": changed.status, **detail},
+            )
     except DomainError as error:
         if form is not None:
             form_error_from(form, error)
@@ -109,17 +124,24 @@ def _act(
 
 @require_POST
 @staff_required(VIEW_MERCHANT, CHANGE_MERCHANT)
-def merchant_approve(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    return _act(request, merchant_id, action=merchant_services.merchant_approve, done="{name} was approved.")
+def merchant_approve(request: AuthenticatedHttpRequest, merchant_id: int) -> HttpResponse:
+    return _act(
+        request,
+        merchant_id,
+        action=merchant_services.merchant_approve,
+        audit="merchant.approve",
+        done="{name} was approved.",
+    )
 
 
 @require_POST
 @staff_required(VIEW_MERCHANT, CHANGE_MERCHANT)
-def merchant_reject(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def merchant_reject(request: AuthenticatedHttpRequest, merchant_id: int) -> HttpResponse:
     return _act(
         request,
         merchant_id,
         action=merchant_services.merchant_reject,
+        audit="merchant.reject",
         done="The application of {name} was rejected.",
         form_class=ReasonForm,
         prefix="reject",
@@ -129,11 +151,12 @@ def merchant_reject(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(VIEW_MERCHANT, CHANGE_MERCHANT)
-def merchant_suspend(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def merchant_suspend(request: AuthenticatedHttpRequest, merchant_id: int) -> HttpResponse:
     return _act(
         request,
         merchant_id,
         action=merchant_services.merchant_suspend,
+        audit="merchant.suspend",
         done="{name} was suspended: its purchases earn no new rewards.",
         form_class=ReasonForm,
         prefix="suspend",
@@ -143,11 +166,12 @@ def merchant_suspend(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(VIEW_MERCHANT, CHANGE_MERCHANT)
-def merchant_reinstate(request: HttpRequest, merchant_id: int) -> HttpResponse:
+def merchant_reinstate(request: AuthenticatedHttpRequest, merchant_id: int) -> HttpResponse:
     return _act(
         request,
         merchant_id,
         action=merchant_services.merchant_reinstate,
+        audit="merchant.reinstate",
         done="{name} was reinstated.",
         form_class=NoteForm,
         prefix="reinstate",

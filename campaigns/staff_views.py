@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
 from accounts.request_types import AuthenticatedHttpRequest
+from accounts.staff_audit import record_staff_action
 from campaigns import selectors, services
 from campaigns.describe import describe_offer
 from campaigns.errors import OfferNotFoundError
@@ -64,14 +66,23 @@ def decide(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
         form.add_error(None, "Choose to approve or reject.")
         return _render_review(request, offer, form, status=400)
     reason = form.cleaned_data["reason"]
+    decide_offer = services.offer_approve if decision == "approve" else services.offer_reject
     try:
-        if decision == "approve":
-            services.offer_approve(offer_id=offer.pk, actor=request.user, reason=reason)
-            messages.success(request, f"“{offer.title}” approved.")
-        else:
-            services.offer_reject(offer_id=offer.pk, actor=request.user, reason=reason)
-            messages.success(request, f"“{offer.title}” sent back to the merchant.")
+        with transaction.atomic():
+            decided = decide_offer(offer_id=offer.pk, actor=request.user, reason=reason)
+            record_staff_action(
+                actor=request.user,
+                action="offer.decide",
+                target=decided,
+                summary=f"Offer {offer.pk}: {decision}",
+                before={"status": offer.status},
+                after={"status": decided.status, "decision": decision, "reason": reason},
+            )
     except DomainError as error:
         form_error_from(form, error)
         return _render_review(request, offer, form, status=400)
+    if decision == "approve":
+        messages.success(request, f"“{offer.title}” approved.")
+    else:
+        messages.success(request, f"“{offer.title}” sent back to the merchant.")
     return redirect("campaigns_staff:queue")

@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
+from accounts.request_types import AuthenticatedHttpRequest
+from accounts.staff_audit import record_staff_action
 from cashback.errors import DomainError, form_error_from
 from charity import selectors, services, tasks
 from charity.forms import CharityForm
@@ -35,23 +37,42 @@ def charity_list(request: HttpRequest) -> HttpResponse:
     return render(request, "charity/staff/list.html", {"section": "charities", "rows": rows})
 
 
-def _save(request: HttpRequest, form: CharityForm, charity: Charity | None) -> Charity | None:
+def _fields(charity: Charity | None) -> dict[str, str]:
+    """The charity's form fields as text, for the before / after of its audit entry."""
+    return {name: str(getattr(charity, name)) for name in CharityForm.Meta.fields} if charity else {}
+
+
+def _save(request: AuthenticatedHttpRequest, form: CharityForm, charity: Charity | None) -> Charity | None:
+    before = _fields(charity)  # before validation, which writes the form's values onto the instance
     if not form.is_valid():
         return None
     costs = form.impact_costs()
     if form.errors:
         return None
     try:
-        if charity is None:
-            return services.charity_create(**form.values(), impact_costs=costs)
-        return services.charity_update(charity_id=charity.pk, **form.values(), impact_costs=costs)
+        with transaction.atomic():
+            if charity is None:
+                saved = services.charity_create(**form.values(), impact_costs=costs)
+            else:
+                saved = services.charity_update(charity_id=charity.pk, **form.values(), impact_costs=costs)
+            after = _fields(saved)
+            changed = [name for name in after if before.get(name) != after[name]]
+            record_staff_action(
+                actor=request.user,
+                action="charity.edit" if charity else "charity.create",
+                target=saved,
+                summary=f"Charity {saved.pk} {'changed' if charity else 'added'}",
+                before={name: before[name] for name in changed if name in before} or None,
+                after={name: after[name] for name in changed},
+            )
+            return saved
     except DomainError as error:
         form_error_from(form, error)
         return None
 
 
 @staff_required(ADD)
-def charity_create(request: HttpRequest) -> HttpResponse:
+def charity_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CharityForm(request.POST or None)
     if request.method == "POST":
         charity = _save(request, form, None)
@@ -63,7 +84,7 @@ def charity_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(VIEW)
-def charity_detail(request: HttpRequest, charity_id: int) -> HttpResponse:
+def charity_detail(request: AuthenticatedHttpRequest, charity_id: int) -> HttpResponse:
     charity = get_object_or_404(Charity.objects.prefetch_related("impact_costs"), pk=charity_id)
     form = CharityForm(request.POST or None, instance=charity)
     if request.method == "POST":
@@ -106,12 +127,19 @@ def disbursement_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required(SEND)
 @require_POST
-def disbursement_send(request: HttpRequest, disbursement_id: int) -> HttpResponse:
+def disbursement_send(request: AuthenticatedHttpRequest, disbursement_id: int) -> HttpResponse:
     """Send a processing disbursement now (the hourly retry would otherwise): same key, never twice."""
     disbursement = get_object_or_404(Disbursement, pk=disbursement_id)
     if disbursement.status != Disbursement.Status.PROCESSING:
         messages.warning(request, f"Disbursement {disbursement.pk} is {disbursement.get_status_display().lower()}.")
     else:
-        transaction.on_commit(lambda: tasks.disbursement_send.delay(disbursement.pk))
+        with transaction.atomic():
+            record_staff_action(
+                actor=request.user,
+                action="disbursement.send",
+                target=disbursement,
+                summary=f"Disbursement {disbursement.pk} sent again",
+            )
+            transaction.on_commit(lambda: tasks.disbursement_send.delay(disbursement.pk))
         messages.success(request, f"Disbursement {disbursement.pk} is being sent again.")
     return redirect("charity:staff_disbursements")

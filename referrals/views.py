@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from django.views.decorators.http import require_POST
 from accounts import visitor
 from accounts.decorators import staff_required
 from accounts.request_types import AuthenticatedHttpRequest
+from accounts.staff_audit import record_staff_action
 from cashback.errors import DomainError, form_error_from
 from cashback.throttling import throttled_post
 from referrals import selectors, services
@@ -176,18 +178,28 @@ def staff_decide(request: AuthenticatedHttpRequest, referral_id: int) -> HttpRes
     if decision not in ("approve", "reject") or not form.is_valid():
         form.add_error(None, "Choose to approve or reject.")
         return _render_review(request, referral, form, status=400)
+    reason = form.cleaned_data["reason"]
     try:
-        if decision == "approve":
-            result = services.referral_review_approve(referral_id=referral.pk, actor=request.user)
-            messages.success(request, f"Referral {result.pk}: {result.get_status_display().lower()}.")
-        else:
-            services.referral_review_reject(
-                referral_id=referral.pk, actor=request.user, reason=form.cleaned_data["reason"]
+        with transaction.atomic():
+            if decision == "approve":
+                result = services.referral_review_approve(referral_id=referral.pk, actor=request.user)
+            else:
+                result = services.referral_review_reject(referral_id=referral.pk, actor=request.user, reason=reason)
+            record_staff_action(
+                actor=request.user,
+                action="referral.decide",
+                target=result,
+                summary=f"Referral {referral.pk}: {decision}",
+                before={"status": referral.status},
+                after={"status": result.status, "decision": decision, "reason": reason},
             )
-            messages.success(request, f"Referral {referral.pk} rejected.")
     except DomainError as error:
         form_error_from(form, error)
         return _render_review(request, _staff_referral(referral_id), form, status=error.http_status)
+    if decision == "approve":
+        messages.success(request, f"Referral {result.pk}: {result.get_status_display().lower()}.")
+    else:
+        messages.success(request, f"Referral {referral.pk} rejected.")
     return redirect("referrals_staff:queue")
 
 
@@ -200,15 +212,29 @@ def staff_program(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                new = services.program_version_create(
-                    actor=request.user,
-                    based_on_version=data["based_on_version"],
-                    qualification_window_days=data["qualification_window_days"],
-                    monthly_cap=data["monthly_cap"],
-                    review_window_hours=data["review_window_hours"],
-                    amounts=data["amounts"],
-                    note=data["note"],
-                )
+                with transaction.atomic():
+                    new = services.program_version_create(
+                        actor=request.user,
+                        based_on_version=data["based_on_version"],
+                        qualification_window_days=data["qualification_window_days"],
+                        monthly_cap=data["monthly_cap"],
+                        review_window_hours=data["review_window_hours"],
+                        amounts=data["amounts"],
+                        note=data["note"],
+                    )
+                    record_staff_action(
+                        actor=request.user,
+                        action="referral_program.edit",
+                        target=new,
+                        summary=f"Referral programme version {new.version}",
+                        before={"version": program.version},
+                        after={
+                            "version": new.version,
+                            "qualification_window_days": new.qualification_window_days,
+                            "monthly_cap": new.monthly_cap,
+                            "review_window_hours": new.review_window_hours,
+                        },
+                    )
             except DomainError as error:
                 form_error_from(form, error)
                 status = error.http_status

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
 from accounts.request_types import AuthenticatedHttpRequest
+from accounts.staff_audit import record_staff_action
 from cashback.errors import DomainError, form_error_from
 from cashback.forms import GuardedForm
 from cashback.providers.stripe_gateway import StripeGatewayError
@@ -251,12 +253,28 @@ def staff_payouts_failed(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _record(
+    request: AuthenticatedHttpRequest, action: str, payout: Payout, changed: Payout, summary: str, **detail: str
+) -> None:
+    """The staff audit entry of a payout decision (inside its transaction): status before and after."""
+    record_staff_action(
+        actor=request.user,
+        action=action,
+        target=payout,
+        summary=f"{summary} ({payout.pk})",
+        before={"status": payout.status},
+        after={"status": changed.status, **detail},
+    )
+
+
 @staff_required("wallet.view_payout", "wallet.change_payout")
 @require_POST
 def staff_payout_release(request: AuthenticatedHttpRequest, payout_id: int) -> HttpResponse:
     payout = get_object_or_404(Payout, pk=payout_id)
     try:
-        payouts.payout_release(payout_id=payout.pk, actor=request.user)
+        with transaction.atomic():
+            released = payouts.payout_release(payout_id=payout.pk, actor=request.user)
+            _record(request, "payout.release", payout, released, "Released a held payout")
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -273,7 +291,10 @@ def staff_payout_reject(request: AuthenticatedHttpRequest, payout_id: int) -> Ht
         messages.error(request, "Give a reason for the rejection.")
         return redirect("payouts_staff:list")
     try:
-        payouts.payout_reject(payout_id=payout.pk, actor=request.user, reason=form.cleaned_data["reason"])
+        with transaction.atomic():
+            reason = form.cleaned_data["reason"]
+            rejected = payouts.payout_reject(payout_id=payout.pk, actor=request.user, reason=reason)
+            _record(request, "payout.reject", payout, rejected, "Rejected a held payout", reason=reason)
     except DomainError as error:
         messages.error(request, error.message)
     else:
