@@ -2,7 +2,9 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import StaffAuditEntry
 from cashback import events
 from cashback.models import DeliveryStatus, Fact, FactDelivery
 from tests.accounts.factories import UserFactory
@@ -77,3 +79,23 @@ def test_finance_and_administrators_retry_a_failed_delivery(client, staff_with_r
     assert calls == [{"offer_id": 5, "merchant_id": 6}]
     assert "handled the fact" in response.content.decode()
     assert "Retry now" not in response.content.decode()  # no longer listed
+
+
+def test_a_retry_is_written_to_the_staff_audit_log(client, staff_with_role, failed_delivery):
+    client.force_login(staff_with_role("finance"))
+
+    client.post(reverse("adminpanel:fact_retry", args=[failed_delivery.pk]))
+
+    entry = StaffAuditEntry.objects.get(action="fact.retry")
+    assert (entry.target_type, entry.target_id) == ("cashback.factdelivery", str(failed_delivery.pk))
+    assert (entry.before, entry.after) == ({"status": "failed"}, {"status": "done"})
+    assert entry.actor_role == "finance"
+
+
+def test_a_retry_of_a_done_delivery_writes_no_audit_entry(client, staff_with_role, failed_delivery):
+    FactDelivery.objects.filter(pk=failed_delivery.pk).update(status=DeliveryStatus.DONE, done_at=timezone.now())
+    client.force_login(staff_with_role("finance"))
+
+    client.post(reverse("adminpanel:fact_retry", args=[failed_delivery.pk]))
+
+    assert not StaffAuditEntry.objects.exists()

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from accounts.models import StaffAuditEntry
 from merchants.models import AuditEvent, Merchant
 from tests.accounts.factories import StaffUserFactory, UserFactory
 from tests.merchants.factories import LocationFactory, MembershipFactory, MerchantFactory
@@ -262,3 +263,36 @@ def test_staff_see_the_staff_panel_in_the_navigation(client, admin):
     labels = [item.label for item in client.get(reverse("adminpanel:index")).context["nav_items"]]
 
     assert "Staff panel" in labels
+
+
+# --- The staff audit log (F-X7) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "data", "after"),
+    [
+        (*ACTIONS[0], {"status": "approved"}),
+        (*ACTIONS[1], {"status": "rejected", "reason": "Unknown company"}),
+        (*ACTIONS[2], {"status": "suspended", "reason": "Fraud suspected"}),
+        (*ACTIONS[3], {"status": "approved", "note": ""}),
+    ],
+)
+def test_each_action_is_written_to_the_staff_audit_log(client, admin, name, status, data, after):
+    merchant = MerchantFactory(status=status)
+
+    client.post(_url(name, merchant), data)
+
+    entry = StaffAuditEntry.objects.get()
+    assert entry.action == "merchant." + name.rsplit("_", 1)[1]
+    assert (entry.actor, entry.actor_role) == (admin, "administrator")
+    assert (entry.target_type, entry.target_id) == ("merchants.merchant", str(merchant.pk))
+    assert (entry.before, entry.after) == ({"status": status}, after)
+
+
+def test_refused_actions_write_no_audit_entry(client, admin):
+    merchant = MerchantFactory(status=Merchant.Status.APPROVED)
+
+    client.post(_url("adminpanel:merchant_approve", merchant))  # a domain error: already approved
+    client.post(_url("adminpanel:merchant_suspend", merchant), {"suspend-reason": ""})  # a bad form
+
+    assert not StaffAuditEntry.objects.exists()

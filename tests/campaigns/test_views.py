@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import StaffAuditEntry
 from campaigns.models import Challenge, LineItemRule, Offer, OfferStatus
 from tests.accounts.factories import StaffUserFactory
 from tests.campaigns.factories import (
@@ -386,3 +387,26 @@ def test_cost_preview_needs_no_title_yet(client, manager):
     )
 
     assert "Per month, about" in response.content.decode()
+
+
+def test_staff_decisions_are_written_to_the_staff_audit_log_and_refusals_are_not(client, manager):
+    offer = OfferFactory(merchant=manager.merchant, status=OfferStatus.IN_REVIEW)
+    staff = StaffUserFactory(mfa=True)
+    staff.user_permissions.add(Permission.objects.get(codename="change_offer", content_type__app_label="campaigns"))
+    client.force_login(staff)
+    url = reverse("campaigns_staff:decide", args=[offer.pk])
+
+    assert client.post(url, {"decision": "reject", "reason": ""}).status_code == 400  # a domain error
+    assert client.post(url, {"decision": "maybe"}).status_code == 400  # a bad form
+    assert not StaffAuditEntry.objects.exists()
+    client.post(url, {"decision": "reject", "reason": "Title is misleading."})
+
+    entry = StaffAuditEntry.objects.get()
+    assert (entry.action, entry.actor, entry.target_type, entry.target_id) == (
+        "offer.decide",
+        staff,
+        "campaigns.offer",
+        str(offer.pk),
+    )
+    assert entry.before == {"status": OfferStatus.IN_REVIEW}
+    assert entry.after == {"status": OfferStatus.DRAFT, "decision": "reject", "reason": "Title is misleading."}

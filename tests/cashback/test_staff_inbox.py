@@ -2,7 +2,9 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import StaffAuditEntry
 from cashback.inbox import Unmatched
 from cashback.models import WebhookEvent
 from tests.accounts.factories import UserFactory
@@ -191,3 +193,30 @@ def test_retry_needs_post(inbox_admin):
     item = event("evt_failed", status="failed")
 
     assert inbox_admin.get(reverse("inbox:staff_retry", args=[item.pk])).status_code == 405
+
+
+# --- The staff audit log (F-X7) ------------------------------------------------------------------
+
+
+def test_retry_is_written_to_the_staff_audit_log(inbox_admin, handlers):
+    handlers.add("visa", "transaction.auth")
+    item = event("evt_parked", status="unmatched", attempts=1, unmatched_reason="unknown card")
+
+    inbox_admin.post(reverse("inbox:staff_retry", args=[item.pk]))
+
+    entry = StaffAuditEntry.objects.get(action="webhook.retry")
+    assert (entry.target_type, entry.target_id) == ("cashback.webhookevent", str(item.pk))
+    assert entry.actor_role == "administrator"
+    assert (entry.before, entry.after) == ({"status": "unmatched"}, {"status": "processed"})
+
+
+def test_a_refused_retry_writes_no_audit_entry(inbox_admin, handlers):
+    handler = handlers.add("visa", "transaction.auth")
+    item = event("evt_reduced", status="failed", payload_reduced_at=timezone.now())
+    done = event("evt_done", status="processed")
+
+    inbox_admin.post(reverse("inbox:staff_retry", args=[item.pk]))
+    inbox_admin.post(reverse("inbox:staff_retry", args=[done.pk]))
+
+    assert handler.calls == []
+    assert not StaffAuditEntry.objects.filter(action="webhook.retry").exists()

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from accounts.models import StaffAuditEntry
 from referrals import services
 from referrals.models import ReferralProgram, ReferralStatus
 from tests.accounts.factories import UserFactory
@@ -206,3 +207,42 @@ def test_editor_refuses_to_overwrite_a_version_saved_meanwhile(client, staff_wit
     assert response.status_code == 409
     assert "Someone saved a new version" in response.content.decode()
     assert ReferralProgram.objects.count() == 2
+
+
+# --- Staff: the staff audit log (F-X7) ---------------------------------------------------------------------
+
+
+def test_review_decisions_are_written_to_the_staff_audit_log_and_refusals_are_not(client, staff_with_role, held):
+    reviewer = staff_with_role("marketing")
+    client.force_login(reviewer)
+    url = reverse("referrals_staff:decide", kwargs={"referral_id": held.pk})
+
+    client.post(url, {"decision": "reject", "reason": ""})  # a domain error: no reason
+    client.post(url, {"decision": "maybe"})  # a bad form
+    assert not StaffAuditEntry.objects.exists()
+    client.post(url, {"decision": "approve"})
+    client.post(url, {"decision": "reject", "reason": "too late"})  # a domain error: decided already
+
+    entry = StaffAuditEntry.objects.get()
+    assert (entry.action, entry.actor, entry.actor_role) == ("referral.decide", reviewer, "marketing")
+    assert (entry.target_type, entry.target_id) == ("referrals.referral", str(held.pk))
+    assert entry.before == {"status": ReferralStatus.HELD}
+    assert entry.after == {"status": ReferralStatus.PAID, "decision": "approve", "reason": ""}
+
+
+def test_programme_edits_are_written_to_the_staff_audit_log_and_refusals_are_not(client, staff_with_role, program):
+    client.force_login(staff_with_role("marketing"))
+
+    client.post(reverse("referrals_staff:program"), program_post(1, NOK_friend_bonus="abc"))  # a bad form
+    client.post(reverse("referrals_staff:program"), program_post(1))
+    client.post(reverse("referrals_staff:program"), program_post(1, monthly_cap=9))  # a domain error: stale
+
+    entry = StaffAuditEntry.objects.get()
+    v2 = ReferralProgram.objects.get(version=2)
+    assert (entry.action, entry.target_type, entry.target_id) == (
+        "referral_program.edit",
+        "referrals.referralprogram",
+        str(v2.pk),
+    )
+    assert entry.before == {"version": 1}
+    assert entry.after == {"version": 2, "qualification_window_days": 45, "monthly_cap": 5, "review_window_hours": 12}

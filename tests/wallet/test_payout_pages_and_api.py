@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Permission
 
+from accounts.models import StaffAuditEntry
 from tests.accounts.factories import StaffUserFactory
 from wallet.models import JournalTransaction, Payout, PayoutAccount, PayoutStatus, SpendCode
 
@@ -217,3 +218,31 @@ def test_the_staff_page_is_for_staff_with_the_permission(client):
     client.force_login(staff("view_payout"))
     assert client.get("/staff/payouts/").status_code == 200
     assert client.post("/staff/payouts/1/release/").status_code == 403
+
+
+def test_staff_payout_decisions_are_written_to_the_staff_audit_log(client, django_capture_on_commit_callbacks):
+    user = ready_consumer(balance=500000)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.force_login(user)
+        client.post("/wallet/payouts/", {"amount": "2000", "currency": "NOK"})
+        client.post("/wallet/payouts/", {"amount": "1500", "currency": "NOK"})
+    first, second = Payout.objects.order_by("pk")
+    reviewer = staff("view_payout", "change_payout")
+    client.force_login(reviewer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/staff/payouts/{first.pk}/release/")
+    client.post(f"/staff/payouts/{second.pk}/reject/", {"reason": ""})  # a bad form: no entry
+    client.post(f"/staff/payouts/{second.pk}/reject/", {"reason": "Looks unusual"})
+    client.post(f"/staff/payouts/{second.pk}/reject/", {"reason": "Again"})  # a domain error: no entry
+
+    entries = StaffAuditEntry.objects.order_by("pk")
+    assert [(entry.action, entry.target_id, entry.actor) for entry in entries] == [
+        ("payout.release", str(first.pk), reviewer),
+        ("payout.reject", str(second.pk), reviewer),
+    ]
+    assert (entries[0].before, entries[0].after) == ({"status": "held"}, {"status": "requested"})  # sent after commit
+    assert (entries[1].before, entries[1].after) == (
+        {"status": "held"},
+        {"status": "failed", "reason": "Looks unusual"},
+    )
