@@ -296,3 +296,14 @@ def test_refused_actions_write_no_audit_entry(client, admin):
     client.post(_url("adminpanel:merchant_suspend", merchant), {"suspend-reason": ""})  # a bad form
 
     assert not StaffAuditEntry.objects.exists()
+
+
+def test_the_staff_audit_page_finds_merchant_actions(client, admin):
+    merchant = MerchantFactory(status=Merchant.Status.PENDING_REVIEW)
+    client.post(_url("adminpanel:merchant_approve", merchant))
+
+    response = client.get(reverse("adminpanel:audit_list"), {"action": "merchant."})
+
+    assert response.status_code == 200
+    assert [entry.action for entry in response.context["page_obj"].object_list] == ["merchant.approve"]
+    assert "merchant.approve" in response.content.decode()

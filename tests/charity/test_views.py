@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import StaffAuditEntry
 from charity import selectors
 from charity.models import AutoDonateSetting, Charity, Disbursement
 from tests.charity.factories import CharityFactory, UserFactory, available_money, charity_reward
@@ -364,3 +365,54 @@ def test_list_and_giving_pages_do_not_grow_queries_with_rows(client):
     many = (queries(reverse("charity:list")), queries(reverse("charity:giving")))
 
     assert many == few
+
+
+# --- The staff audit log (F-X7) ----------------------------------------------------------------------------
+
+
+def test_adding_and_editing_a_charity_are_written_to_the_staff_audit_log(staff_client):
+    client = staff_client("finance")
+
+    client.post(reverse("charity:staff_create"), {**VALID, "impact_unit": ""})  # a bad form
+    client.post(reverse("charity:staff_create"), VALID)
+    client.post(reverse("charity:staff_create"), {**VALID, "name": "Another", "slug": "another"})  # a duplicate
+    charity = Charity.objects.get()
+    client.post(reverse("charity:staff_detail", args=[charity.pk]), {**VALID, "website": "not a url"})  # bad form
+    client.post(reverse("charity:staff_detail", args=[charity.pk]), {**VALID, "is_active": ""})
+
+    created, edited = StaffAuditEntry.objects.order_by("pk")
+    assert (created.action, created.target_type, created.target_id) == (
+        "charity.create",
+        "charity.charity",
+        str(charity.pk),
+    )
+    assert created.before is None and created.after["slug"] == "skolebenken"
+    assert created.actor_role == "finance"
+    assert (edited.action, edited.target_id) == ("charity.edit", str(charity.pk))
+    assert (edited.before, edited.after) == ({"is_active": "True"}, {"is_active": "False"})
+
+
+def test_sending_a_disbursement_is_written_to_the_staff_audit_log(
+    staff_client, settings, django_capture_on_commit_callbacks
+):
+    from cashback.providers.stripe_gateway import FakeStripeGateway
+    from charity import services
+
+    settings.STRIPE_PROVIDER = "fake"
+    FakeStripeGateway.reset()
+    charity = CharityFactory()
+    charity_reward(charity=charity, user=UserFactory(), amount=5_000, offer_id=1, purchase_id=1)
+    disbursement = services.disbursement_open(charity_id=charity.pk, currency="NOK", period=timezone.localdate())
+    client = staff_client("administrator")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("charity:staff_disbursement_send", args=[disbursement.pk]))
+    client.post(reverse("charity:staff_disbursement_send", args=[disbursement.pk]))  # refused: paid already
+    FakeStripeGateway.reset()
+
+    entry = StaffAuditEntry.objects.get()
+    assert (entry.action, entry.target_type, entry.target_id) == (
+        "disbursement.send",
+        "charity.disbursement",
+        str(disbursement.pk),
+    )
