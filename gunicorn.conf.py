@@ -10,6 +10,9 @@ they were chosen.
 
 import multiprocessing
 import os
+import tempfile
+from pathlib import Path
+from typing import Any
 
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
@@ -18,3 +21,23 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 keepalive = int(os.environ.get("WEB_KEEPALIVE_SECONDS", "30"))
 # Off by default: the proxy in front logs requests; WEB_ACCESS_LOG=- logs each one to stdout.
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None
+
+# Metrics (cashback/metrics.py): each worker process counts in files under PROMETHEUS_MULTIPROC_DIR
+# and a scrape of any worker adds them all up. Set here, before the workers import the app (the
+# client reads it at import); a directory of its own per server unless the environment names one,
+# emptied at start so that counts of an earlier run are not added in.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cashback-metrics-")
+
+
+def on_starting(server: object) -> None:
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: object, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

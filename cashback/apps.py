@@ -16,10 +16,14 @@ class CashbackConfig(AppConfig):
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from django.core import checks
 
-        from cashback import events, inbox
+        from cashback import events, inbox, metrics_scrape
         from cashback.keyed_ids import external_id_key_check
+        from cashback.metrics import register_scrape_collector
 
         checks.register(external_id_key_check)
+        # The inbox's lag and backlog and the Celery queues' depth on /metrics (docs/operations.md).
+        register_scrape_collector(metrics_scrape.inbox_collect)
+        register_scrape_collector(metrics_scrape.queues_collect)
 
         # A card or shop registered after its events arrived: re-process the unmatched ones.
         events.subscribe("card_linked", inbox.unmatched_retry_on_fact)

@@ -7,6 +7,7 @@ and SECRET_KEY must be given unless DEBUG is on.
 """
 
 import warnings
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -73,6 +74,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is bound for everything below, and the timing covers the whole chain.
+    "cashback.request_ids.RequestIdMiddleware",
+    "cashback.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cashback.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -514,8 +518,21 @@ CELERY_TASK_ROUTES = {
     "monitoring.tasks.*": {"queue": "default"},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Readiness (cashback/health.py, docs/operations.md "Health checks").
+WORKER_HEARTBEAT_INTERVAL_SECONDS = env.int("WORKER_HEARTBEAT_INTERVAL_SECONDS", default=15)
+WORKER_HEARTBEAT_STALE_SECONDS = env.int("WORKER_HEARTBEAT_STALE_SECONDS", default=60)
+READINESS_CHECKS = env.list("READINESS_CHECKS", default=["database", "redis", "worker"])
+if unknown_checks := set(READINESS_CHECKS) - {"database", "redis", "worker"}:
+    raise ImproperlyConfigured(f"READINESS_CHECKS: unknown {sorted(unknown_checks)}; use database, redis, worker.")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Readiness (cashback/health.py): a worker records that it runs tasks; expires so that a backlog
+    # of heartbeats never builds up behind a stopped worker.
+    "cashback-worker-heartbeat": {
+        "task": "cashback.tasks.worker_heartbeat",
+        "schedule": timedelta(seconds=WORKER_HEARTBEAT_INTERVAL_SECONDS),
+        "options": {"expires": WORKER_HEARTBEAT_INTERVAL_SECONDS},
+    },
     "insights-report-exports-sweep": {
         "task": "insights.tasks.report_exports_sweep",
         "schedule": crontab(minute=50),
@@ -630,14 +647,39 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Metrics (cashback/metrics.py, docs/operations.md "Metrics") ------------------------------------
+# /metrics is closed (404) unless one of these is set. With a token the scraper must send
+# "Authorization: Bearer <token>" (401 otherwise); with addresses (IPs or networks, e.g. 10.0.0.0/8)
+# the direct peer (REMOTE_ADDR) must be one of them (403 otherwise); with both, both. DEBUG opens it
+# to this machine only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"] if DEBUG else [])
+# Counters read from the rows at scrape count rows stamped at least this long ago (so that the
+# transactions that stamped them have committed); after a gap longer than the second (nobody
+# scraped) they go on from the end of the gap.
+METRICS_COUNT_LAG_SECONDS = env.int("METRICS_COUNT_LAG_SECONDS", default=30)
+METRICS_COUNT_MAX_GAP_SECONDS = env.int("METRICS_COUNT_MAX_GAP_SECONDS", default=600)
+# Probes on the internal network speak plain HTTP: no redirect to HTTPS for them. /metrics is not
+# exempt: its bearer token must not cross a network in clear.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
+
 # --- Logging -----------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# json: one JSON object per line (production); plain: the readable line (make run). cashback/log_format.py.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+_LINE_FORMATTERS = {"json": "cashback.log_format.json_formatter", "plain": "cashback.log_format.PlainFormatter"}
+if LOG_FORMAT not in _LINE_FORMATTERS:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # The request id, task id and task name bound now (cashback/request_ids.py) on every record.
+    "filters": {"request_context": {"()": "cashback.log_format.RequestContextFilter"}},
+    "formatters": {
+        "line": {"()": f"cashback.log_format.{'json_formatter' if LOG_FORMAT == 'json' else 'PlainFormatter'}"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

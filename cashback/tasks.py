@@ -1,10 +1,10 @@
 from collections import Counter
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from cashback import events, inbox, webhook_retention
+from cashback import events, health, inbox, webhook_retention
 
 
 @shared_task
@@ -61,3 +61,12 @@ def webhook_payloads_reduce() -> int:
     """Beat, daily: reduce the payloads of settled webhook events past WEBHOOK_PAYLOAD_RETENTION_DAYS
     (cashback.webhook_retention); safe to run twice."""
     return webhook_retention.webhook_payloads_reduce()
+
+
+# --- Readiness (queue "default": the heartbeat says a worker consumes it) ------------------------
+
+
+@shared_task(bind=True, ignore_result=True)
+def worker_heartbeat(self: Task) -> None:
+    """Beat, every WORKER_HEARTBEAT_INTERVAL_SECONDS: record that a worker runs tasks (/readyz/)."""
+    health.worker_heartbeat_record(hostname=self.request.hostname or "")

@@ -42,7 +42,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from rest_framework import status
 
-from cashback import bounded_json, inbox, webhook_contract
+from cashback import bounded_json, inbox, metrics, request_ids, webhook_contract
 from cashback.bounded_json import PayloadTooLargeError
 from cashback.card_guard import CardNumberPresentError, refuse_card_numbers_in_json
 from cashback.errors import DomainError, error_body
@@ -228,6 +228,12 @@ DOORS: dict[str, Callable[[Mapping[str, str], bytes], Delivery]] = {
     "/webhooks/stripe/": _stripe_platform,
     "/webhooks/stripe/connect/": _stripe_connect,
 }
+# The source label of each door on /metrics (cashback_webhook_deliveries_total).
+DOOR_SOURCES = {
+    "/webhooks/visa/": WebhookSource.VISA.value,
+    "/webhooks/stripe/": WebhookSource.STRIPE.value,
+    "/webhooks/stripe/connect/": WebhookSource.STRIPE_CONNECT.value,
+}
 
 
 # --- Storing ---------------------------------------------------------------------------------------
@@ -313,16 +319,24 @@ class WebhookDoors:
         self.application = application
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        door = DOORS.get(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        door = DOORS.get(path)
         if door is None:
             return self.application(environ, start_response)
-        code, payload, extra_headers = answer(environ, door)
+        request_id, bound = request_ids.wsgi_bound(environ)  # Django's middleware does this for other paths
+        try:
+            code, payload, extra_headers = answer(environ, door)
+        finally:
+            request_ids.reset(bound)
+        error = payload.get("error")
+        metrics.webhook_answered(source=DOOR_SOURCES[path], answer=error["code"] if error else payload["status"])
         content = json.dumps(payload, separators=(",", ":")).encode()
         headers = [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(content))),
             ("X-Content-Type-Options", "nosniff"),
             ("Cache-Control", "no-store"),
+            (request_ids.HEADER, request_id),
             *extra_headers,
         ]
         start_response(f"{code} {HTTPStatus(code).phrase}", headers)

@@ -8,9 +8,13 @@ class WalletConfig(AppConfig):
 
     def ready(self) -> None:
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
+        from cashback.metrics import register_scrape_collector
+        from wallet import metrics as wallet_metrics
         from wallet import privacy as wallet_privacy
         from wallet.payout_webhooks import register_handlers
 
         register_handlers()
         # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
         wallet_privacy.register()
+        # Ledger postings and payouts on /metrics (docs/operations.md, "Metrics").
+        register_scrape_collector(wallet_metrics.collect)
