@@ -38,6 +38,8 @@ def on_starting(server: object) -> None:
 
 
 def child_exit(server: object, worker: Any) -> None:
+    # Imported here, not above: the client picks its value storage when first imported, which must
+    # happen after PROMETHEUS_MULTIPROC_DIR is set (the workers import it when they load the app).
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

@@ -3,6 +3,7 @@ import os
 from typing import Any
 
 from celery import Celery, signals
+from django.conf import settings
 
 from cashback import request_ids  # noqa: F401 - connects the request id's task signals
 
@@ -17,6 +18,4 @@ app.autodiscover_tasks()
 def _use_django_logging(**_: Any) -> None:
     """Worker and beat log through settings.LOGGING (JSON lines with the request id, or plain), not
     through the handlers Celery would install on the root logger in its place."""
-    from django.conf import settings
-
     logging.config.dictConfig(settings.LOGGING)

@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -78,9 +79,21 @@ class RequestMetricsMiddleware:
         # view_name is the URL's namespaced name; a pattern without a name falls back to the view's path.
         view = match.view_name if match is not None else UNRESOLVED_VIEW
         method = request.method if request.method in _METHODS else "other"
-        HTTP_REQUESTS.labels(view, method, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(view, method).observe(elapsed)
+        key = (view, method, response.status_code)
+        series = _request_series.get(key)
+        if series is None:
+            series = _request_series[key] = (
+                HTTP_REQUESTS.labels(view, method, str(response.status_code)),
+                HTTP_LATENCY.labels(view, method),
+            )
+        series[0].inc()
+        series[1].observe(elapsed)
         return response
+
+
+# The labelled series by (view, method, status), looked up once: labels() validates and locks on
+# every call, which is most of what counting costs. Bounded by views, methods and status codes.
+_request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def webhook_answered(*, source: str, answer: str) -> None:
