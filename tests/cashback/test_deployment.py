@@ -125,3 +125,10 @@ def test_redis_url_turns_off_eager_mode():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False redis://example:6379/0"
+
+
+def test_compose_checks_readiness_of_web_and_the_worker_heartbeat_of_worker_and_beat():
+    services = _compose()["services"]
+    assert "/readyz/" in " ".join(services["web"]["healthcheck"]["test"])
+    for name in ("worker", "beat"):
+        assert services[name]["healthcheck"]["test"][-3:] == ["manage.py", "readiness", "worker"], name
