@@ -97,7 +97,14 @@ _request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def webhook_answered(*, source: str, answer: str) -> None:
-    WEBHOOK_DELIVERIES.labels(source, answer).inc()
+    series = _delivery_series.get((source, answer))
+    if series is None:
+        series = _delivery_series[(source, answer)] = WEBHOOK_DELIVERIES.labels(source, answer)
+    series.inc()
+
+
+# As _request_series: bounded by the three doors and their answers (a fixed set of error codes).
+_delivery_series: dict[tuple[str, str], Any] = {}
 
 
 # --- Collectors read at scrape ---------------------------------------------------------------------
