@@ -20,13 +20,16 @@ peer); with neither it answers 404, with a wrong or missing token 401, from anot
 
 import hmac
 import ipaddress
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
+import redis
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -38,8 +41,11 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+
+logger = logging.getLogger(__name__)
 
 # The *_created series double the output and say nothing a scraper needs here.
 disable_created_metrics()
@@ -120,12 +126,30 @@ def register_scrape_collector(collect: Callable[[], Iterable[Metric]]) -> None:
 
 
 class _ReadAtScrape(Collector):
+    """Runs every registered collector; one whose database or Redis does not answer is left out and
+    reported by ``cashback_scrape_collector_up`` = 0, so that the rest still reach the scraper (an
+    outage is when the figures matter most)."""
+
     def describe(self) -> Iterable[Metric]:
         return []  # computed at each scrape; nothing to register ahead
 
     def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily(
+            "cashback_scrape_collector_up",
+            "1 when the collector's figures were read at this scrape, 0 when its database or Redis failed.",
+            labels=["collector"],
+        )
         for collect in _scrape_collectors:
-            yield from collect()
+            name = f"{collect.__module__}.{collect.__qualname__}"
+            try:
+                families = list(collect())
+            except (DatabaseError, redis.RedisError, OSError):
+                logger.warning("metrics collector %s failed", name, exc_info=True)
+                up.add_metric([name], 0)
+                continue
+            up.add_metric([name], 1)
+            yield from families
+        yield up
 
 
 def exposition() -> bytes:

@@ -200,3 +200,19 @@ def test_queue_depth_is_the_length_of_each_celery_queue_on_redis(client, metrics
         assert scrape(client).value("cashback_celery_queue_length", queue=queue) == 2
     finally:
         broker.delete(queue)
+
+
+def test_a_collector_whose_store_is_down_is_reported_and_the_rest_still_served(client, metrics_on):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    metrics_on.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed}/0"
+
+    result = scrape(client)
+
+    assert result.value("cashback_scrape_collector_up", collector="cashback.metrics_scrape.queues_collect") == 0
+    assert result.value("cashback_scrape_collector_up", collector="cashback.metrics_scrape.inbox_collect") == 1
+    assert "cashback_celery_queue_length" not in result.families
+    assert "cashback_inbox_lag_seconds" in result.families
