@@ -132,3 +132,16 @@ def test_compose_checks_readiness_of_web_and_the_worker_heartbeat_of_worker_and_
     assert "/readyz/" in " ".join(services["web"]["healthcheck"]["test"])
     for name in ("worker", "beat"):
         assert services[name]["healthcheck"]["test"][-3:] == ["manage.py", "readiness", "worker"], name
+
+
+def test_production_logs_json_debug_logs_plain_and_metrics_are_closed_unless_configured():
+    production = _settings_in_subprocess(
+        {"SECRET_KEY": "x" * 50}, "settings.LOG_FORMAT, settings.METRICS_TOKEN == '', settings.METRICS_ALLOWED_IPS"
+    )
+    development = _settings_in_subprocess({"DEBUG": "true"}, "settings.LOG_FORMAT, settings.METRICS_ALLOWED_IPS")
+    wrong = _settings_in_subprocess({"SECRET_KEY": "x" * 50, "LOG_FORMAT": "xml"}, "settings.LOG_FORMAT")
+
+    assert production.stdout.strip() == "json True []", production.stderr
+    assert development.stdout.strip() == "plain ['127.0.0.1', '::1']", development.stderr
+    assert wrong.returncode != 0
+    assert "LOG_FORMAT must be json or plain" in wrong.stderr
