@@ -676,9 +676,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     # The request id, task id and task name bound now (cashback/request_ids.py) on every record.
     "filters": {"request_context": {"()": "cashback.log_format.RequestContextFilter"}},
-    "formatters": {
-        "line": {"()": f"cashback.log_format.{'json_formatter' if LOG_FORMAT == 'json' else 'PlainFormatter'}"}
-    },
+    "formatters": {"line": {"()": _LINE_FORMATTERS[LOG_FORMAT]}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
