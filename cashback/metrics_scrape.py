@@ -7,7 +7,7 @@ the stamp (a few pages, whatever the table's size).
 """
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
@@ -50,13 +50,13 @@ class RowCounter:
         try:
             state = django_cache.get(self._state_key)
             totals = self._totals(state)
-            start = datetime.fromtimestamp(state["until"], tz=UTC) if state else None
+            start = datetime.fromisoformat(state["until"]) if state else None  # exact to the microsecond
             max_gap = timedelta(seconds=settings.METRICS_COUNT_MAX_GAP_SECONDS)
             if start is not None and end - max_gap <= start < end:
                 for labels, count in self.count_rows(start, end):
                     totals[labels] = totals.get(labels, 0) + count
             if start is None or start < end:
-                stored = {"until": end.timestamp(), "totals": [[list(k), v] for k, v in totals.items()]}
+                stored = {"until": end.isoformat(), "totals": [[list(k), v] for k, v in totals.items()]}
                 django_cache.set(self._state_key, stored, timeout=None)
             return totals
         finally:
