@@ -2,6 +2,7 @@
 
 import socket
 import time
+import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -111,7 +112,7 @@ def test_a_real_worker_on_redis_makes_the_platform_ready(client, settings, real_
     cache.delete(health.HEARTBEAT_KEY)
     assert client.get("/readyz/").json()["checks"]["worker"]["ok"] is False  # no heartbeat yet
 
-    queue = "default"  # where beat sends it: the heartbeat says a worker consumes this queue
+    queue = f"test-{uuid.uuid4().hex}"  # beat sends it to "default"; a queue of its own keeps other messages out
     with start_worker(app, queues=[queue], perform_ping_check=False, pool="solo", loglevel="WARNING"):
         worker_heartbeat.apply_async(queue=queue)
         deadline = time.monotonic() + 20

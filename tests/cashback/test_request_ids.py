@@ -11,6 +11,7 @@ from celery.result import AsyncResult
 from cashback import request_ids
 from cashback.celery import app
 from cashback.log_format import RequestContextFilter, json_formatter
+from tests.cashback.request_id_urls import request_id_record  # registers the task before any worker starts
 from tests.webhooks import post_visa, visa_event
 
 HEX32 = r"^[0-9a-f]{32}$"
@@ -46,8 +47,6 @@ def test_the_webhook_doors_echo_the_id_too(webhook_secrets, handlers):
 
 
 def test_an_eager_task_runs_with_its_callers_request_id():
-    from tests.cashback.request_id_urls import request_id_record
-
     token = request_ids.request_id_var.set("caller-id")
     try:
         seen = request_id_record.delay().get()
@@ -109,8 +108,6 @@ def test_the_request_id_travels_into_a_task_on_a_real_worker_and_its_log_lines(c
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_task_sent_outside_any_request_carries_no_request_id(real_broker):
-    from tests.cashback.request_id_urls import request_id_record
-
     queue = f"test-{uuid.uuid4().hex}"
     with start_worker(app, queues=[queue], perform_ping_check=False, pool="solo", loglevel="WARNING"):
         seen = request_id_record.apply_async(queue=queue).get(timeout=20)
