@@ -10,6 +10,7 @@ they were chosen.
 
 import multiprocessing
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 # and a scrape of any worker adds them all up. Set here, before the workers import the app (the
 # client reads it at import); a directory of its own per server unless the environment names one,
 # emptied at start so that counts of an earlier run are not added in.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_made_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _made_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cashback-metrics-")
 
 
@@ -43,3 +45,8 @@ def child_exit(server: object, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: object) -> None:
+    if _made_metrics_dir:  # ours alone: nothing else reads it once the server is gone
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
