@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "monitoring",
     "geofencing",
     "insights",
+    "programmes",
     "adminpanel",
     "content",
 ]
