@@ -8,6 +8,9 @@ class ProgrammesConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: models are not loaded before ready(), and the apps below cannot import us.
+        from cashback.context_processors import register_nav_item
         from programmes import privacy
+        from programmes.navigation import programmes_nav_item
 
         privacy.register()
+        register_nav_item(programmes_nav_item)

@@ -23,6 +23,11 @@ class DuplicateCustomerCodeError(ConflictError):
     default_message = "A business customer with this code is already registered."
 
 
+class InvalidPhoneError(DomainError):
+    code = "invalid_phone"
+    default_message = "Enter a valid mobile number, e.g. +47 912 34 567."
+
+
 class InvalidProgrammeError(DomainError):
     code = "invalid_programme"
     default_message = "The programme is not valid."

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -32,6 +33,7 @@ from programmes.errors import (
     ContractOutsidePeriodError,
     DuplicateCustomerCodeError,
     DuplicateSalesFileError,
+    InvalidPhoneError,
     InvalidProgrammeError,
     NoRegionBudgetError,
     RegionNotAllowedError,
@@ -230,7 +232,10 @@ def customer_register(
     one with the SMS code of the password reset) if they have none."""
     _require_role(role, FieldRoleKind.SALES, FieldRoleKind.REGIONAL_HEAD)
     _require_region(role, region)
-    number = phone_number_normalize(phone)
+    try:
+        number = phone_number_normalize(phone)
+    except ValidationError as error:
+        raise InvalidPhoneError(fields={"phone": list(error.messages)}) from error
     code = code.strip()
     if BusinessCustomer.objects.filter(brand_owner_id=role.brand_owner_id, code=code).exists():
         raise DuplicateCustomerCodeError(fields={"code": [DuplicateCustomerCodeError.default_message]})
