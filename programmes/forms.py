@@ -75,7 +75,7 @@ class SalesUploadForm(GuardedForm):
         faulty = super()._fields_holding_card_numbers()
         upload = self.files.get(self.add_prefix("file"))
         submitted = self.data.get(self.add_prefix("file"))
-        in_file = upload is not None and upload.size <= MAX_FILE_BYTES and _file_holds_card_number(upload)
+        in_file = upload is not None and (upload.size or 0) <= MAX_FILE_BYTES and _file_holds_card_number(upload)
         if in_file or (isinstance(submitted, str) and contains_card_number(submitted)):
             faulty.append("file")
         return faulty
