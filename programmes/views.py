@@ -184,43 +184,32 @@ def contract_reject(request: FieldRoleRequest, merchant_id: int, contract_id: in
             messages.success(request, "Rejected; the sales person sees your reason.")
             return redirect("programmes:contract", merchant_id, contract.pk)
     contract.refresh_from_db()
-    return render(
-        request, "programmes/contract_detail.html", _detail_context(request, contract, reject_form=form), status=400
-    )
+    return render(request, "programmes/contract_detail.html", _detail_context(request, contract, reject_form=form))
 
 
 @field_role_required(FINANCE)
 def sales_upload(request: FieldRoleRequest, merchant_id: int) -> HttpResponse:
     form = SalesUploadForm(request.POST or None, request.FILES or None)
     row_errors: list[tuple[int, str]] = []
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            upload_file = form.cleaned_data["file"]
-            try:
-                upload = services.sales_file_apply(
-                    role=request.field_role, filename=upload_file.name or "sales.csv", content=upload_file.read()
-                )
-            except SalesFileError as error:
-                row_errors = error.rows
-                form_error_from(form, error)
-                status = 400
-            except DomainError as error:
-                form_error_from(form, error)
-                status = 400
-            else:
-                messages.success(
-                    request, f"{upload.row_count} sales rows applied; contracts reaching a tier were paid."
-                )
-                return redirect("programmes:sales_upload", merchant_id)
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        try:
+            upload = services.sales_file_apply(
+                role=request.field_role, filename=upload_file.name or "sales.csv", content=upload_file.read()
+            )
+        except SalesFileError as error:
+            row_errors = error.rows
+            form_error_from(form, error)
+        except DomainError as error:
+            form_error_from(form, error)
         else:
-            status = 400
+            messages.success(request, f"{upload.row_count} sales rows applied; contracts reaching a tier were paid.")
+            return redirect("programmes:sales_upload", merchant_id)
     uploads = request.field_role.brand_owner.sales_uploads.select_related("uploaded_by")[:10]
     return render(
         request,
         "programmes/sales_upload.html",
         _context(request, "upload", form=form, row_errors=row_errors, uploads=uploads),
-        status=status,
     )
 
 
@@ -281,5 +270,4 @@ def budget_edit(request: FieldRoleRequest, merchant_id: int, budget_id: int) -> 
         request,
         "programmes/budget_form.html",
         _context(request, "dashboard", form=form, budget=budget),
-        status=400 if form.errors else 200,
     )

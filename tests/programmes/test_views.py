@@ -215,7 +215,7 @@ def test_the_upload_page_lists_each_bad_row_and_applies_nothing(client, world):
     )
 
     page = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "unknown customer &#x27;UNKNOWN&#x27;" in page and "quantity -5 must be more than zero" in page
     assert not SalesUpload.objects.exists()
 
@@ -246,8 +246,8 @@ def test_a_budget_below_what_is_committed_is_a_form_error(client, world):
     not_a_number = client.post(url, {"amount": "lots"})
     fine = client.post(url, {"amount": "20000.00"})
 
-    assert too_low.status_code == 400 and "already committed" in too_low.content.decode()
-    assert not_a_number.status_code == 400
+    assert too_low.status_code == 200 and "already committed" in too_low.content.decode()
+    assert not_a_number.status_code == 200 and "Enter an amount" in not_a_number.content.decode()
     assert fine.status_code == 302
     budget.refresh_from_db()
     assert budget.amount_minor == 2_000_000 >= CONTRACT_REWARDS
@@ -269,7 +269,7 @@ def test_a_rejection_without_a_reason_is_a_form_error(client, world):
         reverse("programmes:contract_reject", args=[world.brand_owner.merchant_id, contract.pk]), {"reason": ""}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
     contract.refresh_from_db()
     assert contract.status == Contract.Status.PROPOSED
 
@@ -294,6 +294,6 @@ def test_a_sales_file_holding_a_card_number_is_refused_whole_without_showing_it(
         {"file": SimpleUploadedFile("sales.csv", content, content_type="text/csv")},
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "4242 4242" not in response.content.decode()
     assert not SalesUpload.objects.exists()
