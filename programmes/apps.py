@@ -13,8 +13,11 @@ class ProgrammesConfig(AppConfig):
         from programmes import privacy
         from programmes.demo import seed_demo_programmes
         from programmes.navigation import programmes_nav_item
+        from programmes.wallet_section import wallet_home_section
+        from wallet.home_sections import register_home_section
 
         privacy.register()
         register_nav_item(programmes_nav_item)
+        register_home_section(wallet_home_section)
         # After the demo users and merchants (the staff reviewer approves the brand owner), before billing.
         register(order=ORDER_BILLING - 1, seeder=seed_demo_programmes)

@@ -187,3 +187,37 @@ def dashboard(*, role: FieldRole, programme: Programme, today: datetime.date | N
         tactical=summary["tactical"],
         proposed=summary["proposed"],
     )
+
+
+@dataclass(frozen=True)
+class CustomerContractView:
+    contract: Contract
+    target: int
+    percent: int
+    tiers_paid: int
+    tiers: int
+
+
+def contracts_of_customer_person(*, user: User, limit: int = 5) -> list[CustomerContractView]:
+    """The open contracts of the businesses registered with this person's number, for their own wallet:
+    what they achieved against the top target and how many tiers were paid (two queries)."""
+    contracts = list(
+        Contract.objects.filter(customer__user=user, status=Contract.Status.APPROVED)
+        .select_related("programme__brand_owner__merchant", "customer")
+        .prefetch_related("programme__tiers", "tier_rewards")
+        .order_by("expires_on", "pk")[:limit]
+    )
+    views = []
+    for contract in contracts:
+        tiers = list(contract.programme.tiers.all())
+        target = max((tier.threshold for tier in tiers), default=0)
+        views.append(
+            CustomerContractView(
+                contract=contract,
+                target=target,
+                percent=min(100, round(100 * contract.achieved / target)) if target else 0,
+                tiers_paid=len(contract.tier_rewards.all()),
+                tiers=len(tiers),
+            )
+        )
+    return views

@@ -297,3 +297,24 @@ def test_a_sales_file_holding_a_card_number_is_refused_whole_without_showing_it(
     assert response.status_code == 200
     assert "4242 4242" not in response.content.decode()
     assert not SalesUpload.objects.exists()
+
+
+def test_the_wholesaler_sees_their_progress_on_the_wallet_home(client, world):
+    contract = approved_contract(world)
+    services.sales_file_apply(
+        role=world.finance_admin,
+        filename="a.csv",
+        content=sales_csv((contract.customer.code, "LUMI-SOAP", world.today.isoformat(), "125", "")),
+    )
+    client.force_login(contract.customer.user)
+
+    page = client.get(reverse("wallet:home")).content.decode()
+
+    assert "Your business programmes" in page
+    assert "125 of 250 units · 1 of 2 rewards paid" in page
+
+
+def test_people_without_contracts_see_no_programme_section(client, world):
+    client.force_login(UserFactory())
+
+    assert "Your business programmes" not in client.get(reverse("wallet:home")).content.decode()
