@@ -8,8 +8,9 @@ from django import forms
 
 from cashback.card_guard import VALIDATED_PHONE_FIELDS, contains_card_number
 from cashback.forms import GuardedForm
-from programmes.models import BusinessCustomer, Contract, Programme, Region
+from programmes.models import Brand, BusinessCustomer, Contract, Programme, Region
 from programmes.sales_files import MAX_FILE_BYTES
+from programmes.services import TierSpec
 from wallet.errors import InvalidLedgerRequestError
 from wallet.money import decimal_string_to_minor
 
@@ -111,3 +112,84 @@ class BudgetForm(GuardedForm):
         if amount > MAX_BUDGET_MINOR:
             raise forms.ValidationError("That budget is larger than the platform holds.")
         return amount
+
+
+TIER_ROWS = 3
+
+
+def _minor_or_none(text: str, currency: str) -> int | None:
+    """A decimal amount typed by a person → minor units; blank → None; not a positive amount → ValueError."""
+    text = text.strip()
+    if not text:
+        return None
+    amount = decimal_string_to_minor(text, currency)
+    if amount < 0 or amount > MAX_BUDGET_MINOR:
+        raise ValueError(text)
+    return amount
+
+
+class ProgrammeForm(GuardedForm):
+    """A programme package: up to three targets with a reward each, and a budget per region. The service
+    decides what is valid (a target without a reward, dates, …); the form only reads numbers."""
+
+    name = forms.CharField(max_length=150)
+    target_kind = forms.ChoiceField(label="Target", choices=Programme.TargetKind.choices)
+    starts_on = forms.DateField(label="First day", widget=DateInput)
+    ends_on = forms.DateField(label="Last day", widget=DateInput)
+    brands = forms.ModelMultipleChoiceField(
+        queryset=Brand.objects.none(), widget=forms.CheckboxSelectMultiple, help_text="Sales of these brands count."
+    )
+
+    def __init__(self, *args: Any, brands: Any, regions: Any, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.regions = list(regions)
+        brand_field = self.fields["brands"]
+        assert isinstance(brand_field, forms.ModelMultipleChoiceField)
+        brand_field.queryset = brands
+        for index in range(1, TIER_ROWS + 1):
+            self.fields[f"threshold_{index}"] = forms.IntegerField(
+                label=f"Target {index}", required=index == 1, min_value=1, max_value=MAX_BUDGET_MINOR
+            )
+            self.fields[f"reward_{index}"] = forms.CharField(
+                label=f"Reward {index} ({currency})", required=False, max_length=20
+            )
+        for region in self.regions:
+            self.fields[f"budget_{region.pk}"] = forms.CharField(
+                label=f"Budget in {region.name} ({currency})", required=False, max_length=20
+            )
+
+    def tier_fields(self) -> list[tuple[Any, Any]]:
+        return [(self[f"threshold_{i}"], self[f"reward_{i}"]) for i in range(1, TIER_ROWS + 1)]
+
+    def budget_fields(self) -> list[Any]:
+        return [self[f"budget_{region.pk}"] for region in self.regions]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        tiers = []
+        for index in range(1, TIER_ROWS + 1):
+            threshold = cleaned.get(f"threshold_{index}")
+            try:
+                reward = _minor_or_none(cleaned.get(f"reward_{index}") or "", self.currency)
+            except (ValueError, InvalidLedgerRequestError):
+                self.add_error(f"reward_{index}", "Enter an amount like 500.00.")
+                continue
+            if threshold is None and reward is None:
+                continue
+            if threshold is None:
+                self.add_error(f"threshold_{index}", "Give the target this reward is for.")
+                continue
+            tiers.append(TierSpec(threshold=threshold, reward_minor=reward))
+        budgets = {}
+        for region in self.regions:
+            try:
+                amount = _minor_or_none(cleaned.get(f"budget_{region.pk}") or "", self.currency)
+            except (ValueError, InvalidLedgerRequestError):
+                self.add_error(f"budget_{region.pk}", "Enter an amount like 250000.00.")
+                continue
+            if amount is not None:
+                budgets[region] = amount
+        cleaned["tiers"] = tiers
+        cleaned["budgets"] = budgets
+        return cleaned

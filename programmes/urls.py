@@ -15,5 +15,6 @@ urlpatterns = [
     path("contracts/<int:contract_id>/reject/", views.contract_reject, name="contract_reject"),
     path("sales/upload/", views.sales_upload, name="sales_upload"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("programmes/new/", views.programme_create, name="programme_create"),
     path("budgets/<int:budget_id>/", views.budget_edit, name="budget_edit"),
 ]

@@ -19,8 +19,8 @@ from cashback.errors import DomainError, form_error_from
 from programmes import selectors, services
 from programmes.decorators import ANY_FIELD_ROLE, FieldRoleRequest, field_role_required
 from programmes.errors import SalesFileError
-from programmes.forms import BudgetForm, ContractForm, CustomerForm, RejectForm, SalesUploadForm
-from programmes.models import ADMIN_ROLES, Contract, FieldRoleKind, RegionBudget
+from programmes.forms import BudgetForm, ContractForm, CustomerForm, ProgrammeForm, RejectForm, SalesUploadForm
+from programmes.models import ADMIN_ROLES, Brand, Contract, FieldRoleKind, Region, RegionBudget
 from wallet.money import minor_to_decimal_string
 
 SALES = FieldRoleKind.SALES
@@ -39,6 +39,7 @@ def _context(request: FieldRoleRequest, section: str, **extra: Any) -> dict[str,
         "can_propose": role.role == SALES,
         "can_upload": role.role == FINANCE,
         "can_oversee": role.role in OVERSEERS,
+        "can_set_up": role.role == FieldRoleKind.PROGRAMME_ADMIN,
         **extra,
     }
 
@@ -271,3 +272,34 @@ def budget_edit(request: FieldRoleRequest, merchant_id: int, budget_id: int) -> 
         "programmes/budget_form.html",
         _context(request, "dashboard", form=form, budget=budget),
     )
+
+
+@field_role_required(FieldRoleKind.PROGRAMME_ADMIN)
+def programme_create(request: FieldRoleRequest, merchant_id: int) -> HttpResponse:
+    role = request.field_role
+    brand_owner = role.brand_owner
+    form = ProgrammeForm(
+        request.POST or None,
+        brands=Brand.objects.filter(brand_owner=brand_owner),
+        regions=Region.objects.filter(brand_owner=brand_owner),
+        currency=brand_owner.currency,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            programme = services.programme_create(
+                role=role,
+                name=data["name"],
+                target_kind=data["target_kind"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                tiers=data["tiers"],
+                brands=data["brands"],
+                budgets=data["budgets"],
+            )
+        except DomainError as error:
+            form_error_from(form, error)
+        else:
+            messages.success(request, f"{programme.name} is set up; sales can offer it now.")
+            return redirect(f"{_url('programmes:dashboard', merchant_id)}?programme={programme.pk}")
+    return render(request, "programmes/programme_form.html", _context(request, "dashboard", form=form))

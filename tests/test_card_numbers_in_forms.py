@@ -21,7 +21,7 @@ from django.test import RequestFactory
 
 from cashback.card_guard import CARD_NUMBER_MESSAGE, is_password_field
 from cashback.forms import CardNumberGuardMixin
-from programmes.models import BusinessCustomer, Programme, Region
+from programmes.models import Brand, BusinessCustomer, Programme, Region
 from tests.accounts.factories import UserFactory
 from tests.merchants.factories import MerchantFactory
 
@@ -44,6 +44,7 @@ CONSTRUCTOR_KWARGS = {
         "programmes": Programme.objects.none(),
     },
     "programmes.forms.CustomerForm": lambda: {"regions": Region.objects.none()},
+    "programmes.forms.ProgrammeForm": lambda: {"brands": Brand.objects.none(), "regions": [], "currency": "NOK"},
 }
 
 

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from programmes import services
-from programmes.models import BusinessCustomer, Contract, RegionBudget, SalesUpload
+from programmes.models import BusinessCustomer, Contract, Programme, RegionBudget, SalesUpload
 from tests.accounts.factories import UserFactory
 from tests.programmes.factories import (
     CONTRACT_REWARDS,
@@ -45,6 +45,7 @@ MATRIX = {
     "sales_upload": dict.fromkeys(ROLES[:-2], 403) | {"finance_admin": 200},
     "dashboard": {"sales_north": 403, "sales_south": 403, "head_north": 200, "head_south": 200} | ADMINS,
     "budget_edit": dict.fromkeys(ROLES[:-2], 403) | {"finance_admin": 200},
+    "programme_create": dict.fromkeys(ROLES[:-1], 403) | {"programme_admin": 200},
 }
 for expected in MATRIX.values():
     expected["outsider"] = 404
@@ -318,3 +319,53 @@ def test_people_without_contracts_see_no_programme_section(client, world):
     client.force_login(UserFactory())
 
     assert "Your business programmes" not in client.get(reverse("wallet:home")).content.decode()
+
+
+def _programme_post(world, **changes):
+    data = {
+        "name": "Krisp value push",
+        "target_kind": "value",
+        "starts_on": world.today.isoformat(),
+        "ends_on": (world.today + datetime.timedelta(days=30)).isoformat(),
+        "brands": [world.other.brand_id],
+        "threshold_1": "100000",
+        "reward_1": "250.00",
+        "threshold_2": "300000",
+        "reward_2": "900.00",
+        f"budget_{world.north.pk}": "5000.00",
+    }
+    return {**data, **changes}
+
+
+def test_the_programme_admin_sets_up_a_programme_with_targets_and_budgets(client, world):
+    client.force_login(world.programme_admin.user)
+
+    response = client.post(
+        reverse("programmes:programme_create", args=[world.brand_owner.merchant_id]), _programme_post(world)
+    )
+
+    assert response.status_code == 302
+    programme = Programme.objects.get(name="Krisp value push")
+    assert list(programme.tiers.values_list("threshold", "reward_minor")) == [(100_000, 25_000), (300_000, 90_000)]
+    assert list(programme.budgets.values_list("region__name", "amount_minor")) == [("North", 500_000)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"reward_2": ""}, "Every target needs a reward"),
+        ({"reward_1": "abc"}, "Enter an amount like 500.00."),
+        ({"threshold_2": "", "reward_2": "9.00"}, "Give the target this reward is for."),
+        ({"ends_on": "2000-01-01"}, "must end on or after its first day"),
+    ],
+)
+def test_a_bad_programme_is_a_form_error_and_nothing_is_written(client, world, changes, message):
+    client.force_login(world.programme_admin.user)
+
+    response = client.post(
+        reverse("programmes:programme_create", args=[world.brand_owner.merchant_id]), _programme_post(world, **changes)
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Programme.objects.filter(name="Krisp value push").exists()
