@@ -97,3 +97,21 @@ def test_seed_002_from_registration_to_the_reward_in_the_wallet(page_factory, li
     page.wait_for_selector("text=500")
     _fits(page)
     screenshot(page, "programmes-wallet")
+
+
+def test_the_programme_form_fits_a_phone(page_factory, live_server):
+    world = programme_world()
+    page = logged_in_page(page_factory, live_server, world.programme_admin.user, PHONE)
+
+    page.goto(f"/portal/{world.brand_owner.merchant_id}/programmes/dashboard/")
+    page.get_by_role("link", name="Set up a programme").click()
+    page.fill("#id_name", "Lumi summer")
+    page.fill("#id_starts_on", world.today.isoformat())
+    page.fill("#id_ends_on", world.programme.ends_on.isoformat())
+    page.get_by_label("Lumi").check()
+    page.fill("#id_threshold_1", "50")  # and no reward
+    page.get_by_role("button", name="Set up the programme").click()
+    page.wait_for_selector(".form-errors:has-text('Every target needs a reward')")
+
+    _fits(page)
+    screenshot(page, "programmes-new-programme")

@@ -385,3 +385,39 @@ def test_whatever_the_sales_the_paid_rewards_are_exactly_the_tiers_reached(quant
     assert contract.achieved == total
     assert contract.paid_minor == budget.paid_minor == expected == _available(contract.customer.user)
     assert budget.paid_minor <= budget.committed_minor <= budget.amount_minor
+
+
+def test_a_value_programme_counts_the_amounts_sold_in_minor_units():
+    world = programme_world()
+    programme = services.programme_create(
+        role=world.programme_admin,
+        name="Krisp value",
+        target_kind="value",
+        starts_on=world.programme.starts_on,
+        ends_on=world.programme.ends_on,
+        tiers=[services.TierSpec(100_000, 7_500)],
+        products=[world.other],
+        budgets={world.north: 10_000},
+    )
+    business = customer(world)
+    contract = services.contract_propose(
+        role=world.sales_north,
+        customer=business,
+        programme=programme,
+        contract_type="tactical",
+        starts_on=programme.starts_on,
+        expires_on=programme.ends_on,
+    )
+    services.contract_approve(role=world.head_north, contract=contract)
+
+    services.sales_file_apply(
+        role=world.finance_admin,
+        filename="v.csv",
+        content=sales_csv(
+            (business.code, "KRISP-1", _day(world), "3", "600.00"), (business.code, "KRISP-1", _day(world), "1", "400")
+        ),
+    )
+
+    contract.refresh_from_db()
+    assert contract.achieved == 100_000
+    assert _available(business.user) == 7_500

@@ -369,3 +369,22 @@ def test_a_bad_programme_is_a_form_error_and_nothing_is_written(client, world, c
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Programme.objects.filter(name="Krisp value push").exists()
+
+
+def test_the_dashboard_reads_the_same_number_of_queries_whatever_the_number_of_contracts(
+    client, world, django_assert_max_num_queries
+):
+    approved_contract(world)
+    client.force_login(world.finance_admin.user)
+    url = reverse("programmes:dashboard", args=[world.brand_owner.merchant_id])
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    for _ in range(4):
+        approved_contract(world)
+    for _ in range(2):  # the South budget holds two contracts
+        approved_contract(world, sales=world.sales_south)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+
+    assert response.status_code == 200
