@@ -9,7 +9,7 @@ class ProgrammesConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: models are not loaded before ready(), and the apps below cannot import us.
         from cashback.context_processors import register_nav_item
-        from cashback.demo import ORDER_BILLING, register
+        from cashback.demo import ORDER_PROGRAMMES, register
         from programmes import privacy
         from programmes.demo import seed_demo_programmes
         from programmes.navigation import programmes_nav_item
@@ -20,4 +20,4 @@ class ProgrammesConfig(AppConfig):
         register_nav_item(programmes_nav_item)
         register_home_section(wallet_home_section)
         # After the demo users and merchants (the staff reviewer approves the brand owner), before billing.
-        register(order=ORDER_BILLING - 1, seeder=seed_demo_programmes)
+        register(order=ORDER_PROGRAMMES, seeder=seed_demo_programmes)
