@@ -8,7 +8,7 @@ from django import forms
 
 from cashback.card_guard import VALIDATED_PHONE_FIELDS, contains_card_number
 from cashback.forms import GuardedForm
-from programmes.models import Brand, BusinessCustomer, Contract, Programme, Region
+from programmes.models import Brand, BusinessCustomer, Contract, FieldRole, Programme, Region
 from programmes.sales_files import MAX_FILE_BYTES
 from programmes.services import TierSpec
 from wallet.errors import InvalidLedgerRequestError
@@ -193,3 +193,20 @@ class ProgrammeForm(GuardedForm):
         cleaned["tiers"] = tiers
         cleaned["budgets"] = budgets
         return cleaned
+
+
+class FieldRoleForm(GuardedForm):
+    email = forms.EmailField(label="E-mail address", help_text="The person needs an account here.")
+    role = forms.ChoiceField(choices=FieldRole.Kind.choices)
+    regions = forms.ModelMultipleChoiceField(
+        queryset=Region.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Sales: exactly one. Regional head: one or more. Admins: none (they see every region).",
+    )
+
+    def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        region_field = self.fields["regions"]
+        assert isinstance(region_field, forms.ModelMultipleChoiceField)
+        region_field.queryset = regions

@@ -119,6 +119,19 @@ def field_role_grant(*, brand_owner: BrandOwner, user: User, role: str, regions:
 
 
 @transaction.atomic
+def field_role_assign(*, actor: FieldRole, email: str, role: str, regions: Sequence[Region] = ()) -> FieldRole:
+    """A programme admin gives a person with an account (found by e-mail) their role at the brand owner.
+    An admin cannot change their own role (the brand owner would lose its last way in)."""
+    _require_role(actor, FieldRoleKind.PROGRAMME_ADMIN)
+    user = get_user_model().objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None:
+        raise InvalidProgrammeError(fields={"email": ["Nobody with an account has this e-mail address."]})
+    if user.pk == actor.user_id:
+        raise InvalidProgrammeError(fields={"email": ["You cannot change your own role."]})
+    return field_role_grant(brand_owner=actor.brand_owner, user=user, role=role, regions=regions)
+
+
+@transaction.atomic
 def product_create(*, brand_owner: BrandOwner, brand_name: str, sku: str, name: str) -> Product:
     brand, _ = Brand.objects.get_or_create(brand_owner=brand_owner, name=brand_name.strip())
     product, _ = Product.objects.get_or_create(

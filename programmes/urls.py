@@ -16,5 +16,6 @@ urlpatterns = [
     path("sales/upload/", views.sales_upload, name="sales_upload"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("programmes/new/", views.programme_create, name="programme_create"),
+    path("team/", views.team, name="team"),
     path("budgets/<int:budget_id>/", views.budget_edit, name="budget_edit"),
 ]

@@ -8,6 +8,7 @@ import datetime
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,8 +20,16 @@ from cashback.errors import DomainError, form_error_from
 from programmes import selectors, services
 from programmes.decorators import ANY_FIELD_ROLE, FieldRoleRequest, field_role_required
 from programmes.errors import SalesFileError
-from programmes.forms import BudgetForm, ContractForm, CustomerForm, ProgrammeForm, RejectForm, SalesUploadForm
-from programmes.models import ADMIN_ROLES, Brand, Contract, FieldRoleKind, Region, RegionBudget
+from programmes.forms import (
+    BudgetForm,
+    ContractForm,
+    CustomerForm,
+    FieldRoleForm,
+    ProgrammeForm,
+    RejectForm,
+    SalesUploadForm,
+)
+from programmes.models import ADMIN_ROLES, Brand, Contract, FieldRole, FieldRoleKind, Region, RegionBudget
 from wallet.money import minor_to_decimal_string
 
 SALES = FieldRoleKind.SALES
@@ -303,3 +312,32 @@ def programme_create(request: FieldRoleRequest, merchant_id: int) -> HttpRespons
             messages.success(request, f"{programme.name} is set up; sales can offer it now.")
             return redirect(f"{_url('programmes:dashboard', merchant_id)}?programme={programme.pk}")
     return render(request, "programmes/programme_form.html", _context(request, "dashboard", form=form))
+
+
+@field_role_required(*ANY_FIELD_ROLE)
+def team(request: FieldRoleRequest, merchant_id: int) -> HttpResponse:
+    """The brand owner's field staff; the programme admin gives roles here."""
+    role = request.field_role
+    regions = Region.objects.filter(brand_owner_id=role.brand_owner_id)
+    form = FieldRoleForm(request.POST or None, regions=regions)
+    if request.method == "POST":
+        if role.role != FieldRoleKind.PROGRAMME_ADMIN:
+            raise PermissionDenied("Only the programme admin gives roles.")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                granted = services.field_role_assign(
+                    actor=role, email=data["email"], role=data["role"], regions=list(data["regions"])
+                )
+            except DomainError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(request, f"{granted.user} is now {granted.get_role_display().lower()}.")
+                return redirect("programmes:team", merchant_id)
+    people = (
+        FieldRole.objects.filter(brand_owner_id=role.brand_owner_id)
+        .select_related("user")
+        .prefetch_related("regions")
+        .order_by("role", "user__full_name", "pk")
+    )
+    return render(request, "programmes/team.html", _context(request, "team", form=form, people=people))

@@ -44,6 +44,7 @@ CONSTRUCTOR_KWARGS = {
         "programmes": Programme.objects.none(),
     },
     "programmes.forms.CustomerForm": lambda: {"regions": Region.objects.none()},
+    "programmes.forms.FieldRoleForm": lambda: {"regions": Region.objects.none()},
     "programmes.forms.ProgrammeForm": lambda: {"brands": Brand.objects.none(), "regions": [], "currency": "NOK"},
 }
 

@@ -46,6 +46,7 @@ MATRIX = {
     "dashboard": {"sales_north": 403, "sales_south": 403, "head_north": 200, "head_south": 200} | ADMINS,
     "budget_edit": dict.fromkeys(ROLES[:-2], 403) | {"finance_admin": 200},
     "programme_create": dict.fromkeys(ROLES[:-1], 403) | {"programme_admin": 200},
+    "team": dict.fromkeys(ROLES[:-1], 200),
 }
 for expected in MATRIX.values():
     expected["outsider"] = 404
@@ -388,3 +389,24 @@ def test_the_dashboard_reads_the_same_number_of_queries_whatever_the_number_of_c
         response = client.get(url)
 
     assert response.status_code == 200
+
+
+def test_the_programme_admin_gives_roles_and_nobody_else_can(client, world):
+    newcomer = UserFactory(email="new.sales@example.com")
+    url = reverse("programmes:team", args=[world.brand_owner.merchant_id])
+    data = {"email": "NEW.sales@example.com", "role": "sales", "regions": [world.south.pk]}
+
+    client.force_login(world.head_north.user)
+    assert client.post(url, data).status_code == 403
+    client.force_login(world.programme_admin.user)
+    two_regions = client.post(url, {**data, "regions": [world.south.pk, world.north.pk]})
+    nobody = client.post(url, {**data, "email": "nobody@example.com"})
+    myself = client.post(url, {**data, "email": world.programme_admin.user.email})
+    fine = client.post(url, data)
+
+    assert "exactly one region" in two_regions.content.decode()
+    assert "Nobody with an account" in nobody.content.decode()
+    assert "your own role" in myself.content.decode()
+    assert fine.status_code == 302
+    granted = newcomer.field_roles.get()
+    assert granted.role == "sales" and list(granted.regions.all()) == [world.south]
