@@ -18,6 +18,7 @@ ORDER_MERCHANTS = 30
 ORDER_CHARITIES = 40
 ORDER_CAMPAIGNS = 50
 ORDER_GIVING = 60
+ORDER_PROGRAMMES = 54  # the business programmes' brand owner (its reviewer is a demo user; rewards are this month's)
 ORDER_BILLING = 55  # last month's statement, from the ledger (before giving: it pays the demo consumer)
 ORDER_FIGURES = 70  # figures built from everything seeded before
 ORDER_ADJUSTMENTS = 80  # the staff panel's demo manual adjustments, on accounts seeded before

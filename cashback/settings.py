@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "monitoring",
     "geofencing",
     "insights",
+    "programmes",
     "adminpanel",
     "content",
 ]

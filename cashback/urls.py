@@ -39,6 +39,8 @@ urlpatterns = [
     path("portal/<int:merchant_id>/offers/", include("campaigns.urls")),
     path("portal/<int:merchant_id>/reports/", include("insights.report_urls")),
     path("portal/<int:merchant_id>/insights/", include("insights.dashboard_urls")),
+    path("portal/<int:merchant_id>/programmes/", include("programmes.urls")),  # business programmes' field staff
+    path("programmes/", include("programmes.entry_urls")),
     path("", include("adminpanel.inbox_urls")),  # /staff/inbox/ (the webhook doors are in cashback/wsgi.py)
     path("staff/", include("adminpanel.urls")),
     path("staff/offers/", include("campaigns.staff_urls")),

@@ -21,6 +21,7 @@ from django.test import RequestFactory
 
 from cashback.card_guard import CARD_NUMBER_MESSAGE, is_password_field
 from cashback.forms import CardNumberGuardMixin
+from programmes.models import Brand, BusinessCustomer, Programme, Region
 from tests.accounts.factories import UserFactory
 from tests.merchants.factories import MerchantFactory
 
@@ -37,6 +38,14 @@ CONSTRUCTOR_KWARGS = {
     "referrals.forms.ProgramForm": lambda: {},
     "accounts.privacy_forms.ErasureForm": lambda: {"user": UserFactory()},
     "notifications.forms.PreferencesForm": lambda: {"preferences": _preferences()},
+    "programmes.forms.BudgetForm": lambda: {"currency": "NOK"},
+    "programmes.forms.ContractForm": lambda: {
+        "customers": BusinessCustomer.objects.none(),
+        "programmes": Programme.objects.none(),
+    },
+    "programmes.forms.CustomerForm": lambda: {"regions": Region.objects.none()},
+    "programmes.forms.FieldRoleForm": lambda: {"regions": Region.objects.none()},
+    "programmes.forms.ProgrammeForm": lambda: {"brands": Brand.objects.none(), "regions": [], "currency": "NOK"},
 }
 
 

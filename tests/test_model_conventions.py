@@ -27,6 +27,8 @@ APPEND_ONLY = {
     "content.PageVersion",
     "content.FaqEntryVersion",
     "content.BannerVersion",
+    "programmes.ContractEvent",
+    "programmes.TierReward",
 }
 
 

@@ -76,6 +76,7 @@ class JournalKind(models.TextChoices):
     DONATION_DISBURSEMENT = "donation_disbursement", "Donation disbursed"
     FEE = "fee", "Platform fee"
     ADJUSTMENT = "adjustment", "Manual adjustment"
+    PROGRAMME_REWARD = "programme_reward", "Programme reward"
 
 
 class Direction(models.TextChoices):

@@ -5,7 +5,7 @@ Consumer figures per currency (definitions, also in docs/ledger.md):
 - ``pending``: the consumer_pending account's posted balance (earned, not yet matured).
 - ``available``: the consumer_available account's posted balance less pending holds.
 - ``lifetime_earned``: net credits to the consumer's accounts in earning transactions
-  (reward_earn, referral_bonus, challenge_bonus) less net debits in reward_reverse.
+  (reward_earn, referral_bonus, challenge_bonus, programme_reward) less net debits in reward_reverse.
 - ``donated``: net debits of the consumer's accounts in donation transactions.
 - ``paid_out``: net debits of the consumer's accounts in payout and payout_return
   transactions (a returned payout gives the money back and lowers the figure).
@@ -31,7 +31,12 @@ from wallet.money import minor_to_decimal_string
 if TYPE_CHECKING:
     from accounts.models import User
 
-EARNING_KINDS = (JournalKind.REWARD_EARN, JournalKind.REFERRAL_BONUS, JournalKind.CHALLENGE_BONUS)
+EARNING_KINDS = (
+    JournalKind.REWARD_EARN,
+    JournalKind.REFERRAL_BONUS,
+    JournalKind.CHALLENGE_BONUS,
+    JournalKind.PROGRAMME_REWARD,
+)
 REVERSAL_KINDS = (JournalKind.REWARD_REVERSE,)
 DONATION_KINDS = (JournalKind.DONATION,)
 PAYOUT_KINDS = (JournalKind.PAYOUT, JournalKind.PAYOUT_RETURN)

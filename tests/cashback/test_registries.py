@@ -37,6 +37,7 @@ def test_the_apps_register_their_seeders_in_dependency_order():
         "content.demo.seed_demo_content",
         "campaigns.demo.seed_demo_campaigns",
         "campaigns.demo_shops.seed_demo_shops",
+        "programmes.demo.seed_demo_programmes",
         "merchants.billing_demo.seed_demo_billing",
         "charity.demo.seed_demo_giving",
         "monitoring.demo.seed_demo_flags",

@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+
+
+class ProgrammesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "programmes"
+    verbose_name = "Business programmes"
+
+    def ready(self) -> None:
+        # Imported here: models are not loaded before ready(), and the apps below cannot import us.
+        from cashback.context_processors import register_nav_item
+        from cashback.demo import ORDER_PROGRAMMES, register
+        from programmes import privacy
+        from programmes.demo import seed_demo_programmes
+        from programmes.navigation import programmes_nav_item
+        from programmes.wallet_section import wallet_home_section
+        from wallet.home_sections import register_home_section
+
+        privacy.register()
+        register_nav_item(programmes_nav_item)
+        register_home_section(wallet_home_section)
+        # After the demo users and merchants (the staff reviewer approves the brand owner), before billing.
+        register(order=ORDER_PROGRAMMES, seeder=seed_demo_programmes)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from programmes import views
+
+app_name = "programmes_entry"
+
+urlpatterns = [path("", views.entry, name="entry")]

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from programmes import views
+
+app_name = "programmes"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("customers/", views.customers, name="customers"),
+    path("customers/new/", views.customer_register, name="customer_register"),
+    path("contracts/", views.contracts, name="contracts"),
+    path("contracts/new/", views.contract_propose, name="contract_propose"),
+    path("contracts/<int:contract_id>/", views.contract_detail, name="contract"),
+    path("contracts/<int:contract_id>/approve/", views.contract_approve, name="contract_approve"),
+    path("contracts/<int:contract_id>/reject/", views.contract_reject, name="contract_reject"),
+    path("sales/upload/", views.sales_upload, name="sales_upload"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("programmes/new/", views.programme_create, name="programme_create"),
+    path("team/", views.team, name="team"),
+    path("budgets/<int:budget_id>/", views.budget_edit, name="budget_edit"),
+]
