@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wallet', '0005_adjustments'),
+        ('wallet', '0006_created_at_brin_for_metrics'),
     ]
 
     operations = [
