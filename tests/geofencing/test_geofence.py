@@ -12,7 +12,7 @@ from accounts.services import location_consent_set
 from cashback.providers.push import FakePushClient
 from geofencing.models import NearbyPush
 from geofencing.services import geofence_report
-from notifications.models import Preference
+from notifications.models import Notification, Preference
 from notifications.services import quiet_hours_set
 from tests.accounts.factories import UserFactory
 from tests.concurrency import run_together
@@ -140,3 +140,50 @@ def test_ten_concurrent_reports_for_the_same_shop_send_one_push(push_outbox):
     assert NearbyPush.objects.filter(user=user).count() == 1
     assert len(push_outbox) == 1
     assert Consent.objects.filter(user=user, kind="location").exists()
+
+
+# A report's round trips (docs/geofencing.md, "Cost"): the shops and their offer ids (1), the offers
+# with merchant, tier and named shops (1), the consumer's eligibility context (3), consent, preference
+# and quiet hours (1); then the claim, the notification and its push delivery in one transaction (the
+# test's savepoint stands for BEGIN/COMMIT: 2). A regression (a query per shop or offer, a nested
+# savepoint, a SELECT before the insert) makes these fail.
+PUSH_PATH_QUERIES = 11
+
+
+@pytest.mark.django_db
+def test_a_report_that_pushes_takes_a_fixed_number_of_queries_whatever_the_shops(
+    push_outbox, django_assert_max_num_queries
+):
+    user = _consumer()
+    chain = shop_with_offer(*north_of(OSLO, 40))[0].merchant
+    for metres in (60, 90, 120):  # the chain's other shops
+        shop_with_offer(*north_of(OSLO, metres), merchant=chain)
+    for metres in (80, 110, 150, 200, 260):
+        shop_with_offer(*north_of(OSLO, metres), audience="new_customers")
+    client = _api(user)
+
+    with django_assert_max_num_queries(PUSH_PATH_QUERIES):
+        body = client.post(URL, AT_OSLO, format="json").json()
+
+    # Nine shops, nine offers (the chain's four apply at each of its shops): the nearest eight offers count.
+    assert len(body["shops"]) == 8 and body["pushed_location_id"] == body["shops"][0]["location_id"]
+    assert (
+        body["shops"][0]["offer_ids"] == sorted(body["shops"][0]["offer_ids"])
+        and len(body["shops"][0]["offer_ids"]) == 4
+    )
+    assert Notification.objects.filter(user=user, kind="nearby_offer").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_report_near_no_shop_takes_one_query_and_one_without_consent_skips_the_push_path(
+    django_assert_num_queries, django_assert_max_num_queries
+):
+    client = _api(_consumer(location=False))
+
+    with django_assert_num_queries(1):
+        assert client.post(URL, AT_OSLO, format="json").json()["shops"] == []
+
+    shop_with_offer(*north_of(OSLO, 100))
+    with django_assert_max_num_queries(PUSH_PATH_QUERIES - 4):  # no claim, no notification, no delivery
+        body = client.post(URL, AT_OSLO, format="json").json()
+    assert len(body["shops"]) == 1 and body["pushed_location_id"] is None
