@@ -15,8 +15,10 @@ from geofencing.services import geofence_report
 from notifications.models import Notification, Preference
 from notifications.services import quiet_hours_set
 from tests.accounts.factories import UserFactory
+from tests.campaigns.factories import PurchaseFactory, TierFactory
 from tests.concurrency import run_together
 from tests.geofencing.factories import OSLO, north_of, shop_with_offer
+from tests.merchants.factories import LocationFactory
 
 URL = "/api/v1/geofence/"
 AT_OSLO = {"lat": str(OSLO[0]), "lng": str(OSLO[1]), "accuracy_m": 20}
@@ -63,6 +65,24 @@ def test_a_report_lists_the_usable_shops_within_the_radius_and_pushes_the_neares
     assert again["pushed_location_id"] == farther.pk  # the nearest not yet pushed today
     third = _api(user).post(URL, AT_OSLO, format="json").json()
     assert third["pushed_location_id"] is None and len(push_outbox) == 2
+
+
+@pytest.mark.django_db
+def test_only_shops_with_an_offer_this_consumer_can_use_match_and_are_pushed():
+    user = _consumer()
+    bought_here, _ = shop_with_offer(*north_of(OSLO, 30), audience="new_customers")
+    PurchaseFactory(user=user, merchant=bought_here.merchant)  # not a new customer there any more
+    shop_with_offer(*north_of(OSLO, 40), audience="tier", min_tier=TierFactory(rank=3))  # a tier they lack
+    elsewhere, limited = shop_with_offer(*north_of(OSLO, 50))
+    limited.locations.set([LocationFactory(merchant=elsewhere.merchant, latitude=OSLO[0] + 1, longitude=OSLO[1])])
+    usable, offer = shop_with_offer(*north_of(OSLO, 120))
+
+    body = _api(user).post(URL, AT_OSLO, format="json").json()
+
+    assert [(shop["location_id"], shop["offer_ids"]) for shop in body["shops"]] == [(usable.pk, [offer.pk])]
+    assert body["pushed_location_id"] == usable.pk
+    (notification,) = Notification.objects.filter(user=user, kind="nearby_offer")
+    assert list(notification.deliveries.values_list("channel", flat=True)) == ["push"]
 
 
 @pytest.mark.django_db
