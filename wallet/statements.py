@@ -415,6 +415,8 @@ def statement_publish(*, user_id: int, period: Period, currency: str) -> Stateme
     notifications tells the consumer it is ready)."""
     user = get_user_model().objects.get(pk=user_id)
     statement = statement_store(user=user, period=period, currency=currency)
+    # Not in statement_store's transaction: a download may have stored the month already, and only
+    # publishing tells the person. A crash between the two is mended by the task's retry (once_key).
     with transaction.atomic():
         events.announce(
             "statement_published",
