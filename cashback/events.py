@@ -39,6 +39,19 @@ Facts (keyword arguments are ids and plain values, never model instances):
 - ``donation_made``        user_id, charity_id, charity_name, journal_id, amount_minor, currency
 - ``challenge_progress``   user_id, challenge_id, challenge_title, stage ("half_way" | "reached"), percent
 - ``tier_changed``         user_id, tier_id, tier_name, previous_name   (a consumer reached a (new) tier)
+- ``payout_settled``       user_id, payout_id, outcome ("paid" | "failed"), amount_minor, currency, reason
+                           (Stripe paid it out, or it failed and the money is back; a paid payout may
+                           later fail: once per payout and outcome)
+- ``statement_published``  user_id, statement_id, period ("2026-10"), period_label, currency,
+                           opening_minor, closing_minor   (a finished month's statement is stored; once per statement)
+- ``cashback_expiring``    user_id, entry_id, amount_minor, currency, expires_on (ISO date)   (the oldest
+                           cashback credit still unused expires within REWARD_EXPIRY_WARNING_DAYS; once per credit)
+- ``referral_bonus_paid``  user_id, key, journal_id, amount_minor, currency, memo   (a referral bonus was
+                           posted under the ledger key ``key``; once per key)
+
+A fact that would otherwise be told again by a daily sweep or a replay (``cashback_expiring``, say) is
+announced with ``once_key=``: unique per fact (a database constraint), so a second announcement records
+nothing and delivers nothing, and ``announce`` returns False.
 """
 
 import inspect
@@ -49,7 +62,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -76,6 +89,10 @@ FACTS = frozenset(
         "donation_made",
         "challenge_progress",
         "tier_changed",
+        "payout_settled",
+        "statement_published",
+        "cashback_expiring",
+        "referral_bonus_paid",
     }
 )
 
@@ -114,17 +131,34 @@ def subscribe(fact: str, subscriber: Callable[..., Any]) -> None:
         _subscribers[fact].append(path)
 
 
-def announce(fact: str, **facts: Any) -> None:
-    """Record ``fact`` and its deliveries in the caller's transaction; deliver them after commit."""
+def announce(fact: str, **facts: Any) -> bool:
+    """Record ``fact`` and its deliveries in the caller's transaction; deliver them after commit.
+
+    With ``once_key=`` (a string; not part of the payload) the fact is recorded at most once per key
+    (``Fact.once_key``, unique per kind): announcing it again records and delivers nothing. Returns
+    whether the fact was recorded now. (Read from ``facts`` rather than declared, so that callers
+    passing a payload dict keep their types.)
+    """
     _require_known(fact)
+    once_key = str(facts.pop("once_key", "") or "")
     if "fact_id" in facts:
         raise ValueError("'fact_id' is given to subscribers by the outbox; a fact may not carry it.")
     with transaction.atomic():
-        record = Fact.objects.create(kind=fact, payload=facts)
+        if once_key:
+            if Fact.objects.filter(kind=fact, once_key=once_key).exists():
+                return False
+            try:
+                with transaction.atomic():
+                    record = Fact.objects.create(kind=fact, once_key=once_key, payload=facts)
+            except IntegrityError:  # announced at the same moment by another transaction, which won
+                return False
+        else:
+            record = Fact.objects.create(kind=fact, payload=facts)
         deliveries = FactDelivery.objects.bulk_create(
             [FactDelivery(fact=record, subscriber=path) for path in _subscribers[fact]]
         )
         _enqueue_on_commit([delivery.pk for delivery in deliveries])
+    return True
 
 
 def _enqueue_on_commit(delivery_ids: list[int]) -> None:

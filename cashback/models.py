@@ -102,11 +102,18 @@ class Fact(models.Model):
     kind = models.CharField(max_length=60)
     # Ids and plain values only (the announcer's keyword arguments), never model instances.
     payload = models.JSONField(default=dict)
+    # Set for a fact told at most once (``announce(..., once_key=...)``): unique per kind; "" otherwise.
+    once_key = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["kind", "-created_at"], name="fact_kind_recent_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "once_key"], condition=~models.Q(once_key=""), name="fact_once_per_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

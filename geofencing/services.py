@@ -13,17 +13,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Consent
+from campaigns.eligibility import Eligibility, Shop, offers_eligibility
+from geofencing.geofence_selectors import GeofenceCandidates, geofence_candidates
 from geofencing.models import NearbyPush
-from geofencing.selectors import NearbySearch, nearby_offers, page_eligibility
+from geofencing.selectors import NearbySearch
 from notifications.kinds import Channel
 from notifications.selectors import in_quiet_hours, push_gate
 from notifications.services import notification_send
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-# Offers read per report: the nearest ones within the radius.
-OFFERS_PER_REPORT = 8
 
 
 @dataclass(frozen=True)
@@ -58,34 +57,42 @@ def geofence_report(
         return ReportOutcome(ignored=True, reason="accuracy")
     at = at or timezone.now()
     search = NearbySearch(latitude=latitude, longitude=longitude, radius_m=settings.GEOFENCE_RADIUS_M)
-    page = nearby_offers(search=search, page=1, page_size=OFFERS_PER_REPORT, at=at)
-    eligibility = page_eligibility(user=user, page=page, at=at)
-    shops: dict[int, MatchedShop] = {}
-    for item in page.offers:
-        verdict = eligibility.get(item.offer.pk)
-        if verdict is None or not verdict.eligible:
+    candidates = geofence_candidates(search=search, at=at)
+    eligibility = _eligibility(user=user, candidates=candidates, at=at)
+    shops: list[MatchedShop] = []
+    for shop in candidates.shops:
+        usable = [offer_id for offer_id in shop.offer_ids if eligibility[offer_id].eligible]
+        if not usable:
             continue
-        for shop in item.shops:
-            if shop.distance_m > settings.GEOFENCE_RADIUS_M:
-                continue
-            matched = shops.get(shop.location.pk)
-            if matched is None:
-                location = shop.location
-                matched = MatchedShop(
-                    location_id=location.pk,
-                    merchant_id=item.offer.merchant_id,
-                    name=location.name,
-                    merchant_name=item.offer.merchant.display_name,
-                    latitude=location.latitude or Decimal(0),
-                    longitude=location.longitude or Decimal(0),
-                    distance_m=shop.distance_m,
-                    offer_title=item.offer.title,
-                )
-                shops[location.pk] = matched
-            matched.offer_ids.append(item.offer.pk)
-    ordered = sorted(shops.values(), key=lambda s: (s.distance_m, s.location_id))
-    pushed = _push_nearest(user=user, shops=ordered, at=at) if ordered else None
-    return ReportOutcome(ignored=False, shops=ordered, pushed_location_id=pushed)
+        first = candidates.offers[usable[0]]
+        shops.append(
+            MatchedShop(
+                location_id=shop.location_id,
+                merchant_id=shop.merchant_id,
+                name=shop.name,
+                merchant_name=first.merchant.display_name,
+                latitude=shop.latitude,
+                longitude=shop.longitude,
+                distance_m=shop.distance_m,
+                offer_ids=usable,
+                offer_title=first.title,
+            )
+        )
+    pushed = _push_nearest(user=user, shops=shops, at=at) if shops else None
+    return ReportOutcome(ignored=False, shops=shops, pushed_location_id=pushed)
+
+
+def _eligibility(*, user: User, candidates: GeofenceCandidates, at: datetime) -> dict[int, Eligibility]:
+    """Each candidate offer's eligibility for ``user``, judged at its nearest shop (three queries)."""
+    if not candidates.offers:
+        return {}
+    nearest: dict[int, Shop] = {}
+    for shop in candidates.shops:
+        for offer_id in shop.offer_ids:
+            nearest.setdefault(offer_id, Shop(location_id=shop.location_id, time_zone=shop.time_zone))
+    return offers_eligibility(
+        user=user, offers=list(candidates.offers.values()), at=at, shops=nearest, named=candidates.named
+    )
 
 
 def _push_nearest(*, user: User, shops: list[MatchedShop], at: datetime) -> int | None:

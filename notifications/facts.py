@@ -5,7 +5,11 @@ unique constraint), so a delivery that runs twice tells the person once.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+
+from django.urls import reverse
+from django.utils import formats
 
 from accounts.models import User
 from cashback import events
@@ -13,8 +17,13 @@ from notifications.kinds import money_text, stage_text
 from notifications.services import notification_send
 
 
+def _active(user_id: int) -> User | None:
+    """The person, unless their account was closed or erased: they are told nothing more."""
+    return User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
+
+
 def _send(*, user_id: int, kind: str, key: str, context: dict[str, Any]) -> None:
-    user = User.objects.filter(pk=user_id, is_active=True, erased_at__isnull=True).first()
+    user = _active(user_id)
     if user is None:
         return
     notification_send(user=user, kind=kind, dedupe_key=key, context=context)
@@ -62,6 +71,51 @@ def on_tier_changed(*, user_id: int, tier_name: str, previous_name: str, fact_id
     _send(user_id=user_id, kind="tier_changed", key=f"fact:{fact_id}", context=context)
 
 
+def on_payout_settled(
+    *, user_id: int, payout_id: int, outcome: str, amount_minor: int, currency: str, reason: str = "", **_: Any
+) -> None:
+    context = {**_money(amount_minor, currency), "reason": reason}
+    # The key the wallet used when it told the person directly: no message twice across the change.
+    _send(user_id=user_id, kind=f"payout_{outcome}", key=f"payout:{payout_id}:{outcome}", context=context)
+
+
+def on_statement_published(
+    *,
+    user_id: int,
+    period: str,
+    period_label: str,
+    currency: str,
+    opening_minor: int,
+    closing_minor: int,
+    **_: Any,
+) -> None:
+    context = {
+        "period": f"{period_label} ({currency})",
+        "opening": money_text(opening_minor, currency),
+        "closing": money_text(closing_minor, currency),
+    }
+    user = _active(user_id)
+    if user is None:
+        return
+    # A URL by name: notifications does not import the wallet.
+    url = f"{reverse('wallet:statement_download')}?month={period}&currency={currency}&format=pdf"
+    notification_send(
+        user=user, kind="statement_ready", dedupe_key=f"statement:{period}:{currency}", context=context, url=url
+    )
+
+
+def on_cashback_expiring(
+    *, user_id: int, entry_id: int, amount_minor: int, currency: str, expires_on: str, **_: Any
+) -> None:
+    context = {**_money(amount_minor, currency), "expires_on": formats.date_format(date.fromisoformat(expires_on))}
+    _send(user_id=user_id, kind="reward_expiry_warning", key=f"reward-expiry-warning:{entry_id}", context=context)
+
+
+def on_referral_bonus_paid(*, user_id: int, key: str, amount_minor: int, currency: str, memo: str, **_: Any) -> None:
+    # ``key`` is the bonus's ledger key, unique per bonus: the same key the referrals app used before.
+    _send(user_id=user_id, kind="referral_bonus", key=key, context={**_money(amount_minor, currency), "memo": memo})
+
+
 def subscribe_all() -> None:
     events.subscribe("reward_earned", on_reward_earned)
     events.subscribe("reward_available", on_reward_available)
@@ -70,3 +124,7 @@ def subscribe_all() -> None:
     events.subscribe("donation_made", on_donation_made)
     events.subscribe("challenge_progress", on_challenge_progress)
     events.subscribe("tier_changed", on_tier_changed)
+    events.subscribe("payout_settled", on_payout_settled)
+    events.subscribe("statement_published", on_statement_published)
+    events.subscribe("cashback_expiring", on_cashback_expiring)
+    events.subscribe("referral_bonus_paid", on_referral_bonus_paid)

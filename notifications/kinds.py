@@ -65,14 +65,15 @@ class KindSpec:
     def render(self, channel: str, context: dict[str, object]) -> Message:
         values = _SafeDict(context)
         if channel == Channel.SMS:
-            return Message(title="", body=str(self.sms).format_map(values))
+            return Message(title="", body=str(self.sms).format_map(values).strip())
         by_channel: dict[str, tuple[Promise, Promise]] = {
             Channel.INBOX: self.inbox,
             Channel.EMAIL: self.email,
             Channel.PUSH: self.push,
         }
         title, body = by_channel[channel]
-        return Message(title=str(title).format_map(values), body=str(body).format_map(values))
+        # Stripped: an optional value left out (a payout's failure reason) leaves no trailing space.
+        return Message(title=str(title).format_map(values).strip(), body=str(body).format_map(values).strip())
 
 
 class _SafeDict(dict[str, object]):
@@ -144,8 +145,11 @@ KINDS: dict[str, KindSpec] = {
     "payout_failed": KindSpec(
         label=_("Payout failed"),
         group=Group.MONEY,
-        inbox=(_("Payout of {amount} failed"), _("The payout failed and {amount} is back in your wallet.")),
-        email=(_("Your payout of {amount} failed"), _("The payout failed and {amount} is back in your wallet.")),
+        inbox=(_("Payout of {amount} failed"), _("The payout failed and {amount} is back in your wallet. {reason}")),
+        email=(
+            _("Your payout of {amount} failed"),
+            _("The payout failed and {amount} is back in your wallet. {reason}"),
+        ),
         sms=_("Cashback: your payout of {amount} failed; the money is back in your wallet."),
         push=(_("Payout of {amount} failed"), _("The money is back in your wallet.")),
         url="/wallet/payouts/",
@@ -165,8 +169,11 @@ KINDS: dict[str, KindSpec] = {
     "referral_bonus": KindSpec(
         label=_("Referral bonus"),
         group=Group.MONEY,
-        inbox=(_("Referral bonus: {amount}"), _("You earned {amount} for an invitation.")),
-        email=(_("You earned a referral bonus of {amount}"), _("You earned {amount} for an invitation.")),
+        inbox=(_("Referral bonus: {amount}"), _("{memo}: {amount} is in your available balance now.")),
+        email=(
+            _("You earned a referral bonus of {amount}"),
+            _("{memo}: {amount} is in your available balance now."),
+        ),
         sms=_("Cashback: you earned a referral bonus of {amount}."),
         push=(_("Referral bonus: {amount}"), _("Thanks for inviting.")),
         url="/wallet/referrals/",
@@ -191,10 +198,13 @@ KINDS: dict[str, KindSpec] = {
     "statement_ready": KindSpec(
         label=_("Statement ready"),
         group=Group.MONEY,
-        inbox=(_("Your statement for {period} is ready"), _("Download it from Statements.")),
+        inbox=(
+            _("Your statement for {period} is ready"),
+            _("Opening balance {opening}, closing balance {closing}. Download it from Statements."),
+        ),
         email=(
             _("Your statement for {period} is ready"),
-            _("Your statement for {period} is ready: download it from Statements."),
+            _("Your statement for {period} is ready: opening balance {opening}, closing balance {closing}."),
         ),
         sms=_("Cashback: your statement for {period} is ready."),
         push=(_("Statement for {period}"), _("Ready to download.")),

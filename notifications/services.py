@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.services import location_consent_set, marketing_consent_set
@@ -59,10 +59,11 @@ def notification_send(
         if channels is not None:
             wanted = wanted & channels
     fields = {"kind": kind, "title": title[:160], "body": body, "url": url, "context": context}
-    with transaction.atomic():
+    # No savepoint of its own: nothing here catches an error, so a failure rolls back with the caller.
+    with transaction.atomic(savepoint=False):
         if dedupe_key is not None:
-            notification, created = Notification.objects.get_or_create(
-                user=user, dedupe_key=dedupe_key, defaults={**fields, "in_inbox": Channel.INBOX in wanted}
+            notification, created = _create_once(
+                user=user, dedupe_key=dedupe_key, fields={**fields, "in_inbox": Channel.INBOX in wanted}
             )
         else:
             notification = Notification.objects.create(user=user, **fields, in_inbox=Channel.INBOX in wanted)
@@ -78,6 +79,35 @@ def notification_send(
             )
             _enqueue_deliveries_on_commit([delivery.pk for delivery in deliveries])
     return notification
+
+
+def _create_once(*, user: User, dedupe_key: str, fields: dict[str, Any]) -> tuple[Notification, bool]:
+    """The user's notification with ``dedupe_key``, created now unless it exists; and whether it was.
+
+    On PostgreSQL one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (a SELECT only for a replay), where
+    ``get_or_create`` takes a SELECT and a savepoint around its INSERT: geofence reports count their
+    round trips. Of concurrent callers the unique constraint lets one insert; the others read its row.
+    """
+    if connection.vendor != "postgresql":
+        return Notification.objects.get_or_create(user=user, dedupe_key=dedupe_key, defaults=fields)
+    notification = Notification(user=user, dedupe_key=dedupe_key, **fields)
+    columns = [field for field in Notification._meta.concrete_fields if not field.primary_key]
+    values = [field.get_db_prep_save(field.pre_save(notification, True), connection) for field in columns]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Notification._meta.db_table)} ({', '.join(quote(str(field.column)) for field in columns)})"  # noqa: S608 - names from the model
+        f" VALUES ({', '.join(['%s'] * len(columns))})"
+        " ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return Notification.objects.get(user=user, dedupe_key=dedupe_key), False
+    notification.pk = row[0]
+    notification._state.adding = False
+    notification._state.db = connection.alias
+    return notification, True
 
 
 def _enqueue_deliveries_on_commit(delivery_ids: list[int]) -> None:

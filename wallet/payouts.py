@@ -36,9 +36,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.blocking import ensure_not_blocked
+from cashback import events
 from cashback.keyed_ids import external_key
 from cashback.providers.stripe_gateway import StripeGatewayError, get_stripe_gateway
-from notifications.services import notification_send
 from wallet.errors import (
     IdempotencyConflictError,
     InsufficientFundsError,
@@ -455,7 +455,7 @@ def payout_mark_paid(*, payout_id: int, stripe_payout_id: str = "", stripe_event
             payout.stripe_payout_id = stripe_payout_id
         payout.save(update_fields=["status", "paid_at", "stripe_payout_id", "updated_at"])
         _history(payout, from_status=previous, stripe_event_id=stripe_event_id)
-        _notify(payout)
+        _announce_settled(payout)
         return payout
 
 
@@ -525,25 +525,23 @@ def _fail(
 
         payout_id = payout.pk
         transaction.on_commit(lambda: payout_transfer_reverse.delay(payout_id))
-    _notify(payout)
+    _announce_settled(payout)
     return payout
 
 
-def _notify(payout: Payout) -> None:
-    amount = f"{minor_to_decimal_string(payout.amount, payout.currency)} {payout.currency}"
-    if payout.status == PayoutStatus.PAID:
-        title, body = f"Your payout of {amount} is paid", "It is on its way to your bank account."
-    else:
-        title = f"Your payout of {amount} did not go through"
-        body = "The money is back in your wallet. " + (payout.failure_message or "")
-    notification_send(
-        user=payout.user,
-        kind=f"payout_{payout.status}",
-        title=title,
-        body=body.strip(),
-        url="/wallet/payouts/",
-        dedupe_key=f"payout:{payout.pk}:{payout.status}",
-        context={"amount": amount},
+def _announce_settled(payout: Payout) -> None:
+    """Tell later apps (notifications) how the payout ended, in the settling transaction: the fact is
+    delivered after commit, so a message provider never touches the money. Once per payout and outcome
+    (a paid payout that bounces later is told again, as failed)."""
+    events.announce(
+        "payout_settled",
+        once_key=f"payout:{payout.pk}:{payout.status}",
+        user_id=payout.user_id,
+        payout_id=payout.pk,
+        outcome=str(payout.status),
+        amount_minor=payout.amount,
+        currency=payout.currency,
+        reason=payout.failure_message if payout.status == PayoutStatus.FAILED else "",
     )
 
 

@@ -31,12 +31,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Sum, When
 from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from weasyprint import CSS, HTML
 
+from cashback import events
 from cashback.errors import DomainError
-from notifications.services import notification_send
 from wallet.models import AccountKind, Currency, Direction, Entry, LedgerAccount, Statement
 from wallet.money import minor_to_decimal_string
 
@@ -412,17 +411,22 @@ def statement_document(
 
 
 def statement_publish(*, user_id: int, period: Period, currency: str) -> Statement:
-    """Store a finished month's statement and put "your statement is ready" in the consumer's inbox (once)."""
+    """Store a finished month's statement and announce ``statement_published`` (once per statement;
+    notifications tells the consumer it is ready)."""
     user = get_user_model().objects.get(pk=user_id)
     statement = statement_store(user=user, period=period, currency=currency)
-    notification_send(
-        user=user,
-        kind="statement_ready",
-        title=f"Your {period.label} statement ({currency}) is ready",
-        body=f"Opening balance {minor_to_decimal_string(statement.opening_minor, currency)} {currency}, "
-        f"closing balance {minor_to_decimal_string(statement.closing_minor, currency)} {currency}.",
-        url=f"{reverse('wallet:statement_download')}?month={period.key}&currency={currency}&format=pdf",
-        dedupe_key=f"statement:{period.key}:{currency}",
-        context={"period": f"{period.label} ({currency})"},
-    )
+    # Not in statement_store's transaction: a download may have stored the month already, and only
+    # publishing tells the person. A crash between the two is mended by the task's retry (once_key).
+    with transaction.atomic():
+        events.announce(
+            "statement_published",
+            once_key=f"statement:{statement.pk}",
+            user_id=user.pk,
+            statement_id=statement.pk,
+            period=period.key,
+            period_label=period.label,
+            currency=statement.currency,
+            opening_minor=statement.opening_minor,
+            closing_minor=statement.closing_minor,
+        )
     return statement

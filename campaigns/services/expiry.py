@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from campaigns.models import ChallengeProgress, Purchase, Reward, RewardKind
 from campaigns.services.rewards import reward_status
-from notifications.services import notification_send
+from cashback import events
 from wallet.models import AccountKind, Direction, Entry, JournalKind, LedgerAccount
-from wallet.money import minor_to_decimal_string
 from wallet.services import EntrySpec, platform_account, retrying_deadlocks, transaction_post
 
 # --- Expiry ------------------------------------------------------------------------------------
@@ -133,7 +132,8 @@ def _expire_one(*, account_id: int, entry_id: int, cutoff: datetime) -> bool:
 
 
 def reward_expiry_warnings_send(*, now: datetime | None = None) -> int:
-    """Warn consumers ``REWARD_EXPIRY_WARNING_DAYS`` before cashback expires; once per credit."""
+    """Warn consumers ``REWARD_EXPIRY_WARNING_DAYS`` before cashback expires: announce
+    ``cashback_expiring`` once per credit (the oldest one still unused); returns how many were new."""
     days = expiry_days()
     warning = int(getattr(settings, "REWARD_EXPIRY_WARNING_DAYS", 14) or 0)
     if days <= 0 or warning <= 0:
@@ -142,24 +142,23 @@ def reward_expiry_warnings_send(*, now: datetime | None = None) -> int:
     cutoff = now - timedelta(days=days - warning)
     expire_cutoff = now - timedelta(days=days)
     sent = 0
-    for account in _accounts_with_cashback().select_related("user"):
+    for account in _accounts_with_cashback():
         soon = [(e, n) for e, n in _expiring(account, cutoff) if e.created_at > expire_cutoff]
         if not soon:
             continue
         total = sum(n for _, n in soon)
         first = soon[0][0]
-        when = timezone.localtime(first.created_at + timedelta(days=days))
-        notification_send(
-            user=account.user,
-            kind="reward_expiry_warning",
-            title=f"{minor_to_decimal_string(total, account.currency)} {account.currency} of cashback expires soon",
-            body=f"Use or pay out your cashback: the oldest part expires on {when:%-d %B %Y}.",
-            url="/wallet/",
-            dedupe_key=f"reward-expiry-warning:{first.pk}",
-            context={
-                "amount": f"{minor_to_decimal_string(total, account.currency)} {account.currency}",
-                "expires_on": f"{when:%-d %B %Y}",
-            },
+        expires_on = timezone.localtime(first.created_at + timedelta(days=days)).date()
+        announced = events.announce(
+            "cashback_expiring",
+            once_key=f"expiry-warning:entry:{first.pk}",
+            user_id=account.user_id,
+            entry_id=first.pk,
+            amount_minor=total,
+            currency=account.currency,
+            expires_on=expires_on.isoformat(),
         )
+        if not announced:  # warned about this credit on an earlier run
+            continue
         sent += 1
     return sent

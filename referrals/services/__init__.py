@@ -23,7 +23,7 @@ Callers import from here (``from referrals import services``); the names below a
 """
 
 from referrals.services.abuse import ReviewSignal, device_sighting_record
-from referrals.services.bonuses import BONUS_FUNDING_OWNER_KEY, NOTIFICATION_KIND, REFERRALS_URL
+from referrals.services.bonuses import BONUS_FUNDING_OWNER_KEY
 from referrals.services.business import (
     business_referral_link_at_partner_signup,
     business_referral_merchant_approved,
@@ -62,8 +62,6 @@ __all__ = [
     "DEFAULT_WINDOW_DAYS",
     "LIMITS",
     "MAX_BONUS_MINOR",
-    "NOTIFICATION_KIND",
-    "REFERRALS_URL",
     "UNDONE_PURCHASE_STATUSES",
     "CurrencyAmounts",
     "ReviewSignal",

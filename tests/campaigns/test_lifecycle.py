@@ -352,17 +352,21 @@ def test_a_matured_challenge_bonus_stays(shop):
 
 
 @override_settings(REWARD_EXPIRY_DAYS=30, REWARD_EXPIRY_WARNING_DAYS=7)
-def test_unused_cashback_expires_to_breakage_oldest_first_after_a_warning(shop):
+def test_unused_cashback_expires_to_breakage_oldest_first_after_a_warning(shop, django_capture_on_commit_callbacks):
     user = UserFactory()
     event(user=user, merchant=shop.merchant, kind="clearing", amount=20_000, txn="txn_1")
     matured = timezone.now() + timedelta(days=15)
     services.rewards_mature_due(now=matured)  # 2 000 available, credited now (entry time)
     spend(user, 500)  # uses the oldest credit first: 1 500 of it is unused
 
-    assert services.reward_expiry_warnings_send(now=timezone.now() + timedelta(days=20)) == 0
-    assert services.reward_expiry_warnings_send(now=timezone.now() + timedelta(days=24)) == 1
-    assert services.reward_expiry_warnings_send(now=timezone.now() + timedelta(days=25)) == 1  # deduplicated
-    assert Notification.objects.filter(user=user, kind="reward_expiry_warning").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.reward_expiry_warnings_send(now=timezone.now() + timedelta(days=20)) == 0
+        assert services.reward_expiry_warnings_send(now=timezone.now() + timedelta(days=24)) == 1
+        assert services.reward_expiry_warnings_send(now=timezone.now() + timedelta(days=25)) == 0  # told already
+    (fact,) = Fact.objects.filter(kind="cashback_expiring")
+    assert fact.payload["user_id"] == user.pk and fact.payload["amount_minor"] == 1_500
+    (warning,) = Notification.objects.filter(user=user, kind="reward_expiry_warning")
+    assert "15.00 NOK" in warning.title
 
     assert services.rewards_expire_due(now=timezone.now() + timedelta(days=29)) == 0
     assert services.rewards_expire_due(now=timezone.now() + timedelta(days=31)) == 1

@@ -12,11 +12,13 @@ from accounts.services import location_consent_set
 from cashback.providers.push import FakePushClient
 from geofencing.models import NearbyPush
 from geofencing.services import geofence_report
-from notifications.models import Preference
+from notifications.models import Notification, Preference
 from notifications.services import quiet_hours_set
 from tests.accounts.factories import UserFactory
+from tests.campaigns.factories import PurchaseFactory, TierFactory
 from tests.concurrency import run_together
 from tests.geofencing.factories import OSLO, north_of, shop_with_offer
+from tests.merchants.factories import LocationFactory
 
 URL = "/api/v1/geofence/"
 AT_OSLO = {"lat": str(OSLO[0]), "lng": str(OSLO[1]), "accuracy_m": 20}
@@ -63,6 +65,24 @@ def test_a_report_lists_the_usable_shops_within_the_radius_and_pushes_the_neares
     assert again["pushed_location_id"] == farther.pk  # the nearest not yet pushed today
     third = _api(user).post(URL, AT_OSLO, format="json").json()
     assert third["pushed_location_id"] is None and len(push_outbox) == 2
+
+
+@pytest.mark.django_db
+def test_only_shops_with_an_offer_this_consumer_can_use_match_and_are_pushed():
+    user = _consumer()
+    bought_here, _ = shop_with_offer(*north_of(OSLO, 30), audience="new_customers")
+    PurchaseFactory(user=user, merchant=bought_here.merchant)  # not a new customer there any more
+    shop_with_offer(*north_of(OSLO, 40), audience="tier", min_tier=TierFactory(rank=3))  # a tier they lack
+    elsewhere, limited = shop_with_offer(*north_of(OSLO, 50))
+    limited.locations.set([LocationFactory(merchant=elsewhere.merchant, latitude=OSLO[0] + 1, longitude=OSLO[1])])
+    usable, offer = shop_with_offer(*north_of(OSLO, 120))
+
+    body = _api(user).post(URL, AT_OSLO, format="json").json()
+
+    assert [(shop["location_id"], shop["offer_ids"]) for shop in body["shops"]] == [(usable.pk, [offer.pk])]
+    assert body["pushed_location_id"] == usable.pk
+    (notification,) = Notification.objects.filter(user=user, kind="nearby_offer")
+    assert list(notification.deliveries.values_list("channel", flat=True)) == ["push"]
 
 
 @pytest.mark.django_db
@@ -140,3 +160,50 @@ def test_ten_concurrent_reports_for_the_same_shop_send_one_push(push_outbox):
     assert NearbyPush.objects.filter(user=user).count() == 1
     assert len(push_outbox) == 1
     assert Consent.objects.filter(user=user, kind="location").exists()
+
+
+# A report's round trips (docs/geofencing.md, "Cost"): the shops and their offer ids (1), the offers
+# with merchant, tier and named shops (1), the consumer's eligibility context (3), consent, preference
+# and quiet hours (1); then the claim, the notification and its push delivery in one transaction (the
+# test's savepoint stands for BEGIN/COMMIT: 2). A regression (a query per shop or offer, a nested
+# savepoint, a SELECT before the insert) makes these fail.
+PUSH_PATH_QUERIES = 11
+
+
+@pytest.mark.django_db
+def test_a_report_that_pushes_takes_a_fixed_number_of_queries_whatever_the_shops(
+    push_outbox, django_assert_max_num_queries
+):
+    user = _consumer()
+    chain = shop_with_offer(*north_of(OSLO, 40))[0].merchant
+    for metres in (60, 90, 120):  # the chain's other shops
+        shop_with_offer(*north_of(OSLO, metres), merchant=chain)
+    for metres in (80, 110, 150, 200, 260):
+        shop_with_offer(*north_of(OSLO, metres), audience="new_customers")
+    client = _api(user)
+
+    with django_assert_max_num_queries(PUSH_PATH_QUERIES):
+        body = client.post(URL, AT_OSLO, format="json").json()
+
+    # Nine shops, nine offers (the chain's four apply at each of its shops): the nearest eight offers count.
+    assert len(body["shops"]) == 8 and body["pushed_location_id"] == body["shops"][0]["location_id"]
+    assert (
+        body["shops"][0]["offer_ids"] == sorted(body["shops"][0]["offer_ids"])
+        and len(body["shops"][0]["offer_ids"]) == 4
+    )
+    assert Notification.objects.filter(user=user, kind="nearby_offer").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_report_near_no_shop_takes_one_query_and_one_without_consent_skips_the_push_path(
+    django_assert_num_queries, django_assert_max_num_queries
+):
+    client = _api(_consumer(location=False))
+
+    with django_assert_num_queries(1):
+        assert client.post(URL, AT_OSLO, format="json").json()["shops"] == []
+
+    shop_with_offer(*north_of(OSLO, 100))
+    with django_assert_max_num_queries(PUSH_PATH_QUERIES - 5):  # no transaction: no claim, notification, delivery
+        body = client.post(URL, AT_OSLO, format="json").json()
+    assert len(body["shops"]) == 1 and body["pushed_location_id"] is None

@@ -1,10 +1,11 @@
 import pytest
 from django.core import mail
 
-from notifications.models import Notification
+from notifications.models import Delivery, Notification
 from notifications.selectors import unread_count
 from notifications.services import notification_send, notifications_mark_read
 from tests.accounts.factories import PhoneUserFactory, UserFactory
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,6 +30,22 @@ def test_a_dedupe_key_sends_one_message_however_often_it_is_replayed():
 
     assert first.pk == again.pk
     assert Notification.objects.filter(user=user).count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_concurrent_sends_with_one_key_create_one_message_and_each_caller_gets_it():
+    # The key is held by INSERT ... ON CONFLICT DO NOTHING on the unique constraint (no SELECT first):
+    # of callers at the same moment one inserts, the others read its row.
+    user = UserFactory(email="ada@example.com")
+
+    results = run_together(
+        lambda _: notification_send(user=user, kind="reward_available", context={"amount": "1.00 NOK"}, dedupe_key="k"),
+        threads=8,
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert {r.pk for r in results} == {Notification.objects.get(user=user).pk}
+    assert Delivery.objects.filter(notification__user=user, channel="email").count() == 1
     assert len(mail.outbox) == 1
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from cashback.events import announce
+from cashback.models import Fact
 from referrals import selectors, services
 from referrals.errors import (
     AlreadyReferredError,
@@ -112,7 +113,9 @@ def test_a_friend_is_referred_once(program):
 
 
 @pytest.mark.django_db(transaction=True)  # facts are delivered after commit
-def test_first_qualifying_purchase_pays_both_once_its_cashback_is_available(program):
+def test_first_qualifying_purchase_pays_both_once_its_cashback_is_available(
+    program, django_capture_on_commit_callbacks
+):
     referral = refer()
     purchase = purchase_of(referral.friend, amount_minor=20_000)  # exactly the minimum
 
@@ -146,6 +149,7 @@ def test_first_qualifying_purchase_pays_both_once_its_cashback_is_available(prog
     assert (referral.referrer_bonus_minor, referral.friend_bonus_minor, referral.currency) == (5000, 5000, "NOK")
     assert referral.referrer.notifications.filter(kind="referral_bonus").count() == 1
     assert referral.friend.notifications.filter(kind="referral_bonus").count() == 1
+    assert Fact.objects.filter(kind="referral_bonus_paid").count() == 2  # one per bonus, not per run
 
 
 def test_earned_totals_equal_the_ledger(program):
