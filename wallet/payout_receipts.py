@@ -121,7 +121,7 @@ def payout_receipts_due(*, now: datetime | None = None) -> list[int]:
             receipt_sent_at__isnull=True,
             paid_at__lt=now - RECEIPT_RESUME_AFTER,
         )
-        .exclude(user__email="")
+        .filter(user__email__isnull=False)
         .order_by("id")
         .values_list("id", flat=True)[:500]
     )
