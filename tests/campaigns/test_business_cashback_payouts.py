@@ -200,3 +200,41 @@ def test_a_blocked_customers_month_is_not_raised_but_credits_still_take_it_down_
     business.deliver(business.credit_note("feb-cn", invoice="feb", amount=1))
     assert business.months()["2025-02"] == 100  # booked by the next event after the block is lifted
     assert_ledger_sound()
+
+
+# --- The setting, where the programme is edited ------------------------------------------------------
+
+
+def test_the_programme_form_turns_automatic_payout_on_and_refuses_it_for_other_offers(client):
+    from django.urls import reverse
+
+    from campaigns.models import Offer, OfferStatus
+    from tests.campaigns.factories import MembershipFactory
+    from tests.campaigns.test_views import form_data
+
+    membership = MembershipFactory(role="manager")
+    client.force_login(membership.user)
+    programme = Offer.objects.create(
+        merchant=membership.merchant,
+        title="Business cashback",
+        percent=2,
+        currency="NOK",
+        basis="billing_period",
+        starts_at=datetime(2030, 1, 1, tzinfo=OSLO),
+        ends_at=datetime(2031, 1, 1, tzinfo=OSLO),
+        status=OfferStatus.DRAFT,
+    )
+    url = reverse("campaigns:edit", args=[membership.merchant.pk, programme.pk])
+    assert client.get(url).context["form"].initial["auto_payout"] is False
+
+    saved = client.post(url, form_data(basis="billing_period", auto_payout="on", version="1"))
+    refused = client.post(
+        reverse("campaigns:create", args=[membership.merchant.pk]), form_data(basis="purchase", auto_payout="on")
+    )
+
+    assert saved.status_code == 302
+    programme.refresh_from_db()
+    assert programme.auto_payout is True
+    assert refused.status_code == 400
+    assert "Automatic payout is for business cashback on Stripe billing only." in refused.content.decode()
+    assert Offer.objects.filter(merchant=membership.merchant).count() == 1

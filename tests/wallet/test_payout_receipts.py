@@ -109,7 +109,8 @@ def test_the_sweep_sends_a_receipt_whose_task_was_lost():
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_the_receipt_follows_payout_paid_on_a_real_worker(worker):
+@pytest.mark.usefixtures("worker")
+def test_the_receipt_follows_payout_paid_on_a_real_worker():
     # given an automatic payout that Stripe has (the worker made its transfer and payout, fake gateway)
     requested = _automatic()
     payout = wait_for(
