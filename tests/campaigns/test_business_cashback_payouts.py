@@ -238,3 +238,22 @@ def test_the_programme_form_turns_automatic_payout_on_and_refuses_it_for_other_o
     assert refused.status_code == 400
     assert "Automatic payout is for business cashback on Stripe billing only." in refused.content.decode()
     assert Offer.objects.filter(merchant=membership.merchant).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_six_runs_at_once_for_one_customer_and_month_pay_once():
+    from tests.concurrency import run_together
+
+    business = _earning_business()
+    _connected(business.user)
+
+    results = run_together(
+        lambda _: auto_payout_for(user_id=business.user.pk, currency="NOK", period=JANUARY), threads=6
+    )
+
+    assert all(isinstance(result, AutoPayoutRun) and result.status == "paid" for result in results), results
+    [payout] = Payout.objects.filter(user=business.user)
+    assert payout.amount == 1000
+    assert AutoPayoutRun.objects.get(user=business.user).payout_id == payout.pk
+    assert_ledger_sound()
