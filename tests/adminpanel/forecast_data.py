@@ -1,6 +1,7 @@
 """Business cashback data around today for the forecast page's tests: a yearly prepayment, a monthly
 payer with trailing spend, a finalized unpaid invoice, and a skipped automatic payout."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -25,7 +26,11 @@ def business_customers() -> dict:
         ends_at=start + timedelta(days=400),
     )
     merchant = programme.merchant
-    yearly, monthly = UserFactory(email="yearly@firma.example"), UserFactory(email="monthly@firma.example")
+    tag = uuid.uuid4().hex[:6]
+    yearly, monthly = (
+        UserFactory(email=f"yearly-{tag}@firma.example"),
+        UserFactory(email=f"monthly-{tag}@firma.example"),
+    )
 
     def invoice(user, name, begin, end, base, status="paid"):
         return BillingInvoice.objects.create(
@@ -64,4 +69,9 @@ def business_customers() -> dict:
         status="skipped",
         reason="Set up payouts (your bank details with Stripe) before asking for a payout.",
     )
-    return {"this_month": this_month, "next_month": next_month(this_month), "programme": programme}
+    return {
+        "this_month": this_month,
+        "next_month": next_month(this_month),
+        "programme": programme,
+        "monthly_email": monthly.email,
+    }

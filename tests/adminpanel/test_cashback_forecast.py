@@ -34,7 +34,7 @@ def test_the_forecast_shows_each_month_end_the_method_and_the_skipped_payouts(fi
     # yearly 12 000 kr at 1 % ≈ 10 kr a month; monthly: 10 kr unpaid now, 10 kr projected after
     assert "Owed at month end" in page and "Download CSV" in page
     assert data["this_month"].strftime("%B %Y") in page
-    assert "Set up payouts" in page and "monthly@firma.example" in page
+    assert "Set up payouts" in page and data["monthly_email"] in page
     assert 'href="/staff/analytics/"' in page  # the consumer-reward forecast
 
 
@@ -65,3 +65,19 @@ def test_marketing_may_not_see_it_although_it_holds_everything_else_in_campaigns
 
     assert client.get("/staff/cashback-forecast/").status_code == 403
     assert client.get("/staff/cashback-forecast/export.csv").status_code == 403
+
+
+def test_the_number_of_queries_does_not_grow_with_the_customers(finance):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    business_customers()
+    with CaptureQueriesContext(connection) as one:
+        finance.get("/staff/cashback-forecast/")
+    business_customers()
+    business_customers()
+    with CaptureQueriesContext(connection) as three:
+        response = finance.get("/staff/cashback-forecast/")
+
+    assert response.status_code == 200
+    assert len(three.captured_queries) == len(one.captured_queries)
