@@ -239,6 +239,8 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("accounts", "view_staffauditentry"),
         ("campaigns", "view_purchase"),
         ("campaigns", "view_reward"),
+        # Business cashback (issue 21): the money to set aside for it.
+        ("campaigns", "view_cashback_forecast"),
         ("referrals", "view_*"),
         ("notifications", "view_*"),
         ("monitoring", "*"),
@@ -281,13 +283,15 @@ STAFF_ROLE_PERMISSIONS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     MARKETING: (
         ("accounts", "view_user"),
         ("campaigns", "*"),
+        ("campaigns", "!view_cashback_forecast"),  # finance's: what the platform owes, not a campaign
         ("referrals", "*"),
         ("content", "*"),
     ),
 }
 """Which Django permissions each staff role (a ``Group`` of the same name) holds.
 
-Each entry is ``(app_label, codename pattern)``; patterns use shell wildcards and are matched
+Each entry is ``(app_label, codename pattern)`` (a pattern starting with ``!`` withholds what it
+matches from the role's other patterns); patterns use shell wildcards and are matched
 against the permissions that exist when ``staff_roles_sync`` runs, so an app added later is
 covered by re-running ``manage.py sync_staff_roles`` after its migrations:
 
@@ -307,13 +311,18 @@ covered by re-running ``manage.py sync_staff_roles`` after its migrations:
 
 
 def _role_permissions(patterns: tuple[tuple[str, str], ...], permissions: list[Permission]) -> list[Permission]:
-    return [
-        permission
-        for permission in permissions
-        if any(
+    """The permissions matching any pattern and no ``!``-pattern (an exception to a wildcard)."""
+    granted = [(app, codename) for app, codename in patterns if not codename.startswith("!")]
+    withheld = [(app, codename[1:]) for app, codename in patterns if codename.startswith("!")]
+
+    def matches(permission: Permission, rules: list[tuple[str, str]]) -> bool:
+        return any(
             fnmatchcase(permission.content_type.app_label, app_label) and fnmatchcase(permission.codename, codename)
-            for app_label, codename in patterns
+            for app_label, codename in rules
         )
+
+    return [
+        permission for permission in permissions if matches(permission, granted) and not matches(permission, withheld)
     ]
 
 

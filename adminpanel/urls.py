@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from adminpanel import adjustments, analytics, erasures, facts, invoices, people, views
+from adminpanel import adjustments, analytics, cashback_forecast, erasures, facts, invoices, people, views
 
 app_name = "adminpanel"
 
@@ -35,4 +35,6 @@ urlpatterns = [
     path("adjustments/<int:adjustment_id>/reject/", adjustments.adjustment_reject, name="adjustment_reject"),
     path("invoices/", invoices.invoice_list, name="invoice_list"),
     path("analytics/", analytics.analytics, name="analytics"),
+    path("cashback-forecast/", cashback_forecast.cashback_forecast, name="cashback_forecast"),
+    path("cashback-forecast/export.csv", cashback_forecast.cashback_forecast_export, name="cashback_forecast_export"),
 ]

@@ -162,6 +162,12 @@ class OfferForm(GuardedForm):
         required=False,
         help_text="Otherwise only the best offer at your shop applies to a purchase.",
     )
+    auto_payout = forms.BooleanField(
+        label="Pay the cashback out automatically at each month end",
+        required=False,
+        help_text="Business cashback on Stripe billing only: each customer's available cashback goes to their "
+        "connected bank account without them asking, and they get a receipt.",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, merchant: Merchant, **kwargs: Any) -> None:
@@ -192,6 +198,7 @@ class OfferForm(GuardedForm):
                 "return_period_days",
                 "stackable",
                 "basis",
+                "auto_payout",
                 "version",
             )
         }
@@ -248,9 +255,11 @@ class OfferForm(GuardedForm):
                 "return_period_days",
                 "stackable",
                 "basis",
+                "auto_payout",
             )
         }
         values["basis"] = values["basis"] or OfferBasis.PURCHASE
+        values["auto_payout"] = bool(values["auto_payout"])
         values["percent"] = data.get("percent") or Decimal(0)
         values["days_of_week"] = sorted(data.get("days_of_week") or [])
         for form_name, model_name in MONEY_FIELDS.items():

@@ -120,6 +120,9 @@ class Offer(models.Model):
     # "purchase": each purchase is judged by the rules engine; "monthly_spend": a percent of a customer's
     # total spend here in a calendar month, credited after the month ends (campaigns.tasks.monthly_rewards).
     basis = models.CharField(max_length=16, choices=OfferBasis.choices, default=OfferBasis.PURCHASE)
+    # Business cashback (basis "billing_period"): at each month end pay the customer's available
+    # cashback to their connected account without being asked (campaigns.services.auto_payouts).
+    auto_payout = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -654,6 +657,7 @@ class BillingInvoice(models.Model):
     class Meta:
         ordering = ["-period_start", "-id"]
         indexes = [models.Index(fields=["merchant", "user", "currency"], name="billinginvoice_customer")]
+        permissions = [("view_cashback_forecast", "Can view the business cashback forecast (money to set aside)")]
         constraints = [
             models.UniqueConstraint(fields=["merchant", "invoice_id"], name="campaigns_billinginvoice_once"),
             models.CheckConstraint(condition=Q(base_minor__gte=0), name="campaigns_billinginvoice_base_not_negative"),
@@ -717,3 +721,43 @@ class BillingOptIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} opted in at {self.rate}"
+
+
+class AutoPayoutStatus(models.TextChoices):
+    PAID = "paid", "Payout requested"
+    SKIPPED = "skipped", "Skipped"
+
+
+class AutoPayoutRun(models.Model):
+    """The automatic payout of one business customer's available cashback in one currency at one
+    month end (campaigns.services.auto_payouts): ``paid`` names the wallet payout made with the key
+    ``auto:billing:<CUR>:<YYYY-MM>``; ``skipped`` says why nothing was paid (no connected account
+    ready, blocked, nothing available, below the minimum) — staff see it on the forecast page, and
+    the next daily run of the same period tries again."""
+
+    Status = AutoPayoutStatus
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    period = models.DateField(help_text="The first day of the month whose end it pays.")
+    status = models.CharField(max_length=10, choices=AutoPayoutStatus.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    payout = models.ForeignKey("wallet.Payout", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "currency", "period"], name="campaigns_autopayoutrun_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=AutoPayoutStatus.values), name="campaigns_autopayoutrun_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(payout__isnull=False), name="campaigns_autopayoutrun_paid_has_payout"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"auto payout {self.currency} {self.period:%Y-%m} for {self.user_id}: {self.status}"

@@ -18,6 +18,7 @@ from accounts.privacy_registry import (
     section_register,
 )
 from campaigns.models import (
+    AutoPayoutRun,
     BillingInvoice,
     BillingOptIn,
     ChallengeProgress,
@@ -123,7 +124,18 @@ def _business_billing(user: User) -> list[Row]:
         }
         for opt_in in BillingOptIn.objects.filter(user=user).order_by("opted_in_at", "id")
     ]
-    return invoices + opt_ins
+    auto_payouts: list[Row] = [
+        {
+            "record": "automatic payout",
+            "currency": run.currency,
+            "month": f"{run.period:%Y-%m}",
+            "status": run.status,
+            "reason": run.reason,
+            "payout_id": run.payout_id,
+        }
+        for run in AutoPayoutRun.objects.filter(user=user).order_by("period", "id")
+    ]
+    return invoices + opt_ins + auto_payouts
 
 
 def _blockers(user: User) -> list[ErasureBlocker]:
@@ -188,9 +200,10 @@ def register() -> None:
         ExportSection(
             name="business_billing",
             title="Business cashback on your Stripe invoices",
-            description="The invoices of your subscription we read for business cashback, and your opt-ins to it.",
+            description="The invoices of your subscription we read for business cashback, your opt-ins to it "
+            "and the automatic payouts of your cashback at each month end.",
             rows=_business_billing,
-            covers=("campaigns.BillingInvoice.user", "campaigns.BillingOptIn.user"),
+            covers=("campaigns.BillingInvoice.user", "campaigns.BillingOptIn.user", "campaigns.AutoPayoutRun.user"),
             order=24,
         )
     )

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from campaigns import announcements, services
-from campaigns.services import business_cashback
+from campaigns.services import auto_payouts, business_cashback
 
 
 @shared_task
@@ -63,3 +63,12 @@ def announcement_batch_send(announcement_id: int) -> int:
 def business_cashback_months_book() -> int:
     """Beat (daily): book business cashback for the month that has just ended (docs/rewards.md)."""
     return business_cashback.billing_months_book_due()
+
+
+@shared_task
+def business_cashback_auto_payouts() -> dict[str, int | str]:
+    """Beat (daily): pay business customers' available cashback for the month just ended, where the
+    programme says so (docs/payouts.md); safe to run twice. Returns what it did."""
+    summary = auto_payouts.auto_payouts_run()
+    period = f"{summary.period:%Y-%m}" if summary.period else ""
+    return {"period": period, "paid": summary.paid, "skipped": summary.skipped}

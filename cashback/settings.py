@@ -634,6 +634,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.business_cashback_months_book",
         "schedule": crontab(hour=5, minute=20),
     },
+    "campaigns-business-cashback-auto-payouts": {
+        "task": "campaigns.tasks.business_cashback_auto_payouts",
+        "schedule": crontab(hour=6, minute=10),
+    },
     "merchants-partner-requests-purge": {
         "task": "merchants.tasks.partner_requests_purge_old",
         "schedule": crontab(hour=4, minute=10),

@@ -5,10 +5,12 @@ query, whatever the volume (tests/adminpanel/test_analytics.py counts them)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -110,6 +112,17 @@ def cashback_issued_per_currency(*, start: datetime, end: datetime) -> dict[str,
         )
         .values("currency")
         .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["currency"]: row["total"] or 0 for row in rows}
+
+
+def available_per_currency(*, user_ids: Iterable[int] | QuerySet[Any, Any]) -> dict[str, int]:
+    """Per currency, the available cashback of these people (their posted balances), in one query."""
+    rows = (
+        LedgerAccount.objects.filter(kind=AccountKind.CONSUMER_AVAILABLE, user_id__in=user_ids, balance__gt=0)
+        .values("currency")
+        .annotate(total=Sum("balance"))
         .order_by()
     )
     return {row["currency"]: row["total"] or 0 for row in rows}

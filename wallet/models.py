@@ -323,6 +323,10 @@ class Payout(models.Model):
     failure_code = models.CharField(max_length=100, blank=True, default="")
     failure_message = models.CharField(max_length=500, blank=True, default="")
     attempts = models.PositiveIntegerField(default=0, help_text="Processing attempts that reached Stripe.")
+    # Made at a period end without being asked (payout_request_automatic); its receipt (e-mail + PDF)
+    # follows payout.paid once: receipt_sent_at is set in the transaction that sends it.
+    automatic = models.BooleanField(default=False)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

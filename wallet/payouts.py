@@ -142,14 +142,23 @@ def payout_minimum(currency: str) -> int:
     return settings.PAYOUT_MINIMUM_MINOR_BY_CURRENCY.get(currency, settings.PAYOUT_MINIMUM_MINOR)
 
 
-def payout_request(*, user: User, amount_minor: int, currency: str, client_key: str = "") -> Payout:
+AUTOMATIC_KEY_PREFIX = "auto:"
+
+
+def payout_request(
+    *, user: User, amount_minor: int, currency: str, client_key: str = "", automatic: bool = False
+) -> Payout:
     """Ask for a payout of ``amount_minor`` of the consumer's available cashback.
 
     Refuses (nothing changed) with ``UnknownCurrencyError``, ``InvalidAmountError``,
     ``PayoutBelowMinimumError``, ``PayoutAccountNotReadyError``, ``PayoutExceedsBalanceError``.
     ``client_key`` (the API's ``Idempotency-Key``) makes a resent request return the first
-    payout; the same key for another amount raises ``IdempotencyConflictError``.
+    payout; the same key for another amount raises ``IdempotencyConflictError``. ``automatic``: made
+    at a period end without being asked (``wallet.payout_receipts``); its key starts with ``auto:``,
+    which is reserved for it, and a receipt follows ``payout.paid``.
     """
+    if client_key.startswith(AUTOMATIC_KEY_PREFIX) != automatic:
+        raise IdempotencyConflictError("Idempotency keys starting with auto: are reserved for automatic payouts.")
     ensure_not_blocked(user=user)  # AccountBlockedError (403): a blocked person cannot pay out
     if currency not in CURRENCY_EXPONENTS:
         raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
@@ -177,6 +186,7 @@ def payout_request(*, user: User, amount_minor: int, currency: str, client_key: 
                 currency=currency,
                 client_key=client_key,
                 held=held,
+                automatic=automatic,
             )
     except IntegrityError:
         # A concurrent request with the same client key won; answer with its payout.
@@ -195,7 +205,14 @@ def _payout_by_client_key(*, user: User, client_key: str, amount_minor: int, cur
 
 
 def _payout_create(
-    *, user: User, account: PayoutAccount, amount_minor: int, currency: str, client_key: str, held: bool
+    *,
+    user: User,
+    account: PayoutAccount,
+    amount_minor: int,
+    currency: str,
+    client_key: str,
+    held: bool,
+    automatic: bool = False,
 ) -> Payout:
     """Caller owns the transaction: the payout, its keys and its ledger posting commit together."""
     status = PayoutStatus.HELD if held else PayoutStatus.REQUESTED
@@ -207,6 +224,7 @@ def _payout_create(
         currency=currency,
         status=status,
         client_key=client_key,
+        automatic=automatic,
     )
     # The Stripe idempotency keys are stored now, before any Stripe call can happen.
     payout.transfer_idempotency_key = f"payout:{payout.pk}:transfer"
@@ -456,6 +474,11 @@ def payout_mark_paid(*, payout_id: int, stripe_payout_id: str = "", stripe_event
         payout.save(update_fields=["status", "paid_at", "stripe_payout_id", "updated_at"])
         _history(payout, from_status=previous, stripe_event_id=stripe_event_id)
         _announce_settled(payout)
+        if payout.automatic:
+            from wallet.tasks import payout_receipt_send  # wallet.tasks imports this module: a cycle
+
+            payout_id = payout.pk
+            transaction.on_commit(lambda: payout_receipt_send.delay(payout_id))
         return payout
 
 

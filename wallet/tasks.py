@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from cashback.providers.stripe_gateway import StripeGatewayError
-from wallet import payouts, statements
+from wallet import payout_receipts, payouts, statements
 from wallet.invariants import ledger_violations
 from wallet.services import hold_expire_due
 
@@ -59,8 +59,17 @@ def payout_transfer_reverse(payout_id: int) -> bool:
 
 @shared_task
 def payouts_resume() -> int:
-    """Enqueue payouts stuck before Stripe and unfinished reversals; returns how many."""
-    return payouts.payouts_resume_due()
+    """Enqueue payouts stuck before Stripe, unfinished reversals and receipts not yet sent; returns how many."""
+    receipts = payout_receipts.payout_receipts_due()
+    for payout_id in receipts:
+        payout_receipt_send.delay(payout_id)
+    return payouts.payouts_resume_due() + len(receipts)
+
+
+@shared_task(autoretry_for=(OSError, OperationalError), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def payout_receipt_send(payout_id: int) -> bool:
+    """E-mail the receipt (with its PDF) of a paid automatic payout, once; safe to run twice."""
+    return payout_receipts.payout_receipt_send(payout_id=payout_id)
 
 
 @shared_task

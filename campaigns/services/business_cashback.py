@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from accounts.blocking import is_blocked
 from campaigns.billing_periods import BilledPeriod, month_bounds, month_cashback, month_shares, month_start, months_of
 from campaigns.models import (
     BillingCredit,
@@ -232,7 +233,12 @@ def billing_month_target(*, offer: Offer, user_id: int, month: date) -> tuple[in
 def billing_month_book(*, merchant_id: int, user_id: int, currency: str, month: date) -> Reward | None:
     """Bring the customer's reward for ``month`` (ended) to what the month earns now: the first
     booking credits it, later ones post the difference either way. Under the offer's row lock, so
-    concurrent events for one programme take turns; idempotent (nothing to post → nothing posted)."""
+    concurrent events for one programme take turns; idempotent (nothing to post → nothing posted).
+
+    A blocked customer earns nothing new, as with card cashback (accounts.blocking): no reward is
+    created and a booked month is not raised while the block lasts; credits still take it down, and
+    its pending cashback waits (maturity skips blocked people). Once the block is lifted the month is
+    booked by the next event or the daily task (while the month is in its window)."""
     offer = programme_for(merchant_id=merchant_id, currency=currency, month=month)
     if offer is None:
         return None
@@ -246,9 +252,11 @@ def billing_month_book(*, merchant_id: int, user_id: int, currency: str, month: 
                 .filter(kind=RewardKind.MONTHLY, offer=locked, user_id=user_id, period=month)
                 .first()
             )
+            current = reward.amount_minor if reward else 0
+            if target > current and is_blocked(user_id=user_id):
+                target = current  # a blocked customer earns nothing new; downward changes still apply
             if reward is None and target == 0:
                 return None
-            current = reward.amount_minor if reward else 0
             if target > current:
                 target = current + offer_budget_consume(offer_id=locked.pk, amount_minor=target - current)
             elif target < current:

@@ -58,6 +58,7 @@ OFFER_LABELS = {
     "return_period_days": "Return period",
     "stackable": "Stacks with other offers",
     "basis": "Basis",
+    "auto_payout": "Pays out automatically at month end",
     "locations": "Shops",
 }
 DESCRIPTION_SHOWN = 80
@@ -109,7 +110,7 @@ def offer_snapshot(offer: Offer) -> dict[str, str]:
             values[name] = _choice(Offer, name, value)
         elif name == "segment":
             values[name] = json.dumps(value or {}, sort_keys=True, ensure_ascii=False) if value else "none"
-        elif name == "stackable":
+        elif name in ("stackable", "auto_payout"):
             values[name] = "yes" if value else "no"
         elif name == "return_period_days":
             values[name] = f"{value} days"

@@ -86,6 +86,7 @@ OFFER_FIELDS = (
     "return_period_days",
     "stackable",
     "basis",
+    "auto_payout",
 )
 LINE_ITEM_RULE_FIELDS = ("scope", "key", "kind", "percent", "fixed_minor")
 
@@ -134,6 +135,8 @@ def offer_field_problems(values: Mapping[str, Any]) -> dict[str, list[str]]:
         problems["days_of_week"].append("Days are 0 (Monday) to 6 (Sunday).")
     if values.get("basis") == OfferBasis.MONTHLY_SPEND and reward_type != RewardType.PERCENT:
         problems["basis"].append("Monthly spend offers give a percent of the month's spend: choose a percent reward.")
+    if values.get("auto_payout") and values.get("basis") != OfferBasis.BILLING_PERIOD:
+        problems["auto_payout"].append("Automatic payout is for business cashback on Stripe billing only.")
     if values.get("audience") == Audience.TIER and not values.get("min_tier"):
         problems["min_tier"].append("Choose the lowest tier the offer is for.")
     if values.get("audience") == Audience.SEGMENT and not any((values.get("segment") or {}).values()):

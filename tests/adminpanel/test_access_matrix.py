@@ -87,6 +87,8 @@ TABLE: dict[str, Page | Action] = {
     "adminpanel:adjustment_reject": Action(roles(F, A), {"adjustment_id": 0}),
     "adminpanel:invoice_list": Page(roles(F, A)),
     "adminpanel:analytics": Page(roles(F, A)),
+    "adminpanel:cashback_forecast": Page(roles(F, A)),
+    "adminpanel:cashback_forecast_export": Page(roles(F, A)),
     "payouts_staff:release": Action(roles(F, A), {"payout_id": 0}),
     "payouts_staff:reject": Action(roles(F, A), {"payout_id": 0}),
     "charity:staff_list": Page(roles(S, F, A)),
