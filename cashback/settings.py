@@ -23,6 +23,9 @@ if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
+# With DEBUG on, the house 404 and 500 pages rather than Django's technical ones (make run shows what
+# production shows; the traceback still goes to the terminal). False: the technical pages.
+HOUSE_ERROR_PAGES = env.bool("HOUSE_ERROR_PAGES", default=True)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -75,6 +78,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "cashback.middleware.ContentSecurityPolicyMiddleware",
+    "cashback.middleware.HouseErrorPagesMiddleware",  # DEBUG on: the house 404/500, under the CSP
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
