@@ -199,6 +199,7 @@ def spend_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "available": available,
             "ttl_minutes": max(1, settings.SPEND_CODE_TTL_SECONDS // 60),
             "section": "spend",
+            "can_spend": any(balance.available > 0 for balance in balances),
         },
     )
 
