@@ -328,6 +328,9 @@ MAX_PURCHASE_MINOR_BY_CURRENCY = {
 
 # Payouts to consumers (wallet/payouts.py, docs/payouts.md). Amounts in minor units (100 = 1.00).
 PAYOUT_MINIMUM_MINOR = env.int("PAYOUT_MINIMUM_MINOR", default=10000)
+# The fee taken from each payout, in minor units (F-W2): shown before the consumer confirms, booked to
+# platform revenue in the payout's own ledger transaction, given back if the payout fails. Zero: no fee.
+PAYOUT_FEE_MINOR = env.int("PAYOUT_FEE_MINOR", default=0)
 # Per-currency minimums overriding the one above, e.g. "EUR=1000,SEK=10000".
 PAYOUT_MINIMUM_MINOR_BY_CURRENCY = {
     currency: int(amount) for currency, amount in env.dict("PAYOUT_MINIMUM_MINOR_BY_CURRENCY", default={}).items()
