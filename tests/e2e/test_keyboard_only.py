@@ -1,0 +1,58 @@
+"""A main flow by keyboard alone: a consumer donates to a charity without touching a mouse.
+
+Every step moves focus with Tab (bounded: a control that Tab never reaches fails the test), types,
+and presses Space or Enter; nothing is clicked or filled by selector. The focused control must show
+a visible focus indicator (an outline or a box shadow) when it is reached."""
+
+import pytest
+
+from charity import selectors
+from tests.accounts.factories import UserFactory
+from tests.browser import PHONE, logged_in_page, screenshot
+from tests.charity.factories import CharityFactory, available_money, charity_reward
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MAX_TABS = 60
+
+FOCUS_VISIBLE = """() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+}"""
+
+
+def tab_to(page, selector: str) -> None:
+    """Press Tab until ``selector`` has the focus; fail if Tab never gets there."""
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            assert page.evaluate(FOCUS_VISIBLE), f"{selector} has the focus but shows no focus indicator"
+            return
+    pytest.fail(f"Tab never reached {selector}")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found by this test and not yet fixed: the donation's POST, reached and sent by keyboard, answers 500 "
+    "on the live server (charity/views.py donate: the returned journal has no debit entry; the balance is "
+    "unchanged), while the same POST through the test client succeeds",
+)
+def test_a_consumer_donates_by_keyboard_only(page_factory, live_server):
+    user = UserFactory()
+    available_money(user, 50_000)
+    charity = CharityFactory(name="Skolebenken", slug="skolebenken", costs={"NOK": 80_000})
+    charity_reward(charity=charity, user=UserFactory(), amount=8_000, offer_id=1, purchase_id=1)
+    page = logged_in_page(page_factory, live_server, user, PHONE)
+    page.goto(f"/wallet/giving/donate/{charity.slug}/")
+
+    tab_to(page, "input[name=amount]")
+    page.keyboard.type("120.00")
+    tab_to(page, "form.form button[type=submit]")
+    screenshot(page, "keyboard-donate")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+
+    assert selectors.consumer_available_minor(user=user, currency="NOK") == 50_000 - 12_000
+    assert selectors.charity_impact(charity=charity) is not None
+    assert "Thank you" in page.inner_text("main")
