@@ -3,7 +3,8 @@ platform pays them monthly (disbursements) but sends them no receipt (consumers 
 donation receipt, which the page also says). A new published version without that promise, made
 only when the published text still has the original sentence (a page staff rewrote is left alone).
 
-Reversing keeps the version: published versions are append-only.
+A new installation gets the corrected text from 0003 already (its seed text was corrected too), so this
+finds nothing to do there. Reversing keeps the version: published versions are append-only.
 """
 
 from django.db import migrations
