@@ -12,6 +12,8 @@ from typing import Any
 from allauth.core import context
 from django import forms
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services, visitor
@@ -56,6 +58,11 @@ class SignupExtraForm(GuardedForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Beside the box, a link to the terms it accepts (content's /terms/: never a dead link).
+        self.fields["accept_terms"].help_text = format_html(
+            '<a href="{}" target="_blank" rel="noopener">Read the terms of service</a> (opens in a new tab)',
+            reverse("terms"),
+        )
         # The code of the friend's link the visitor came through (/r/<code>/), shown pre-filled.
         request = context.request
         if request is not None and not self.is_bound:

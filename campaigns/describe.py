@@ -108,8 +108,10 @@ class PurchaseExplanation:
     """What a consumer reads about one purchase: a headline and the reasons, offer by offer."""
 
     headline: str
-    earned_minor: int
+    earned_minor: int  # what the consumer keeps now: the net
     lines: list[str]
+    gross_minor: int = 0  # what the engine gave the consumer at the purchase, before refunds
+    reversed_minor: int = 0  # taken back after refunds or a cancellation: gross - net
 
 
 REWARD_STATUS_TEXT = {
@@ -125,6 +127,8 @@ def describe_purchase(purchase: Purchase, rewards: list[Reward], *, reward_on_au
     """The engine's decisions for a purchase in words: what it earned, or why it did not."""
     currency = purchase.currency
     earned = sum(r.amount_minor for r in rewards if r.beneficiary == "consumer")
+    # decided_minor is the engine's decision before any refund (0 on rewards older than the field).
+    gross = sum(max(r.decided_minor, r.amount_minor) for r in rewards if r.beneficiary == "consumer")
     lines: list[str] = []
     for reward in rewards:
         if reward.kind == "challenge":
@@ -165,4 +169,6 @@ def describe_purchase(purchase: Purchase, rewards: list[Reward], *, reward_on_au
             headline = "No offer was running at this shop at the time."
     else:
         headline = "No cashback for this purchase."
-    return PurchaseExplanation(headline=headline, earned_minor=earned, lines=lines)
+    return PurchaseExplanation(
+        headline=headline, earned_minor=earned, lines=lines, gross_minor=gross, reversed_minor=gross - earned
+    )

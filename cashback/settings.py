@@ -24,6 +24,9 @@ if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
+# With DEBUG on, the house 404 and 500 pages rather than Django's technical ones (make run shows what
+# production shows; the traceback still goes to the terminal). False: the technical pages.
+HOUSE_ERROR_PAGES = env.bool("HOUSE_ERROR_PAGES", default=True)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -80,6 +83,7 @@ MIDDLEWARE = [
     "cashback.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cashback.middleware.ContentSecurityPolicyMiddleware",
+    "cashback.middleware.HouseErrorPagesMiddleware",  # DEBUG on: the house 404/500, under the CSP
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -329,6 +333,9 @@ MAX_PURCHASE_MINOR_BY_CURRENCY = {
 
 # Payouts to consumers (wallet/payouts.py, docs/payouts.md). Amounts in minor units (100 = 1.00).
 PAYOUT_MINIMUM_MINOR = env.int("PAYOUT_MINIMUM_MINOR", default=10000)
+# The fee taken from each payout, in minor units (F-W2): shown before the consumer confirms, booked to
+# platform revenue in the payout's own ledger transaction, given back if the payout fails. Zero: no fee.
+PAYOUT_FEE_MINOR = env.int("PAYOUT_FEE_MINOR", default=0)
 # Per-currency minimums overriding the one above, e.g. "EUR=1000,SEK=10000".
 PAYOUT_MINIMUM_MINOR_BY_CURRENCY = {
     currency: int(amount) for currency, amount in env.dict("PAYOUT_MINIMUM_MINOR_BY_CURRENCY", default={}).items()

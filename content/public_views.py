@@ -13,6 +13,7 @@ from content.models import BannerPlacement, FaqEntryVersion, PageVersion
 from content.rendering import render_markdown
 
 HOW_IT_WORKS_SLUG = "how-it-works"
+TERMS_SLUG = "terms"
 
 
 def render_page(request: HttpRequest, version: PageVersion, *, preview: dict | None = None) -> HttpResponse:
@@ -48,6 +49,17 @@ def _published_page(slug: str) -> PageVersion:
 @require_GET
 def how_it_works(request: HttpRequest) -> HttpResponse:
     return render_page(request, _published_page(HOW_IT_WORKS_SLUG))
+
+
+@require_GET
+def terms(request: HttpRequest) -> HttpResponse:
+    """The terms of service the sign-up box links to: the page staff publish as "terms" at
+    /staff/content/, or until they do, the platform's built-in terms (never a dead link)."""
+    try:
+        version = selectors.page_published(slug=TERMS_SLUG)
+    except selectors.PageNotPublishedError:
+        return render(request, "content/terms_default.html")
+    return render_page(request, version)
 
 
 @require_GET

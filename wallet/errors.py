@@ -104,6 +104,14 @@ class SpendCodeUsedError(ConflictError):
     default_message = "The spend code has already been used; ask the customer for a new one."
 
 
+class NothingToSpendError(ConflictError):
+    code = "nothing_to_spend"
+    default_message = (
+        "You have no cashback available to spend yet. Cashback becomes available when a purchase's "
+        "waiting time has passed; a code is issued once there is some."
+    )
+
+
 class SpendHoldNotFoundError(DomainError):
     code = "spend_hold_not_found"
     http_status = status.HTTP_404_NOT_FOUND

@@ -306,7 +306,8 @@ class Payout(models.Model):
     payout_account = models.ForeignKey(PayoutAccount, on_delete=models.PROTECT, related_name="payouts")
     # The destination at the time of the request; the account row may later point elsewhere.
     stripe_account_id = models.CharField(max_length=255)
-    amount = models.BigIntegerField(help_text="Minor units.")
+    amount = models.BigIntegerField(help_text="Minor units: what left the wallet, fee included.")
+    fee = models.BigIntegerField(default=0, help_text="Minor units: the platform's fee (PAYOUT_FEE_MINOR at request).")
     currency = models.CharField(max_length=3, choices=Currency.choices)
     status = models.CharField(max_length=12, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED)
     # Optional key from the client (API Idempotency-Key): a resent request returns the first payout.
@@ -341,6 +342,9 @@ class Payout(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="wallet_payout_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(fee__gte=0) & Q(fee__lt=F("amount")), name="wallet_payout_fee_below_amount"
+            ),
             models.CheckConstraint(condition=Q(status__in=PayoutStatus.values), name="wallet_payout_status_valid"),
             models.CheckConstraint(condition=Q(currency__in=Currency.values), name="wallet_payout_currency_known"),
             models.UniqueConstraint(
@@ -358,6 +362,11 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"payout {self.pk} {self.status} {self.amount} {self.currency}"
+
+    @property
+    def net_amount(self) -> int:
+        """What reaches the bank account: the amount less the fee (what Stripe is asked to move)."""
+        return self.amount - self.fee
 
     # Ledger idempotency keys, one per cause.
     @property

@@ -28,7 +28,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class PayoutSerializer(serializers.ModelSerializer):
-    amount = serializers.SerializerMethodField(help_text='Decimal string, e.g. "150.00".')
+    amount = serializers.SerializerMethodField(help_text='What left the wallet, fee included: "150.00".')
+    fee = serializers.SerializerMethodField(help_text='The platform\'s fee taken from it, e.g. "5.00" ("0.00": none).')
+    net_amount = serializers.SerializerMethodField(help_text="What reaches the bank account: amount less fee.")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -38,6 +40,8 @@ class PayoutSerializer(serializers.ModelSerializer):
             "status",
             "status_label",
             "amount",
+            "fee",
+            "net_amount",
             "currency",
             "failure_code",
             "failure_message",
@@ -50,6 +54,12 @@ class PayoutSerializer(serializers.ModelSerializer):
 
     def get_amount(self, payout: Payout) -> str:
         return minor_to_decimal_string(payout.amount, payout.currency)
+
+    def get_fee(self, payout: Payout) -> str:
+        return minor_to_decimal_string(payout.fee, payout.currency)
+
+    def get_net_amount(self, payout: Payout) -> str:
+        return minor_to_decimal_string(payout.net_amount, payout.currency)
 
 
 class PayoutRequestSerializer(serializers.Serializer):
@@ -111,6 +121,11 @@ class PayoutAccountSerializer(serializers.Serializer):
     minimum = serializers.DictField(
         child=serializers.CharField(), help_text='The smallest payout per currency, e.g. {"NOK": "100.00"}.'
     )
+    fee = serializers.DictField(
+        child=serializers.CharField(),
+        help_text='The fee a payout costs per currency, taken from its amount, e.g. {"NOK": "0.00"}: show it before '
+        "the consumer confirms.",
+    )
 
 
 class PayoutOnboardingSerializer(serializers.Serializer):
@@ -140,6 +155,10 @@ class PayoutAccountApi(APIView):
             "details_submitted": bool(account and account.details_submitted),
             "minimum": {
                 currency: minor_to_decimal_string(payouts.payout_minimum(currency), currency)
+                for currency in Currency.values
+            },
+            "fee": {
+                currency: minor_to_decimal_string(payouts.payout_fee(currency), currency)
                 for currency in Currency.values
             },
         }

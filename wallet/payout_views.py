@@ -83,6 +83,9 @@ def payouts_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             form_error_from(form, error)
         else:
             amount = f"{minor_to_decimal_string(payout.amount, payout.currency)} {payout.currency}"
+            if payout.fee:
+                net = minor_to_decimal_string(payout.net_amount, payout.currency)
+                amount += f" ({net} {payout.currency} to your bank after the fee)"
             if payout.status == PayoutStatus.HELD:
                 messages.info(request, f"Your payout of {amount} is waiting for a quick review by our team.")
             else:
@@ -92,6 +95,11 @@ def payouts_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         Payout.objects.filter(user=request.user).order_by("-created_at", "-id"), PAYOUTS_PER_PAGE
     ).get_page(request.GET.get("page"))
     minimums = [(b.currency, minor_to_decimal_string(payouts.payout_minimum(b.currency), b.currency)) for b in balances]
+    fees = [
+        (b.currency, minor_to_decimal_string(payouts.payout_fee(b.currency), b.currency))
+        for b in balances
+        if payouts.payout_fee(b.currency)
+    ]
     return render(
         request,
         "wallet/payouts.html",
@@ -101,6 +109,7 @@ def payouts_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "page": history,
             "minimums": minimums,
+            "fees": fees,
             "section": "payouts",
         },
     )
@@ -199,6 +208,7 @@ def spend_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "available": available,
             "ttl_minutes": max(1, settings.SPEND_CODE_TTL_SECONDS // 60),
             "section": "spend",
+            "can_spend": any(balance.available > 0 for balance in balances),
         },
     )
 

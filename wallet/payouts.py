@@ -59,7 +59,7 @@ from wallet.models import (
     PayoutStatusChange,
 )
 from wallet.money import CURRENCY_EXPONENTS, MAX_MINOR_UNITS, minor_to_decimal_string
-from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
+from wallet.services import EntrySpec, account_get_or_create, platform_account, transaction_post, transfer
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -145,6 +145,11 @@ def payout_minimum(currency: str) -> int:
 AUTOMATIC_KEY_PREFIX = "auto:"
 
 
+def payout_fee(currency: str) -> int:
+    """The fee a payout in ``currency`` costs now, in minor units (``PAYOUT_FEE_MINOR``; 0: none)."""
+    return max(int(settings.PAYOUT_FEE_MINOR), 0)
+
+
 def payout_request(
     *, user: User, amount_minor: int, currency: str, client_key: str = "", automatic: bool = False
 ) -> Payout:
@@ -172,6 +177,10 @@ def payout_request(
     if amount_minor < minimum:
         message = f"The smallest payout is {minor_to_decimal_string(minimum, currency)} {currency}."
         raise PayoutBelowMinimumError(message, fields={"amount": [message]})
+    fee = payout_fee(currency)
+    if amount_minor <= fee:
+        message = f"A payout must be more than its fee of {minor_to_decimal_string(fee, currency)} {currency}."
+        raise PayoutBelowMinimumError(message, fields={"amount": [message]})
     account = PayoutAccount.objects.filter(user=user).first()
     if account is None or not account.is_ready:
         raise PayoutAccountNotReadyError()
@@ -184,6 +193,7 @@ def payout_request(
                 account=account,
                 amount_minor=amount_minor,
                 currency=currency,
+                fee=fee,
                 client_key=client_key,
                 held=held,
                 automatic=automatic,
@@ -210,17 +220,23 @@ def _payout_create(
     account: PayoutAccount,
     amount_minor: int,
     currency: str,
+    fee: int,
     client_key: str,
     held: bool,
     automatic: bool = False,
 ) -> Payout:
-    """Caller owns the transaction: the payout, its keys and its ledger posting commit together."""
+    """Caller owns the transaction: the payout, its keys and its ledger posting commit together.
+
+    One balanced transaction (``payout:<id>:request``): the whole amount leaves the consumer's
+    available balance; the fee goes to platform revenue and the rest into payouts in transit,
+    which is what Stripe is asked to move. The key makes the fee booked exactly once."""
     status = PayoutStatus.HELD if held else PayoutStatus.REQUESTED
     payout = Payout.objects.create(
         user=user,
         payout_account=account,
         stripe_account_id=account.stripe_account_id,
         amount=amount_minor,
+        fee=fee,
         currency=currency,
         status=status,
         client_key=client_key,
@@ -233,12 +249,15 @@ def _payout_create(
     payout.save(update_fields=["transfer_idempotency_key", "payout_idempotency_key", "reversal_idempotency_key"])
     available = account_get_or_create(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency=currency)
     transit = platform_account(kind=AccountKind.PAYOUTS_IN_TRANSIT, currency=currency)
+    entries = [EntrySpec.debit(available, amount_minor), EntrySpec.credit(transit, amount_minor - fee)]
+    if fee:
+        entries.append(EntrySpec.credit(platform_account(kind=AccountKind.PLATFORM_REVENUE, currency=currency), fee))
     _crash_point("request_before_ledger")
     try:
         transaction_post(
             idempotency_key=payout.request_key,
             kind=JournalKind.PAYOUT,
-            entries=transfer(debit=available, credit=transit, amount=amount_minor),
+            entries=entries,
             memo="Payout to your bank account",
             causes={"payout": payout.pk},
         )
@@ -342,7 +361,7 @@ def payout_process(*, payout_id: int) -> Payout:
     if not payout.stripe_transfer_id:
         try:
             remote_transfer = gateway.transfer_create(
-                amount_minor=payout.amount,
+                amount_minor=payout.net_amount,
                 currency=payout.currency,
                 destination=payout.stripe_account_id,
                 idempotency_key=payout.transfer_idempotency_key,
@@ -365,7 +384,7 @@ def payout_process(*, payout_id: int) -> Payout:
     try:
         remote_payout = gateway.payout_create(
             account_id=payout.stripe_account_id,
-            amount_minor=payout.amount,
+            amount_minor=payout.net_amount,
             currency=payout.currency,
             idempotency_key=payout.payout_idempotency_key,
             metadata=metadata,
@@ -404,7 +423,7 @@ def payout_transfer_reverse(*, payout_id: int) -> Payout:
     try:
         reversal = get_stripe_gateway().transfer_reversal_create(
             transfer_id=payout.stripe_transfer_id,
-            amount_minor=payout.amount,
+            amount_minor=payout.net_amount,
             idempotency_key=payout.reversal_idempotency_key,
             metadata={"payout": str(payout.pk)},
         )
@@ -461,7 +480,7 @@ def payout_mark_paid(*, payout_id: int, stripe_payout_id: str = "", stripe_event
         transaction_post(
             idempotency_key=payout.paid_key,
             kind=JournalKind.PAYOUT_SETTLEMENT,
-            entries=transfer(debit=transit, credit=settlement, amount=payout.amount),
+            entries=transfer(debit=transit, credit=settlement, amount=payout.net_amount),
             memo=f"Payout {payout.pk} paid by Stripe",
             causes={"payout": payout.pk},
         )
@@ -521,15 +540,19 @@ def _fail(
     previous = payout.status
     source_kind = AccountKind.SETTLEMENT if previous == PayoutStatus.PAID else AccountKind.PAYOUTS_IN_TRANSIT
     available = account_get_or_create(user=payout.user, kind=AccountKind.CONSUMER_AVAILABLE, currency=payout.currency)
+    # The whole amount comes back: what was sent, and the fee, which a failed payout does not earn.
+    entries = [
+        EntrySpec.debit(platform_account(kind=source_kind, currency=payout.currency), payout.net_amount),
+        EntrySpec.credit(available, payout.amount),
+    ]
+    if payout.fee:
+        revenue = platform_account(kind=AccountKind.PLATFORM_REVENUE, currency=payout.currency)
+        entries.append(EntrySpec.debit(revenue, payout.fee))
     _crash_point("fail_before_ledger")
     transaction_post(
         idempotency_key=payout.return_key,
         kind=JournalKind.PAYOUT_RETURN,
-        entries=transfer(
-            debit=platform_account(kind=source_kind, currency=payout.currency),
-            credit=available,
-            amount=payout.amount,
-        ),
+        entries=entries,
         memo="Payout returned to your wallet",
         causes={"payout": payout.pk},
     )

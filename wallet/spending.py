@@ -43,6 +43,7 @@ from cashback.api_times import api_datetime
 from wallet.errors import (
     CurrencyMismatchError,
     InsufficientFundsError,
+    NothingToSpendError,
     SpendCodeExpiredError,
     SpendCodeNotFoundError,
     SpendCodeUsedError,
@@ -88,10 +89,19 @@ def display_code(code: str) -> str:
 
 
 def spend_code_issue(*, user: User, currency: str, now: datetime | None = None) -> SpendCode:
-    """A fresh spend code for the consumer; their earlier live code in this currency stops working."""
+    """A fresh spend code for the consumer; their earlier live code in this currency stops working.
+    Refused (``nothing_to_spend``) while nothing is available: a code worth 0.00 would only fail at
+    the checkout."""
     ensure_not_blocked(user=user)  # a blocked person cannot spend
     if currency not in CURRENCY_EXPONENTS:
         raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
+    available = (
+        LedgerAccount.objects.filter(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency=currency)
+        .values_list("balance", "pending_debits")
+        .first()
+    )
+    if available is None or available[0] - available[1] <= 0:
+        raise NothingToSpendError()
     now = now or timezone.now()
     expires_at = now + timedelta(seconds=settings.SPEND_CODE_TTL_SECONDS)
     with transaction.atomic():

@@ -41,7 +41,7 @@ Your wallet shows pending and available balances per currency, what you have ear
 
 ## 5. Give it to a good cause
 
-Give part or all of your balance once, or choose a share of every reward to go to a charity automatically. Charities describe their impact in units you can picture — for example, **one school desk = 800 NOK** — so your wallet can tell you what your giving became. Charities receive donations every month, with a receipt.
+Give part or all of your balance once, or choose a share of every reward to go to a charity automatically. Charities describe their impact in units you can picture — for example, **one school desk = 800 NOK** — so your wallet can tell you what your giving became. Charities receive what was given to them every month.
 
 ## 6. Bring a friend
 

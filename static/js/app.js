@@ -5,6 +5,8 @@
  *   navigation links are simply shown.
  * - [data-dismissible]: messages get a "Dismiss" button.
  * - form[data-confirm]: asks before submitting (e.g. removing a card); the text is the attribute.
+ * - .table-wrap that scrolls sideways (a wide table on a phone): reachable by keyboard (tabindex),
+ *   named after its table's caption, so arrow keys can scroll it (axe: scrollable-region-focusable).
  */
 (function () {
   "use strict";
@@ -68,7 +70,24 @@
     });
   }
 
+  function initScrollableTables() {
+    var wraps = document.querySelectorAll(".table-wrap");
+    Array.prototype.forEach.call(wraps, function (wrap) {
+      if (wrap.scrollWidth <= wrap.clientWidth || wrap.hasAttribute("tabindex")) {
+        return;
+      }
+      var caption = wrap.querySelector("caption");
+      var heading = wrap.closest("section") && wrap.closest("section").querySelector("h2, h3");
+      var name = (caption && caption.textContent.trim()) || (heading && heading.textContent.trim()) || "Table";
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", name + " (scrolls sideways)");
+    });
+  }
+
   initNavigation();
   initDismissibleMessages();
   initConfirmations();
+  initScrollableTables();
+  window.addEventListener("resize", initScrollableTables);
 })();

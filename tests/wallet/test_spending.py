@@ -5,10 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from tests.concurrency import run_together
 from tests.merchants.factories import MerchantApiKeyFactory, MerchantFactory, api_key_headers
 from wallet import spending
+from wallet.errors import NothingToSpendError
 from wallet.models import AccountKind, Hold, JournalTransaction, LedgerAccount, SpendCode
 from wallet.services import account_get_or_create, hold_expire_due
 
@@ -211,7 +213,16 @@ def test_a_replayed_request_with_the_same_key_changes_nothing(client, api_key):
 def test_bad_requests_are_clear_4xx_and_change_nothing(client, api_key, case, status, code):
     user = consumer(balance=0 if case == "nothing_available" else 30000)
     account_get_or_create(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency="NOK")
-    spend = spending.spend_code_issue(user=user, currency="SEK" if case == "code_in_another_currency" else "NOK")
+    if case in ("nothing_available", "code_in_another_currency"):
+        # A code issued while there was money (none is issued at 0.00 available) which has gone since.
+        spend = SpendCode.objects.create(
+            code="ABCD2345",
+            user=user,
+            currency="SEK" if case == "code_in_another_currency" else "NOK",
+            expires_at=timezone.now() + timedelta(minutes=5),
+        )
+    else:
+        spend = spending.spend_code_issue(user=user, currency="NOK")
     body = {"code": spend.code, "amount": "10.00", "currency": "NOK"}
     if case == "expired":
         SpendCode.objects.filter(pk=spend.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -338,3 +349,28 @@ def test_holds_from_many_codes_never_overspend():
     assert len(placed) == 4
     assert all(getattr(r, "code", "") == "insufficient_funds" for r in results if not isinstance(r, SpendCode))
     assert available(user) == 0
+
+
+def test_no_code_is_issued_while_nothing_is_available_and_the_page_says_so(client):
+    empty = consumer(balance=0)
+    client.force_login(empty)
+
+    page = client.get("/wallet/spend/").content.decode()
+    refused = client.post("/wallet/spend/", {"currency": "NOK"}, follow=True).content.decode()
+
+    assert "no cashback available to spend yet" in page
+    assert "Get a spend code" not in page
+    assert "no cashback available to spend yet" in refused
+    assert not SpendCode.objects.filter(user=empty).exists()
+    with pytest.raises(NothingToSpendError):
+        spending.spend_code_issue(user=empty, currency="NOK")
+
+
+def test_the_api_refuses_a_code_at_zero_available_with_a_409(client):
+    api = APIClient()
+    api.force_authenticate(consumer(balance=0))
+
+    response = api.post("/api/v1/spend-codes/", {"currency": "NOK"}, format="json")
+
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "nothing_to_spend"
