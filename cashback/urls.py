@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("content.public_urls")),  # /how-it-works/, /faq/, /pages/<slug>/ (edited at /staff/content/)
     path("shops/", include("campaigns.shop_urls")),  # the public shop list, map and merchant pages
     path("healthz/", views.health, name="health"),
+    # Django's set_language, which also saves a signed-in person's choice on the profile.
+    path("i18n/", include("accounts.i18n_urls")),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("_allauth/", include("accounts.headless_urls")),  # our sign-up and password reset request

@@ -36,6 +36,7 @@ from django.utils import timezone
 from weasyprint import CSS, HTML
 
 from cashback.errors import DomainError
+from cashback.formatting import format_money
 from notifications.services import notification_send
 from wallet.models import AccountKind, Currency, Direction, Entry, LedgerAccount, Statement
 from wallet.money import minor_to_decimal_string
@@ -328,6 +329,10 @@ def statement_csv(statement: StatementData) -> bytes:
 def statement_pdf(statement: StatementData) -> bytes:
     """The statement as a PDF in the house style (WeasyPrint)."""
     columns = statement.columns
+
+    def written(amount: int) -> str:  # for people, in the reader's language; the CSV keeps plain decimals
+        return format_money(amount, statement.currency)
+
     html = render_to_string(
         "wallet/statement_pdf.html",
         {
@@ -336,14 +341,14 @@ def statement_pdf(statement: StatementData) -> bytes:
             "site_url": settings.SITE_URL,
             "time_zone": settings.TIME_ZONE,
             "columns": [(kind, KIND_LABELS[kind]) for kind in columns],
-            "opening": [statement.money(statement.opening[kind]) for kind in columns],
-            "closing": [statement.money(statement.closing[kind]) for kind in columns],
+            "opening": [written(statement.opening[kind]) for kind in columns],
+            "closing": [written(statement.closing[kind]) for kind in columns],
             "rows": [
                 {
                     "line": line,
-                    "cells": [statement.money(line.amounts[kind]) if kind in line.amounts else "" for kind in columns],
-                    "total": statement.money(line.total),
-                    "balance": statement.money(line.balance_after),
+                    "cells": [written(line.amounts[kind]) if kind in line.amounts else "" for kind in columns],
+                    "total": written(line.total),
+                    "balance": written(line.balance_after),
                 }
                 for line in statement.lines
             ],
