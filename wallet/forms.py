@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cashback.forms import GuardedForm
 from wallet.models import JournalKind
@@ -8,8 +9,8 @@ from wallet.models import JournalKind
 
 class EntryFilterForm(GuardedForm):
     kind = forms.ChoiceField(choices=[("", "All movements"), *JournalKind.choices], required=False)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.

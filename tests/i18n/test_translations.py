@@ -38,6 +38,31 @@ TRANSLATED_TEMPLATES = [
     "charity/templates/charity/list.html",
     "charity/templates/charity/detail.html",
     "charity/templates/charity/_impact.html",
+    # (b) the consumer's wallet, account, purchases, giving, referrals, offers near me, notifications, e-mails
+    "templates/wallet/_subnav.html",
+    "templates/wallet/home.html",
+    "templates/wallet/payouts.html",
+    "templates/wallet/payouts_app_return.html",
+    "templates/wallet/spend.html",
+    "templates/wallet/statement_error.html",
+    "templates/wallet/statement_pdf.html",
+    "templates/wallet/statements.html",
+    "templates/accounts",
+    "templates/account",
+    "templates/campaigns/_challenge_progress.html",
+    "templates/campaigns/_tier_card.html",
+    "templates/campaigns/_wallet_progress.html",
+    "templates/campaigns/challenges.html",
+    "templates/campaigns/purchase_detail.html",
+    "templates/campaigns/purchases.html",
+    "templates/geofencing",
+    "templates/notifications",
+    "templates/referrals/link.html",
+    "templates/referrals/link_unknown.html",
+    "templates/referrals/wallet.html",
+    "charity/templates/charity/donate.html",
+    "charity/templates/charity/giving.html",
+    "charity/templates/charity/receipt.html",
 ]
 # Names and examples that read the same in every language.
 NOT_FOR_TRANSLATION = {"Cashback", "· Cashback", "Bakeriet, Grünerløkka", "Sportshuset"}
@@ -105,7 +130,7 @@ def _template_files() -> list[Path]:
     files = []
     for entry in TRANSLATED_TEMPLATES:
         path = BASE / entry
-        files.extend(sorted(path.rglob("*.html")) if path.is_dir() else [path])
+        files.extend(sorted([*path.rglob("*.html"), *path.rglob("*.txt")]) if path.is_dir() else [path])
     return files
 
 
