@@ -22,7 +22,7 @@ TOKEN = re.compile(
 )
 VARIABLE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 LETTER = re.compile(r"[A-Za-z]")
-ATTRIBUTE = re.compile(r'\b(aria-label|title|alt|placeholder)="([^"{}]*)"')
+ATTRIBUTE = re.compile(r'\b(aria-label|title|alt|placeholder|data-label)="([^"{}]*)"')
 # Template tags that mark text, and blocks whose text is not for people (a select's raw values etc.).
 MARKING_BLOCK = re.compile(r"\{%\s*(translate|trans)\b")
 

@@ -63,9 +63,30 @@ TRANSLATED_TEMPLATES = [
     "charity/templates/charity/donate.html",
     "charity/templates/charity/giving.html",
     "charity/templates/charity/receipt.html",
+    "templates/merchants/email",
+    # (c) the merchant portal: shops, team, settings, billing, API keys, Stripe, offers, insights, reports
+    "templates/merchants/_company_details.html",
+    "templates/merchants/billing",
+    "templates/merchants/portal",
+    "templates/insights",
+    "templates/campaigns/offer_detail.html",
+    "templates/campaigns/offer_form.html",
+    "templates/campaigns/offer_list.html",
+    "templates/campaigns/offer_preview.html",
+    "templates/campaigns/challenge_form.html",
+    "templates/campaigns/line_rule_form.html",
+    "templates/campaigns/cost_preview_page.html",
+    "templates/campaigns/_cost_preview.html",
 ]
 # Names and examples that read the same in every language.
-NOT_FOR_TRANSLATION = {"Cashback", "· Cashback", "Bakeriet, Grünerløkka", "Sportshuset"}
+NOT_FOR_TRANSLATION = {
+    "Cashback",
+    "· Cashback",
+    "— Cashback",
+    "{{ portal_url }} — Cashback",
+    "Bakeriet, Grünerløkka",
+    "Sportshuset",
+}
 
 
 def _catalog(path: Path):
