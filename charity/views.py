@@ -107,7 +107,7 @@ def auto_donate(request: AuthenticatedHttpRequest) -> HttpResponse:
             if setting and setting.share_percent:
                 messages.success(
                     request,
-                    _("%(percent)s %% of every future reward will go to %(charity)s.")
+                    _("%(percent)s%% of every future reward will go to %(charity)s.")
                     % {"percent": setting.share_percent, "charity": setting.charity.name},
                 )
             else:

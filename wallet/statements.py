@@ -33,6 +33,7 @@ from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from weasyprint import CSS, HTML
 
 from cashback.errors import DomainError
@@ -57,17 +58,17 @@ CONTENT_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 class StatementMonthInvalidError(DomainError):
     code = "statement_month_invalid"
-    default_message = "Give the month as YYYY-MM, e.g. 2026-10, and not a month in the future."
+    default_message = gettext_lazy("Give the month as YYYY-MM, e.g. 2026-10, and not a month in the future.")
 
 
 class StatementCurrencyInvalidError(DomainError):
     code = "statement_currency_invalid"
-    default_message = "Unknown currency."
+    default_message = gettext_lazy("Unknown currency.")
 
 
 class StatementFormatInvalidError(DomainError):
     code = "statement_format_invalid"
-    default_message = "The format is pdf or csv."
+    default_message = gettext_lazy("The format is pdf or csv.")
 
 
 @dataclass(frozen=True)

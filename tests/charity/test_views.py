@@ -74,7 +74,7 @@ def test_donating_through_the_form_and_a_double_submit_gives_once(client):
     assert first.status_code == 302 and second.status_code == 302
     assert selectors.consumer_available_minor(user=user, currency="NOK") == 6_000
     giving = client.get(reverse("charity:giving")).content.decode()
-    assert "Thank you! You gave 40.00 NOK to Desks." in giving
+    assert "Thank you! You gave NOK\u00a040.00 to Desks." in giving
     assert "40.00 NOK" in giving and "One-off" in giving
     _clean(giving)
 
