@@ -28,6 +28,12 @@ def _text(page) -> str:
 # The elements that stick out on the right, to say which one makes the page scroll sideways.
 _WIDE_ELEMENTS = """() => [...document.querySelectorAll('body *')]
   .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter((element) => {
+    for (let up = element.parentElement; up; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== 'visible') return false;
+    }
+    return true;
+  })
   .slice(0, 5)
   .map((element) => `${element.tagName}.${element.className} ${Math.round(element.getBoundingClientRect().right)}`)"""
 

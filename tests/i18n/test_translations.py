@@ -77,6 +77,9 @@ TRANSLATED_TEMPLATES = [
     "templates/campaigns/line_rule_form.html",
     "templates/campaigns/cost_preview_page.html",
     "templates/campaigns/_cost_preview.html",
+    # (d) the staff panel: its layout and navigation, and the overview (the rest is not done yet)
+    "templates/adminpanel/base.html",
+    "templates/adminpanel/index.html",
 ]
 # Names and examples that read the same in every language.
 NOT_FOR_TRANSLATION = {
