@@ -77,6 +77,7 @@ def test_the_merchant_dashboard_in_norwegian(page_factory, live_server, viewport
     LocationFactory(merchant=membership.merchant)
     OfferFactory(merchant=membership.merchant, percent=Decimal("10"))
     page = logged_in_page(page_factory, live_server, membership.user, viewport)
+    page.set_default_timeout(60_000)  # the portal's first page computes the insights panel
 
     page.goto(f"/portal/{membership.merchant.pk}/")
 

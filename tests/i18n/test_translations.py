@@ -31,6 +31,9 @@ TRANSLATED_TEMPLATES = [
     "templates/campaigns/shops",
     "templates/merchants/partners",
     "templates/allauth/layouts",
+    "templates/allauth/elements",  # allauth's page parts: slots only, allauth's own text comes translated
+    "content/templates/content/_banners.html",
+    "charity/templates/charity/_logo.html",
     "content/templates/content/faq.html",
     "content/templates/content/page.html",
     "content/templates/content/_banner.html",
