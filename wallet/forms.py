@@ -8,7 +8,7 @@ from wallet.models import JournalKind
 
 
 class EntryFilterForm(GuardedForm):
-    kind = forms.ChoiceField(choices=[("", "All movements"), *JournalKind.choices], required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All movements")), *JournalKind.choices], required=False)
     date_from = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -18,5 +18,5 @@ class EntryFilterForm(GuardedForm):
         cleaned = self.cleaned_data
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", "Must not be before the start date.")
+            self.add_error("date_to", _("Must not be before the start date."))
         return cleaned
