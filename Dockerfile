@@ -10,7 +10,8 @@ WORKDIR /app
 COPY requirements.lock .
 RUN pip install --no-cache-dir -r requirements.lock
 COPY . .
-RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && SECRET_KEY=build-only python manage.py compile_translations
 
 RUN useradd --system --home /app cashback && chown -R cashback /app
 USER cashback

@@ -6,12 +6,15 @@ PIP := $(VENV)/bin/pip
 # Half the cores rounded up, two at least: the browser and the database need room too.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo $$n)
 RUN_ENV := DEBUG=true HTTPS=false
+# What makemessages leaves out (the one list; tests/i18n/test_translations.py runs it the same way).
+MAKEMESSAGES_ARGS := --ignore=.venv/* --ignore=tests/* --ignore=bench/* --ignore=static/* --add-location=file --no-obsolete
 
-.PHONY: install run test lint format lock browser migrate seed clean
+.PHONY: install run test lint format lock browser migrate seed clean messages
 
 $(VENV)/.installed: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --disable-pip-version-check -r requirements.lock
+	$(RUN_ENV) $(PY) manage.py compile_translations
 	touch $@
 
 install: $(VENV)/.installed
@@ -44,6 +47,11 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	SECRET_KEY=lint $(VENV)/bin/mypy
+
+## messages: after changing text, update locale/nb/LC_MESSAGES/django.po (needs gettext's xgettext), then translate it (docs/i18n.md)
+messages: install
+	$(RUN_ENV) $(PY) manage.py makemessages -l nb $(MAKEMESSAGES_ARGS)
+	$(RUN_ENV) $(PY) manage.py compile_translations
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.utils import extend_schema
@@ -82,7 +83,10 @@ def _enrol_page(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, f"{card} is linked. Purchases with it at partner shops now earn cashback.")
+                messages.success(
+                    request,
+                    _("%(card)s is linked. Purchases with it at partner shops now earn cashback.") % {"card": card},
+                )
                 return redirect("cards:list")
     else:
         form = DevCardEnrolForm()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services, visitor
 from accounts.models import User
+from accounts.time_zones import time_zone_names
 from accounts.validators import BIRTH_YEAR_MIN, birth_year_max, validate_birth_year
 from cashback.card_guard import VALIDATED_PHONE_FIELDS
 from cashback.forms import GuardedForm
@@ -100,6 +101,9 @@ class ProfileForm(GuardedForm):
     gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *User.Gender.choices], required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=[("", "—")], required=False)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), required=False, help_text=_("Times are shown in this zone. Empty: Europe/Oslo.")
+    )
     marketing = forms.BooleanField(label=_("Send me offers and news"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
@@ -108,6 +112,9 @@ class ProfileForm(GuardedForm):
         language = self.fields["language"]
         assert isinstance(language, forms.ChoiceField)  # declared above
         language.choices = [("", "—"), *(User._meta.get_field("language").choices or ())]
+        zone = self.fields["time_zone"]
+        assert isinstance(zone, forms.ChoiceField)  # declared above
+        zone.choices = [("", "—"), *((name, name) for name in time_zone_names())]
 
 
 class _NoEchoTextInput(forms.TextInput):

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from accounts import invitations
 from cashback.errors import DomainError, form_error_from
@@ -49,7 +50,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, "Your password is set. Log in with it now.")
+            messages.success(request, _("Your password is set. Log in with it now."))
             return redirect("account_login")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/invitation_accept.html", {"form": form, "person": invitation.user}, status=status)

@@ -7,9 +7,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from accounts.authentication import SessionTokenAuthentication
 from accounts.models import User
+from accounts.time_zones import time_zone_of
 from cashback.errors import error_body
 
 # Pages a staff member without two-factor authentication may still reach: those needed to set it
@@ -109,3 +111,32 @@ class RateLimitedMiddleware:
         response.status_code = 429
         response["Retry-After"] = str(wait)
         return response
+
+
+class PersonalLocaleMiddleware:
+    """A signed-in person's pages speak their profile's language and show their profile's time zone.
+
+    ``LocaleMiddleware`` (before this) has already picked the language from the switcher's cookie or
+    the browser's ``Accept-Language``; a language saved on the profile wins over both, because the
+    person chose it (the switcher saves it there too: ``accounts.views.set_language``). Times are
+    shown in the profile's time zone, else ``settings.TIME_ZONE`` (Europe/Oslo).
+
+    The JSON API is left to ``Accept-Language``: the app sends the phone's language on each request.
+    Must come after ``AuthenticationMiddleware``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or request.path.startswith("/api/"):
+            return self.get_response(request)
+        if user.language and translation.check_for_language(user.language):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = translation.get_language()  # set by LocaleMiddleware, read by views
+        zone = time_zone_of(user)
+        if zone is None:
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)

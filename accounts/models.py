@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.time_zones import validate_time_zone
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -48,6 +50,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     gender = models.CharField(max_length=16, choices=Gender.choices, blank=True)
     city = models.CharField(max_length=100, blank=True)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)
+    # An IANA name (Europe/Oslo); blank keeps settings.TIME_ZONE. Activated by PersonalLocaleMiddleware.
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
 
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)

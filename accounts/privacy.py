@@ -32,6 +32,7 @@ def _profile(user: User) -> list[Row]:
             "gender": user.gender,
             "city": user.city,
             "language": user.language,
+            "time_zone": user.time_zone,
             "joined_at": user.date_joined,
             "last_login_at": user.last_login,
         }
@@ -123,6 +124,7 @@ def _erase(user: User) -> dict[str, int]:
     user.gender = ""
     user.city = ""
     user.language = ""
+    user.time_zone = ""
     user.is_active = False
     user.erased_at = now
     # A new password hash also signs out any session allauth did not track (Django checks it per request).

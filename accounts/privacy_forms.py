@@ -1,6 +1,7 @@
 """The confirmation a person gives before their account is closed (web page and API alike)."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from cashback.forms import GuardedForm
@@ -20,7 +21,7 @@ def erasure_confirmation_errors(*, user: User, password: str, confirmation: str)
 
 class ErasureForm(GuardedForm):
     password = forms.CharField(
-        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
     confirmation = forms.CharField(
         label=f"Type {CONFIRMATION_WORD} to confirm",

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import data_export, erasure, selectors
@@ -41,7 +42,7 @@ def privacy(request: AuthenticatedHttpRequest) -> HttpResponse:
 def export_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     _export, started = data_export.data_export_start(user=request.user)
     if started:
-        messages.success(request, "We are preparing your data. This page shows when it is ready.")
+        messages.success(request, _("We are preparing your data. This page shows when it is ready."))
     return redirect("accounts:privacy")
 
 

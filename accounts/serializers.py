@@ -29,6 +29,7 @@ class MeSerializer(serializers.ModelSerializer):
             "gender",
             "city",
             "language",
+            "time_zone",
             "consents",
         ]
         read_only_fields = ["id", "email", "phone", "phone_verified", "consents"]

@@ -123,6 +123,7 @@ def profile_update(
     gender: str | _Unset = UNSET,
     city: str | _Unset = UNSET,
     language: str | _Unset = UNSET,
+    time_zone: str | _Unset = UNSET,
 ) -> User:
     """Change the optional profile fields that were given; fields left UNSET keep their value.
 
@@ -136,6 +137,7 @@ def profile_update(
             "gender": gender,
             "city": city,
             "language": language,
+            "time_zone": time_zone,
         }.items()
         if value is not UNSET
     }

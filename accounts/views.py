@@ -1,11 +1,15 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from accounts import selectors, services
 from accounts.forms import ProfileForm
-from accounts.models import Consent
+from accounts.models import Consent, User
 from accounts.request_types import AuthenticatedHttpRequest
 from cashback.providers.card_network import fake_card_network_enabled
 
@@ -25,9 +29,10 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
                 gender=data["gender"],
                 city=data["city"],
                 language=data["language"],
+                time_zone=data["time_zone"],
             )
             services.marketing_consent_set(user=user, granted=data["marketing"])
-            messages.success(request, "Your profile has been saved.")
+            messages.success(request, _("Your profile has been saved."))
             return redirect("accounts:profile")
     else:
         form = ProfileForm(
@@ -37,6 +42,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "gender": user.gender,
                 "city": user.city,
                 "language": user.language,
+                "time_zone": user.time_zone,
                 "marketing": bool(marketing and marketing.granted),
             }
         )
@@ -69,6 +75,27 @@ def card_remove(request: AuthenticatedHttpRequest, card_id: int) -> HttpResponse
         raise Http404("No such card.")
     if request.method == "POST":
         services.card_remove(user=request.user, card_id=card.pk)
-        messages.success(request, f"{card} was removed. Purchases with it no longer earn cashback.")
+        messages.success(
+            request, _("%(card)s was removed. Purchases with it no longer earn cashback.") % {"card": card}
+        )
         return redirect("cards:list")
     return render(request, "accounts/card_remove.html", {"card": card})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's ``set_language`` (cookie, then back to ``next``), which also saves a signed-in person's choice.
+
+    The profile's language wins over the cookie on every page (``PersonalLocaleMiddleware``), so a
+    switch that did not reach the profile would be undone on the next page.
+    """
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and isinstance(request.user, User)
+    ):
+        services.profile_update(user=request.user, language=language)
+    return response

@@ -5,11 +5,12 @@ the rules live in one place); the services assume valid input and save atomicall
 """
 
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Challenge, Offer, OfferBasis, OfferStatus, Tier
 from campaigns.rules import DAY_NAMES, Audience, ChallengeTarget, RewardType
@@ -18,6 +19,9 @@ from cashback.forms import GuardedForm
 from merchants.models import Location, Merchant
 from wallet.models import Currency
 from wallet.money import currency_exponent
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # the stubs' str-or-lazy-string type
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 MONEY_FIELDS = {
@@ -55,7 +59,7 @@ def from_minor(amount: int | None, currency: str) -> Decimal | None:
     return Decimal(amount).scaleb(-currency_exponent(currency))
 
 
-def money_field(label: str, *, required: bool = False, help_text: str = "") -> forms.DecimalField:
+def money_field(label: "StrOrPromise", *, required: bool = False, help_text: "StrOrPromise" = "") -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         required=required,
@@ -77,90 +81,101 @@ class DateTimeLocalInput(forms.DateTimeInput):
 class OfferForm(GuardedForm):
     """Create or edit an offer. ``version`` carries the optimistic lock from the page load to the save."""
 
-    title = forms.CharField(max_length=120, help_text="What customers see, e.g. “10 % back on coffee”.")
+    title = forms.CharField(max_length=120, help_text=_("What customers see, e.g. “10 % back on coffee”."))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     reward_type = forms.ChoiceField(
-        label="Reward", choices=list(REWARD_LABELS.items()), widget=forms.RadioSelect, initial=RewardType.PERCENT
+        label=_("Reward"), choices=list(REWARD_LABELS.items()), widget=forms.RadioSelect, initial=RewardType.PERCENT
     )
     basis = forms.ChoiceField(
-        label="Cashback on",
+        label=_("Cashback on"),
         choices=OfferBasis.choices,
         initial=OfferBasis.PURCHASE,
         required=False,
         widget=forms.RadioSelect,
-        help_text="Each purchase, or a customer's total spend in a calendar month (credited after the month).",
+        help_text=_("Each purchase, or a customer's total spend in a calendar month (credited after the month)."),
     )
     percent = forms.DecimalField(
-        label="Percent",
+        label=_("Percent"),
         required=False,
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
-        help_text="0 to 100; for percent and charity rewards.",
+        help_text=_("0 to 100; for percent and charity rewards."),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100", "inputmode": "decimal"}),
     )
-    fixed_amount = money_field("Fixed amount", help_text="For fixed-value rewards (a charity reward may add one).")
+    fixed_amount = money_field(
+        _("Fixed amount"), help_text=_("For fixed-value rewards (a charity reward may add one).")
+    )
     charity_ref = forms.CharField(
-        label="Charity", max_length=64, required=False, help_text="Optional until charities are listed."
+        label=_("Charity"), max_length=64, required=False, help_text=_("Optional until charities are listed.")
     )
     currency = forms.ChoiceField(choices=Currency.choices)
-    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeLocalInput(), input_formats=[DATETIME_FORMAT])
-    ends_at = forms.DateTimeField(label="Ends", widget=DateTimeLocalInput(), input_formats=[DATETIME_FORMAT])
-    min_spend = money_field("Minimum spend", help_text="Leave at 0 for any amount.")
-    max_reward_per_purchase = money_field("Maximum reward per purchase", help_text="Empty: no maximum.")
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=DateTimeLocalInput(), input_formats=[DATETIME_FORMAT])
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=DateTimeLocalInput(), input_formats=[DATETIME_FORMAT])
+    min_spend = money_field(_("Minimum spend"), help_text=_("Leave at 0 for any amount."))
+    max_reward_per_purchase = money_field(_("Maximum reward per purchase"), help_text=_("Empty: no maximum."))
     max_rewards_per_customer = forms.IntegerField(
-        label="Maximum rewards per customer", required=False, min_value=1, help_text="Empty: no maximum."
+        label=_("Maximum rewards per customer"), required=False, min_value=1, help_text=_("Empty: no maximum.")
     )
-    budget_total = money_field("Total budget", help_text="The offer stops earning when it is spent. Empty: unlimited.")
+    budget_total = money_field(
+        _("Total budget"), help_text=_("The offer stops earning when it is spent. Empty: unlimited.")
+    )
     days_of_week = forms.TypedMultipleChoiceField(
-        label="Days",
+        label=_("Days"),
         required=False,
         coerce=int,
         choices=list(enumerate(DAY_NAMES)),
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every day. In each shop's own time zone.",
+        help_text=_("None ticked: every day. In each shop's own time zone."),
     )
-    hour_from = forms.IntegerField(label="From hour", required=False, min_value=0, max_value=24)
+    hour_from = forms.IntegerField(label=_("From hour"), required=False, min_value=0, max_value=24)
     hour_to = forms.IntegerField(
-        label="Until hour", required=False, min_value=0, max_value=24, help_text="E.g. 22 to 2 runs past midnight."
+        label=_("Until hour"),
+        required=False,
+        min_value=0,
+        max_value=24,
+        help_text=_("E.g. 22 to 2 runs past midnight."),
     )
     locations: "forms.ModelMultipleChoiceField[Location]" = forms.ModelMultipleChoiceField(
-        label="Shops",
+        label=_("Shops"),
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: all your shops.",
+        help_text=_("None ticked: all your shops."),
     )
     audience = forms.ChoiceField(choices=list(AUDIENCE_LABELS.items()), initial=Audience.EVERYONE)
     min_tier = forms.ModelChoiceField(
-        label="Lowest tier", queryset=Tier.objects.order_by("rank"), required=False, help_text="For the tier audience."
+        label=_("Lowest tier"),
+        queryset=Tier.objects.order_by("rank"),
+        required=False,
+        help_text=_("For the tier audience."),
     )
     segment_gender = forms.MultipleChoiceField(
-        label="Segment: gender", required=False, choices=GENDER_CHOICES, widget=forms.CheckboxSelectMultiple
+        label=_("Segment: gender"), required=False, choices=GENDER_CHOICES, widget=forms.CheckboxSelectMultiple
     )
     segment_city = forms.CharField(
-        label="Segment: cities", required=False, max_length=300, help_text="Comma-separated, e.g. Oslo, Bergen."
+        label=_("Segment: cities"), required=False, max_length=300, help_text=_("Comma-separated, e.g. Oslo, Bergen.")
     )
     segment_language = forms.MultipleChoiceField(
-        label="Segment: language", required=False, choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple
+        label=_("Segment: language"), required=False, choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple
     )
     segment_birth_year_from = forms.IntegerField(
-        label="Segment: born from", required=False, min_value=1900, max_value=2100
+        label=_("Segment: born from"), required=False, min_value=1900, max_value=2100
     )
     segment_birth_year_to = forms.IntegerField(
-        label="Segment: born until", required=False, min_value=1900, max_value=2100
+        label=_("Segment: born until"), required=False, min_value=1900, max_value=2100
     )
     return_period_days = forms.IntegerField(
-        label="Return period (days)",
+        label=_("Return period (days)"),
         min_value=0,
         max_value=365,
         initial=30,
-        help_text="Cashback stays pending this long, while the purchase can be returned.",
+        help_text=_("Cashback stays pending this long, while the purchase can be returned."),
     )
     stackable = forms.BooleanField(
-        label="Combines with other offers",
+        label=_("Combines with other offers"),
         required=False,
-        help_text="Otherwise only the best offer at your shop applies to a purchase.",
+        help_text=_("Otherwise only the best offer at your shop applies to a purchase."),
     )
     auto_payout = forms.BooleanField(
         label="Pay the cashback out automatically at each month end",
@@ -287,18 +302,18 @@ class OfferForm(GuardedForm):
 
 
 class OfferFilterForm(GuardedForm):
-    status = forms.ChoiceField(required=False, choices=[("", "All statuses"), *OfferStatus.choices], label="Status")
+    status = forms.ChoiceField(required=False, choices=[("", "All statuses"), *OfferStatus.choices], label=_("Status"))
 
 
 class ChallengeForm(GuardedForm):
     """A challenge of one of the merchant's offers. The offer is required: no standalone challenges."""
 
     offer: "forms.ModelChoiceField[Offer]" = forms.ModelChoiceField(
-        queryset=None, empty_label="Choose an offer", help_text="The challenge runs within its period."
+        queryset=None, empty_label=_("Choose an offer"), help_text=_("The challenge runs within its period.")
     )
     title = forms.CharField(max_length=120)
     target_type = forms.ChoiceField(
-        label="Target",
+        label=_("Target"),
         choices=[
             (ChallengeTarget.REVENUE.value, "Total spend"),
             (ChallengeTarget.PURCHASE_COUNT.value, "Number of purchases"),
@@ -307,13 +322,13 @@ class ChallengeForm(GuardedForm):
         initial=ChallengeTarget.REVENUE,
     )
     target_value = forms.DecimalField(
-        label="Target value",
+        label=_("Target value"),
         min_value=Decimal("0.01"),
         max_digits=14,
         decimal_places=2,
-        help_text="An amount for total spend, a whole number for purchases.",
+        help_text=_("An amount for total spend, a whole number for purchases."),
     )
-    bonus = money_field("Bonus", required=True, help_text="Given once, when the target is crossed.")
+    bonus = money_field(_("Bonus"), required=True, help_text=_("Given once, when the target is crossed."))
 
     def __init__(self, *args: Any, merchant: Merchant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -365,9 +380,9 @@ class ChallengeForm(GuardedForm):
 
 class LineItemRuleForm(GuardedForm):
     scope = forms.ChoiceField(choices=[("category", "Category"), ("product", "Product (SKU)")])
-    key = forms.CharField(label="Category or SKU", max_length=100)
+    key = forms.CharField(label=_("Category or SKU"), max_length=100)
     kind = forms.ChoiceField(
-        label="Reward", choices=[("percent", "Percent of the line"), ("fixed", "Fixed amount per unit")]
+        label=_("Reward"), choices=[("percent", "Percent of the line"), ("fixed", "Fixed amount per unit")]
     )
     percent = forms.DecimalField(
         required=False,
@@ -375,7 +390,7 @@ class LineItemRuleForm(GuardedForm):
         decimal_places=2,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
-    fixed = money_field("Fixed amount per unit")
+    fixed = money_field(_("Fixed amount per unit"))
 
     def clean(self) -> dict[str, Any]:
         # Form.clean returns self.cleaned_data; the stubs allow None for overrides that return nothing.
@@ -403,5 +418,5 @@ class ReviewForm(GuardedForm):
     """Staff decision on an offer in review; a rejection needs a reason the merchant will read."""
 
     reason = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Required when rejecting."
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Required when rejecting.")
     )

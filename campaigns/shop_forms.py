@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.rules import RewardType
 from campaigns.shop_selectors import ShopFilters
@@ -19,21 +20,21 @@ OFFER_TYPE_CHOICES = [
 
 
 class ShopSearchForm(GuardedForm):
-    q = forms.CharField(label="Shop or city", max_length=100, required=False, strip=True)
-    city = forms.ChoiceField(label="City", required=False)
+    q = forms.CharField(label=_("Shop or city"), max_length=100, required=False, strip=True)
+    city = forms.ChoiceField(label=_("City"), required=False)
     category = forms.ChoiceField(
-        label="Category",
+        label=_("Category"),
         required=False,
         choices=[("", "All categories"), *shop_category_choices()],
         error_messages={"invalid_choice": "There is no category “%(value)s”. Choose one from the list."},
     )
     offer_type = forms.ChoiceField(
-        label="Offer",
+        label=_("Offer"),
         required=False,
         choices=OFFER_TYPE_CHOICES,
         error_messages={"invalid_choice": "There is no kind of offer “%(value)s”. Choose one from the list."},
     )
-    charity = forms.BooleanField(label="Only shops with a charity offer", required=False)
+    charity = forms.BooleanField(label=_("Only shops with a charity offer"), required=False)
 
     def __init__(self, *args: Any, cities: Sequence[str] = (), **kwargs: Any) -> None:
         """``cities``: the ones a visitor may pick (those with a showing shop); the view passes them."""

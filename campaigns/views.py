@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campaigns import selectors, services
@@ -90,7 +91,7 @@ def offer_create(request: MerchantRequest, merchant_id: int) -> HttpResponse:
             except DomainError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, "Offer saved as a draft. Submit it for review when it is ready.")
+                messages.success(request, _("Offer saved as a draft. Submit it for review when it is ready."))
                 return redirect(_detail_url(offer))
     else:
         now = timezone.localtime()
@@ -143,15 +144,15 @@ def offer_edit(request: MerchantRequest, merchant_id: int, offer_id: int) -> Htt
             except DomainError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, "Offer saved.")
+                messages.success(request, _("Offer saved."))
                 return redirect(_detail_url(offer))
     else:
         if offer.status not in services.EDITABLE_STATUSES:
             messages.warning(
                 request,
-                "Pause the offer before editing it."
+                _("Pause the offer before editing it.")
                 if offer.status == OfferStatus.LIVE
-                else "This offer cannot be edited now.",
+                else _("This offer cannot be edited now."),
             )
             return redirect(_detail_url(offer))
         form = OfferForm(merchant=merchant, initial=OfferForm.initial_from(offer))
@@ -172,19 +173,21 @@ def _status_action(request: MerchantRequest, offer_id: int, action: Any, done: s
 @merchant_role_required(*EDITORS)
 @require_POST
 def offer_submit(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
-    return _status_action(request, offer_id, services.offer_submit_for_review, "Submitted: our team will review it.")
+    return _status_action(request, offer_id, services.offer_submit_for_review, _("Submitted: our team will review it."))
 
 
 @merchant_role_required(*EDITORS)
 @require_POST
 def offer_pause(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
-    return _status_action(request, offer_id, services.offer_pause, "Offer paused: purchases do not earn from it now.")
+    return _status_action(
+        request, offer_id, services.offer_pause, _("Offer paused: purchases do not earn from it now.")
+    )
 
 
 @merchant_role_required(*EDITORS)
 @require_POST
 def offer_resume(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
-    return _status_action(request, offer_id, services.offer_resume, "Offer resumed.")
+    return _status_action(request, offer_id, services.offer_resume, _("Offer resumed."))
 
 
 @merchant_role_required(*EDITORS)
@@ -192,7 +195,7 @@ def offer_resume(request: MerchantRequest, merchant_id: int, offer_id: int) -> H
 def offer_duplicate(request: MerchantRequest, merchant_id: int, offer_id: int) -> HttpResponse:
     offer = _offer(request, offer_id)
     copy = services.offer_duplicate(offer_id=offer.pk, actor=request.user)
-    messages.success(request, "Copied as a new draft. Check its dates, then submit it for review.")
+    messages.success(request, _("Copied as a new draft. Check its dates, then submit it for review."))
     return redirect(_detail_url(copy))
 
 
@@ -257,7 +260,7 @@ def challenge_create(request: MerchantRequest, merchant_id: int) -> HttpResponse
             except DomainError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, "Challenge added.")
+                messages.success(request, _("Challenge added."))
                 return redirect(_detail_url(challenge.offer))
     else:
         form = ChallengeForm(merchant=merchant, initial={"offer": request.GET.get("offer")})
@@ -288,7 +291,7 @@ def challenge_edit(request: MerchantRequest, merchant_id: int, challenge_id: int
             except DomainError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, "Challenge saved.")
+                messages.success(request, _("Challenge saved."))
                 return redirect(_detail_url(challenge.offer))
     else:
         form = ChallengeForm(merchant=merchant, initial=ChallengeForm.initial_from(challenge))
@@ -301,7 +304,7 @@ def challenge_delete(request: MerchantRequest, merchant_id: int, challenge_id: i
     challenge = _challenge(request, challenge_id)
     offer = challenge.offer
     services.challenge_delete(challenge=challenge, actor=request.user)
-    messages.success(request, "Challenge removed.")
+    messages.success(request, _("Challenge removed."))
     return redirect(_detail_url(offer))
 
 
@@ -318,7 +321,7 @@ def line_rule_create(request: MerchantRequest, merchant_id: int, offer_id: int) 
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, "Line-item rule added.")
+            messages.success(request, _("Line-item rule added."))
             return redirect(_detail_url(offer))
     context = _portal_context(request, form=form, offer=offer)
     return render(request, "campaigns/line_rule_form.html", context, status=400 if form.errors else 200)
@@ -332,5 +335,5 @@ def line_rule_delete(request: MerchantRequest, merchant_id: int, offer_id: int, 
     if rule is None:
         raise Http404("No such rule.")
     services.line_item_rule_delete(rule=rule, actor=request.user)
-    messages.success(request, "Line-item rule removed.")
+    messages.success(request, _("Line-item rule removed."))
     return redirect(_detail_url(offer))

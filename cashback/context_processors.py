@@ -2,10 +2,15 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -53,27 +58,51 @@ def _items_for(request: HttpRequest) -> list[NavItem]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         links = [
-            ("Shops", reverse("shops:list"), False),
-            ("How it works", reverse("how_it_works"), False),
-            ("Log in", reverse("account_login"), False),
-            ("Sign up", reverse("account_signup"), True),
+            (_("Shops"), reverse("shops:list"), False),
+            (_("How it works"), reverse("how_it_works"), False),
+            (_("Log in"), reverse("account_login"), False),
+            (_("Sign up"), reverse("account_signup"), True),
         ]
         return [NavItem(label, url, _is_current(request, url), prominent=cta) for label, url, cta in links]
 
-    urls = [("Wallet", reverse("wallet:home")), ("Account", reverse("accounts:profile"))]
+    urls = [(_("Wallet"), reverse("wallet:home")), (_("Account"), reverse("accounts:profile"))]
     for provider in _member_nav_providers:
         item = provider(user)
         if item is not None:
             label, url_name = item
-            urls.append((label, reverse(url_name)))
+            urls.append((_(label), reverse(url_name)))
     if user.is_staff:
-        urls.append(("Staff panel", reverse(STAFF_PANEL_URL_NAME)))
-        urls.append(("Admin", reverse("admin:index")))
+        urls.append((_("Staff panel"), reverse(STAFF_PANEL_URL_NAME)))
+        urls.append((_("Admin"), reverse("admin:index")))
     items = [NavItem(label, url, _is_current(request, url)) for label, url in urls]
-    items.append(NavItem("Log out", reverse("account_logout"), method="post"))
+    items.append(NavItem(_("Log out"), reverse("account_logout"), method="post"))
     return items
 
 
 def navigation(request: HttpRequest) -> dict[str, list[NavItem]]:
     """Navigation for the visitor, consumer, merchant staff or platform staff viewing the page."""
     return {"nav_items": _items_for(request)}
+
+
+@cache
+def offered_languages() -> tuple[tuple[str, str], ...]:
+    """The languages of ``settings.LANGUAGES`` that have a translation file, and the default.
+
+    Adding Swedish is a file: ``locale/sv/LC_MESSAGES/django.po`` (docs/i18n.md); until it exists,
+    the switcher does not offer a language whose pages would still be in English.
+    """
+    translated = {
+        path.parent.parent.name for base in settings.LOCALE_PATHS for path in Path(base).glob("*/LC_MESSAGES/django.po")
+    }
+    return tuple(
+        (code, name) for code, name in settings.LANGUAGES if code == settings.LANGUAGE_CODE or code in translated
+    )
+
+
+def languages(request: HttpRequest) -> dict[str, Any]:
+    """The language switcher of the header and footer: the choices, the current one, the page to return to."""
+    return {
+        "offered_languages": offered_languages(),
+        "current_language": translation.get_language() or settings.LANGUAGE_CODE,
+        "language_next": request.get_full_path(),
+    }

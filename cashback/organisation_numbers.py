@@ -10,6 +10,7 @@ not work in), each with the field named, so a form and a service show the same m
 import re
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from cashback.errors import DomainError
 
@@ -23,12 +24,12 @@ class Country(models.TextChoices):
 
 class InvalidOrganisationNumberError(DomainError):
     code = "invalid_organisation_number"
-    default_message = "This is not a valid organisation number for the chosen country."
+    default_message = gettext_lazy("This is not a valid organisation number for the chosen country.")
 
 
 class InvalidCountryError(DomainError):
     code = "invalid_country"
-    default_message = "We work with organisations in Norway, Sweden, Denmark and Finland."
+    default_message = gettext_lazy("We work with organisations in Norway, Sweden, Denmark and Finland.")
 
 
 _SEPARATORS = re.compile(r"[\s\-.]")

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.PersonalLocaleMiddleware",  # the profile's language and time zone
     "cashback.request_guard.RequestGuardMiddleware",  # before anything stores a header (user sessions)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -115,7 +116,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cashback.context_processors.navigation",
+                "cashback.context_processors.languages",
             ],
+            # Money, numbers and dates in the active language on every page (cashback/formatting.py).
+            "builtins": ["cashback.templatetags.formatting"],
         },
     },
 ]
@@ -380,6 +384,8 @@ LANGUAGES = [("en", "English"), ("nb", "Norsk bokmål"), ("sv", "Svenska"), ("da
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Oslo")
 USE_I18N = True
 USE_TZ = True
+# Translations: locale/<language>/LC_MESSAGES/django.po, compiled to .mo by `make messages` (docs/i18n.md).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # --- Static files ------------------------------------------------------------
 

@@ -23,6 +23,8 @@ urlpatterns = [
     path("healthz/", views.health, name="health"),
     path("readyz/", views.ready, name="ready"),
     path("metrics", views.metrics, name="metrics"),  # Prometheus' default path, without a slash
+    # Django's set_language, which also saves a signed-in person's choice on the profile.
+    path("i18n/", include("accounts.i18n_urls")),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("_allauth/", include("accounts.headless_urls")),  # our sign-up and password reset request

@@ -4,6 +4,7 @@ import uuid
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cashback.errors import DomainError, form_error_from
 from cashback.forms import GuardedForm, GuardedModelForm
@@ -18,19 +19,19 @@ class DonateForm(GuardedForm):
     AMOUNT = "amount"
 
     how_much = forms.ChoiceField(
-        label="How much",
+        label=_("How much"),
         choices=[(AMOUNT, "An amount"), (ALL, "All of my available balance")],
         widget=forms.RadioSelect,
         initial=AMOUNT,
     )
     amount = forms.CharField(
-        label="Amount",
+        label=_("Amount"),
         required=False,
         max_length=20,
-        help_text="For example 50 or 12.50.",
+        help_text=_("For example 50 or 12.50."),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    currency = forms.ChoiceField(label="Currency", choices=Currency.choices)
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
     # A new key per form shown: submitting the same form twice donates once.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
@@ -70,16 +71,16 @@ class DonateForm(GuardedForm):
 
 class AutoDonateForm(GuardedForm):
     charity = forms.ModelChoiceField(
-        label="Charity",
+        label=_("Charity"),
         queryset=Charity.objects.filter(is_active=True).order_by("name"),
         required=False,
-        empty_label="Choose a charity",
+        empty_label=_("Choose a charity"),
     )
     share_percent = forms.IntegerField(
-        label="Share of every reward (%)",
+        label=_("Share of every reward (%)"),
         min_value=0,
         max_value=100,
-        help_text="0 to 100. It is given when a reward becomes available; 0 turns it off.",
+        help_text=_("0 to 100. It is given when a reward becomes available; 0 turns it off."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}),
     )
 
@@ -89,13 +90,13 @@ def _cost_field(currency: str) -> forms.CharField:
         label=f"Unit cost in {currency}",
         required=False,
         max_length=20,
-        help_text="Leave empty if the charity has no cost in this currency.",
+        help_text=_("Leave empty if the charity has no cost in this currency."),
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
 
 
 class CharityForm(GuardedModelForm):
-    website = forms.URLField(label="Website", required=False, assume_scheme="https")
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
     cost_NOK = _cost_field("NOK")
     cost_SEK = _cost_field("SEK")
     cost_DKK = _cost_field("DKK")

@@ -10,16 +10,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
+from cashback.formatting import format_money
 from cashback.throttling import throttled_post
 from charity import receipts, selectors, services
 from charity.errors import CharityNotFoundError
 from charity.forms import AutoDonateForm, DonateForm
 from charity.models import Charity
-from wallet.money import minor_to_decimal_string
 
 DONATIONS_PER_PAGE = 20
 
@@ -105,10 +106,12 @@ def auto_donate(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             if setting and setting.share_percent:
                 messages.success(
-                    request, f"{setting.share_percent}% of every future reward will go to {setting.charity.name}."
+                    request,
+                    _("%(percent)s%% of every future reward will go to %(charity)s.")
+                    % {"percent": setting.share_percent, "charity": setting.charity.name},
                 )
             else:
-                messages.success(request, "Automatic giving is off.")
+                messages.success(request, _("Automatic giving is off."))
             return redirect("charity:giving")
     return _render_giving(request, form, status=400)
 
@@ -119,7 +122,7 @@ def donate(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Donate part or all of the available balance to one charity."""
     charity = _charity_or_404(slug=slug)
     if not charity.is_active:
-        messages.warning(request, f"{charity.name} does not take donations at the moment.")
+        messages.warning(request, _("%(charity)s does not take donations at the moment.") % {"charity": charity.name})
         return redirect("charity:detail", slug=charity.slug)
     available = selectors.consumer_available_balances(user=request.user)
     form = DonateForm(request.POST or None, available=available)
@@ -139,8 +142,8 @@ def donate(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
                 form_error_from(form, error)
             else:
                 entry = journal.entries.get(direction="debit")
-                amount = minor_to_decimal_string(entry.amount, entry.currency)
-                messages.success(request, f"Thank you! You gave {amount} {entry.currency} to {charity.name}.")
+                gift = {"amount": format_money(entry.amount, entry.currency), "charity": charity.name}
+                messages.success(request, _("Thank you! You gave %(amount)s to %(charity)s.") % gift)
                 return redirect("charity:giving")
     context = {
         "charity": charity,

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from content.errors import VersionNotFoundError
 from content.kinds import ContentKind, kind_of
@@ -16,7 +17,7 @@ BANNERS_SHOWN = 3
 
 class PageNotPublishedError(VersionNotFoundError):
     code = "page_not_found"
-    default_message = "There is no such page."
+    default_message = gettext_lazy("There is no such page.")
 
 
 # --- Public ----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cashback.forms import GuardedForm
 from geofencing.selectors import DEFAULT_RADIUS_KM, MAX_RADIUS_KM
@@ -17,8 +18,8 @@ class NearbyForm(GuardedForm):
     place = forms.CharField(
         required=False,
         max_length=100,
-        label="Near",
-        help_text="A town or a postcode.",
+        label=_("Near"),
+        help_text=_("A town or a postcode."),
         widget=forms.TextInput(attrs={"placeholder": "Town or postcode", "autocomplete": "address-level2"}),
     )
     radius_km = forms.TypedChoiceField(
@@ -27,10 +28,10 @@ class NearbyForm(GuardedForm):
         required=False,
         empty_value=None,
         initial=DEFAULT_RADIUS_KM,
-        label="Within",
+        label=_("Within"),
     )
     category = forms.ChoiceField(choices=[("", "All shops"), *shop_category_choices()], required=False)
-    q = forms.CharField(required=False, max_length=100, label="Shop or offer")
+    q = forms.CharField(required=False, max_length=100, label=_("Shop or offer"))
     # Filled in by the page's script from the browser's position, when the person allows it.
     lat = forms.DecimalField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lng = forms.DecimalField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
@@ -41,7 +42,7 @@ class NearbyForm(GuardedForm):
         super().clean()
         cleaned = self.cleaned_data
         if (cleaned.get("lat") is None) != (cleaned.get("lng") is None):
-            raise forms.ValidationError("The position came without one of its coordinates; please try again.")
+            raise forms.ValidationError(_("The position came without one of its coordinates; please try again."))
         return cleaned
 
     def position(self) -> tuple[Decimal, Decimal] | None:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_noop
 
 
 class InsightsConfig(AppConfig):
@@ -18,8 +19,9 @@ class InsightsConfig(AppConfig):
             register_portal_section,
         )
 
-        register_portal_section(key="insights", label="Insights", url_name="insights:dashboard", order=10)
-        register_portal_section(key="reports", label="Reports", url_name="reports:index", order=20)
+        # Labels are translated when the navigation is shown (merchants.portal_registry.portal_sections).
+        register_portal_section(key="insights", label=gettext_noop("Insights"), url_name="insights:dashboard", order=10)
+        register_portal_section(key="reports", label=gettext_noop("Reports"), url_name="reports:index", order=20)
         register_overview_panel(key="insights", template="insights/_overview_panel.html", context=overview_panel)
         register_offer_page_link(key="insights", label="See results", url_name="insights:offer")
         # After campaigns' and charity's demo data: a year of purchases, then the figures built for it.

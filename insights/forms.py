@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from cashback.forms import GuardedForm
 from insights.selectors import BUCKETS, Bucket
@@ -50,10 +51,10 @@ class RangeForm(GuardedForm):
     """Bad input (an end before the start, a range over ``INSIGHTS_MAX_RANGE_DAYS``, dates that are not
     dates, unknown choices) is a form error, never a 500."""
 
-    preset = forms.ChoiceField(label="Period", choices=PRESETS, initial=DEFAULT_PRESET, required=False)
-    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    bucket = forms.ChoiceField(label="Show by", choices=BUCKET_CHOICES, initial="auto", required=False)
+    preset = forms.ChoiceField(label=_("Period"), choices=PRESETS, initial=DEFAULT_PRESET, required=False)
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    bucket = forms.ChoiceField(label=_("Show by"), choices=BUCKET_CHOICES, initial="auto", required=False)
 
     def __init__(self, *args: object, today: date, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # Form's own signature

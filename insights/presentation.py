@@ -13,7 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from cashback.formatting import format_money, format_number
 from insights.forms import Period
 from insights.selectors import (
     Comparison,
@@ -46,6 +48,7 @@ class Kpi:
     change: str  # "+12.5 %", "-3.0 %" or "—"
     trend: str  # "up", "down", "flat" or "" (no previous figure)
     note: str
+    key: str = ""  # the figure's name, the same in every language
 
 
 def _change(comparison: Comparison, name: str) -> tuple[str, str]:
@@ -62,34 +65,38 @@ def _change(comparison: Comparison, name: str) -> tuple[str, str]:
 def kpis(comparison: Comparison) -> list[Kpi]:
     now, currency = comparison.current, comparison.current.currency
 
-    def money(minor: int | None) -> str:
-        return DASH if minor is None else minor_to_decimal_string(minor, currency)
+    def money(minor: int | None) -> str:  # with its currency, in the reader's language
+        return DASH if minor is None else format_money(minor, currency)
 
     def kpi(label: str, name: str, value: str, unit: str = "", note: str = "") -> Kpi:
         change, trend = _change(comparison, name)
-        return Kpi(label=label, value=value, currency=unit, change=change, trend=trend, note=note)
+        return Kpi(label=label, value=value, currency=unit, change=change, trend=trend, note=note, key=name)
 
     roc = now.return_on_cashback
     return [
-        kpi("Revenue", "revenue_minor", money(now.revenue_minor), currency, "cleared purchases less refunds"),
-        kpi("Purchases", "purchases", str(now.purchases)),
-        kpi("Customers", "customers", str(now.customers), note="different people who bought"),
-        kpi("New customers", "new_customers", str(now.new_customers), note="first purchase with you"),
-        kpi("Returning customers", "returning_customers", str(now.returning_customers), note="bought before"),
-        kpi("Cashback cost", "cost_minor", money(now.cost_minor), currency, "rewards net of reversals"),
+        kpi(_("Revenue"), "revenue_minor", money(now.revenue_minor), note=_("cleared purchases less refunds")),
+        kpi(_("Purchases"), "purchases", format_number(now.purchases)),
+        kpi(_("Customers"), "customers", format_number(now.customers), note=_("different people who bought")),
+        kpi(_("New customers"), "new_customers", format_number(now.new_customers), note=_("first purchase with you")),
         kpi(
-            "Return on cashback",
+            _("Returning customers"),
+            "returning_customers",
+            format_number(now.returning_customers),
+            note=_("bought before"),
+        ),
+        kpi(_("Cashback cost"), "cost_minor", money(now.cost_minor), note=_("rewards net of reversals")),
+        kpi(
+            _("Return on cashback"),
             "return_on_cashback",
-            DASH if roc is None else str(roc),
+            DASH if roc is None else format_number(roc),
             "" if roc is None else currency,
-            f"revenue per 1 {currency} of cashback",
+            _("revenue per 1 %(currency)s of cashback") % {"currency": currency},
         ),
         kpi(
-            "Cost per new customer",
+            _("Cost per new customer"),
             "cost_per_new_customer_minor",
             money(now.cost_per_new_customer_minor),
-            "" if now.cost_per_new_customer_minor is None else currency,
-            "cashback cost / new customers",
+            note=_("cashback cost / new customers"),
         ),
     ]
 
@@ -206,5 +213,5 @@ def overview_panel(merchant: Merchant) -> dict[str, Any]:
     comparison = figures_comparison(
         merchant_id=merchant.pk, currency=merchant.currency, start=today - timedelta(days=29), end=today
     )
-    shown = {"Revenue", "Purchases", "Customers", "Cashback cost", "Return on cashback"}
-    return {"merchant_id": merchant.pk, "kpis": [kpi for kpi in kpis(comparison) if kpi.label in shown]}
+    shown = {"revenue_minor", "purchases", "customers", "cost_minor", "return_on_cashback"}
+    return {"merchant_id": merchant.pk, "kpis": [kpi for kpi in kpis(comparison) if kpi.key in shown]}

@@ -17,6 +17,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from insights import report_exports, report_files, report_selectors
@@ -129,7 +130,10 @@ def export(request: MerchantRequest, merchant_id: int) -> HttpResponse:
         merchant=merchant, user=request.user, fmt=fmt, filters=filters
     )
     if started:
-        messages.success(request, f"{count} rows: we are preparing the file. This page shows when it is ready.")
+        messages.success(
+            request,
+            _("%(count)s rows: we are preparing the file. This page shows when it is ready.") % {"count": count},
+        )
     query = urlencode({key: str(value) for key, value in request.POST.items() if key in ReportFilterForm.base_fields})
     return redirect(f"{reverse('reports:index', args=[merchant.pk])}?{query}#exports")
 

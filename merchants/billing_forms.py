@@ -3,18 +3,21 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cashback.forms import GuardedForm
 
 
 class BillingDetailsForm(GuardedForm):
-    billing_email = forms.EmailField(label="Billing e-mail", help_text="Invoices and statements are sent here.")
+    billing_email = forms.EmailField(label=_("Billing e-mail"), help_text=_("Invoices and statements are sent here."))
     vat_number = forms.CharField(
-        label="VAT number",
+        label=_("VAT number"),
         max_length=30,
         required=False,
-        help_text="Norway: your organisation number and MVA (123456789MVA). Sweden, Denmark, Finland: the EU "
-        "format (SE…01, DK…, FI…). Leave empty if you are not VAT-registered.",
+        help_text=_(
+            "Norway: your organisation number and MVA (123456789MVA). Sweden, Denmark, Finland: the EU "
+            "format (SE…01, DK…, FI…). Leave empty if you are not VAT-registered."
+        ),
     )
 
     def service_arguments(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cashback.errors import DomainError, form_error_from
@@ -63,7 +64,7 @@ def billing_details(request: MerchantRequest, merchant_id: int) -> HttpResponse:
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, "Billing details saved.")
+            messages.success(request, _("Billing details saved."))
             return redirect("merchants:billing", merchant_id=merchant_id)
     return _render(request, form, status=400)
 

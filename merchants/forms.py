@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from cashback.errors import DomainError
 from cashback.forms import GuardedForm
@@ -28,37 +29,41 @@ def _as_validation_error(error: DomainError, field: str) -> ValidationError:
 
 
 class ApplicationForm(GuardedForm):
-    legal_name = forms.CharField(max_length=200, help_text="As registered, e.g. “Fjord Coffee AS”.")
-    display_name = forms.CharField(max_length=100, help_text="The name customers see in the app.")
+    legal_name = forms.CharField(max_length=200, help_text=_("As registered, e.g. “Fjord Coffee AS”."))
+    display_name = forms.CharField(max_length=100, help_text=_("The name customers see in the app."))
     country = forms.ChoiceField(choices=[("", "Choose a country"), *Country.choices])
     organisation_number = forms.CharField(
         max_length=20,
-        help_text="Norway: 9 digits · Sweden: 10 digits · Denmark: 8-digit CVR · Finland: Y-tunnus. Spaces are fine.",
+        help_text=_(
+            "Norway: 9 digits · Sweden: 10 digits · Denmark: 8-digit CVR · Finland: Y-tunnus. Spaces are fine."
+        ),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     currency = forms.ChoiceField(
         choices=[("", "The country's currency"), *Currency.choices],
         required=False,
-        help_text="Your cashback is invoiced in this currency: the country's own currency or euro.",
+        help_text=_("Your cashback is invoiced in this currency: the country's own currency or euro."),
     )
     category_code = forms.CharField(
-        label="Category code (MCC)",
+        label=_("Category code (MCC)"),
         max_length=4,
-        help_text="Four digits from your card terminal agreement, e.g. 5812 restaurants, 5411 grocery stores.",
+        help_text=_("Four digits from your card terminal agreement, e.g. 5812 restaurants, 5411 grocery stores."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]{4}", "autocomplete": "off"}),
     )
-    contact_name = forms.CharField(max_length=150, label="Contact person")
-    contact_email = forms.EmailField(label="Contact e-mail")
-    contact_phone = forms.CharField(max_length=20, required=False, label="Contact phone")
+    contact_name = forms.CharField(max_length=150, label=_("Contact person"))
+    contact_email = forms.EmailField(label=_("Contact e-mail"))
+    contact_phone = forms.CharField(max_length=20, required=False, label=_("Contact phone"))
     billing_email = forms.EmailField(
-        label="Billing e-mail", required=False, help_text="Monthly invoices go here; empty: the contact e-mail."
+        label=_("Billing e-mail"), required=False, help_text=_("Monthly invoices go here; empty: the contact e-mail.")
     )
     vat_number = forms.CharField(
-        label="VAT number",
+        label=_("VAT number"),
         max_length=30,
         required=False,
-        help_text="Norway: organisation number and MVA (123456789MVA); Sweden, Denmark, Finland: SE…01, DK…, FI…. "
-        "Empty if you are not VAT-registered.",
+        help_text=_(
+            "Norway: organisation number and MVA (123456789MVA); Sweden, Denmark, Finland: SE…01, DK…, FI…. "
+            "Empty if you are not VAT-registered."
+        ),
     )
 
     def clean_category_code(self) -> str:
@@ -95,18 +100,18 @@ class ApplicationForm(GuardedForm):
 
 
 class MerchantSettingsForm(GuardedForm):
-    display_name = forms.CharField(max_length=100, help_text="The name customers see in the app.")
-    contact_name = forms.CharField(max_length=150, label="Contact person")
-    contact_email = forms.EmailField(label="Contact e-mail")
-    contact_phone = forms.CharField(max_length=20, required=False, label="Contact phone")
+    display_name = forms.CharField(max_length=100, help_text=_("The name customers see in the app."))
+    contact_name = forms.CharField(max_length=150, label=_("Contact person"))
+    contact_email = forms.EmailField(label=_("Contact e-mail"))
+    contact_phone = forms.CharField(max_length=20, required=False, label=_("Contact phone"))
 
 
 class InvitationForm(GuardedForm):
-    email = forms.EmailField(label="E-mail address", help_text="They must log in with this address to accept.")
+    email = forms.EmailField(label=_("E-mail address"), help_text=_("They must log in with this address to accept."))
     role = forms.ChoiceField(
         choices=Membership.Role.choices,
         initial=Membership.Role.ANALYST,
-        help_text="Owners manage the team; managers edit shops and offers; analysts only look.",
+        help_text=_("Owners manage the team; managers edit shops and offers; analysts only look."),
     )
 
 
@@ -116,7 +121,7 @@ class RoleForm(GuardedForm):
 
 class LocationFilterForm(GuardedForm):
     map_position = forms.ChoiceField(
-        label="Map position",
+        label=_("Map position"),
         required=False,
         choices=[("", "All shops"), ("missing", "No map position"), ("placed", "On the map")],
     )
@@ -125,8 +130,8 @@ class LocationFilterForm(GuardedForm):
 class LocationForm(GuardedForm):
     """A shop: address, map position, time zone, opening hours per weekday, card-network ids."""
 
-    name = forms.CharField(max_length=120, help_text="E.g. “Grünerløkka” or “Oslo S”.")
-    street = forms.CharField(max_length=200, label="Street address")
+    name = forms.CharField(max_length=120, help_text=_("E.g. “Grünerløkka” or “Oslo S”."))
+    street = forms.CharField(max_length=200, label=_("Street address"))
     postcode = forms.CharField(max_length=10)
     city = forms.CharField(max_length=100)
     country = forms.ChoiceField(choices=Country.choices, initial=Country.NORWAY)
@@ -149,11 +154,11 @@ class LocationForm(GuardedForm):
     time_zone = forms.CharField(
         max_length=64,
         initial="Europe/Oslo",
-        help_text="IANA name, e.g. Europe/Oslo.",
+        help_text=_("IANA name, e.g. Europe/Oslo."),
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
-    network_merchant_id = forms.CharField(max_length=64, required=False, label="Card-network merchant id")
-    network_store_id = forms.CharField(max_length=64, required=False, label="Card-network store id")
+    network_merchant_id = forms.CharField(max_length=64, required=False, label=_("Card-network merchant id"))
+    network_store_id = forms.CharField(max_length=64, required=False, label=_("Card-network store id"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -268,7 +273,7 @@ class ReasonForm(GuardedForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text="The merchant sees this.",
+        help_text=_("The merchant sees this."),
     )
 
 
@@ -279,5 +284,5 @@ class NoteForm(GuardedForm):
 class ApiKeyForm(GuardedForm):
     name = forms.CharField(
         max_length=100,
-        help_text="Which system uses it, e.g. “Web shop” or “Checkout at Storgata”. Only you see this.",
+        help_text=_("Which system uses it, e.g. “Web shop” or “Checkout at Storgata”. Only you see this."),
     )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # The countries organisations register in, shared with charities (so it lives in the base app).
 from cashback.organisation_numbers import Country
@@ -27,16 +28,16 @@ DEFAULT_CURRENCY_BY_COUNTRY = {
 
 
 class MerchantStatus(models.TextChoices):
-    PENDING_REVIEW = "pending_review", "Pending review"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    SUSPENDED = "suspended", "Suspended"
+    PENDING_REVIEW = "pending_review", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    SUSPENDED = "suspended", _("Suspended")
 
 
 class MembershipRole(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MANAGER = "manager", "Manager"
-    ANALYST = "analyst", "Analyst"
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    ANALYST = "analyst", _("Analyst")
 
 
 def merchant_slug_placeholder() -> str:

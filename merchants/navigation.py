@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_noop
+
 from merchants.selectors import has_memberships
 
 if TYPE_CHECKING:
@@ -17,5 +19,5 @@ MERCHANT_PORTAL_URL_NAME = "merchants:portal"
 def portal_nav_item(user: User | AnonymousUser) -> tuple[str, str] | None:
     """ "Merchant portal" for people who work for at least one merchant (F-A3): one EXISTS query."""
     if has_memberships(user=user):
-        return ("Merchant portal", MERCHANT_PORTAL_URL_NAME)
+        return (gettext_noop("Merchant portal"), MERCHANT_PORTAL_URL_NAME)  # translated when shown
     return None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     from merchants.models import Merchant
@@ -69,7 +70,8 @@ def register_offer_page_link(*, key: str, label: str, url_name: str) -> None:
 def portal_sections(*, merchant_id: int) -> list[tuple[str, str, str]]:
     """``(key, label, url)`` of the registered navigation items, in order."""
     ordered = sorted(_sections.values(), key=lambda s: (s.order, s.key))
-    return [(s.key, s.label, reverse(s.url_name, args=[merchant_id])) for s in ordered]
+    # Labels are registered untranslated (gettext_noop) and translated here, in the viewer's language.
+    return [(s.key, gettext(s.label), reverse(s.url_name, args=[merchant_id])) for s in ordered]
 
 
 def overview_panels(*, merchant: Merchant) -> list[tuple[str, dict[str, Any]]]:

@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -71,7 +72,7 @@ def partners_apply(request: HttpRequest) -> HttpResponse:
             form_error_from(form, error)
         else:
             messages.success(
-                request, "Thank you — your application has been sent. We review it within two working days."
+                request, _("Thank you — your application has been sent. We review it within two working days.")
             )
             return redirect("partners:application", merchant_id=merchant.pk)
     return render(request, "merchants/partners/apply.html", {"form": form}, status=400 if form.errors else 200)
@@ -188,7 +189,7 @@ def location_create(request: MerchantRequest, merchant_id: int) -> HttpResponse:
             form_error_from(form, error)
         else:
             if location.has_map_position:
-                messages.success(request, f"{location.name} was added.")
+                messages.success(request, _("%(name)s was added.") % {"name": location.name})
             else:
                 messages.warning(
                     request,
@@ -209,7 +210,7 @@ def location_edit(request: MerchantRequest, merchant_id: int, location_id: int) 
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, f"{location.name} was saved.")
+            messages.success(request, _("%(name)s was saved.") % {"name": location.name})
             return redirect("merchants:locations", merchant_id=merchant_id)
     return _render_location_form(request, form, location)
 
@@ -224,7 +225,7 @@ def location_delete(request: MerchantRequest, merchant_id: int, location_id: int
         except DomainError as domain_error:
             error = domain_error.message
         else:
-            messages.success(request, f"{location.name} was deleted.")
+            messages.success(request, _("%(name)s was deleted.") % {"name": location.name})
             return redirect("merchants:locations", merchant_id=merchant_id)
     context = _portal_context(request, "locations", location=location, error=error)
     return render(request, "merchants/portal/location_delete.html", context, status=409 if error else 200)
@@ -248,7 +249,7 @@ def team_invite(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation, _ = services.invitation_send(
+            invitation, _token = services.invitation_send(
                 merchant=request.merchant,
                 actor=request.user,
                 email=form.cleaned_data["email"],
@@ -257,7 +258,10 @@ def team_invite(request: MerchantRequest, merchant_id: int) -> HttpResponse:
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, f"An invitation was sent to {invitation.email}. It is valid for 14 days.")
+            messages.success(
+                request,
+                _("An invitation was sent to %(email)s. It is valid for 14 days.") % {"email": invitation.email},
+            )
             return redirect("merchants:team", merchant_id=merchant_id)
     context = _portal_context(request, "team", form=form)
     return render(request, "merchants/portal/team_invite.html", context, status=400 if form.errors else 200)
@@ -281,7 +285,10 @@ def member_edit(request: MerchantRequest, merchant_id: int, membership_id: int) 
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, f"{member.user} is now {member.get_role_display().lower()}.")
+            messages.success(
+                request,
+                _("%(user)s is now %(role)s.") % {"user": member.user, "role": member.get_role_display().lower()},
+            )
             return redirect("merchants:team", merchant_id=merchant_id)
     context = _portal_context(request, "team", member=member, form=form)
     return render(request, "merchants/portal/member_edit.html", context, status=400 if form.errors else 200)
@@ -297,7 +304,7 @@ def member_remove(request: MerchantRequest, merchant_id: int, membership_id: int
         except DomainError as domain_error:
             error = domain_error.message
         else:
-            messages.success(request, f"{member.user} was removed from the team.")
+            messages.success(request, _("%(user)s was removed from the team.") % {"user": member.user})
             if member.user_id == request.user.pk:
                 return redirect("merchants:portal")
             return redirect("merchants:team", merchant_id=merchant_id)
@@ -314,7 +321,7 @@ def invitation_revoke(request: MerchantRequest, merchant_id: int, invitation_id:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+        messages.success(request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email})
     return redirect("merchants:team", merchant_id=merchant_id)
 
 
@@ -336,7 +343,7 @@ def merchant_settings(request: MerchantRequest, merchant_id: int) -> HttpRespons
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, "Settings saved.")
+            messages.success(request, _("Settings saved."))
             return redirect("merchants:settings", merchant_id=merchant_id)
     context = _portal_context(request, "settings", form=form)
     return render(request, "merchants/portal/settings.html", context, status=400 if form.errors else 200)
@@ -379,7 +386,9 @@ def api_key_revoke(request: MerchantRequest, merchant_id: int, key_id: int) -> H
     key = get_object_or_404(MerchantApiKey, pk=key_id, merchant=request.merchant)
     if request.method == "POST":
         services.api_key_revoke(key_id=key.pk, merchant=request.merchant, actor=request.user)
-        messages.success(request, f"The key “{key.name}” was revoked. Requests with it are now refused.")
+        messages.success(
+            request, _("The key “%(name)s” was revoked. Requests with it are now refused.") % {"name": key.name}
+        )
         return redirect("merchants:api_keys", merchant_id=merchant_id)
     return render(request, "merchants/portal/api_key_revoke.html", _portal_context(request, "api_keys", key=key))
 
@@ -416,16 +425,18 @@ def stripe_return(request: MerchantRequest, merchant_id: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         if connection is not None and connection.status == connection.Status.ACTIVE:
-            messages.success(request, "Your Stripe account is connected: payments from members now earn them cashback.")
+            messages.success(
+                request, _("Your Stripe account is connected: payments from members now earn them cashback.")
+            )
         else:
-            messages.warning(request, "Stripe still needs some details from you before the account is connected.")
+            messages.warning(request, _("Stripe still needs some details from you before the account is connected."))
     return redirect("merchants:stripe", merchant_id=merchant_id)
 
 
 @merchant_role_required(*OWNERS)
 def stripe_refresh(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     """Stripe's onboarding link expired: show the page again, where "Continue" makes a new one."""
-    messages.info(request, "The Stripe link expired. Continue to get a new one.")
+    messages.info(request, _("The Stripe link expired. Continue to get a new one."))
     return redirect("merchants:stripe", merchant_id=merchant_id)
 
 
@@ -438,7 +449,7 @@ def stripe_disconnect(request: MerchantRequest, merchant_id: int) -> HttpRespons
         raise Http404("No Stripe account is connected.")
     if request.method == "POST":
         services.stripe_disconnect(merchant=merchant, actor=request.user)
-        messages.success(request, "Stripe disconnected: new payments no longer earn cashback.")
+        messages.success(request, _("Stripe disconnected: new payments no longer earn cashback."))
         return redirect("merchants:stripe", merchant_id=merchant_id)
     context = _portal_context(request, "stripe", connection=connection)
     return render(request, "merchants/portal/stripe_disconnect.html", context)
@@ -460,7 +471,9 @@ def invitation_accept(request: AuthenticatedHttpRequest, token: str) -> HttpResp
         except DomainError as error:
             context = {"invitation": invitation, "error": error.message}
             return render(request, "merchants/portal/invitation.html", context, status=error.http_status)
-        messages.success(request, f"Welcome to the {membership.merchant.display_name} team.")
+        messages.success(
+            request, _("Welcome to the %(display_name)s team.") % {"display_name": membership.merchant.display_name}
+        )
         return redirect(reverse("merchants:dashboard", kwargs={"merchant_id": membership.merchant_id}))
     # Not "error": that name is the except-target above, which Python deletes after its block.
     problem = None

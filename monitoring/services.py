@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.blocking import user_block
 from accounts.errors import AlreadyBlockedError
@@ -36,7 +37,7 @@ SCAN_CURSOR = "purchases-cards-referrals"
 
 class FlagDecisionError(ConflictError):
     code = "flag_decision_not_allowed"
-    default_message = "This flag has already been decided."
+    default_message = gettext_lazy("This flag has already been decided.")
 
 
 # --- Raising -------------------------------------------------------------------------------------

@@ -8,13 +8,12 @@ notification's ``context`` (the fact's values, money already formatted: ``amount
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
-from cashback.amounts import CURRENCY_EXPONENTS
+from cashback.formatting import format_money
 
 
 class Channel(models.TextChoices):
@@ -64,6 +63,9 @@ class KindSpec:
 
     def render(self, channel: str, context: dict[str, object]) -> Message:
         values = _SafeDict(context)
+        # The amount is written when the message is, in the reader's language (person_locale).
+        if isinstance(context.get("amount_minor"), int) and isinstance(context.get("currency"), str):
+            values["amount"] = money_text(context["amount_minor"], context["currency"])  # type: ignore[arg-type]  # checked above
         if channel == Channel.SMS:
             return Message(title="", body=str(self.sms).format_map(values).strip())
         by_channel: dict[str, tuple[Promise, Promise]] = {
@@ -82,6 +84,12 @@ class _SafeDict(dict[str, object]):
 
 
 _ = gettext_lazy
+
+# Brace-formatted; the comments stop xgettext reading "% o" as a printf directive.
+# xgettext:no-python-format
+_CHALLENGE_WAY = _("You are {percent}% of the way in {challenge}.")
+# xgettext:no-python-format
+_CHALLENGE_WAY_SHORT = _("{percent}% of the way.")
 
 KINDS: dict[str, KindSpec] = {
     "reward_earned": KindSpec(
@@ -181,10 +189,10 @@ KINDS: dict[str, KindSpec] = {
     "challenge_progress": KindSpec(
         label=_("Challenge progress"),
         group=Group.PROGRESS,
-        inbox=(_("{challenge}: {stage}"), _("You are {percent}% of the way in {challenge}.")),
-        email=(_("{challenge}: {stage}"), _("You are {percent}% of the way in {challenge}.")),
+        inbox=(_("{challenge}: {stage}"), _CHALLENGE_WAY),
+        email=(_("{challenge}: {stage}"), _CHALLENGE_WAY),
         sms=_("Cashback: {challenge}, {percent}%."),
-        push=(_("{challenge}: {stage}"), _("{percent}% of the way.")),
+        push=(_("{challenge}: {stage}"), _CHALLENGE_WAY_SHORT),
         url="/wallet/challenges/",
     ),
     "tier_changed": KindSpec(
@@ -242,10 +250,8 @@ def is_marketing(kind: str) -> bool:
 
 
 def money_text(amount_minor: int, currency: str) -> str:
-    """``12.50 NOK`` from minor units: exact, never through a float."""
-    exponent = CURRENCY_EXPONENTS.get(currency, 2)
-    value = Decimal(int(amount_minor)).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
-    return f"{value} {currency}"
+    """``NOK 12.50`` / ``12,50 kr`` from minor units, in the active language: exact, never through a float."""
+    return format_money(int(amount_minor), currency)
 
 
 def stage_text(stage: str) -> str:

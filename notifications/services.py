@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.services import location_consent_set, marketing_consent_set
 from cashback.backoff import retry_delay
+from cashback.formatting import person_locale
 from cashback.providers.delivery import ProviderPermanentError, ProviderTemporaryError
 from notifications import channels, selectors
 from notifications.kinds import EXTERNAL_CHANNELS, KINDS, QUIET_CHANNELS, Channel
@@ -50,7 +51,8 @@ def notification_send(
     context = dict(context or {})
     spec = KINDS.get(kind)
     if spec is not None:
-        message = spec.render(Channel.INBOX, context)
+        with person_locale(user):  # the inbox's words are kept as written, in the person's language
+            message = spec.render(Channel.INBOX, context)
         title, body, url = title or message.title, body or message.body, url or spec.url
     if preferences_checked and channels is not None:
         wanted = channels
@@ -162,7 +164,8 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
                 return Attempt(delivery.status, quiet_until)
         delivery.attempts += 1
         try:
-            sent = channels.channel_send(delivery=delivery)
+            with person_locale(user):
+                sent = channels.channel_send(delivery=delivery)
         except ProviderTemporaryError as error:
             logger.warning("notification delivery %s failed on attempt %s: %s", delivery.pk, delivery.attempts, error)
             delivery.last_error = str(error)[:2000]

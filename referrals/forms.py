@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import SignupExtraForm
 from cashback.errors import DomainError
@@ -59,15 +60,15 @@ class MoneyField(forms.Field):
         if not text:
             return None
         if len(text) > 20:
-            raise forms.ValidationError("Enter an amount such as 50 or 49.50.", code="invalid_amount")
+            raise forms.ValidationError(_("Enter an amount such as 50 or 49.50."), code="invalid_amount")
         try:
             number = Decimal(text)
             if number == 0:
                 return 0
             if number < 0:
-                raise forms.ValidationError("Enter zero or a positive amount.", code="invalid_amount")
+                raise forms.ValidationError(_("Enter zero or a positive amount."), code="invalid_amount")
         except InvalidOperation:
-            raise forms.ValidationError("Enter an amount such as 50 or 49.50.", code="invalid_amount") from None
+            raise forms.ValidationError(_("Enter an amount such as 50 or 49.50."), code="invalid_amount") from None
         try:
             return parse_amount(text, self.currency)
         except DomainError as error:
@@ -83,24 +84,24 @@ class ProgramForm(GuardedForm):
 
     based_on_version = forms.IntegerField(widget=forms.HiddenInput)
     qualification_window_days = forms.IntegerField(
-        label="Qualification window (days)",
+        label=_("Qualification window (days)"),
         min_value=LIMITS["qualification_window_days"][0],
         max_value=LIMITS["qualification_window_days"][1],
-        help_text="The friend's first qualifying purchase must be made within this many days of signing up.",
+        help_text=_("The friend's first qualifying purchase must be made within this many days of signing up."),
     )
     monthly_cap = forms.IntegerField(
-        label="Bonuses per referrer per month",
+        label=_("Bonuses per referrer per month"),
         min_value=LIMITS["monthly_cap"][0],
         max_value=LIMITS["monthly_cap"][1],
-        help_text="Friends and businesses together; beyond it a referral is marked capped and pays nothing.",
+        help_text=_("Friends and businesses together; beyond it a referral is marked capped and pays nothing."),
     )
     review_window_hours = forms.IntegerField(
-        label="Review window (hours)",
+        label=_("Review window (hours)"),
         min_value=LIMITS["review_window_hours"][0],
         max_value=LIMITS["review_window_hours"][1],
-        help_text="Sign-ups from one network or device within this many hours are held for staff review.",
+        help_text=_("Sign-ups from one network or device within this many hours are held for staff review."),
     )
-    note = forms.CharField(label="Why this change", max_length=200, required=False)
+    note = forms.CharField(label=_("Why this change"), max_length=200, required=False)
 
     def __init__(self, *args: Any, program: ReferralProgram | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,18 +160,18 @@ class ProgramForm(GuardedForm):
 
 class ReviewForm(GuardedForm):
     reason = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         required=False,
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text='Required when rejecting. Kept for staff; the consumer sees "Not eligible".',
+        help_text=_('Required when rejecting. Kept for staff; the consumer sees "Not eligible".'),
     )
 
 
 class BusinessReferralForm(GuardedForm):
-    business_name = forms.CharField(label="Business name", max_length=200)
-    country = forms.ChoiceField(label="Country", choices=Country.choices, initial=Country.NORWAY)
+    business_name = forms.CharField(label=_("Business name"), max_length=200)
+    country = forms.ChoiceField(label=_("Country"), choices=Country.choices, initial=Country.NORWAY)
     organisation_number = forms.CharField(
-        label="Organisation number", max_length=20, help_text="From the business register, e.g. 923 609 016."
+        label=_("Organisation number"), max_length=20, help_text=_("From the business register, e.g. 923 609 016.")
     )
-    contact_email = forms.EmailField(label="Contact e-mail (optional)", required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail (optional)"), required=False)

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import visitor
@@ -126,8 +127,8 @@ def business_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Thank you — we will pay your bonus when {referral.business_name} is approved and launches "
-                "its first offer.",
+                _("Thank you — we will pay your bonus when %(business)s is approved and launches its first offer.")
+                % {"business": referral.business_name},
             )
             return redirect("referrals:wallet")
     return render(request, "referrals/wallet.html", _wallet_context(request, form), status=400)

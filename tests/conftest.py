@@ -1,6 +1,8 @@
 import pytest
 from django.db import connection
 
+from cashback.translations import translations_compile
+
 # One browser per test process, shared by every browser test (Playwright allows one sync driver);
 # a local Stripe API stub and the fake gateway (stripe_stub, fake_stripe); the guard that fails a test
 # which logs or stores a full card number (tests/card_number_guard.py).
@@ -11,6 +13,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs PostgreSQL (locking, constraints, concurrency)")
     config.addinivalue_line("markers", "redis: needs a reachable Redis server (real Celery broker)")
     config.addinivalue_line("markers", "browser: drives Debian's chromium through Playwright")
+    # The translations Django reads are built from the committed .po files (docs/i18n.md).
+    translations_compile()
 
 
 @pytest.fixture(autouse=True)

@@ -75,7 +75,7 @@ def test_home_explains_the_product_and_links_to_sign_up(client):
     assert "Get money back every time you shop" in html
     for step in ("Link your card", "Shop at partner shops", "Cashback lands in your wallet"):
         assert step in html
-    assert "school desk = 800 NOK" in html
+    assert "school desk = NOK\u00a0800.00" in html
     assert "Become a partner" in html
     hrefs = [link.get("href") for link in _parse(html).links]
     assert reverse("account_signup") in hrefs

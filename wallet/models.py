@@ -16,31 +16,32 @@ because they are never updated.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Currency(models.TextChoices):
-    NOK = "NOK", "Norwegian krone"
-    SEK = "SEK", "Swedish krona"
-    DKK = "DKK", "Danish krone"
-    EUR = "EUR", "Euro"
+    NOK = "NOK", _("Norwegian krone")
+    SEK = "SEK", _("Swedish krona")
+    DKK = "DKK", _("Danish krone")
+    EUR = "EUR", _("Euro")
 
 
 class AccountKind(models.TextChoices):
     # Owned by a consumer (user set).
-    CONSUMER_PENDING = "consumer_pending", "Pending cashback"
-    CONSUMER_AVAILABLE = "consumer_available", "Available cashback"
-    CONSUMER_RECEIVABLE = "consumer_receivable", "Owed by the consumer"
+    CONSUMER_PENDING = "consumer_pending", _("Pending cashback")
+    CONSUMER_AVAILABLE = "consumer_available", _("Available cashback")
+    CONSUMER_RECEIVABLE = "consumer_receivable", _("Owed by the consumer")
     # Owned by a merchant, charity or the platform (owner_key set).
-    MERCHANT_FUNDING = "merchant_funding", "Merchant funding"
-    MERCHANT_RECEIVABLE = "merchant_receivable", "Owed by the merchant"
-    CHARITY_PAYABLE = "charity_payable", "Owed to the charity"
-    PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
-    PAYOUTS_IN_TRANSIT = "payouts_in_transit", "Payouts in transit"
-    BREAKAGE = "breakage", "Breakage"
+    MERCHANT_FUNDING = "merchant_funding", _("Merchant funding")
+    MERCHANT_RECEIVABLE = "merchant_receivable", _("Owed by the merchant")
+    CHARITY_PAYABLE = "charity_payable", _("Owed to the charity")
+    PLATFORM_REVENUE = "platform_revenue", _("Platform revenue")
+    PAYOUTS_IN_TRANSIT = "payouts_in_transit", _("Payouts in transit")
+    BREAKAGE = "breakage", _("Breakage")
     # The outside world's counterpart: money entering or leaving the platform's bank accounts.
-    SETTLEMENT = "settlement", "Settlement (outside world)"
+    SETTLEMENT = "settlement", _("Settlement (outside world)")
     # The counter-account of approved manual adjustments (wallet.adjustments): what staff gave or took.
-    PLATFORM_ADJUSTMENTS = "platform_adjustments", "Manual adjustments"
+    PLATFORM_ADJUSTMENTS = "platform_adjustments", _("Manual adjustments")
 
 
 # The kinds whose balance may go below zero by default: receivables (what others owe
@@ -59,29 +60,29 @@ PLATFORM_OWNER_KEY = "platform"
 
 
 class JournalKind(models.TextChoices):
-    REWARD_EARN = "reward_earn", "Cashback earned"
-    REWARD_MATURE = "reward_mature", "Cashback became available"
-    REWARD_REVERSE = "reward_reverse", "Cashback reversed"
-    REFERRAL_BONUS = "referral_bonus", "Referral bonus"
-    CHALLENGE_BONUS = "challenge_bonus", "Challenge bonus"
-    PAYOUT = "payout", "Payout"
-    PAYOUT_RETURN = "payout_return", "Payout returned"
-    DONATION = "donation", "Donation"
-    SPEND = "spend", "Spent at checkout"
-    HOLD_POST = "hold_post", "Reserved amount captured"
-    EXPIRY = "expiry", "Cashback expired"
-    MERCHANT_FUNDING = "merchant_funding", "Merchant funding"
-    MERCHANT_SETTLEMENT = "merchant_settlement", "Merchant settlement"
-    PAYOUT_SETTLEMENT = "payout_settlement", "Payout settled"
-    DONATION_DISBURSEMENT = "donation_disbursement", "Donation disbursed"
-    FEE = "fee", "Platform fee"
-    ADJUSTMENT = "adjustment", "Manual adjustment"
-    PROGRAMME_REWARD = "programme_reward", "Programme reward"
+    REWARD_EARN = "reward_earn", _("Cashback earned")
+    REWARD_MATURE = "reward_mature", _("Cashback became available")
+    REWARD_REVERSE = "reward_reverse", _("Cashback reversed")
+    REFERRAL_BONUS = "referral_bonus", _("Referral bonus")
+    CHALLENGE_BONUS = "challenge_bonus", _("Challenge bonus")
+    PAYOUT = "payout", _("Payout")
+    PAYOUT_RETURN = "payout_return", _("Payout returned")
+    DONATION = "donation", _("Donation")
+    SPEND = "spend", _("Spent at checkout")
+    HOLD_POST = "hold_post", _("Reserved amount captured")
+    EXPIRY = "expiry", _("Cashback expired")
+    MERCHANT_FUNDING = "merchant_funding", _("Merchant funding")
+    MERCHANT_SETTLEMENT = "merchant_settlement", _("Merchant settlement")
+    PAYOUT_SETTLEMENT = "payout_settlement", _("Payout settled")
+    DONATION_DISBURSEMENT = "donation_disbursement", _("Donation disbursed")
+    FEE = "fee", _("Platform fee")
+    ADJUSTMENT = "adjustment", _("Manual adjustment")
+    PROGRAMME_REWARD = "programme_reward", _("Programme reward")
 
 
 class Direction(models.TextChoices):
-    DEBIT = "debit", "Debit"
-    CREDIT = "credit", "Credit"
+    DEBIT = "debit", _("Debit")
+    CREDIT = "credit", _("Credit")
 
 
 class LedgerAccount(models.Model):
@@ -204,10 +205,10 @@ class Hold(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        POSTED = "posted", "Posted"
-        VOIDED = "voided", "Voided"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", _("Pending")
+        POSTED = "posted", _("Posted")
+        VOIDED = "voided", _("Voided")
+        EXPIRED = "expired", _("Expired")
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     payload_hash = models.CharField(max_length=64)
@@ -287,11 +288,11 @@ class PayoutAccount(models.Model):
 
 
 class PayoutStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    HELD = "held", "Held for review"
-    PROCESSING = "processing", "Processing"
-    PAID = "paid", "Paid"
-    FAILED = "failed", "Failed"
+    REQUESTED = "requested", _("Requested")
+    HELD = "held", _("Held for review")
+    PROCESSING = "processing", _("Processing")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
 
 
 class Payout(models.Model):
@@ -410,9 +411,9 @@ class SpendCode(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        USED = "used", "Used"
-        CANCELLED = "cancelled", "Replaced by a newer code"
+        ACTIVE = "active", _("Active")
+        USED = "used", _("Used")
+        CANCELLED = "cancelled", _("Replaced by a newer code")
 
     code = models.CharField(max_length=16)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="spend_codes")
@@ -479,9 +480,9 @@ class Statement(models.Model):
 
 
 class AdjustmentStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 # The accounts staff may adjust by hand: a consumer's available cashback, a merchant's, a charity's.

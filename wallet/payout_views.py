@@ -12,12 +12,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
 from accounts.request_types import AuthenticatedHttpRequest
 from accounts.staff_audit import record_staff_action
 from cashback.errors import DomainError, form_error_from
+from cashback.formatting import format_money
 from cashback.forms import GuardedForm
 from cashback.providers.stripe_gateway import StripeGatewayError
 from cashback.throttling import throttled_post
@@ -82,14 +84,19 @@ def payouts_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         except DomainError as error:
             form_error_from(form, error)
         else:
-            amount = f"{minor_to_decimal_string(payout.amount, payout.currency)} {payout.currency}"
+            amount_text = format_money(payout.amount, payout.currency)
             if payout.fee:
-                net = minor_to_decimal_string(payout.net_amount, payout.currency)
-                amount += f" ({net} {payout.currency} to your bank after the fee)"
+                amount_text = _("%(amount)s (%(net)s to your bank after the fee)") % {
+                    "amount": amount_text,
+                    "net": format_money(payout.net_amount, payout.currency),
+                }
+            amount = {"amount": amount_text}
             if payout.status == PayoutStatus.HELD:
-                messages.info(request, f"Your payout of {amount} is waiting for a quick review by our team.")
+                messages.info(
+                    request, _("Your payout of %(amount)s is waiting for a quick review by our team.") % amount
+                )
             else:
-                messages.success(request, f"Your payout of {amount} is on its way.")
+                messages.success(request, _("Your payout of %(amount)s is on its way.") % amount)
             return redirect("wallet:payouts")
     history = Paginator(
         Payout.objects.filter(user=request.user).order_by("-created_at", "-id"), PAYOUTS_PER_PAGE
@@ -131,7 +138,7 @@ def _to_onboarding(request: AuthenticatedHttpRequest) -> HttpResponse:
             return_url=request.build_absolute_uri(reverse("wallet:payouts-setup-return")),
         )
     except StripeGatewayError:
-        messages.error(request, "Stripe could not be reached. Please try again in a minute.")
+        messages.error(request, _("Stripe could not be reached. Please try again in a minute."))
         return redirect("wallet:payouts")
     return HttpResponseRedirect(url)
 
@@ -143,14 +150,14 @@ def payouts_setup_return(request: AuthenticatedHttpRequest) -> HttpResponse:
         account = payouts.payout_account_refresh(user=request.user)
     except StripeGatewayError:
         account = PayoutAccount.objects.filter(user=request.user).first()
-        messages.warning(request, "We could not check with Stripe just now; the page updates when Stripe tells us.")
+        messages.warning(request, _("We could not check with Stripe just now; the page updates when Stripe tells us."))
         return redirect("wallet:payouts")
     if account is None:
         return redirect("wallet:payouts")
     if account.is_ready:
-        messages.success(request, "Payouts are set up. You can now pay your cashback out to your bank account.")
+        messages.success(request, _("Payouts are set up. You can now pay your cashback out to your bank account."))
     else:
-        messages.warning(request, "Stripe still needs some details before payouts can start. Continue the set-up.")
+        messages.warning(request, _("Stripe still needs some details before payouts can start. Continue the set-up."))
     return redirect("wallet:payouts")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.db.models import Count, Model, QuerySet, Sum
@@ -18,6 +18,9 @@ from django.utils import timezone
 
 from cashback.forms import GuardedForm
 from wallet.models import Currency
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a str or a lazy translation
 
 ModelT = TypeVar("ModelT", bound=Model)
 MAX_FILTER_DAYS = 3660
@@ -37,7 +40,7 @@ class MoneyFilterForm(GuardedForm):
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: Any, statuses: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, statuses: Sequence[tuple[str, StrOrPromise]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         status_field = self.fields["status"]
         assert isinstance(status_field, forms.ChoiceField)

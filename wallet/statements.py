@@ -32,10 +32,12 @@ from django.db.models import Case, F, Sum, When
 from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from weasyprint import CSS, HTML
 
 from cashback import events
 from cashback.errors import DomainError
+from cashback.formatting import format_money
 from wallet.models import AccountKind, Currency, Direction, Entry, LedgerAccount, Statement
 from wallet.money import minor_to_decimal_string
 
@@ -55,17 +57,17 @@ CONTENT_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
 class StatementMonthInvalidError(DomainError):
     code = "statement_month_invalid"
-    default_message = "Give the month as YYYY-MM, e.g. 2026-10, and not a month in the future."
+    default_message = gettext_lazy("Give the month as YYYY-MM, e.g. 2026-10, and not a month in the future.")
 
 
 class StatementCurrencyInvalidError(DomainError):
     code = "statement_currency_invalid"
-    default_message = "Unknown currency."
+    default_message = gettext_lazy("Unknown currency.")
 
 
 class StatementFormatInvalidError(DomainError):
     code = "statement_format_invalid"
-    default_message = "The format is pdf or csv."
+    default_message = gettext_lazy("The format is pdf or csv.")
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,10 @@ def statement_csv(statement: StatementData) -> bytes:
 def statement_pdf(statement: StatementData) -> bytes:
     """The statement as a PDF in the house style (WeasyPrint)."""
     columns = statement.columns
+
+    def written(amount: int) -> str:  # for people, in the reader's language; the CSV keeps plain decimals
+        return format_money(amount, statement.currency)
+
     html = render_to_string(
         "wallet/statement_pdf.html",
         {
@@ -335,14 +341,14 @@ def statement_pdf(statement: StatementData) -> bytes:
             "site_url": settings.SITE_URL,
             "time_zone": settings.TIME_ZONE,
             "columns": [(kind, KIND_LABELS[kind]) for kind in columns],
-            "opening": [statement.money(statement.opening[kind]) for kind in columns],
-            "closing": [statement.money(statement.closing[kind]) for kind in columns],
+            "opening": [written(statement.opening[kind]) for kind in columns],
+            "closing": [written(statement.closing[kind]) for kind in columns],
             "rows": [
                 {
                     "line": line,
-                    "cells": [statement.money(line.amounts[kind]) if kind in line.amounts else "" for kind in columns],
-                    "total": statement.money(line.total),
-                    "balance": statement.money(line.balance_after),
+                    "cells": [written(line.amounts[kind]) if kind in line.amounts else "" for kind in columns],
+                    "total": written(line.total),
+                    "balance": written(line.balance_after),
                 }
                 for line in statement.lines
             ],

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cashback import events
 from merchants.errors import (
@@ -166,7 +167,10 @@ def merchant_approve(*, merchant: Merchant, actor: User | None) -> Merchant:
             details={"ledger_accounts": [account.pk for account in accounts], "currency": locked.currency},
         )
         _notify_merchant(
-            locked, decision=decision, template="approved", subject=f"{locked.display_name} is approved on Cashback"
+            locked,
+            decision=decision,
+            template="approved",
+            subject=_("%(name)s is approved on Cashback") % {"name": locked.display_name},
         )
         events.announce("merchant_approved", merchant_id=locked.pk)
     return _refresh_into(merchant, locked)
@@ -189,7 +193,7 @@ def merchant_reject(*, merchant: Merchant, actor: User, reason: str) -> Merchant
             locked,
             decision=decision,
             template="rejected",
-            subject=f"Your Cashback application for {locked.display_name}",
+            subject=_("Your Cashback application for %(name)s") % {"name": locked.display_name},
         )
     return _refresh_into(merchant, locked)
 
@@ -208,7 +212,10 @@ def merchant_suspend(*, merchant: Merchant, actor: User, reason: str) -> Merchan
             merchant=locked, actor=actor, action=AuditAction.MERCHANT_SUSPENDED, details={"reason": reason}
         )
         _notify_merchant(
-            locked, decision=decision, template="suspended", subject=f"{locked.display_name} is suspended on Cashback"
+            locked,
+            decision=decision,
+            template="suspended",
+            subject=_("%(name)s is suspended on Cashback") % {"name": locked.display_name},
         )
     return _refresh_into(merchant, locked)
 
@@ -230,7 +237,10 @@ def merchant_reinstate(*, merchant: Merchant, actor: User, note: str = "") -> Me
             details={"note": note.strip(), "suspension_reason": previous_reason},
         )
         _notify_merchant(
-            locked, decision=decision, template="approved", subject=f"{locked.display_name} is active again on Cashback"
+            locked,
+            decision=decision,
+            template="approved",
+            subject=_("%(name)s is active again on Cashback") % {"name": locked.display_name},
         )
     return _refresh_into(merchant, locked)
 

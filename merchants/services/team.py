@@ -12,6 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from merchants.errors import (
     AlreadyMemberError,
@@ -101,7 +102,7 @@ def _queue_invitation_email(*, invitation: Invitation, token: str) -> None:
     email_queue(
         key=f"merchant-invitation:{invitation.pk}",
         to=invitation.email,
-        subject=f"You are invited to {invitation.merchant.display_name} on Cashback",
+        subject=_("You are invited to %(name)s on Cashback") % {"name": invitation.merchant.display_name},
         body=render_to_string("merchants/email/invitation.txt", context),
         secret=True,
     )

@@ -50,6 +50,7 @@ def test_me_returns_the_profile_and_consents_in_force(signed_in):
         "gender": "",
         "city": "",
         "language": "",
+        "time_zone": "",
         "consents": [
             {
                 "kind": "terms",

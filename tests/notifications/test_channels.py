@@ -108,9 +108,9 @@ def test_money_amounts_are_written_exactly_in_every_channel():
 
     events.announce("reward_earned", user_id=user.pk, reward_id=1, purchase_id=1, amount_minor=1250, currency="NOK")
 
-    assert "12.50 NOK" in Notification.objects.get(user=user).title
-    assert "12.50 NOK" in mail.outbox[0].subject
-    assert "12.50 NOK" in FakePushClient.outbox[0].title
+    assert "NOK\u00a012.50" in Notification.objects.get(user=user).title
+    assert "NOK\u00a012.50" in mail.outbox[0].subject
+    assert "NOK\u00a012.50" in FakePushClient.outbox[0].title
 
 
 def test_a_fact_delivered_twice_tells_the_person_once():

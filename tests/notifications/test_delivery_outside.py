@@ -44,7 +44,7 @@ def test_every_provider_down_leaves_the_checkout_and_its_money_intact(settings):
     available = LedgerAccount.objects.get(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency="NOK")
     assert available.available == 20000
     notification = Notification.objects.get(user=user, kind="cashback_spent")
-    assert "100.00 NOK" in notification.title
+    assert "NOK\u00a0100.00" in notification.title
     deliveries = Delivery.objects.filter(notification=notification)
     assert {d.channel for d in deliveries} == {"email", "push"}
     assert all(d.status == DeliveryStatus.PENDING and d.last_error and d.next_attempt_at for d in deliveries)

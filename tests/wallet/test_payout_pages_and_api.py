@@ -141,7 +141,7 @@ def test_requesting_a_payout_on_the_page(client, django_capture_on_commit_callba
         response = client.post("/wallet/payouts/", {"amount": "150.00", "currency": "NOK"}, follow=True)
 
     assert b"is on its way" in response.content
-    assert b"150.00 NOK" in response.content
+    assert "NOK\u00a0150.00".encode() in response.content
     assert Payout.objects.get().status == PayoutStatus.PROCESSING
 
 
@@ -197,7 +197,7 @@ def test_staff_release_and_reject_held_payouts(client, django_capture_on_commit_
     client.force_login(reviewer)
     page = client.get("/staff/payouts/")
     assert page.status_code == 200, page.content[:500]
-    assert b"2000.00 NOK" in page.content
+    assert "NOK\u00a02,000.00".encode() in page.content
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/staff/payouts/{first.pk}/release/")

@@ -212,14 +212,14 @@ def test_the_pdf_opens_and_its_totals_equal_the_ledger(settings):
     ledger_opening = _ledger_total(user, "NOK", Period(2025, 9).start)
     ledger_closing = _ledger_total(user, "NOK", Period(2025, 9).end)
     assert (ledger_opening, ledger_closing) == (1000, 600)
-    # The summary reads "Opening balance 10.00 Money in 0.50 Money out 4.50 Closing balance 6.00".
+    # The summary reads "Opening balance NOK 10.00 Money in NOK 0.50 Money out NOK 4.50 Closing balance NOK 6.00".
     compact = " ".join(text.split())
-    assert "Opening balance 10.00" in compact
-    assert "Closing balance 6.00" in compact
-    assert "Money in 0.50" in compact and "Money out 4.50" in compact
+    assert "Opening balance NOK 10.00" in compact
+    assert "Closing balance NOK 6.00" in compact
+    assert "Money in NOK 0.50" in compact and "Money out NOK 4.50" in compact
     for line in opening.lines:
         assert line.description.split(":")[0] in compact
-    for amount in ("-6.00", "6.00", "-1.00", "-2.00", "-1.50", "0.50"):
+    for amount in ("-NOK 6.00", "NOK 6.00", "-NOK 1.00", "-NOK 2.00", "-NOK 1.50", "NOK 0.50"):
         assert amount in compact
 
 
@@ -310,7 +310,7 @@ def test_the_api_lists_months_and_serves_pdf_csv_and_json(app):
 
     pdf = app_client.get(listed[1]["pdf"])
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
-    assert "Closing balance 6.00" in " ".join(_pdf_text(pdf.content).split())
+    assert "Closing balance NOK 6.00" in " ".join(_pdf_text(pdf.content).split())
     assert 'filename="statement-2025-09-NOK.pdf"' in pdf["Content-Disposition"]
 
     csv_response = app_client.get(listed[1]["csv"])

@@ -1,11 +1,12 @@
+"""Kept so templates that ``{% load wallet_money %}`` still work: ``money`` is the one built-in filter.
+
+The filter lives in ``cashback.templatetags.formatting`` (built into every template) and writes the
+amount with its currency in the active language: ``1 245,50 kr`` (nb), ``NOK 1,245.50`` (en).
+"""
+
 from django import template
 
-from wallet.money import minor_to_decimal_string
+from cashback.templatetags.formatting import money
 
 register = template.Library()
-
-
-@register.filter
-def money(minor_units: int, currency: str) -> str:
-    """``{{ entry.signed_amount|money:entry.currency }}`` → ``"12.50"``; exact, never via float."""
-    return minor_to_decimal_string(minor_units, currency)
+register.filter("money", money)
