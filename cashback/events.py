@@ -53,6 +53,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cashback import batch_scope
 from cashback.backoff import retry_delay
 from cashback.models import DeliveryStatus, Fact, FactDelivery
 
@@ -119,7 +120,9 @@ def announce(fact: str, **facts: Any) -> None:
     _require_known(fact)
     if "fact_id" in facts:
         raise ValueError("'fact_id' is given to subscribers by the outbox; a fact may not carry it.")
-    with transaction.atomic():
+    # No savepoint of its own: the fact is part of the caller's transaction, which commits or rolls
+    # back with it (two statements saved on the reward worker's path, issue 19).
+    with transaction.atomic(savepoint=False):
         record = Fact.objects.create(kind=fact, payload=facts)
         deliveries = FactDelivery.objects.bulk_create(
             [FactDelivery(fact=record, subscriber=path) for path in _subscribers[fact]]
@@ -128,19 +131,22 @@ def announce(fact: str, **facts: Any) -> None:
 
 
 def _enqueue_on_commit(delivery_ids: list[int]) -> None:
-    if not delivery_ids:
-        return
-
-    def enqueue_fact_deliveries() -> None:
-        # Imported here: cashback.tasks imports this module (a cycle within the app).
-        from cashback.tasks import fact_deliver
-
-        for delivery_id in delivery_ids:
-            fact_deliver.delay(delivery_id)
-
+    """One task per delivery after commit; inside a batch scope (the reward worker's batch of inbox
+    events, cashback/batch_scope.py) one task for all the batch's deliveries, published at its end."""
     # robust: a broker that is down must not turn the announcer's committed work into an error;
     # the deliveries stay pending and the sweep enqueues them again.
-    transaction.on_commit(enqueue_fact_deliveries, robust=True)
+    for delivery_id in delivery_ids:
+        batch_scope.defer_after_commit(name="fact deliveries", item=delivery_id, publish=_publish, robust=True)
+
+
+def _publish(delivery_ids: list[int]) -> None:
+    # Imported here: cashback.tasks imports this module (a cycle within the app).
+    from cashback.tasks import fact_deliver, fact_deliveries_run
+
+    if len(delivery_ids) == 1:
+        fact_deliver.delay(delivery_ids[0])
+    else:
+        fact_deliveries_run.delay(delivery_ids)
 
 
 def _resolve(delivery: FactDelivery) -> Callable[..., Any]:
