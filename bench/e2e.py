@@ -208,6 +208,8 @@ VISA_TYPES = {"clearing": "transaction.clearing", "auth": "transaction.auth", "r
 
 
 def event_body(world: dict, event_id: str, n: int, plan: dict) -> bytes:
+    """The signed body of one planned event (self-contained: tests/cashback/test_webhook_contract.py
+    checks it against the contract without importing this script)."""
     merchant = world["hot"] if plan["merchant"] == 0 else world["spread"][plan["merchant"] - 1]
     data = {
         "id": plan["txn"] if plan["type"] != "refund" else f"rf_{event_id}",
@@ -221,11 +223,12 @@ def event_body(world: dict, event_id: str, n: int, plan: dict) -> bytes:
             "scheme": "visa",
         },
         "merchant": {"id": merchant[1], "name": "Bench Kaffe"},
-        "location": {"id": merchant[2][plan["shop"]], "postcode": "0150", "countryCode": "NOR"},
+        "location": {"id": merchant[2][plan["shop"] % len(merchant[2])], "postcode": "0150", "countryCode": "NOR"},
     }
     if plan["type"] == "refund":
         data["originalTransactionId"] = plan["original"]
-    event = {"id": event_id, "type": VISA_TYPES[plan["type"]], "created": "2026-11-23T10:00:00Z", "data": data}
+    event_type = f"transaction.{plan['type']}"  # clearing, auth or refund
+    event = {"id": event_id, "type": event_type, "created": "2026-11-23T10:00:00Z", "data": data}
     return json.dumps(event, separators=(",", ":")).encode()
 
 

@@ -40,6 +40,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_migrate, pos
 
 from campaigns.models import Challenge, LineItemRule, Offer, OfferBasis, OfferStatus, Tier
 from campaigns.rules import OfferTerms
+from campaigns.selectors import offer_terms
 from merchants.models import Location, Merchant
 
 logger = logging.getLogger(__name__)
@@ -96,10 +97,6 @@ def _shared_version(merchant_id: int) -> Any:
 
 
 def _load(merchant_id: int) -> MerchantInputs:
-    # Imported here: selectors imports this module's callers' neighbours; offer_terms is the one
-    # conversion from a row to engine inputs.
-    from campaigns.selectors import offer_terms
-
     offers = list(
         Offer.objects.filter(merchant_id=merchant_id, status=OfferStatus.LIVE, basis=OfferBasis.PURCHASE)
         .select_related("min_tier", "merchant")

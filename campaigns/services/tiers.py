@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,14 +38,12 @@ def tier_recompute_many(*, user_ids: list[int], requested_at: datetime) -> int:
     """Recompute the tiers of ``user_ids``, skipping a consumer whose tier was computed at or after
     ``requested_at`` (a later request already saw the purchases this one was for: the request is
     made after they committed). Returns how many were recomputed."""
-    from accounts.models import User
-
     done_since = set(
         CustomerTier.objects.filter(user_id__in=user_ids, computed_at__gte=requested_at).values_list(
             "user_id", flat=True
         )
     )
-    users = User.objects.filter(pk__in=[pk for pk in user_ids if pk not in done_since]).order_by("pk")
+    users = get_user_model().objects.filter(pk__in=[pk for pk in user_ids if pk not in done_since]).order_by("pk")
     count = 0
     for user in users:
         tier_recompute(user=user)
