@@ -23,10 +23,11 @@ def consent_history(*, user: User, limit: int = 50) -> list[Consent]:
 
 
 def active_card_by_token(token: str) -> Card | None:
-    """The active card with this network token, or None (unknown token, or the card was removed)."""
+    """The active card with this network token, its consumer loaded, or None (unknown token, or the
+    card was removed)."""
     if not token:
         return None
-    return Card.objects.filter(network_token=token, status=Card.Status.ACTIVE).first()
+    return Card.objects.select_related("user").filter(network_token=token, status=Card.Status.ACTIVE).first()
 
 
 def cards_of(*, user: User) -> QuerySet[Card]:

@@ -31,6 +31,7 @@ import json
 import multiprocessing
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cashback_bench_e2e")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
 os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+os.environ.setdefault("EXTERNAL_ID_KEY", "bench-only-external-id-key")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cashback.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ["HTTPS"] = "false"
@@ -53,7 +55,7 @@ import psycopg  # noqa: E402
 from bench_database import conninfo, database_config, ensure_database  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 CARDS = int(os.environ.get("BENCH_CARDS", "200"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
@@ -61,6 +63,7 @@ THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
 RUN = uuid.uuid4().hex[:8]
 SHOPS = 20
+MERCHANTS = int(os.environ.get("BENCH_MERCHANTS", "200"))
 RAW_TABLES = {
     "bench_e2e_event": "cashback_webhookevent",
     "bench_e2e_purchase": "campaigns_purchase",
@@ -86,39 +89,35 @@ def migrate() -> None:
 # --- the world: consumers with cards, a merchant with shops and a live offer -----------------------
 
 
-def build_world() -> dict:
-    """Created through Django (in this process, before any client is forked)."""
-    import django
-
-    django.setup()
+def _merchant_with_offer(index: int, shops: int) -> tuple:
+    """A funded merchant with ``shops`` shops (network merchant id ``NM-<run>-<index>``) and one live
+    10 % offer; returns (merchant id, network merchant id, store ids)."""
     from datetime import timedelta
     from decimal import Decimal
 
-    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from accounts.models import Card
     from campaigns.models import Offer
     from merchants.models import Location, Merchant
     from wallet.models import AccountKind, JournalKind
     from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
 
-    User = get_user_model()
     merchant = Merchant.objects.create(
-        legal_name=f"Bench Kaffe {RUN} AS",
-        display_name=f"Bench Kaffe {RUN}",
-        organisation_number=str(900_000_000 + int(RUN[:6], 16) % 99_999_999)[:9],
+        legal_name=f"Bench Kaffe {RUN}-{index} AS",
+        display_name=f"Bench Kaffe {RUN}-{index}",
+        organisation_number=str(900_000_000 + (int(RUN[:6], 16) + index) % 99_999_999)[:9],
         country="NO",
         currency="NOK",
         category_code="5814",
         contact_name="Bench",
-        contact_email=f"bench-{RUN}@example.com",
+        contact_email=f"bench-{RUN}-{index}@example.com",
         contact_phone="+4722000000",
         status=Merchant.Status.APPROVED,
         approved_at=timezone.now(),
     )
-    shops = [
-        Location.objects.create(
+    network_id = f"NM-{RUN}-{index}"
+    Location.objects.bulk_create(
+        Location(
             merchant=merchant,
             name=f"Shop {i}",
             street="Stranden 1",
@@ -126,16 +125,10 @@ def build_world() -> dict:
             city="Oslo",
             country="NO",
             time_zone="Europe/Oslo",
-            network_merchant_id=f"NM-{RUN}",
+            network_merchant_id=network_id,
             network_store_id=f"ST-{i}",
         )
-        for i in range(SHOPS)
-    ]
-    users = User.objects.bulk_create(User(email=f"bench-{RUN}-{i}@example.com") for i in range(CARDS))
-    tokens = [f"ctok_bench_{RUN}_{i}" for i in range(CARDS)]
-    Card.objects.bulk_create(
-        Card(user=user, network_token=token, first_six="424242", last_four="4242", exp_month=12, exp_year=2034)
-        for user, token in zip(users, tokens, strict=True)
+        for i in range(shops)
     )
     now = timezone.now()
     Offer.objects.create(
@@ -153,41 +146,89 @@ def build_world() -> dict:
     )
     account_get_or_create(kind=AccountKind.MERCHANT_RECEIVABLE, currency="NOK", owner_key=merchant.ledger_owner_key)
     transaction_post(
-        idempotency_key=f"bench:e2e:{RUN}:funding",
+        idempotency_key=f"bench:e2e:{RUN}:{index}:funding",
         kind=JournalKind.MERCHANT_FUNDING,
         entries=transfer(
             debit=platform_account(kind=AccountKind.SETTLEMENT, currency="NOK"), credit=funding, amount=10**12
         ),
     )
+    return merchant.pk, network_id, [f"ST-{i}" for i in range(shops)]
+
+
+def build_world() -> dict:
+    """Created through Django (in this process, before any client is forked): consumers with cards,
+    one hot merchant with SHOPS shops, and MERCHANTS more merchants with one shop each."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Card
+
+    User = get_user_model()
+    users = User.objects.bulk_create(User(email=f"bench-{RUN}-{i}@example.com") for i in range(CARDS))
+    tokens = [f"ctok_bench_{RUN}_{i}" for i in range(CARDS)]
+    Card.objects.bulk_create(
+        Card(user=user, network_token=token, first_six="424242", last_four="4242", exp_month=12, exp_year=2034)
+        for user, token in zip(users, tokens, strict=True)
+    )
+    hot = _merchant_with_offer(0, SHOPS)
+    spread = [_merchant_with_offer(i + 1, 1) for i in range(MERCHANTS)]
     from django.db import connection
 
     connection.close()
-    return {"tokens": tokens, "merchant_id": merchant.pk, "shops": [s.network_store_id for s in shops]}
+    return {"tokens": tokens, "hot": hot, "spread": spread}
 
 
 # --- the events ------------------------------------------------------------------------------------
+# Each scenario says, for event n of a measurement: its type, its purchase's transaction id, the
+# amount, the merchant (index into the world), the shop and, for a refund, the original purchase.
+# A refund names a purchase cleared by the hot scenario's last e2e (or raw) measurement, which is
+# complete before the mix starts: "refunds on purchases already seen".
+
+SCENARIOS = ("hot", "spread", "mix")
 
 
-def event_body(world: dict, event_id: str, n: int) -> bytes:
-    event = {
-        "id": event_id,
-        "type": "transaction.clearing",
-        "created": "2026-11-23T10:00:00Z",
-        "data": {
-            "id": f"txn_{event_id}",
-            "amount": f"{100 + n % 900}.00",
-            "currency": "NOK",
-            "datetime": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 60)),
-            "card": {
-                "token": world["tokens"][n % len(world["tokens"])],
-                "firstNumbers": "424242",
-                "lastNumbers": "4242",
-                "scheme": "visa",
-            },
-            "merchant": {"id": f"NM-{RUN}", "name": "Bench Kaffe"},
-            "location": {"id": world["shops"][n % len(world["shops"])], "postcode": "0150", "countryCode": "NOR"},
+def event_plan(scenario: str, n: int, prefix: str, seen: str) -> dict:
+    amount = (100 + n % 900) * 100
+    plan = {"type": "clearing", "txn": f"txn_{prefix}:{n}", "amount": amount, "merchant": 0, "shop": n % SHOPS}
+    if scenario == "spread":
+        plan.update(merchant=1 + n % MERCHANTS, shop=0)
+    elif scenario == "mix":
+        slot = n % 10
+        if slot == 8:
+            plan["type"] = "auth"
+        elif slot == 9:
+            # The n-th purchase of the hot run: same card, shop and amount; refund a tenth of it.
+            plan.update(type="refund", original=f"txn_{seen}:{n}", amount=amount // 10)
+    return plan
+
+
+VISA_TYPES = {"clearing": "transaction.clearing", "auth": "transaction.auth", "refund": "transaction.refund"}
+
+
+def event_body(world: dict, event_id: str, n: int, plan: dict) -> bytes:
+    """The signed body of one planned event (self-contained: tests/cashback/test_webhook_contract.py
+    checks it against the contract without importing this script)."""
+    merchant = world["hot"] if plan["merchant"] == 0 else world["spread"][plan["merchant"] - 1]
+    data = {
+        "id": plan["txn"] if plan["type"] != "refund" else f"rf_{event_id}",
+        "amount": f"{plan['amount'] // 100}.{plan['amount'] % 100:02d}",
+        "currency": "NOK",
+        "datetime": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 60)),
+        "card": {
+            "token": world["tokens"][n % len(world["tokens"])],
+            "firstNumbers": "424242",
+            "lastNumbers": "4242",
+            "scheme": "visa",
         },
+        "merchant": {"id": merchant[1], "name": "Bench Kaffe"},
+        "location": {"id": merchant[2][plan["shop"] % len(merchant[2])], "postcode": "0150", "countryCode": "NOR"},
     }
+    if plan["type"] == "refund":
+        data["originalTransactionId"] = plan["original"]
+    event_type = f"transaction.{plan['type']}"  # clearing, auth or refund
+    event = {"id": event_id, "type": event_type, "created": "2026-11-23T10:00:00Z", "data": data}
     return json.dumps(event, separators=(",", ":")).encode()
 
 
@@ -199,62 +240,79 @@ def signature(body: bytes) -> str:
 # --- (a) raw ---------------------------------------------------------------------------------------
 
 
-def raw_setup(prefix: str) -> tuple[int, list[int]]:
-    """A hot 'merchant' row and CARDS consumer rows in the raw account table."""
+def raw_setup(prefix: str) -> tuple[list[int], list[int]]:
+    """The merchants' funding rows (the hot one first) and CARDS consumer rows in the raw account table."""
     with psycopg.connect(DSN, autocommit=True) as conn:
         insert = (
             "INSERT INTO bench_e2e_account (owner_key, kind, currency, allows_negative, balance, pending_debits,"
             " version, created_at, updated_at) VALUES (%s, %s, 'NOK', false, %s, 0, 0, now(), now()) RETURNING id"
         )
-        merchant = conn.execute(insert, [f"{prefix}:merchant", "merchant_funding", 10**12]).fetchone()[0]
-        consumers = [
-            conn.execute(insert, [f"{prefix}:consumer:{i}", "consumer_pending", 0]).fetchone()[0] for i in range(CARDS)
+        merchants = [
+            conn.execute(insert, [f"{prefix}:merchant:{i}", "merchant_funding", 10**12]).fetchone()[0]
+            for i in range(1 + MERCHANTS)
         ]
-    return merchant, consumers
+        consumers = [
+            conn.execute(insert, [f"{prefix}:consumer:{i}", "consumer_pending", 10**9]).fetchone()[0]
+            for i in range(CARDS)
+        ]
+    return merchants, consumers
 
 
-def raw_client(prefix: str, merchant: int, consumers: list[int], world: dict):
+def raw_client(prefix: str, scenario: str, seen: str, merchants: list[int], consumers: list[int], world: dict):
     conn = psycopg.connect(DSN)
 
     def one(n: int) -> None:
         event_id = f"{prefix}:{n}"
-        body = event_body(world, event_id, n).decode()
-        amount = (100 + n % 900) * 100
+        plan = event_plan(scenario, n, prefix, seen)
+        body = event_body(world, event_id, n, plan).decode()
+        amount = plan["amount"]
         reward = amount // 10
         consumer = consumers[n % len(consumers)]
+        merchant = merchants[plan["merchant"]]
+        merchant_id = world["hot"][0] if plan["merchant"] == 0 else world["spread"][plan["merchant"] - 1][0]
         conn.execute(
             "INSERT INTO bench_e2e_event (source, event_id, event_type, account, payload, status, attempts,"
             " last_error, unmatched_reason, received_at, processed_at, next_attempt_at, created_at, updated_at)"
-            " VALUES ('visa', %s, 'transaction.clearing', '', %s::jsonb, 'processed', 1, '', '', now(), now(),"
+            " VALUES ('visa', %s, %s, '', %s::jsonb, 'processed', 1, '', '', now(), now(),"
             " NULL, now(), now())",
-            [event_id, body],
+            [event_id, VISA_TYPES[plan["type"]], body],
         )
-        purchase = conn.execute(
-            "INSERT INTO bench_e2e_purchase (source, external_id, user_id, merchant_id, location_id, amount_minor,"
-            " currency, occurred_at, status, authorised_minor, cleared_minor, refunded_minor, refund_excess_minor,"
-            " reversed, line_items, decisions, rewards_basis_minor, rewards_evaluated_at, created_at, updated_at)"
-            " VALUES ('card', %s, NULL, %s, NULL, %s, 'NOK', now(), 'cleared', NULL, %s, 0, 0, false, '[]',"
-            " '[]', %s, now(), now(), now()) RETURNING id",
-            [f"txn_{event_id}", world["merchant_id"], amount, amount, amount],
-        ).fetchone()[0]
+        if plan["type"] == "refund":
+            # The purchase the refund names, reduced, its event, and the reward taken back in part.
+            purchase = conn.execute(
+                "UPDATE bench_e2e_purchase SET refunded_minor = refunded_minor + %s, status = 'partly_refunded',"
+                " updated_at = now() WHERE source = 'card' AND external_id = %s RETURNING id",
+                [amount, plan["original"]],
+            ).fetchone()[0]
+            kind, debit, credit = "reward_reverse", consumer, merchant
+        else:
+            purchase = conn.execute(
+                "INSERT INTO bench_e2e_purchase (source, external_id, user_id, merchant_id, location_id,"
+                " amount_minor, currency, occurred_at, status, authorised_minor, cleared_minor, refunded_minor,"
+                " refund_excess_minor, reversed, line_items, decisions, rewards_basis_minor, rewards_evaluated_at,"
+                " created_at, updated_at) VALUES ('card', %s, NULL, %s, NULL, %s, 'NOK', now(), 'cleared', NULL,"
+                " %s, 0, 0, false, '[]', '[]', %s, now(), now(), now()) RETURNING id",
+                [plan["txn"], merchant_id, amount, amount, amount],
+            ).fetchone()[0]
+            kind, debit, credit = "reward_earn", merchant, consumer
         conn.execute(
             "INSERT INTO bench_e2e_purchaseevent (purchase_id, source, event_id, kind, external_id,"
             " original_external_id, amount_minor, currency, occurred_at, line_items, created_at)"
-            " VALUES (%s, 'card', %s, 'clearing', %s, '', %s, 'NOK', now(), '[]', now())",
-            [purchase, event_id, f"txn_{event_id}", amount],
+            " VALUES (%s, 'card', %s, %s, %s, '', %s, 'NOK', now(), '[]', now())",
+            [purchase, event_id, plan["type"], plan["txn"], amount],
         )
         journal = conn.execute(
             "INSERT INTO bench_e2e_journal (idempotency_key, payload_hash, kind, memo, causes, source_type,"
-            " source_id, created_at) VALUES (%s, 'x', 'reward_earn', '10 %% back', %s::jsonb, 'purchase', %s, now())"
+            " source_id, created_at) VALUES (%s, 'x', %s, '10 %% back', %s::jsonb, 'purchase', %s, now())"
             " RETURNING id",
-            [f"card:txn_{event_id}:1:earn", json.dumps({"purchase": purchase}), str(purchase)],
+            [f"card:{event_id}:1:{kind}", kind, json.dumps({"purchase": purchase}), str(purchase)],
         ).fetchone()[0]
         conn.execute(
             "INSERT INTO bench_e2e_entry (transaction_id, account_id, currency, amount, direction, created_at)"
             " VALUES (%s, %s, 'NOK', %s, 'debit', now()), (%s, %s, 'NOK', %s, 'credit', now())",
-            [journal, merchant, reward, journal, consumer, reward],
+            [journal, debit, reward, journal, credit, reward],
         )
-        for account, delta in sorted([(merchant, -reward), (consumer, reward)]):
+        for account, delta in sorted([(debit, -reward), (credit, reward)]):
             conn.execute(
                 "UPDATE bench_e2e_account SET balance = balance + %s, version = version + 1 WHERE id = %s",
                 [delta, account],
@@ -264,9 +322,9 @@ def raw_client(prefix: str, merchant: int, consumers: list[int], world: dict):
     return one, conn.close
 
 
-def _raw_process(prefix, index, clients, merchant, consumers, world, start_at, results) -> None:
+def _raw_process(prefix, index, clients, scenario, seen, merchants, consumers, world, start_at, results) -> None:
     try:
-        one, close = raw_client(f"{prefix}:{index}", merchant, consumers, world)
+        one, close = raw_client(prefix, scenario, seen, merchants, consumers, world)
         time.sleep(max(0.0, start_at - time.time()))
         for n in range(index, EVENTS, clients):
             one(n)
@@ -276,14 +334,17 @@ def _raw_process(prefix, index, clients, merchant, consumers, world, start_at, r
         results.put((time.time(), repr(exc)))
 
 
-def measure_raw(world: dict, label: str) -> float:
+def measure_raw(world: dict, scenario: str, label: str, seen: str) -> float:
     prefix = f"bench:{RUN}:{label}"
-    merchant, consumers = raw_setup(prefix)
+    merchants, consumers = raw_setup(prefix)
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     start_at = time.time() + 1.0
     processes = [
-        context.Process(target=_raw_process, args=(prefix, i, CLIENTS, merchant, consumers, world, start_at, results))
+        context.Process(
+            target=_raw_process,
+            args=(prefix, i, CLIENTS, scenario, seen, merchants, consumers, world, start_at, results),
+        )
         for i in range(CLIENTS)
     ]
     for process in processes:
@@ -300,13 +361,13 @@ def measure_raw(world: dict, label: str) -> float:
 # --- (b) end to end --------------------------------------------------------------------------------
 
 
-def _http_process(prefix, index, clients, port, world, start_at, results) -> None:
+def _http_process(prefix, index, clients, port, scenario, seen, world, start_at, results) -> None:
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         time.sleep(max(0.0, start_at - time.time()))
         for n in range(index, EVENTS, clients):
             event_id = f"{prefix}:{n}"
-            body = event_body(world, event_id, n)
+            body = event_body(world, event_id, n, event_plan(scenario, n, prefix, seen))
             conn.request(
                 "POST",
                 "/webhooks/visa/",
@@ -323,22 +384,72 @@ def _http_process(prefix, index, clients, port, world, start_at, results) -> Non
         results.put((time.time(), repr(exc)))
 
 
-def rewards_posted(prefix: str) -> int:
+def events_settled(prefix: str) -> tuple[int, int]:
+    """(events of the measurement the worker is done with, of which processed)."""
     with psycopg.connect(DSN) as conn:
-        return conn.execute(
-            "SELECT count(*) FROM wallet_journaltransaction WHERE idempotency_key LIKE %s AND kind = 'reward_earn'",
-            [f"card:txn_{prefix}:%"],
-        ).fetchone()[0]
+        settled, processed = conn.execute(
+            "SELECT count(*) FILTER (WHERE status <> 'received'), count(*) FILTER (WHERE status = 'processed')"
+            " FROM cashback_webhookevent WHERE source = 'visa' AND event_id LIKE %s",
+            [f"{prefix}:%"],
+        ).fetchone()
+    return settled, processed
 
 
-def measure_e2e(world: dict, port: int, label: str) -> tuple[float, float]:
-    """(events/s from first POST to last reward posted, events/s acknowledged by intake)."""
+def rewards_check(prefix: str, scenario: str, seen: str) -> None:
+    """Every clearing and auth ended with exactly one reward_earn journal for its purchase, every refund
+    with one reward_reverse journal on the purchase it names."""
+    earning = [event_plan(scenario, n, prefix, seen) for n in range(EVENTS)]
+    expected_earn = sum(1 for plan in earning if plan["type"] != "refund")
+    expected_reverse = EVENTS - expected_earn
+    with psycopg.connect(DSN) as conn:
+        earned, purchases = conn.execute(
+            "SELECT count(j.id), count(DISTINCT p.id) FROM campaigns_purchase p JOIN wallet_journaltransaction j"
+            " ON j.source_type = 'purchase' AND j.source_id = p.id::text AND j.kind = 'reward_earn'"
+            " WHERE p.source = 'card' AND p.external_id LIKE %s",
+            [f"txn_{prefix}:%"],
+        ).fetchone()
+        reversed_ = 0
+        if expected_reverse:
+            originals = [plan["original"] for plan in earning if plan["type"] == "refund"]
+            reversed_ = conn.execute(
+                "SELECT count(j.id) FROM campaigns_purchase p JOIN wallet_journaltransaction j"
+                " ON j.source_type = 'purchase' AND j.source_id = p.id::text AND j.kind = 'reward_reverse'"
+                " WHERE p.source = 'card' AND p.external_id = ANY(%s)",
+                [originals],
+            ).fetchone()[0]
+    if (earned, purchases, reversed_) != (expected_earn, expected_earn, expected_reverse):
+        raise RuntimeError(
+            f"{scenario}: {earned} reward_earn journals on {purchases} purchases (expected {expected_earn} on"
+            f" {expected_earn}), {reversed_} reward_reverse (expected {expected_reverse})"
+        )
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its living descendants (the prefork children)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
+
+
+def measure_e2e(world: dict, port: int, scenario: str, label: str, seen: str, worker_pid: int) -> dict:
+    """events/s from first POST to the last event settled; intake's acknowledgements per second; the
+    worker's CPU per event."""
     prefix = f"bench:{RUN}:{label}"
     context = multiprocessing.get_context("fork")
     results = context.Queue()
+    cpu_before = process_tree_cpu(worker_pid)
     start_at = time.time() + 1.0
     processes = [
-        context.Process(target=_http_process, args=(prefix, i, CLIENTS, port, world, start_at, results))
+        context.Process(target=_http_process, args=(prefix, i, CLIENTS, port, scenario, seen, world, start_at, results))
         for i in range(CLIENTS)
     ]
     for process in processes:
@@ -351,16 +462,22 @@ def measure_e2e(world: dict, port: int, label: str) -> tuple[float, float]:
         raise RuntimeError(f"http clients failed: {errors[0]}")
     intake_done = max(end for end, _ in outcomes)
     deadline = time.time() + 600
-    posted = 0
+    settled = processed = 0
     while time.time() < deadline:
-        posted = rewards_posted(prefix)
-        if posted >= EVENTS:
+        settled, processed = events_settled(prefix)
+        if settled >= EVENTS:
             break
         time.sleep(0.1)
     finished = time.time()
-    if posted != EVENTS:
-        raise RuntimeError(f"{posted} of {EVENTS} rewards posted after 10 minutes")
-    return EVENTS / (finished - start_at), EVENTS / (intake_done - start_at)
+    cpu = process_tree_cpu(worker_pid) - cpu_before
+    if processed != EVENTS:
+        raise RuntimeError(f"{scenario}: {processed} of {EVENTS} events processed ({settled} settled)")
+    rewards_check(prefix, scenario, seen)
+    return {
+        "e2e": EVENTS / (finished - start_at),
+        "intake": EVENTS / (intake_done - start_at),
+        "worker_cpu_ms": cpu * 1000 / EVENTS,
+    }
 
 
 # --- processes under test --------------------------------------------------------------------------
@@ -433,6 +550,17 @@ def purge_queues() -> None:
     client.delete("ingest", "rewards")
 
 
+def ledger_check() -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ledger_check"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return "passed" if result.returncode == 0 else f"FAILED: {(result.stdout + result.stderr).strip()[-500:]}"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
 def main() -> None:
     began = time.perf_counter()
     ensure_database(CONFIG)
@@ -440,38 +568,84 @@ def main() -> None:
     migrate()
     purge_queues()
     world = build_world()
-    port = free_port()
+    port = int(os.environ.get("BENCH_PORT") or free_port())
     server = start_server(port)
     worker = start_worker()
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     print(
-        f"{EVENTS} events per measurement, {CLIENTS} client processes, {CARDS} cards, {SHOPS} shops; gunicorn"
-        f" {WORKERS} gthread workers x {THREADS} threads; celery worker prefork x {CELERY_CONCURRENCY} on"
-        f" {os.environ['REDIS_URL']} (queues ingest, rewards); {os.cpu_count()} CPUs; best of {ROUNDS}"
+        f"{EVENTS} events per measurement, {CLIENTS} client processes, {CARDS} cards, one hot merchant with {SHOPS}"
+        f" shops and {MERCHANTS} more; gunicorn {WORKERS} gthread workers x {THREADS} threads; celery worker"
+        f" prefork x {CELERY_CONCURRENCY} on {os.environ['REDIS_URL']} (queues ingest, rewards); {os.cpu_count()}"
+        f" CPUs; scenarios {', '.join(SCENARIOS)}; median of {ROUNDS}; load average {' '.join(load_before)}"
     )
-    best = {"raw": 0.0, "e2e": 0.0, "intake": 0.0}
+    figures: dict[str, dict[str, list[float]]] = {
+        name: {"raw": [], "e2e": [], "intake": [], "worker_cpu_ms": []} for name in SCENARIOS
+    }
+    seen: dict[str, list[str]] = {"raw": [], "e2e": []}  # the hot scenario's labels, per round
     try:
         for round_number in range(ROUNDS):
-            for side in ("raw", "e2e") if round_number % 2 == 0 else ("e2e", "raw"):
-                label = f"{round_number}:{side}"
-                if side == "raw":
-                    best["raw"] = max(best["raw"], measure_raw(world, label))
-                else:
-                    e2e, intake = measure_e2e(world, port, label)
-                    best["e2e"], best["intake"] = max(best["e2e"], e2e), max(best["intake"], intake)
+            for scenario in SCENARIOS:
+                for side in ("raw", "e2e") if round_number % 2 == 0 else ("e2e", "raw"):
+                    label = f"{round_number}:{scenario}:{side}"
+                    earlier = seen[side][round_number] if scenario == "mix" else ""
+                    if side == "raw":
+                        figures[scenario]["raw"].append(measure_raw(world, scenario, label, f"bench:{RUN}:{earlier}"))
+                    else:
+                        measured = measure_e2e(world, port, scenario, label, f"bench:{RUN}:{earlier}", worker.pid)
+                        for name, value in measured.items():
+                            figures[scenario][name].append(value)
+                    if scenario == "hot":
+                        seen[side].append(label)
+                print(
+                    f"  round {round_number + 1} {scenario:<6} raw {figures[scenario]['raw'][-1]:>6.0f}/s"
+                    f"  e2e {figures[scenario]['e2e'][-1]:>6.0f}/s"
+                    f"  worker CPU {figures[scenario]['worker_cpu_ms'][-1]:>5.1f} ms/event",
+                    flush=True,
+                )
     finally:
         server.terminate()
         worker.terminate()
         server.wait(timeout=30)
         worker.wait(timeout=60)
         purge_queues()
-    print("\nevents/second")
-    print(f"(a) raw PostgreSQL, purchase + ledger rows, one commit each   {best['raw']:>8.0f}")
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
+    check = ledger_check()
+    print("\nevents/second, median of the runs; ratio = end to end / raw")
+    summary = {}
+    for name in SCENARIOS:
+        raw, e2e = median(figures[name]["raw"]), median(figures[name]["e2e"])
+        summary[name] = {
+            "raw": round(raw, 1),
+            "e2e": round(e2e, 1),
+            "ratio": round(e2e / raw, 3) if raw else 0.0,
+            "intake": round(median(figures[name]["intake"]), 1),
+            "worker_cpu_ms_per_event": round(median(figures[name]["worker_cpu_ms"]), 2),
+            "runs": {side: [round(v, 1) for v in figures[name][side]] for side in ("raw", "e2e")},
+        }
+        print(
+            f"{name:<7} (a) raw {raw:>7.0f}   (b) end to end {e2e:>6.0f}   {summary[name]['ratio']:>6.1%} of (a)"
+            f"   worker CPU {summary[name]['worker_cpu_ms_per_event']:>5.1f} ms/event"
+            f"   (intake during (b) {summary[name]['intake']:>5.0f}/s)"
+        )
+    print(f"ledger_check: {check}")
+    print(f"took {time.perf_counter() - began:.0f} s; load average before {load_before}, after {load_after}")
     print(
-        f"(b) end to end: POST /webhooks/visa/ -> reward posted         {best['e2e']:>8.0f}"
-        f"   {best['e2e'] / best['raw']:.0%} of (a)"
+        json.dumps(
+            {
+                "e2e_ratio": summary["hot"]["ratio"],
+                "scenarios": summary,
+                "events": EVENTS,
+                "rounds": ROUNDS,
+                "celery_concurrency": CELERY_CONCURRENCY,
+                "clients": CLIENTS,
+                "ledger_check": check,
+                "loadavg_before": load_before,
+                "loadavg_after": load_after,
+            }
+        )
     )
-    print(f"    (intake alone during (b): acknowledged                    {best['intake']:>8.0f})")
-    print(f"\ntook {time.perf_counter() - began:.0f} s")
+    if check != "passed":
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
-        from campaigns import billing_subscribers, handlers, stripe_source
+        from campaigns import billing_subscribers, handlers, merchant_cache, stripe_source
         from campaigns import privacy as campaigns_privacy
         from campaigns.demo import seed_demo_campaigns
         from campaigns.demo_shops import seed_demo_shops
@@ -19,6 +19,8 @@ class CampaignsConfig(AppConfig):
         from wallet.home_sections import register_home_section
         from wallet.selectors import entry_context_provider_register
 
+        # The reward worker's per-merchant cache is dropped whenever an offer, challenge or tier changes.
+        merchant_cache.connect_invalidation()
         # Card-network transaction events from the webhook inbox become purchase events.
         handlers.register_handlers()
         # Payments on merchants' connected Stripe accounts become purchases too.

@@ -134,16 +134,29 @@ def _location_ids_queryset() -> QuerySet:
 
 
 def customer_context(
-    *, user: User | None, merchant_id: int, before: datetime | None = None, exclude_purchase: Purchase | None = None
+    *,
+    user: User | None,
+    merchant_id: int,
+    before: datetime | None = None,
+    exclude_purchase: Purchase | None = None,
+    count_purchases: bool = True,
+    count_rewards: bool = True,
 ) -> CustomerContext:
     """The consumer as the rules see them at a merchant: tier, profile fields for segments, how many
     earlier purchases they made there (``before`` an instant, when given) and how many rewards
     they have had from each of the merchant's offers (rewards reversed to nothing do not count;
-    ``exclude_purchase``'s own rewards are left out, for deciding that purchase again)."""
+    ``exclude_purchase``'s own rewards are left out, for deciding that purchase again).
+    ``count_purchases``/``count_rewards`` off leave those counts at 0, a query each saved, for a
+    caller whose offers do not look at them (no new/returning audience, no per-customer cap)."""
     if user is None:
         return CustomerContext()
     contexts = customer_contexts(
-        user=user, merchant_ids=[merchant_id], before=before, exclude_purchase=exclude_purchase
+        user=user,
+        merchant_ids=[merchant_id],
+        before=before,
+        exclude_purchase=exclude_purchase,
+        count_purchases=count_purchases,
+        count_rewards=count_rewards,
     )
     return contexts[merchant_id]
 
@@ -154,6 +167,8 @@ def customer_contexts(
     merchant_ids: Iterable[int],
     before: datetime | None = None,
     exclude_purchase: Purchase | None = None,
+    count_purchases: bool = True,
+    count_rewards: bool = True,
 ) -> dict[int, CustomerContext]:
     """``customer_context`` at many merchants at once, in three queries whatever their number (a page
     of nearby offers asks for its merchants together)."""
@@ -169,13 +184,16 @@ def customer_contexts(
     if exclude_purchase is not None:
         rewards = rewards.exclude(purchase=exclude_purchase)
         purchases = purchases.exclude(pk=exclude_purchase.pk)
-    purchase_counts = {
-        row["merchant_id"]: row["n"] for row in purchases.values("merchant_id").annotate(n=Count("id")).order_by()
-    }
+    purchase_counts = (
+        {row["merchant_id"]: row["n"] for row in purchases.values("merchant_id").annotate(n=Count("id")).order_by()}
+        if count_purchases
+        else {}
+    )
     reward_counts: dict[int, dict[int, int]] = {merchant_id: {} for merchant_id in merchant_ids}
-    rows = rewards.values("offer_id", "offer__merchant_id").annotate(n=Count("id")).order_by()
-    for row in rows:
-        reward_counts[row["offer__merchant_id"]][row["offer_id"]] = row["n"]
+    if count_rewards:
+        rows = rewards.values("offer_id", "offer__merchant_id").annotate(n=Count("id")).order_by()
+        for row in rows:
+            reward_counts[row["offer__merchant_id"]][row["offer_id"]] = row["n"]
     segment = {name: getattr(user, name, None) for name in SEGMENT_PROFILE_FIELDS}
     return {
         merchant_id: CustomerContext(

@@ -1,5 +1,7 @@
 """Celery entry points of campaigns: each loads by id (or the clock), calls one service, and is safe to run twice."""
 
+from datetime import datetime
+
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
@@ -27,6 +29,13 @@ def tier_recompute_for_user(user_id: int) -> int | None:
         return None
     row = services.tier_recompute(user=user)
     return row.tier.rank if row.tier else None
+
+
+@shared_task(ignore_result=True)
+def tier_recompute_for_users(user_ids: list[int], requested_at: str) -> int:
+    """Recompute many consumers' tiers (a batch of purchases, cashback/batch_scope.py); a consumer
+    whose tier was computed since ``requested_at`` (ISO 8601) is skipped. Returns how many were."""
+    return services.tier_recompute_many(user_ids=user_ids, requested_at=datetime.fromisoformat(requested_at))
 
 
 @shared_task

@@ -66,6 +66,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cashback import batch_scope
 from cashback.backoff import retry_delay
 from cashback.models import DeliveryStatus, Fact, FactDelivery
 
@@ -143,7 +144,9 @@ def announce(fact: str, **facts: Any) -> bool:
     once_key = str(facts.pop("once_key", "") or "")
     if "fact_id" in facts:
         raise ValueError("'fact_id' is given to subscribers by the outbox; a fact may not carry it.")
-    with transaction.atomic():
+    # Without a once_key, no savepoint of its own: the fact is part of the caller's transaction, which
+    # commits or rolls back with it (two statements saved on the reward worker's path, issue 19).
+    with transaction.atomic(savepoint=False):
         if once_key:
             if Fact.objects.filter(kind=fact, once_key=once_key).exists():
                 return False
@@ -162,19 +165,22 @@ def announce(fact: str, **facts: Any) -> bool:
 
 
 def _enqueue_on_commit(delivery_ids: list[int]) -> None:
-    if not delivery_ids:
-        return
-
-    def enqueue_fact_deliveries() -> None:
-        # Imported here: cashback.tasks imports this module (a cycle within the app).
-        from cashback.tasks import fact_deliver
-
-        for delivery_id in delivery_ids:
-            fact_deliver.delay(delivery_id)
-
+    """One task per delivery after commit; inside a batch scope (the reward worker's batch of inbox
+    events, cashback/batch_scope.py) one task for all the batch's deliveries, published at its end."""
     # robust: a broker that is down must not turn the announcer's committed work into an error;
     # the deliveries stay pending and the sweep enqueues them again.
-    transaction.on_commit(enqueue_fact_deliveries, robust=True)
+    for delivery_id in delivery_ids:
+        batch_scope.defer_after_commit(name="fact deliveries", item=delivery_id, publish=_publish, robust=True)
+
+
+def _publish(delivery_ids: list[int]) -> None:
+    # Imported here: cashback.tasks imports this module (a cycle within the app).
+    from cashback.tasks import fact_deliver, fact_deliveries_run
+
+    if len(delivery_ids) == 1:
+        fact_deliver.delay(delivery_ids[0])
+    else:
+        fact_deliveries_run.delay(delivery_ids)
 
 
 def _resolve(delivery: FactDelivery) -> Callable[..., Any]:

@@ -714,6 +714,9 @@ MARKETING_CONSENT_VERSION = env.str("MARKETING_CONSENT_VERSION", default="2026-1
 # --- Rewards lifecycle (campaigns/services/, docs/rewards.md) --------------------
 # An authorisation already earns a pending reward (the clearing amount then wins); off: only clearings earn.
 REWARD_ON_AUTH = env.bool("REWARD_ON_AUTH", default=True)
+# How old a worker's cached merchant inputs (live offers, challenges) may be before it checks the
+# shared version in the cache for a change made by another process (campaigns/merchant_cache.py).
+CAMPAIGNS_MERCHANT_CACHE_CHECK_SECONDS = env.float("CAMPAIGNS_MERCHANT_CACHE_CHECK_SECONDS", default=1.0)
 # Available cashback unused this many days expires to breakage, oldest first (0 = never).
 REWARD_EXPIRY_DAYS = env.int("REWARD_EXPIRY_DAYS", default=0)
 # Consumers are warned this many days before cashback expires.

@@ -4,7 +4,7 @@ from celery import Task, shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from cashback import events, health, inbox, webhook_retention
+from cashback import batch_scope, events, health, inbox, webhook_retention
 
 
 @shared_task
@@ -23,7 +23,9 @@ def clear_expired_sessions() -> int:
 def webhook_events_process(event_pks: list[int]) -> dict[str, int]:
     """Process stored webhook events in order, each in its own transaction; safe to run twice
     (cashback.inbox.event_process). Returns how many ended in each status."""
-    return dict(Counter(inbox.event_process(event_id=pk) for pk in event_pks))
+    # One batch scope: the follow-up tasks of all the batch's purchases are published once, at its end.
+    with batch_scope.batch_scope():
+        return dict(Counter(inbox.event_process(event_id=pk) for pk in event_pks))
 
 
 @shared_task(ignore_result=True)
@@ -45,6 +47,13 @@ def webhook_events_retry_due() -> int:
 def fact_deliver(delivery_id: int) -> str:
     """Run one subscriber of one announced fact (cashback.events.delivery_run); safe to run twice."""
     return events.delivery_run(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def fact_deliveries_run(delivery_ids: list[int]) -> dict[str, int]:
+    """Run many deliveries (one message for a batch's facts, cashback/batch_scope.py), each on its own
+    as ``fact_deliver`` does; safe to run twice."""
+    return dict(Counter(events.delivery_run(delivery_id=pk) for pk in delivery_ids))
 
 
 @shared_task(ignore_result=True)

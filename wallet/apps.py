@@ -1,4 +1,13 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _forget_accounts(**kwargs: Any) -> None:
+    from wallet.services import accounts_forget
+
+    accounts_forget()
 
 
 class WalletConfig(AppConfig):
@@ -14,6 +23,8 @@ class WalletConfig(AppConfig):
         from wallet.payout_webhooks import register_handlers
 
         register_handlers()
+        # Remembered account ids belong to one database: a migrated or flushed one (tests) starts again.
+        post_migrate.connect(_forget_accounts, dispatch_uid="wallet_forget_accounts")
         # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
         wallet_privacy.register()
         # Ledger postings and payouts on /metrics (docs/operations.md, "Metrics").

@@ -42,7 +42,7 @@ from campaigns.services.partner_orders import partner_order_record, partner_refu
 from campaigns.services.purchase_rewards import earning_basis, purchase_facts
 from campaigns.services.purchases import purchase_event_apply
 from campaigns.services.rewards import reward_on_auth, reward_status
-from campaigns.services.tiers import tier_recompute
+from campaigns.services.tiers import tier_recompute, tier_recompute_many
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -84,5 +84,6 @@ __all__ = [
     "rewards_expire_due",
     "rewards_mature_due",
     "tier_recompute",
+    "tier_recompute_many",
     "unused_credits",
 ]

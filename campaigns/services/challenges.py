@@ -16,9 +16,9 @@ from django.db.models import F, Q, Sum
 
 from accounts.blocking import is_blocked
 from campaigns.errors import InvalidChallengeError
+from campaigns.merchant_cache import merchant_inputs
 from campaigns.models import Challenge, ChallengeProgress, Offer, OfferStatus, Purchase, Reward, RewardKind
 from campaigns.services.offer_audit import AuditAction, audit_challenge, challenge_snapshot, diff
-from campaigns.services.offers import OFFER_STATUSES_WITH_HISTORY
 from campaigns.services.rewards import reward_book, reward_on_auth
 from cashback.events import announce
 
@@ -82,17 +82,9 @@ def challenge_delete(*, challenge: Challenge, actor: User | None = None) -> None
 
 
 def _challenges_of(purchase: Purchase) -> list[Challenge]:
-    return list(
-        Challenge.objects.filter(
-            offer__merchant_id=purchase.merchant_id,
-            offer__status__in=OFFER_STATUSES_WITH_HISTORY,
-            offer__starts_at__lte=purchase.occurred_at,
-            offer__ends_at__gt=purchase.occurred_at,
-            offer__currency=purchase.currency,
-        )
-        .select_related("offer")
-        .order_by("id")
-    )
+    """The merchant's challenges whose offer ran at the purchase's time, in its currency, ascending
+    (from the worker's per-merchant cache; the rows are shared, so read-only)."""
+    return merchant_inputs(purchase.merchant_id).challenges_at(purchase.occurred_at, purchase.currency)
 
 
 def challenges_lock(purchase: Purchase) -> list[tuple[Challenge, ChallengeProgress]]:

@@ -3,6 +3,7 @@ reward brought to its target (budgets, the per-customer cap, refunds in proporti
 through ``rewards.reward_book``. The caller holds the purchase's row lock.
 """
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -11,10 +12,11 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.blocking import is_blocked
+from campaigns.merchant_cache import budgets_fresh, merchant_inputs
 from campaigns.models import Offer, Purchase, Reward, RewardKind
 from campaigns.purchase_keys import reward_ledger_key
-from campaigns.rules import Code, Decision, LineItem, PurchaseFacts, evaluate
-from campaigns.selectors import customer_context, live_offers_for_merchant, offer_terms
+from campaigns.rules import Audience, Code, Decision, LineItem, PurchaseFacts, evaluate
+from campaigns.selectors import customer_context, offer_terms
 from campaigns.services.challenges import challenges_lock, challenges_reconcile
 from campaigns.services.offers import offer_budget_consume, offer_budget_return
 from campaigns.services.rewards import reward_book, reward_on_auth, round_half_even
@@ -67,7 +69,8 @@ def _decide(purchase: Purchase, basis: int, existing: dict[int, Reward]) -> list
     rewards are left out of the customer's counts and given back to the budgets, so deciding
     again gives what deciding first would have.
     """
-    terms = live_offers_for_merchant(merchant_id=purchase.merchant_id, at=purchase.occurred_at)
+    # The merchant's offers from the worker's cache (campaigns.merchant_cache), budgets read fresh.
+    terms = budgets_fresh(merchant_inputs(purchase.merchant_id).live_terms(purchase.occurred_at))
     known = {t.id for t in terms}
     missing = [offer_id for offer_id in existing if offer_id not in known]
     if missing:
@@ -85,7 +88,12 @@ def _decide(purchase: Purchase, basis: int, existing: dict[int, Reward]) -> list
         for t in terms
     ]
     customer = customer_context(
-        user=purchase.user, merchant_id=purchase.merchant_id, before=purchase.occurred_at, exclude_purchase=purchase
+        user=purchase.user,
+        merchant_id=purchase.merchant_id,
+        before=purchase.occurred_at,
+        exclude_purchase=purchase,
+        count_purchases=any(t.audience in (Audience.NEW_CUSTOMERS, Audience.RETURNING_CUSTOMERS) for t in terms),
+        count_rewards=any(t.max_rewards_per_customer is not None for t in terms),
     )
     facts = replace(
         purchase_facts(purchase),
@@ -96,11 +104,19 @@ def _decide(purchase: Purchase, basis: int, existing: dict[int, Reward]) -> list
     return [(decision, by_id[decision.offer_id]) for decision in evaluate(facts, terms, customer)]
 
 
-def purchase_rewards_reconcile(purchase: Purchase) -> list[Reward]:
-    """Bring the locked purchase's rewards and challenge bonuses to its state; returns new rewards."""
+def purchase_rewards_reconcile(
+    purchase: Purchase, *, changed_fields: Sequence[str] = (), new: bool = False
+) -> list[Reward]:
+    """Bring the locked purchase's rewards and challenge bonuses to its state; returns new rewards.
+
+    ``changed_fields``: the purchase's columns the caller changed and has not saved; they are saved
+    here, with the decisions when those change too, before anything reads the purchase from the
+    database (the challenges' progress). ``new``: the purchase was created in this transaction, so
+    it has no rewards yet (a query saved)."""
     now = timezone.now()
     challenges = challenges_lock(purchase)
-    existing = {r.offer_id: r for r in Reward.objects.filter(purchase=purchase, kind=RewardKind.OFFER)}
+    existing = {} if new else {r.offer_id: r for r in Reward.objects.filter(purchase=purchase, kind=RewardKind.OFFER)}
+    unsaved = list(changed_fields)
     basis = earning_basis(purchase)
     created: list[Reward] = []
     merchant = purchase.merchant
@@ -143,10 +159,17 @@ def purchase_rewards_reconcile(purchase: Purchase) -> list[Reward]:
         purchase.decisions = stored
         purchase.rewards_basis_minor = basis
         purchase.rewards_evaluated_at = now
-        purchase.save(update_fields=["decisions", "rewards_basis_minor", "rewards_evaluated_at", "updated_at"])
+        decided_fields = ["decisions", "rewards_basis_minor", "rewards_evaluated_at"]
+        purchase.save(update_fields=[*unsaved, *decided_fields, "updated_at"])
+        unsaved = []
+    if unsaved:
+        purchase.save(update_fields=[*unsaved, "updated_at"])
 
     net = max(0, basis - purchase.refunded_minor) if basis and not purchase.reversed else 0
-    offers = {o.pk: o for o in Offer.objects.filter(pk__in=existing.keys()).select_related("merchant")}
+    cached = merchant_inputs(purchase.merchant_id).offers
+    offers = {pk: cached[pk] for pk in existing if pk in cached}
+    if len(offers) < len(existing):  # an offer no longer live still adjusts the rewards it gave
+        offers.update(Offer.objects.filter(pk__in=set(existing) - set(offers)).select_related("merchant").in_bulk())
     for offer_id in sorted(existing):
         reward = existing[offer_id]
         target = _proportion(reward.decided_minor, net, reward.basis_minor) if net else 0

@@ -129,7 +129,7 @@ def purchase_event_apply(
                     currency=currency,
                     occurred_at=occurred_at,
                 )
-            purchase = _purchase_locked(
+            purchase, created = _purchase_locked(
                 source=source,
                 external_id=purchase_key,
                 defaults={
@@ -146,10 +146,12 @@ def purchase_event_apply(
             if card is not None and purchase.card_id is None:  # a refund arrived first, without its card
                 purchase.card = card
                 purchase.save(update_fields=["card", "updated_at"])
-            # A concurrent delivery of the same event may have committed while this one waited.
-            if PurchaseEvent.objects.filter(source=source, event_id=event_key).exists():
+            # A concurrent delivery of the same event may have committed while this one waited. Not
+            # when this call created the purchase: an event names its purchase by a fixed id, so a
+            # concurrent twin is still waiting on the row this transaction inserted.
+            if not created and PurchaseEvent.objects.filter(source=source, event_id=event_key).exists():
                 return purchase
-            PurchaseEvent.objects.create(
+            event = PurchaseEvent.objects.create(
                 purchase=purchase,
                 source=source,
                 event_id=event_key,
@@ -163,14 +165,16 @@ def purchase_event_apply(
                 occurred_at=occurred_at,
                 line_items=items,
             )
-            _purchase_update(purchase)
+            # A purchase this call created has exactly the one event just stored.
+            _purchase_update(purchase, events=[event] if created else None)
             return purchase
 
     return retrying_deadlocks(work)()
 
 
-def _purchase_locked(*, source: str, external_id: str, defaults: dict[str, Any]) -> Purchase:
-    """The purchase row, created if new, locked until the end of the transaction.
+def _purchase_locked(*, source: str, external_id: str, defaults: dict[str, Any]) -> tuple[Purchase, bool]:
+    """The purchase row, created if new, locked until the end of the transaction; and whether this
+    call created it.
 
     Concurrent first events of one purchase race on the unique ``(source, external_id)``: the
     loser's insert waits for the winner's commit, fails, and ``get_or_create`` reads the winner's
@@ -178,10 +182,9 @@ def _purchase_locked(*, source: str, external_id: str, defaults: dict[str, Any])
     """
     for attempt in range(3):
         try:
-            purchase, _ = Purchase.objects.select_for_update().get_or_create(
+            return Purchase.objects.select_for_update().get_or_create(
                 source=source, external_id=external_id, defaults=defaults
             )
-            return purchase
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -290,14 +293,14 @@ _STATE_FIELDS = (
 )
 
 
-def _purchase_update(purchase: Purchase) -> None:
-    """Derive the locked purchase's state from its events, save it and reconcile its rewards."""
+def _purchase_update(purchase: Purchase, *, events: list[PurchaseEvent] | None = None) -> None:
+    """Derive the locked purchase's state from its events (``events``: all of them, when the caller
+    knows; else read), save it and reconcile its rewards. The state is saved together with the
+    rewards' decisions, in one UPDATE (``purchase_rewards_reconcile``)."""
     before = {name: getattr(purchase, name) for name in _STATE_FIELDS}
-    _derive(purchase, list(purchase.events.all()))
+    _derive(purchase, events if events is not None else list(purchase.events.all()))
     changed = [name for name in _STATE_FIELDS if getattr(purchase, name) != before[name]]
-    if changed:
-        purchase.save(update_fields=[*changed, "updated_at"])
-    purchase_rewards_reconcile(purchase)
+    purchase_rewards_reconcile(purchase, changed_fields=changed, new=events is not None)
     # Every applied event: its day (and the day it left, when an earlier event moved the purchase).
     days = {figures_day(purchase.occurred_at)}
     if before["occurred_at"] is not None:

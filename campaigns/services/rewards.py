@@ -12,7 +12,6 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
 from campaigns.errors import CharityRewardError
 from campaigns.models import Offer, Purchase, Reward, RewardKind, RewardStatus
@@ -22,7 +21,7 @@ from charity.errors import CharityNotFoundError
 from charity.services import charity_payable_account_open
 from wallet.errors import InsufficientFundsError
 from wallet.models import AccountKind, JournalKind, JournalTransaction, LedgerAccount
-from wallet.services import EntrySpec, account_get_or_create, platform_account, transaction_post
+from wallet.services import EntrySpec, account_for_posting, platform_account, transaction_post
 
 _SPLIT_ATTEMPTS = 3
 
@@ -40,8 +39,8 @@ def round_half_even(value: Decimal) -> int:
 
 def _merchant_accounts(offer: Offer, currency: str) -> tuple[LedgerAccount, LedgerAccount]:
     owner_key = f"merchant:{offer.merchant_id}"
-    funding = account_get_or_create(kind=AccountKind.MERCHANT_FUNDING, currency=currency, owner_key=owner_key)
-    receivable = account_get_or_create(kind=AccountKind.MERCHANT_RECEIVABLE, currency=currency, owner_key=owner_key)
+    funding = account_for_posting(kind=AccountKind.MERCHANT_FUNDING, currency=currency, owner_key=owner_key)
+    receivable = account_for_posting(kind=AccountKind.MERCHANT_RECEIVABLE, currency=currency, owner_key=owner_key)
     return funding, receivable
 
 
@@ -53,9 +52,9 @@ def reward_user_id(reward: Reward) -> int:
 
 
 def consumer_account(user_id: int, kind: str, currency: str) -> LedgerAccount:
-    user = get_user_model()(pk=user_id)
-    user._state.adding = False
-    return account_get_or_create(kind=kind, currency=currency, user=user)
+    """The consumer's account of a kind, to post to (its balance columns may be old: read balances
+    with ``account_spendable``)."""
+    return account_for_posting(kind=kind, currency=currency, user_id=user_id)
 
 
 def _charity_account(reward: Reward) -> LedgerAccount:

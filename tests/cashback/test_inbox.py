@@ -364,7 +364,7 @@ def test_a_shop_without_network_ids_or_with_unchanged_ids_announces_nothing(
             longitude=location.longitude,
         )
     # the fact is recorded, and its deliveries (one of them re-processes unmatched events) go out after commit
-    assert [callback.__qualname__ for callback in callbacks] == ["_enqueue_on_commit.<locals>.enqueue_fact_deliveries"]
+    assert [callback.__qualname__ for callback in callbacks] == ["defer_after_commit.<locals>.after_commit"]
     assert list(Fact.objects.values_list("kind", "payload")) == [
         ("location_registered", {"location_id": location.pk, "merchant_id": merchant.pk})
     ]

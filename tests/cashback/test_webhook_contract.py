@@ -240,9 +240,17 @@ def test_every_webhook_fixture_of_the_suite_follows_the_contract(path):
 def test_the_benchmarks_bodies_follow_the_contract():
     intake = _bench_event_body("bench/webhooks.py")
     end_to_end = _bench_event_body("bench/e2e.py")
-    world = {"tokens": ["ctok_bench_1"], "shops": ["ST-1"]}
+    world = {"tokens": ["ctok_bench_1"], "hot": (1, "NM-1", ["ST-1", "ST-2"]), "spread": [(2, "NM-2", ["ST-0"])]}
+    plans = [  # bench/e2e.py's scenarios: clearings at the hot merchant or another, auths, refunds
+        {"type": "clearing", "txn": "txn_1", "amount": 10_000, "merchant": 0, "shop": 5},
+        {"type": "clearing", "txn": "txn_2", "amount": 99_900, "merchant": 1, "shop": 0},
+        {"type": "auth", "txn": "txn_3", "amount": 12_300, "merchant": 0, "shop": 1},
+        {"type": "refund", "txn": "txn_4", "amount": 1_230, "merchant": 0, "shop": 1, "original": "txn_3"},
+    ]
 
-    for body in [intake("evt_1", n) for n in (0, 899, 12345)] + [end_to_end(world, "evt_2", n) for n in (0, 899)]:
+    bodies = [intake("evt_1", n) for n in (0, 899, 12345)]
+    bodies += [end_to_end(world, f"evt_{n}", n, plan) for n, plan in enumerate(plans)]
+    for body in bodies:
         event = json.loads(body)
         visa_event_check(event, event_type=event["type"])
 

@@ -1,7 +1,8 @@
 """Every write to the ledger goes through this package; each module holds one job.
 
-- ``accounts``: opening a ledger account on first use (``account_get_or_create``), the
-  platform's own accounts (``platform_account``).
+- ``accounts``: opening a ledger account on first use (``account_get_or_create``; for hot
+  posting paths ``account_for_posting``, which keeps committed accounts' ids), the platform's own
+  accounts (``platform_account``).
 - ``ledger_requests``: what a request is (``EntrySpec``, ``transfer``, ``TransferRequest``),
   the checks every writer applies before the database, and the request hash idempotency uses.
 - ``posting``: ``transaction_post`` and ``transaction_post_with_created``, one balanced
@@ -14,7 +15,7 @@
 Callers import from ``wallet.services``; the names below are its public surface.
 """
 
-from wallet.services.accounts import account_get_or_create, platform_account
+from wallet.services.accounts import account_for_posting, account_get_or_create, accounts_forget, platform_account
 from wallet.services.batches import MAX_BATCH, transactions_post_batch
 from wallet.services.holds import hold_expire_due, hold_place, hold_post, hold_void
 from wallet.services.ledger_requests import MAX_ENTRIES, MAX_KEY_LENGTH, EntrySpec, TransferRequest, transfer
@@ -29,7 +30,9 @@ __all__ = [
     "RETRYABLE_SQLSTATES",
     "EntrySpec",
     "TransferRequest",
+    "account_for_posting",
     "account_get_or_create",
+    "accounts_forget",
     "hold_expire_due",
     "hold_place",
     "hold_post",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
+
 from wallet.errors import InvalidLedgerRequestError, UnknownCurrencyError
 from wallet.models import KINDS_ALLOWING_NEGATIVE, PLATFORM_OWNER_KEY, AccountKind, Currency, LedgerAccount
 from wallet.services.ledger_requests import require_choice
@@ -46,3 +48,49 @@ def account_get_or_create(
 def platform_account(*, kind: str, currency: str) -> LedgerAccount:
     """The platform's own account of a kind (revenue, breakage, settlement, ...) in a currency."""
     return account_get_or_create(kind=kind, currency=currency, owner_key=PLATFORM_OWNER_KEY)
+
+
+# Accounts are never deleted, and their id, owner, kind and currency never change: once an
+# account's row is committed, its id can be kept for the life of the process. The reward worker
+# asks for the same merchant and consumer accounts for every purchase (issue 19).
+_committed: dict[tuple[str, int | None, str, str], LedgerAccount] = {}
+_COMMITTED_MAX = 50_000
+
+
+def account_for_posting(*, kind: str, currency: str, user_id: int | None = None, owner_key: str = "") -> LedgerAccount:
+    """``account_get_or_create`` for a hot path that only posts to the account: the instance's id,
+    owner, kind and currency are right, its balance columns are not to be read (they may be old).
+
+    Known accounts cost no query; a new one is remembered after its creating transaction commits,
+    so a rolled-back creation is never remembered."""
+    key = (owner_key, user_id, kind, currency)
+    known = _committed.get(key)
+    if known is not None:
+        return known
+    if user_id is not None:
+        user = _user_reference(user_id)
+        account = account_get_or_create(kind=kind, currency=currency, user=user)
+    else:
+        account = account_get_or_create(kind=kind, currency=currency, owner_key=owner_key)
+
+    def remember() -> None:
+        if len(_committed) >= _COMMITTED_MAX:
+            _committed.clear()
+        _committed[key] = account
+
+    transaction.on_commit(remember)
+    return account
+
+
+def accounts_forget() -> None:
+    """Forget every remembered account id (a test database flushed or recreated: ids restart)."""
+    _committed.clear()
+
+
+def _user_reference(user_id: int) -> User:
+    """A user instance that stands for the id only (an account's owner), without loading the row."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model()(pk=user_id)
+    user._state.adding = False
+    return user

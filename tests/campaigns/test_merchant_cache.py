@@ -1,0 +1,113 @@
+"""The reward worker's per-merchant cache (campaigns/merchant_cache.py) and remembered accounts: a
+change is seen by the next purchase, in this process at once and in others through the shared
+version; nothing uncommitted is ever remembered."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns import merchant_cache
+from campaigns.models import Purchase
+from campaigns.services import offer_pause
+from cashback import inbox
+from tests.accounts.factories import CardFactory, UserFactory
+from tests.campaigns.factories import LocationFactory, OfferFactory
+from tests.webhooks import visa_event
+from wallet.models import AccountKind, LedgerAccount
+from wallet.services import account_for_posting
+
+
+def _clearing(n, card, location, amount="100.00"):
+    data = {
+        "id": f"txn_cache_{n}",
+        "amount": amount,
+        "datetime": (timezone.now() - timedelta(minutes=3)).isoformat(),
+        "card": {"token": card.network_token, "firstNumbers": "424242", "lastNumbers": "4242"},
+        "merchant": {"id": location.network_merchant_id, "name": "Shop"},
+        "location": {"id": location.network_store_id, "postcode": "0150", "countryCode": "NOR"},
+    }
+    payload = visa_event("transaction.clearing", id=f"evt_cache_{n}", data=data)
+    stored = inbox.event_receive(
+        source="visa", event_id=f"evt_cache_{n}", event_type="transaction.clearing", payload=json.dumps(payload)
+    )
+    return inbox.event_process(event_id=stored.pk)
+
+
+def _earned(n):
+    return Purchase.objects.get(external_id=f"txn_cache_{n}").decisions[0]["earned_minor"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_offer_is_seen_by_the_next_purchase(settings):
+    settings.INBOX_ENQUEUE_ON_RECEIPT = False
+    offer = OfferFactory(percent=Decimal("10"))
+    location = LocationFactory(merchant=offer.merchant)
+    card = CardFactory()
+    assert _clearing(1, card, location) == "processed"
+    assert merchant_cache._entries[offer.merchant_id].inputs.terms[0].percent == Decimal("10")  # cached
+
+    offer.percent = Decimal("20")
+    offer.save()  # committed: every process drops the merchant's inputs
+    assert offer.merchant_id not in merchant_cache._entries
+    assert _clearing(2, card, location) == "processed"
+    assert _earned(2) == 2_000
+
+    offer_pause(offer_id=offer.pk, actor=UserFactory(is_staff=True))
+    assert _clearing(3, card, location) == "processed"
+    assert Purchase.objects.get(external_id="txn_cache_3").decisions == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_another_process_change_is_seen_through_the_shared_version(settings):
+    """Another process changed the offer: its rows here are old until the version moves."""
+    settings.INBOX_ENQUEUE_ON_RECEIPT = False
+    settings.CAMPAIGNS_MERCHANT_CACHE_CHECK_SECONDS = 0  # check the version on every read
+    offer = OfferFactory(percent=Decimal("10"))
+    location = LocationFactory(merchant=offer.merchant)
+    card = CardFactory()
+    assert _clearing(1, card, location) == "processed"
+    type(offer).objects.filter(pk=offer.pk).update(percent=Decimal("30"))  # no signal: "elsewhere"
+    cache.set(merchant_cache._version_key(offer.merchant_id), "moved-by-another-process", timeout=None)
+
+    assert _clearing(2, card, location) == "processed"
+    assert _earned(2) == 3_000
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_inputs_read_inside_an_uncommitted_change_are_not_cached():
+    offer = OfferFactory(percent=Decimal("10"))
+    merchant_cache.merchant_inputs(offer.merchant_id)
+    try:
+        with transaction.atomic():
+            offer.percent = Decimal("50")
+            offer.save()
+            assert merchant_cache.merchant_inputs(offer.merchant_id).terms[0].percent == Decimal("50")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert merchant_cache.merchant_inputs(offer.merchant_id).terms[0].percent == Decimal("10")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_account_created_in_a_rolled_back_transaction_is_not_remembered():
+    user = UserFactory()
+    try:
+        with transaction.atomic():
+            created = account_for_posting(kind=AccountKind.CONSUMER_PENDING, currency="NOK", user_id=user.pk)
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert not LedgerAccount.objects.filter(pk=created.pk).exists()
+
+    account = account_for_posting(kind=AccountKind.CONSUMER_PENDING, currency="NOK", user_id=user.pk)
+    assert LedgerAccount.objects.filter(pk=account.pk).exists()
+    assert account_for_posting(kind=AccountKind.CONSUMER_PENDING, currency="NOK", user_id=user.pk).pk == account.pk
