@@ -48,8 +48,9 @@ def test_movements_are_paginated_with_a_bounded_number_of_queries(client, django
     client.force_login(user)
 
     # 8 for the balances and movements, 2 for the sections campaigns adds (the tier card, challenge progress),
-    # 1 for the live banners (content), 1 for the unread count in the section bar (notifications' partial index).
-    with django_assert_max_num_queries(12):
+    # 1 for the live banners (content), 1 for the unread count in the section bar (notifications' partial index),
+    # 2 for programmes (a business customer's contracts section; the programmes item of the navigation).
+    with django_assert_max_num_queries(14):
         first = client.get(reverse("wallet:home")).content.decode()
     second = client.get(reverse("wallet:home"), {"page": 2}).content.decode()
 
