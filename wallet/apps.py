@@ -4,12 +4,6 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _forget_accounts(**kwargs: Any) -> None:
-    from wallet.services import accounts_forget
-
-    accounts_forget()
-
-
 class WalletConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "wallet"
@@ -21,10 +15,14 @@ class WalletConfig(AppConfig):
         from wallet import metrics as wallet_metrics
         from wallet import privacy as wallet_privacy
         from wallet.payout_webhooks import register_handlers
+        from wallet.services import accounts_forget
+
+        def _forget_accounts(**kwargs: Any) -> None:
+            accounts_forget()
 
         register_handlers()
         # Remembered account ids belong to one database: a migrated or flushed one (tests) starts again.
-        post_migrate.connect(_forget_accounts, dispatch_uid="wallet_forget_accounts")
+        post_migrate.connect(_forget_accounts, dispatch_uid="wallet_forget_accounts", weak=False)
         # What the app holds about a person, for the data export and account closing (accounts.privacy_registry).
         wallet_privacy.register()
         # Ledger postings and payouts on /metrics (docs/operations.md, "Metrics").

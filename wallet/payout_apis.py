@@ -217,7 +217,10 @@ class SpendCodesApi(APIView):
     @extend_schema(
         operation_id="spend_codes_create",
         request=SpendCodeRequestSerializer,
-        responses={201: SpendCodeSerializer},
+        responses={
+            201: SpendCodeSerializer,
+            409: OpenApiResponse(description="nothing_to_spend: no cashback available yet."),
+        },
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         data = SpendCodeRequestSerializer(data=request.data)

@@ -3,6 +3,7 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from accounts.services import staff_roles_sync
 from tests.accounts.factories import StaffUserFactory
@@ -23,6 +24,6 @@ def test_the_forecast_with_its_chart_and_no_sideways_scroll(page_factory, live_s
     page.goto("/staff/cashback-forecast/")
     page.wait_for_selector("canvas[data-forecast-chart=NOK][data-drawn=true]")
 
-    assert page.get_by_role("heading", name="NOK").is_visible()
+    expect(page.get_by_role("heading", name="NOK")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
     screenshot(page, "staff-cashback-forecast")

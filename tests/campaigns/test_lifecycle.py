@@ -366,7 +366,7 @@ def test_unused_cashback_expires_to_breakage_oldest_first_after_a_warning(shop, 
     (fact,) = Fact.objects.filter(kind="cashback_expiring")
     assert fact.payload["user_id"] == user.pk and fact.payload["amount_minor"] == 1_500
     (warning,) = Notification.objects.filter(user=user, kind="reward_expiry_warning")
-    assert "15.00 NOK" in warning.title
+    assert "NOK\xa015.00" in warning.title
 
     assert services.rewards_expire_due(now=timezone.now() + timedelta(days=29)) == 0
     assert services.rewards_expire_due(now=timezone.now() + timedelta(days=31)) == 1

@@ -30,9 +30,9 @@ def test_a_partly_refunded_purchase_shows_earned_reversed_and_net(client):
     html = client.get(f"/wallet/purchases/{purchase.pk}/").content.decode()
 
     figures = _figures(html)
-    assert figures["Earned at the purchase"] == "45.00 NOK"
-    assert figures["Reversed after refunds"] == "15.00 NOK"
-    assert figures["Net cashback"] == "30.00 NOK"
+    assert figures["Earned at the purchase"] == "NOK 45.00"
+    assert figures["Reversed after refunds"] == "NOK 15.00"
+    assert figures["Net cashback"] == "NOK 30.00"
     assert "Earned before refunds" in html  # the offers table says which figure it shows
 
 

@@ -141,7 +141,7 @@ def test_staff_charity_pages_in_a_browser(open_page, live_server, viewport):
     expect(page.get_by_role("link", name="Skolebenken")).to_be_visible()
     screenshot(page, "charity-staff-list")
     page.goto(f"/staff/charities/{desks.pk}/")
-    assert "900.00 NOK" in _text(page)
+    assert "NOK 900.00" in _text(page)
     screenshot(page, "charity-staff-detail")
     page.goto("/staff/charities/new/")
     page.fill("#id_name", "Ny")

@@ -70,11 +70,11 @@ KIND_FACTS = {
 }
 # What each kind's words must show, from its fact (money exactly, from minor units).
 KIND_WORDS = {
-    "payout_paid": "250.00 NOK",
-    "payout_failed": "250.00 NOK",
+    "payout_paid": "NOK\u00a0250.00",
+    "payout_failed": "NOK\u00a0250.00",
     "statement_ready": "November 2026 (NOK)",
-    "reward_expiry_warning": "40.00 NOK",
-    "referral_bonus": "50.00 NOK",
+    "reward_expiry_warning": "NOK\u00a040.00",
+    "referral_bonus": "NOK\u00a050.00",
 }
 
 
@@ -129,7 +129,7 @@ def test_a_temporary_provider_error_is_retried_and_a_permanent_one_recorded_fail
     user = _person()
     FakePushClient.down = True
 
-    notification = services.notification_send(user=user, kind="reward_available", context={"amount": "1.00 NOK"})
+    notification = services.notification_send(user=user, kind="reward_available", context={"amount": "NOK\u00a01.00"})
 
     push = Delivery.objects.get(notification=notification, channel="push")
     assert push.status == DeliveryStatus.PENDING and push.attempts == 1 and push.next_attempt_at is not None
@@ -139,7 +139,7 @@ def test_a_temporary_provider_error_is_retried_and_a_permanent_one_recorded_fail
     assert len(FakePushClient.outbox) == 1
 
     FakePushClient.down = True
-    again = services.notification_send(user=user, kind="reward_available", context={"amount": "2.00 NOK"})
+    again = services.notification_send(user=user, kind="reward_available", context={"amount": "NOK\u00a02.00"})
     push = Delivery.objects.get(notification=again, channel="push")
     services.delivery_attempt(delivery_id=push.pk, now=push.next_attempt_at)
     push.refresh_from_db()
@@ -151,7 +151,7 @@ def test_a_dead_token_is_forgotten():
     Device.objects.create(user=user, token="tok-ios-dead", platform="ios")
     FakePushClient.dead_tokens.add("tok-ios-dead")
 
-    services.notification_send(user=user, kind="reward_available", context={"amount": "1.00 NOK"})
+    services.notification_send(user=user, kind="reward_available", context={"amount": "NOK\u00a01.00"})
 
     assert list(Device.objects.filter(user=user).values_list("token", flat=True)) == ["tok-android-1"]
 
@@ -164,7 +164,7 @@ def test_push_and_sms_wait_for_the_end_of_quiet_hours():
     end = (now + timezone.timedelta(hours=1)).time().replace(second=0, microsecond=0)
     services.quiet_hours_set(user=user, start=start, end=end)
 
-    notification = services.notification_send(user=user, kind="reward_available", context={"amount": "1.00 NOK"})
+    notification = services.notification_send(user=user, kind="reward_available", context={"amount": "NOK\u00a01.00"})
 
     statuses = dict(Delivery.objects.filter(notification=notification).values_list("channel", "status"))
     assert statuses == {"email": "sent", "push": "pending", "sms": "pending"}

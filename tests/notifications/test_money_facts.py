@@ -64,7 +64,7 @@ def test_a_paid_payout_tells_the_person_once_on_each_enabled_channel_and_not_on_
         "reason": "",
     }
     notification = Notification.objects.get(user=user, kind="payout_paid")
-    assert "150.00 NOK" in notification.title and notification.url == "/wallet/payouts/"
+    assert "NOK\u00a0150.00" in notification.title and notification.url == "/wallet/payouts/"
     assert _channels(notification) == {"push": DeliveryStatus.SENT, "sms": DeliveryStatus.SENT}
     assert len(FakePushClient.outbox) == 1 and len(FakeSmsClient.outbox) == 1 and mail.outbox == []
 
@@ -83,7 +83,7 @@ def test_a_failed_payout_tells_why_and_a_paid_one_that_bounces_is_told_again_as_
 
     assert sorted(f.payload["outcome"] for f in Fact.objects.filter(kind="payout_settled")) == ["failed", "paid"]
     failed = Notification.objects.get(user=user, kind="payout_failed")
-    assert "150.00 NOK" in failed.title and "Bank refused" in failed.body
+    assert "NOK\u00a0150.00" in failed.title and "Bank refused" in failed.body
     assert Notification.objects.filter(user=user).count() == 2
     assert available(user) == 50000  # the money came back once
 
@@ -135,5 +135,5 @@ def test_a_referral_bonus_is_told_once_and_a_replayed_payment_posts_and_tells_no
     (fact,) = Fact.objects.filter(kind="referral_bonus_paid")
     assert fact.once_key == "referral:41:friend"
     (notification,) = Notification.objects.filter(user=user, kind="referral_bonus")
-    assert "50.00 NOK" in notification.title and notification.body.startswith("Welcome bonus")
+    assert "NOK\u00a050.00" in notification.title and notification.body.startswith("Welcome bonus")
     assert len(FakePushClient.outbox) == 1 and len(mail.outbox) == 1

@@ -85,7 +85,7 @@ def test_seed_002_from_registration_to_the_reward_in_the_wallet(page_factory, li
         page = logged_in_page(page_factory, live_server, world.finance_admin.user, viewport)
         page.goto(f"{base}/dashboard/")
         paid_in_north = page.locator("td[data-label=Paid]").first  # regions by name: North first
-        assert paid_in_north.inner_text().strip() == "500.00"
+        assert paid_in_north.inner_text().strip() == "NOK\xa0500.00"
         page.wait_for_function("document.querySelector('canvas[data-programmes-chart]').width > 0")
         _fits(page)
         screenshot(page, "programmes-dashboard")

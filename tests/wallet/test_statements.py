@@ -403,7 +403,7 @@ def test_the_monthly_task_stores_each_statement_and_tells_each_consumer_once(dja
     assert sorted(notes.values_list("user_id", flat=True)) == [dina.pk, dina.pk, ola.pk]
     assert not Notification.objects.filter(user=idle).exists()
     note = notes.filter(user=ola).get()
-    assert "September 2025" in note.title and "6.00 NOK" in note.body
+    assert "September 2025" in note.title and "NOK\xa06.00" in note.body
     assert "month=2025-09" in note.url
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from wallet.errors import InvalidLedgerRequestError, UnknownCurrencyError
@@ -89,8 +90,6 @@ def accounts_forget() -> None:
 
 def _user_reference(user_id: int) -> User:
     """A user instance that stands for the id only (an account's owner), without loading the row."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model()(pk=user_id)
     user._state.adding = False
     return user
