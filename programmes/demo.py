@@ -23,8 +23,8 @@ PROGRAMME_NAME = "Lumi wholesale growth"
 # (e-mail, full name, role, regions)
 PEOPLE = (
     ("programme-admin@demo.cashback.example", "Putri Programme", "programme_admin", ()),
-    ("marketing@demo.cashback.example", "Maya Marketing", "marketing_admin", ()),
-    ("finance@demo.cashback.example", "Fajar Finance", "finance_admin", ()),
+    ("brand-marketing@demo.cashback.example", "Maya Marketing", "marketing_admin", ()),
+    ("brand-finance@demo.cashback.example", "Fajar Finance", "finance_admin", ()),
     ("head-north@demo.cashback.example", "Hendra Head", "regional_head", ("North",)),
     ("head-south@demo.cashback.example", "Sari Head", "regional_head", ("South",)),
     ("sales-north@demo.cashback.example", "Budi Sales", "sales", ("North",)),
@@ -148,11 +148,11 @@ def seed_demo_programmes() -> list[str]:
         ]
         content = ("customer_code,sku,date,quantity,value\n" + "".join(",".join(row) + "\n" for row in rows)).encode()
         services.sales_file_apply(
-            role=roles["finance@demo.cashback.example"], filename="demo-sales.csv", content=content
+            role=roles["brand-finance@demo.cashback.example"], filename="demo-sales.csv", content=content
         )
         report.append("applied the demo sales file (Toko Makmur reached the first tier)")
     report.append(
-        "business programmes: log in as sales-north@, head-north@ or finance@demo.cashback.example "
+        "business programmes: log in as sales-north@, head-north@ or brand-finance@demo.cashback.example "
         f"(password: {DEMO_PASSWORD}) and open /programmes/"
     )
     return report

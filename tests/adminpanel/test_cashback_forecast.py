@@ -4,6 +4,7 @@ CSV; an empty state when there is nothing; other roles are refused (test_access_
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_the_csv_has_one_row_per_currency_and_month(finance):
     first, second = rows[0], rows[1]
     assert first["unpaid_invoices"] == "10.00"  # this month's finalized invoice of the monthly payer
     assert second["projected"] == "10.00"  # then its trailing spend: 1 000 kr a month at 1 %
-    assert float(second["owed_at_period_end"]) > float(first["owed_at_period_end"]) > 0
+    assert Decimal(second["owed_at_period_end"]) > Decimal(first["owed_at_period_end"]) > 0
 
 
 def test_the_analytics_page_links_to_the_forecast(finance):

@@ -11,6 +11,7 @@ One test seeds once and walks all roles at both widths (seeding takes most of a 
 every problem found, not only the first.
 """
 
+import logging
 from collections import deque
 from importlib import import_module
 from urllib.parse import urlsplit
@@ -25,6 +26,8 @@ from playwright.sync_api import Error as PlaywrightError
 from cashback.demo import seed_demo_data
 from tests.accessibility import axe_violations, page_pattern, same_site_links, sideways_overflow
 from tests.browser import DESKTOP, PHONE, screenshot
+
+logger = logging.getLogger(__name__)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -131,7 +134,7 @@ def test_every_page_of_every_role_fits_a_phone_and_has_no_serious_accessibility_
         phone = opener.open(email, PHONE)
         paths = _crawl(phone, live_server.url, starts, role, problems)
         assert paths, f"{role}: no page reached from {starts}"
-        print(role, len(paths), paths)
+        logger.info("%s: %d pages %s", role, len(paths), paths)
         desktop = opener.open(email, DESKTOP)
         for path in paths:
             desktop.goto(path)
@@ -139,6 +142,6 @@ def test_every_page_of_every_role_fits_a_phone_and_has_no_serious_accessibility_
         visited += 2 * len(paths)
         phone.context.close()
         desktop.context.close()
-    print(f"visited {visited} page views")
+    logger.info("visited %d page views", visited)
     problems.extend(opener.problems)
     assert not problems, "\n".join(problems)
