@@ -14,6 +14,8 @@ api_v1_patterns = [
     path("", include("notifications.api_urls")),  # notifications/, notifications/preferences/
     path("partner/", include("merchants.partner_urls")),  # customers/, spend/holds/
     path("partner/", include("campaigns.partner_urls")),  # orders/
+    path("partner/", include("programmes.partner_urls")),  # events/ (actions a member did)
+    path("", include("programmes.api_urls")),  # actions/ (the member's actions log)
 ]
 
 urlpatterns = [
@@ -35,6 +37,7 @@ urlpatterns = [
     path("wallet/cards/", include("accounts.card_urls")),
     path("wallet/offers/", include("geofencing.urls")),  # offers near me
     path("wallet/notifications/", include("notifications.urls")),  # the inbox and preferences
+    path("wallet/actions/", include("programmes.wallet_urls")),  # the actions log (rewards for actions)
     path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),

@@ -1,5 +1,7 @@
 """Domain errors raised by the programmes services. Codes are stable: pages and tests rely on them."""
 
+from django.utils.translation import gettext_lazy
+
 from cashback.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 
 
@@ -82,3 +84,36 @@ class SalesFileError(DomainError):
 class DuplicateSalesFileError(ConflictError):
     code = "duplicate_sales_file"
     default_message = "This file was uploaded before; nothing of it was applied again."
+
+
+# --- Rewards for actions, master data, closing contracts ------------------------------------------
+
+
+class InvalidActionRuleError(DomainError):
+    code = "invalid_action_rule"
+    default_message = gettext_lazy("The action rule is not valid.")
+
+
+class ActionNotReportableError(DomainError):
+    code = "action_not_reportable"
+    default_message = gettext_lazy("This action is reported by the platform itself, not by a partner.")
+
+
+class ActionAlreadyReportedError(ConflictError):
+    code = "action_already_reported"
+    default_message = gettext_lazy("An event with this id was reported before for another member or action.")
+
+
+class PointsUnavailableError(DomainError):
+    code = "points_unavailable"
+    default_message = gettext_lazy("Points cannot be awarded yet; choose cash.")
+
+
+class DuplicateMasterDataError(ConflictError):
+    code = "duplicate_master_data"
+    default_message = gettext_lazy("One with this name already exists.")
+
+
+class ContractNotOpenError(ConflictError):
+    code = "contract_not_open"
+    default_message = gettext_lazy("Only an approved or proposed contract can be cancelled.")

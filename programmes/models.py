@@ -254,6 +254,9 @@ class ContractStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    # Closed: what approval committed and no tier paid went back to the region's budget.
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
 
 
 OPEN_CONTRACT_STATUSES = (ContractStatus.PROPOSED, ContractStatus.APPROVED)
@@ -317,6 +320,8 @@ class ContractEvent(models.Model):
         REJECTED = "rejected", "Rejected"
         ACHIEVEMENT = "achievement", "Achievement updated"
         TIER_REACHED = "tier_reached", "Tier reached, reward paid"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -398,3 +403,13 @@ class TierReward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} tier {self.tier_id}"
+
+
+# Rewards for actions and achievement from purchases (a module of their own; see its docstring).
+from programmes.action_models import (  # noqa: E402, F401
+    ActionKind,
+    ActionOutcome,
+    ActionReport,
+    ActionRule,
+    PurchaseSale,
+)
