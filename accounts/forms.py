@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services, visitor
 from accounts.models import User
 from accounts.time_zones import time_zone_names
-from accounts.validators import BIRTH_YEAR_MIN, birth_year_max, validate_birth_year
+from accounts.validators import BIRTH_YEAR_MIN, birth_year_max, validate_birth_date, validate_birth_year
 from cashback.card_guard import VALIDATED_PHONE_FIELDS
 from cashback.forms import GuardedForm
 
@@ -98,6 +98,13 @@ class SignupExtraForm(GuardedForm):
 class ProfileForm(GuardedForm):
     full_name = forms.CharField(label=_("Name"), max_length=150, required=False)
     birth_year = forms.IntegerField(label=_("Birth year"), required=False, validators=[validate_birth_year])
+    birth_date = forms.DateField(
+        label=_("Birthday"),
+        required=False,
+        validators=[validate_birth_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Optional: some programmes give you a birthday reward."),
+    )
     gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *User.Gender.choices], required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=[("", "—")], required=False)

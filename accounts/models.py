@@ -47,6 +47,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     # Optional profile fields used for campaign segmentation.
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The day itself, for a birthday greeting or reward (programmes' birthday rule); optional.
+    birth_date = models.DateField(null=True, blank=True)
     gender = models.CharField(max_length=16, choices=Gender.choices, blank=True)
     city = models.CharField(max_length=100, blank=True)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True)

@@ -29,6 +29,7 @@ def _profile(user: User) -> list[Row]:
             "phone_verified": user.phone_verified,
             "full_name": user.full_name,
             "birth_year": user.birth_year,
+            "birth_date": user.birth_date,
             "gender": user.gender,
             "city": user.city,
             "language": user.language,
@@ -121,6 +122,7 @@ def _erase(user: User) -> dict[str, int]:
     user.phone_verified = False
     user.full_name = ""
     user.birth_year = None
+    user.birth_date = None
     user.gender = ""
     user.city = ""
     user.language = ""

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Card, Consent, User
-from accounts.validators import validate_birth_year
+from accounts.validators import validate_birth_date, validate_birth_year
 from cashback.providers.card_network import looks_like_card_number
 
 
@@ -26,6 +26,7 @@ class MeSerializer(serializers.ModelSerializer):
             "phone_verified",
             "full_name",
             "birth_year",
+            "birth_date",
             "gender",
             "city",
             "language",
@@ -33,7 +34,10 @@ class MeSerializer(serializers.ModelSerializer):
             "consents",
         ]
         read_only_fields = ["id", "email", "phone", "phone_verified", "consents"]
-        extra_kwargs = {"birth_year": {"validators": [validate_birth_year]}}
+        extra_kwargs = {
+            "birth_year": {"validators": [validate_birth_year]},
+            "birth_date": {"validators": [validate_birth_date]},
+        }
 
     def get_consents(self, user: User) -> list[dict]:
         # many=True gives a ListSerializer, whose data is a list; the stubs cannot tell from the call.

@@ -1,5 +1,6 @@
 """Business operations on users, consents and staff roles (writes only; reads live in selectors)."""
 
+import datetime
 from fnmatch import fnmatchcase
 from typing import Final
 
@@ -120,6 +121,7 @@ def profile_update(
     user: User,
     full_name: str | _Unset = UNSET,
     birth_year: int | _Unset | None = UNSET,
+    birth_date: datetime.date | _Unset | None = UNSET,
     gender: str | _Unset = UNSET,
     city: str | _Unset = UNSET,
     language: str | _Unset = UNSET,
@@ -134,6 +136,7 @@ def profile_update(
         for name, value in {
             "full_name": full_name,
             "birth_year": birth_year,
+            "birth_date": birth_date,
             "gender": gender,
             "city": city,
             "language": language,
@@ -143,11 +146,25 @@ def profile_update(
     }
     if not changes:
         return user
+    if isinstance(birth_date, datetime.date) and "birth_year" not in changes:
+        changes["birth_year"] = birth_date.year  # the day says the year too
     with transaction.atomic():
+        was_complete = profile_is_complete(user)
         for name, value in changes.items():
             setattr(user, name, value)
         user.save(update_fields=[*changes, "updated_at"])
+        if not was_complete and profile_is_complete(user):
+            # Once per person, ever: emptying a field and filling it again is not a second completion.
+            events.announce("profile_completed", once_key=f"user:{user.pk}", user_id=user.pk)
     return user
+
+
+PROFILE_FIELDS = ("full_name", "birth_date", "gender", "city")
+
+
+def profile_is_complete(user: User) -> bool:
+    """Name, birthday, gender (may be "prefer not to say") and city given, and a way to reach them."""
+    return bool(user.email or user.phone) and all(getattr(user, name) for name in PROFILE_FIELDS)
 
 
 # Linked cards ----------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Input rules shared by the sign-up form, the profile form, the admin and the API serializers."""
 
+import datetime
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -29,6 +31,10 @@ def phone_number_normalize(value: str) -> str:
 
 def birth_year_max() -> int:
     return timezone.localdate().year - MINIMUM_AGE_YEARS
+
+
+def validate_birth_date(value: datetime.date) -> None:
+    validate_birth_year(value.year)
 
 
 def validate_birth_year(value: int) -> None:

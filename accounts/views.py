@@ -26,6 +26,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
                 user=user,
                 full_name=data["full_name"],
                 birth_year=data["birth_year"],
+                birth_date=data["birth_date"],
                 gender=data["gender"],
                 city=data["city"],
                 language=data["language"],
@@ -39,6 +40,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
             initial={
                 "full_name": user.full_name,
                 "birth_year": user.birth_year,
+                "birth_date": user.birth_date,
                 "gender": user.gender,
                 "city": user.city,
                 "language": user.language,

@@ -540,6 +540,15 @@ if unknown_checks := set(READINESS_CHECKS) - {"database", "redis", "worker"}:
     raise ImproperlyConfigured(f"READINESS_CHECKS: unknown {sorted(unknown_checks)}; use database, redis, worker.")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Business programmes: birthdays to the action rules, expired contracts release their budget.
+    "programmes-action-birthdays": {
+        "task": "programmes.tasks.action_birthdays_report",
+        "schedule": crontab(hour=7, minute=5),
+    },
+    "programmes-contracts-expire": {
+        "task": "programmes.tasks.contracts_expire_due",
+        "schedule": crontab(hour=0, minute=20),
+    },
     # Readiness (cashback/health.py): a worker records that it runs tasks; expires so that a backlog
     # of heartbeats never builds up behind a stopped worker.
     "cashback-worker-heartbeat": {

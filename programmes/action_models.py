@@ -182,9 +182,7 @@ class PurchaseSale(models.Model):
     the customer's contracts like a ``SalesLine``. The rows of a purchase are replaced whenever it
     changes (a refund scales them down; a full refund or reversal leaves none)."""
 
-    customer = models.ForeignKey(
-        "programmes.BusinessCustomer", on_delete=models.PROTECT, related_name="purchase_sales"
-    )
+    customer = models.ForeignKey("programmes.BusinessCustomer", on_delete=models.PROTECT, related_name="purchase_sales")
     product = models.ForeignKey("programmes.Product", on_delete=models.PROTECT, related_name="purchase_sales")
     purchase_id = models.BigIntegerField()
     sold_on = models.DateField()

@@ -30,6 +30,7 @@ from django.utils.translation import gettext
 
 from campaigns.models import Purchase
 from merchants.models import CustomerLink, Merchant
+from programmes.action_models import ALL_WEEKDAYS, LimitPeriod, OutcomeResult, ValueKind
 from programmes.errors import ActionAlreadyReportedError, InvalidActionRuleError, PointsUnavailableError
 from programmes.models import (
     ActionKind,
@@ -41,7 +42,6 @@ from programmes.models import (
     FieldRole,
     FieldRoleKind,
 )
-from programmes.action_models import ALL_WEEKDAYS, LimitPeriod, OutcomeResult, ValueKind
 from programmes.services import _require_role
 from wallet.models import AccountKind, JournalKind
 from wallet.services import account_get_or_create, transaction_post, transfer
@@ -250,9 +250,7 @@ def _judge(*, report: ActionReport, rule: ActionRule, user: User) -> ActionOutco
     at = report.occurred_at
 
     def outcome(result: str, **award: object) -> ActionOutcome:
-        return ActionOutcome.objects.create(
-            report=report, rule=rule, user=user, occurred_at=at, result=result, **award
-        )
+        return ActionOutcome.objects.create(report=report, rule=rule, user=user, occurred_at=at, result=result, **award)
 
     if not _in_schedule(rule, at):
         return outcome(OutcomeResult.OUTSIDE_SCHEDULE)

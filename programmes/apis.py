@@ -18,7 +18,7 @@ class ActionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     action = serializers.CharField()
     action_label = serializers.CharField()
-    source = serializers.CharField()
+    reported_through = serializers.ChoiceField(choices=["partner", "platform"])
     reported_by = serializers.CharField(allow_blank=True)
     description = serializers.CharField(allow_blank=True)
     occurred_at = serializers.DateTimeField()
@@ -29,7 +29,7 @@ class ActionSerializer(serializers.Serializer):
             "id": instance.pk,
             "action": instance.action,
             "action_label": str(instance.get_action_display()),
-            "source": instance.source,
+            "reported_through": instance.source,
             "reported_by": instance.merchant.display_name if instance.merchant else "",
             "description": instance.description,
             "occurred_at": api_datetime(instance.occurred_at),

@@ -53,6 +53,7 @@ from programmes.models import (
     Product,
     Programme,
     ProgrammeTier,
+    PurchaseSale,
     Region,
     RegionBudget,
     SalesLine,
@@ -377,14 +378,18 @@ def contract_reject(*, role: FieldRole, contract: Contract, reason: str) -> Cont
 
 def contract_achievement(*, contract: Contract) -> int:
     """What counted for the contract: its customer's sales of the programme's brands or products between
-    the contract's first day and expiry — units for a volume programme, minor units for a value one."""
+    the contract's first day and expiry — units for a volume programme, minor units for a value one —
+    from the uploaded sales files and from the orders the platform saw (``PurchaseSale``)."""
     programme = contract.programme
     counts = Q(product__in=programme.products.all()) | Q(product__brand__in=programme.brands.all())
-    lines = SalesLine.objects.filter(
-        counts, customer_id=contract.customer_id, sold_on__gte=contract.starts_on, sold_on__lte=contract.expires_on
-    )
     column = "quantity" if programme.target_kind == TargetKind.VOLUME else "value_minor"
-    return int(lines.aggregate(total=Sum(column))["total"] or 0)
+    total = 0
+    for rows in (SalesLine.objects, PurchaseSale.objects):
+        lines = rows.filter(
+            counts, customer_id=contract.customer_id, sold_on__gte=contract.starts_on, sold_on__lte=contract.expires_on
+        )
+        total += int(lines.aggregate(total=Sum(column))["total"] or 0)
+    return total
 
 
 def reward_ledger_key(*, contract_id: int, tier_id: int) -> str:

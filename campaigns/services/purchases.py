@@ -312,3 +312,9 @@ def _purchase_update(purchase: Purchase, *, events: list[PurchaseEvent] | None =
         announce("purchase_refunded", purchase_id=purchase.pk, user_id=purchase.user_id)
     if changed and purchase.user_id:
         tier_recompute_on_commit(purchase.user_id)
+        if purchase.line_items or before["line_items"]:
+            # Only purchases with line items (partner orders): a card purchase names no products, so it
+            # cannot count towards a brand's sales target, and the card path stays one statement shorter.
+            announce(
+                "purchase_recorded", purchase_id=purchase.pk, user_id=purchase.user_id, merchant_id=purchase.merchant_id
+            )

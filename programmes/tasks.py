@@ -1,0 +1,19 @@
+"""Celery entry points of programmes: daily birthdays for the action rules, and expiring contracts (their
+unpaid commitment goes back to the region's budget). Each is safe to run twice."""
+
+from celery import shared_task
+
+from programmes.action_sources import birthdays_report
+from programmes.contract_closing import contracts_expire
+
+
+@shared_task
+def action_birthdays_report() -> int:
+    """Daily: report today's birthdays to the birthday rules (once per person and year)."""
+    return birthdays_report()
+
+
+@shared_task
+def contracts_expire_due() -> int:
+    """Daily: expire approved contracts past their last day and release what they did not pay."""
+    return contracts_expire()
