@@ -26,6 +26,23 @@ class Currency(models.TextChoices):
     EUR = "EUR", _("Euro")
 
 
+# Points (docs/ledger.md, "Points"): a ledger currency of its own, whole points (no minor unit). It is
+# not money: it is not one of ``Currency`` (so no payout, spend code, merchant or statement can name
+# it), only the two points kinds below hold it (a database check), and a transaction balances per
+# currency, so points never turn into money; a catalogue item priced in points is the only exchange.
+POINTS = "PTS"
+
+
+class LedgerCurrency(models.TextChoices):
+    """What a ledger account may hold: the money currencies and points."""
+
+    NOK = "NOK", _("Norwegian krone")
+    SEK = "SEK", _("Swedish krona")
+    DKK = "DKK", _("Danish krone")
+    EUR = "EUR", _("Euro")
+    PTS = POINTS, _("Points")
+
+
 class AccountKind(models.TextChoices):
     # Owned by a consumer (user set).
     CONSUMER_PENDING = "consumer_pending", _("Pending cashback")
@@ -42,6 +59,11 @@ class AccountKind(models.TextChoices):
     SETTLEMENT = "settlement", _("Settlement (outside world)")
     # The counter-account of approved manual adjustments (wallet.adjustments): what staff gave or took.
     PLATFORM_ADJUSTMENTS = "platform_adjustments", _("Manual adjustments")
+    # Points (currency PTS only): a member's points, and the programme owner's issuance account, which
+    # is debited for every point given (so it runs negative: minus the points outstanding) and credited
+    # with the points members spend on its catalogue.
+    POINTS_AVAILABLE = "points_available", _("Points")
+    POINTS_ISSUANCE = "points_issuance", _("Points issued")
 
 
 # The kinds whose balance may go below zero by default: receivables (what others owe
@@ -52,8 +74,11 @@ KINDS_ALLOWING_NEGATIVE = frozenset(
         AccountKind.MERCHANT_RECEIVABLE,
         AccountKind.SETTLEMENT,
         AccountKind.PLATFORM_ADJUSTMENTS,
+        AccountKind.POINTS_ISSUANCE,
     }
 )
+# The only kinds that hold points, and they hold nothing else (wallet_account_points_only_in_points_kinds).
+POINTS_KINDS = (AccountKind.POINTS_AVAILABLE, AccountKind.POINTS_ISSUANCE)
 CONSUMER_KINDS = (AccountKind.CONSUMER_PENDING, AccountKind.CONSUMER_AVAILABLE, AccountKind.CONSUMER_RECEIVABLE)
 # Owner key of the platform's own accounts (revenue, breakage, settlement, ...).
 PLATFORM_OWNER_KEY = "platform"
@@ -78,6 +103,9 @@ class JournalKind(models.TextChoices):
     FEE = "fee", _("Platform fee")
     ADJUSTMENT = "adjustment", _("Manual adjustment")
     PROGRAMME_REWARD = "programme_reward", _("Programme reward")
+    POINTS_AWARD = "points_award", _("Points earned")
+    POINTS_REDEEM = "points_redeem", _("Points spent on a reward")
+    CATALOGUE_REDEEM = "catalogue_redeem", _("Cashback spent on a reward")
 
 
 class Direction(models.TextChoices):
@@ -99,7 +127,7 @@ class LedgerAccount(models.Model):
     )
     owner_key = models.CharField(max_length=64, blank=True, default="")
     kind = models.CharField(max_length=32, choices=AccountKind.choices)
-    currency = models.CharField(max_length=3, choices=Currency.choices)
+    currency = models.CharField(max_length=3, choices=LedgerCurrency.choices)
     allows_negative = models.BooleanField(default=False)
     balance = models.BigIntegerField(default=0, help_text="Posted credits minus posted debits, in minor units.")
     pending_debits = models.BigIntegerField(default=0, help_text="Reserved by pending holds, in minor units.")
@@ -133,7 +161,14 @@ class LedgerAccount(models.Model):
                 condition=Q(allows_negative=True) | Q(balance__gte=F("pending_debits")),
                 name="wallet_account_not_overdrawn",
             ),
-            models.CheckConstraint(condition=Q(currency__in=Currency.values), name="wallet_account_currency_known"),
+            models.CheckConstraint(
+                condition=Q(currency__in=LedgerCurrency.values), name="wallet_account_currency_known"
+            ),
+            models.CheckConstraint(
+                condition=(Q(currency=POINTS) & Q(kind__in=POINTS_KINDS))
+                | (~Q(currency=POINTS) & ~Q(kind__in=POINTS_KINDS)),
+                name="wallet_account_points_only_in_points_kinds",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,7 +210,7 @@ class Entry(models.Model):
     # Indexed by wallet_entry_account_time_idx, whose first column is the account.
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries", db_index=False)
     # Copied from the account so the database can check it (composite foreign key on PostgreSQL).
-    currency = models.CharField(max_length=3, choices=Currency.choices)
+    currency = models.CharField(max_length=3, choices=LedgerCurrency.choices)
     amount = models.BigIntegerField(help_text="Minor units, always positive; the direction gives the sign.")
     direction = models.CharField(max_length=6, choices=Direction.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -214,7 +249,7 @@ class Hold(models.Model):
     payload_hash = models.CharField(max_length=64)
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="holds")
     counterparty = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="counterparty_holds")
-    currency = models.CharField(max_length=3, choices=Currency.choices)
+    currency = models.CharField(max_length=3, choices=LedgerCurrency.choices)
     amount = models.BigIntegerField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     expires_at = models.DateTimeField()

@@ -9,6 +9,7 @@ from content.selectors import banners_live
 from wallet import selectors
 from wallet.forms import EntryFilterForm
 from wallet.home_sections import home_sections
+from wallet.points import points_balance
 
 ENTRIES_PER_PAGE = 25
 
@@ -17,6 +18,7 @@ ENTRIES_PER_PAGE = 25
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Balances per currency and the movements, newest first, filterable and paginated."""
     balances = selectors.wallet_balances(user=request.user)
+    points = points_balance(user=request.user)
     form = EntryFilterForm(request.GET or None)
     filters = {key: value for key, value in form.cleaned_data.items() if value} if form.is_valid() else {}
     entries = selectors.wallet_entries(user=request.user, **filters)
@@ -28,7 +30,11 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "wallet/home.html",
         {
             "balances": balances,
-            "is_new": all(balance.is_zero for balance in balances) and not filters and not page.object_list,
+            "points": points,
+            "is_new": all(balance.is_zero for balance in balances)
+            and not points
+            and not filters
+            and not page.object_list,
             "form": form,
             "filtered": bool(filters),
             "page": page,

@@ -49,8 +49,9 @@ def test_movements_are_paginated_with_a_bounded_number_of_queries(client, django
 
     # 8 for the balances and movements, 2 for the sections campaigns adds (the tier card, challenge progress),
     # 1 for the live banners (content), 1 for the unread count in the section bar (notifications' partial index),
-    # 2 for programmes (a business customer's contracts section; the programmes item of the navigation).
-    with django_assert_max_num_queries(14):
+    # 2 for programmes (a business customer's contracts section; the programmes item of the navigation),
+    # 1 for the points balance (wallet.points).
+    with django_assert_max_num_queries(15):
         first = client.get(reverse("wallet:home")).content.decode()
     second = client.get(reverse("wallet:home"), {"page": 2}).content.decode()
 

@@ -8,7 +8,15 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from wallet.errors import InvalidLedgerRequestError, UnknownCurrencyError
-from wallet.models import KINDS_ALLOWING_NEGATIVE, PLATFORM_OWNER_KEY, AccountKind, Currency, LedgerAccount
+from wallet.models import (
+    KINDS_ALLOWING_NEGATIVE,
+    PLATFORM_OWNER_KEY,
+    POINTS,
+    POINTS_KINDS,
+    AccountKind,
+    LedgerAccount,
+    LedgerCurrency,
+)
 from wallet.services.ledger_requests import require_choice
 
 if TYPE_CHECKING:
@@ -33,8 +41,11 @@ def account_get_or_create(
     if (user is None) == (not owner_key):
         raise InvalidLedgerRequestError("An account has exactly one owner: a user or an owner key.")
     require_choice(kind, AccountKind, "kind")
-    if currency not in Currency.values:
+    if currency not in LedgerCurrency.values:
         raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
+    if (currency == POINTS) != (kind in POINTS_KINDS):
+        # Points are not money: only the points kinds hold them, and they hold nothing else.
+        raise UnknownCurrencyError(f"A {kind} account cannot hold {currency}.")
     if allows_negative is None:
         allows_negative = kind in KINDS_ALLOWING_NEGATIVE
     lookup: dict[str, Any] = {"kind": kind, "currency": currency}

@@ -21,13 +21,15 @@ from wallet.errors import (
     UnknownAccountError,
     UnknownCurrencyError,
 )
-from wallet.models import Direction, LedgerAccount
+from wallet.models import POINTS, Direction, LedgerAccount
 from wallet.money import CURRENCY_EXPONENTS, MAX_MINOR_UNITS
 
 MAX_ENTRIES = 64
 MAX_KEY_LENGTH = 200
 # Choices as a set: TextChoices.values builds a new list on every call, on the hot path.
 _DIRECTIONS = frozenset(Direction.values)
+# Money currencies and points (whole points, so no exponent is needed for them here).
+_LEDGER_CURRENCIES = frozenset(CURRENCY_EXPONENTS) | {POINTS}
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def require_valid_entries(entries: list[EntrySpec]) -> None:
             raise InvalidLedgerRequestError(f"Unknown direction: {spec.direction!r}.")
         if spec.account.pk is None:
             raise UnknownAccountError("Entries need saved accounts.")
-        if spec.account.currency not in CURRENCY_EXPONENTS:
+        if spec.account.currency not in _LEDGER_CURRENCIES:
             raise UnknownCurrencyError(f"Unknown currency: {spec.account.currency!r}.")
         net_by_currency[spec.account.currency] += spec.amount if spec.direction == Direction.CREDIT else -spec.amount
     unbalanced = {currency: net for currency, net in net_by_currency.items() if net}
