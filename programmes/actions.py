@@ -43,7 +43,8 @@ from programmes.models import (
     FieldRoleKind,
 )
 from programmes.services import _require_role
-from wallet.models import AccountKind, JournalKind
+from wallet.models import POINTS, AccountKind, JournalKind
+from wallet.points import MAX_POINTS_PER_AWARD, points_award
 from wallet.services import account_get_or_create, transaction_post, transfer
 
 if TYPE_CHECKING:
@@ -95,6 +96,8 @@ def action_rule_save(
         problems["value_kind"] = [gettext("Choose cash or points.")]
     if value <= 0:
         problems["value"] = [gettext("The reward must be greater than zero.")]
+    elif value_kind == ValueKind.POINTS and value > MAX_POINTS_PER_AWARD:
+        problems["value"] = [gettext("At most %(points)s points at a time.") % {"points": MAX_POINTS_PER_AWARD}]
     if limit_count <= 0:
         problems["limit_count"] = [gettext("The limit must be at least 1.")]
     if limit_period not in LimitPeriod.values:
@@ -265,11 +268,12 @@ def _judge(*, report: ActionReport, rule: ActionRule, user: User) -> ActionOutco
     key = action_ledger_key(report_id=report.pk, rule_id=rule.pk)
     memo = f"{rule.name}: {ActionKind(report.action).label}"
     if rule.value_kind == ValueKind.POINTS:
-        _points_award(rule=rule, user=user, key=key, memo=memo)
+        _points_award(rule=rule, user=user, key=key, memo=memo, report=report)
     else:
         _cash_award(rule=rule, user=user, key=key, memo=memo, report=report)
+    currency = POINTS if rule.value_kind == ValueKind.POINTS else rule.currency
     return outcome(
-        OutcomeResult.AWARDED, value_kind=rule.value_kind, value=rule.value, currency=rule.currency, ledger_key=key
+        OutcomeResult.AWARDED, value_kind=rule.value_kind, value=rule.value, currency=currency, ledger_key=key
     )
 
 
@@ -292,9 +296,18 @@ def _cash_award(*, rule: ActionRule, user: User, key: str, memo: str, report: Ac
 
 
 def points_available() -> bool:
-    """Whether the points currency exists (the wallet's points services, built beside this)."""
-    return False
+    """Whether rules may give points (the wallet's points currency, ``wallet.points``). Kept as a
+    function so a platform without points could switch them off in one place."""
+    return True
 
 
-def _points_award(*, rule: ActionRule, user: User, key: str, memo: str) -> None:
-    raise PointsUnavailableError()
+def _points_award(*, rule: ActionRule, user: User, key: str, memo: str, report: ActionReport) -> None:
+    """From the brand owner's points issuance account to the member's points (``wallet.points``)."""
+    points_award(
+        user=user,
+        points=rule.value,
+        merchant_id=rule.brand_owner.merchant_id,
+        idempotency_key=key,
+        memo=memo,
+        causes={"action_report": report.pk, "action_rule": rule.pk},
+    )

@@ -13,6 +13,7 @@ from tests.accounts.factories import UserFactory
 from tests.programmes.action_factories import action_rule
 from tests.programmes.factories import programme_world
 from wallet.models import JournalKind, JournalTransaction
+from wallet.points import points_balance
 from wallet.selectors import wallet_balances
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +153,17 @@ def test_period_bounds_follow_the_local_calendar():
     assert (week[0].date(), week[1].date()) == (datetime.date(2026, 3, 16), datetime.date(2026, 3, 23))
     assert (month[0].date(), month[1].date()) == (datetime.date(2026, 3, 1), datetime.date(2026, 4, 1))
     assert actions.period_bounds(period="total", at=at) is None
+
+
+def test_a_points_rule_gives_points_through_the_ledger():
+    world = programme_world()
+    action_rule(world.marketing_admin, value_kind="points", value=150, limit_count=2)
+    member = UserFactory()
+
+    result = _report(world, member, "survey-p")
+
+    [outcome] = result.outcomes
+    assert (outcome.result, outcome.value_kind, outcome.value, outcome.currency) == ("awarded", "points", 150, "PTS")
+    assert points_balance(user=member) == 150
+    assert _available(member) == 0
+    assert JournalTransaction.objects.get(idempotency_key=outcome.ledger_key).kind == "points_award"
