@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programmes import views
+from programmes import action_views, views
 
 app_name = "programmes"
 
@@ -18,4 +18,9 @@ urlpatterns = [
     path("programmes/new/", views.programme_create, name="programme_create"),
     path("team/", views.team, name="team"),
     path("budgets/<int:budget_id>/", views.budget_edit, name="budget_edit"),
+    path("contracts/<int:contract_id>/cancel/", action_views.contract_cancel, name="contract_cancel"),
+    path("actions/", action_views.action_rules, name="action_rules"),
+    path("actions/new/", action_views.action_rule_create, name="action_rule_create"),
+    path("actions/<int:rule_id>/", action_views.action_rule_edit, name="action_rule_edit"),
+    path("master-data/", action_views.master_data_page, name="master_data"),
 ]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from cashback.errors import DomainError, form_error_from
 from programmes import selectors, services
+from programmes.action_forms import CancelForm
 from programmes.decorators import ANY_FIELD_ROLE, FieldRoleRequest, field_role_required
 from programmes.errors import SalesFileError
 from programmes.forms import (
@@ -49,6 +50,7 @@ def _context(request: FieldRoleRequest, section: str, **extra: Any) -> dict[str,
         "can_upload": role.role == FINANCE,
         "can_oversee": role.role in OVERSEERS,
         "can_set_up": role.role == FieldRoleKind.PROGRAMME_ADMIN,
+        "can_market": role.role == FieldRoleKind.MARKETING_ADMIN,
         **extra,
     }
 
@@ -163,6 +165,9 @@ def _detail_context(request: FieldRoleRequest, contract: Contract, **extra: Any)
         events=contract.events.select_related("actor").order_by("created_at", "id"),
         can_decide=request.field_role.role == HEAD and contract.status == Contract.Status.PROPOSED,
         reject_form=extra.pop("reject_form", None) or RejectForm(),
+        cancel_form=extra.pop("cancel_form", None) or CancelForm(),
+        can_cancel=request.field_role.role in (HEAD, FieldRoleKind.PROGRAMME_ADMIN)
+        and contract.status in (Contract.Status.PROPOSED, Contract.Status.APPROVED),
         **extra,
     )
 

@@ -47,6 +47,9 @@ MATRIX = {
     "budget_edit": dict.fromkeys(ROLES[:-2], 403) | {"finance_admin": 200},
     "programme_create": dict.fromkeys(ROLES[:-1], 403) | {"programme_admin": 200},
     "team": dict.fromkeys(ROLES[:-1], 200),
+    "action_rules": dict.fromkeys(ROLES[:-1], 403) | {"marketing_admin": 200},
+    "action_rule_create": dict.fromkeys(ROLES[:-1], 403) | {"marketing_admin": 200},
+    "master_data": dict.fromkeys(ROLES[:-1], 403) | {"programme_admin": 200},
 }
 for expected in MATRIX.values():
     expected["outsider"] = 404
