@@ -80,6 +80,30 @@ TRANSLATED_TEMPLATES = [
     "templates/campaigns/line_rule_form.html",
     "templates/campaigns/cost_preview_page.html",
     "templates/campaigns/_cost_preview.html",
+    # (e) business programmes (issue 20): the field staff's pages, the wallet's section and actions log
+    *(
+        f"templates/programmes/{name}.html"
+        for name in (
+            "_achievement_table",
+            "_wallet_section",
+            "action_rule_form",
+            "action_rules",
+            "actions_log",
+            "base",
+            "budget_form",
+            "contract_detail",
+            "contract_form",
+            "contracts",
+            "customer_form",
+            "customers",
+            "dashboard",
+            "entry",
+            "master_data",
+            "programme_form",
+            "sales_upload",
+            "team",
+        )
+    ),
     # (d) the staff panel: its layout and navigation, and the overview (the rest is not done yet)
     "templates/adminpanel/base.html",
     "templates/adminpanel/index.html",
