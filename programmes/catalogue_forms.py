@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Tier
+from cashback.card_guard import contains_card_number
 from cashback.forms import GuardedForm
 from programmes.catalogue_models import CodeSource, PriceKind, RewardKind, Segment
 from programmes.models import Programme
@@ -20,7 +21,39 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class ItemForm(GuardedForm):
+class FileFieldGuard(GuardedForm):
+    """The card-number guard reads submitted values; a file field's value is its upload, so a string sent
+    in its place is checked here, and a code file's content too (the whole file is refused, as sales
+    files are: no line of it is shown back)."""
+
+    file_fields: tuple[str, ...] = ()
+    content_checked: tuple[str, ...] = ()
+
+    def _fields_holding_card_numbers(self) -> list[str]:
+        faulty = super()._fields_holding_card_numbers()
+        for name in self.file_fields:
+            submitted = self.data.get(self.add_prefix(name))
+            upload = self.files.get(self.add_prefix(name))
+            in_file = (
+                name in self.content_checked
+                and upload is not None
+                and (upload.size or 0) <= MAX_FILE_BYTES
+                and _file_holds_card_number(upload)
+            )
+            if in_file or (isinstance(submitted, str) and contains_card_number(submitted)):
+                faulty.append(name)
+        return faulty
+
+
+def _file_holds_card_number(upload: Any) -> bool:
+    content = upload.read()
+    upload.seek(0)
+    return contains_card_number(content.decode("utf-8", errors="replace"))
+
+
+class ItemForm(FileFieldGuard):
+    file_fields = ("image",)
+
     name = forms.CharField(label=_("Name"), max_length=120)
     kind = forms.ChoiceField(label=_("What it is"), choices=RewardKind.choices)
     description = forms.CharField(label=_("Description"), required=False, max_length=2000, widget=forms.Textarea)
@@ -82,7 +115,10 @@ class RedeemForm(GuardedForm):
     request_key = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
 
 
-class VoucherFileForm(GuardedForm):
+class VoucherFileForm(FileFieldGuard):
+    file_fields = ("file",)
+    content_checked = ("file",)
+
     file = forms.FileField(label=_("Codes (CSV, one code per line)"))
 
     def clean_file(self) -> Any:
