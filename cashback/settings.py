@@ -592,6 +592,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "wallet.tasks.holds_expire",
         "schedule": crontab(minute="*/5"),
     },
+    # The rewards catalogue: redemptions left between their hold and their voucher (programmes.md).
+    "programmes-redemptions-settle": {
+        "task": "programmes.tasks.redemptions_settle",
+        "schedule": crontab(minute="*/5"),
+    },
     "merchants-invoices-monthly": {
         "task": "merchants.tasks.invoices_monthly",
         "schedule": crontab(day_of_month=1, hour=4, minute=30),

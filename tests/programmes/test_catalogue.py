@@ -279,3 +279,12 @@ def test_a_tier_reward_without_its_points_or_item_is_refused():
                 tiers=[tier],
                 brands=[world.soap.brand],
             )
+
+
+def test_the_task_settles_nothing_when_nothing_is_left_pending():
+    from programmes.tasks import redemptions_settle
+
+    world = shop()
+    catalogue.catalogue_redeem(user=member(world, points=100), item=item(world, price=100), request_key=_key())
+
+    assert redemptions_settle.delay().get() == 0
