@@ -244,3 +244,45 @@ def test_marketing_cannot_activate_and_finance_cannot_upload(client):
     upload = SimpleUploadedFile("codes.csv", b"AAAA1\n", content_type="text/csv")
     response = client.post(reverse("catalogue_admin:codes_upload", args=[merchant_id, reward.pk]), {"file": upload})
     assert response.status_code == 403 and VoucherCode.objects.count() == 1
+
+
+def test_the_programme_form_sets_up_points_and_e_voucher_tiers():
+    from django.test import Client
+
+    from programmes.models import Programme
+    from tests.programmes.catalogue_factories import spec
+    from tests.programmes.factories import programme_world
+
+    world = programme_world()
+    from programmes import catalogue
+
+    voucher_item = catalogue.reward_item_create(role=world.marketing_admin, spec=spec(name="Kopi"))
+    client = Client()
+    client.force_login(world.programme_admin.user)
+    url = reverse("programmes:programme_create", args=[world.brand_owner.merchant_id])
+    data = {
+        "name": "Points push",
+        "target_kind": "volume",
+        "starts_on": world.today.isoformat(),
+        "ends_on": world.programme.ends_on.isoformat(),
+        "brands": [world.soap.brand_id],
+        "threshold_1": "50",
+        "reward_1": "100.00",
+        "reward_kind_1": "points",
+        "reward_points_1": "400",
+        "threshold_2": "90",
+        "reward_2": "50.00",
+        "reward_kind_2": "e_voucher",
+        "reward_item_2": str(voucher_item.pk),
+    }
+
+    without_points = client.post(url, {**data, "reward_points_1": ""})
+    response = client.post(url, data)
+
+    assert without_points.status_code == 200 and "points above zero" in without_points.content.decode()
+    assert response.status_code == 302
+    tiers = Programme.objects.get(name="Points push").tiers.order_by("rank")
+    assert [(t.reward_kind, t.reward_points, t.reward_item_id) for t in tiers] == [
+        ("points", 400, None),
+        ("e_voucher", None, voucher_item.pk),
+    ]
