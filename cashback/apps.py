@@ -19,8 +19,10 @@ class CashbackConfig(AppConfig):
         from cashback import events, inbox, metrics_scrape
         from cashback.keyed_ids import external_id_key_check
         from cashback.metrics import register_scrape_collector
+        from cashback.sealed_text import field_encryption_keys_check
 
         checks.register(external_id_key_check)
+        checks.register(field_encryption_keys_check)
         # The inbox's lag and backlog and the Celery queues' depth on /metrics (docs/operations.md).
         register_scrape_collector(metrics_scrape.inbox_collect)
         register_scrape_collector(metrics_scrape.queues_collect)

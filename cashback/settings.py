@@ -264,6 +264,11 @@ VISA_WEBHOOK_SECRET_PREVIOUS = env.str("VISA_WEBHOOK_SECRET_PREVIOUS", default="
 EXTERNAL_ID_KEY = env.str("EXTERNAL_ID_KEY", default="")
 if not EXTERNAL_ID_KEY and DEBUG:
     EXTERNAL_ID_KEY = "dev-external-id-key"
+# Fernet keys that seal short secrets at rest (voucher codes not yet claimed; cashback/sealed_text.py),
+# comma-separated: the first seals, all open (rotation: put the new key first, keep the old until resealed).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS and DEBUG:
+    FIELD_ENCRYPTION_KEYS = ["ZGV2LWZpZWxkLWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU="]  # development only
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
@@ -594,6 +599,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "wallet-expire-holds": {
         "task": "wallet.tasks.holds_expire",
+        "schedule": crontab(minute="*/5"),
+    },
+    # The rewards catalogue: redemptions left between their hold and their voucher (programmes.md).
+    "programmes-redemptions-settle": {
+        "task": "programmes.tasks.redemptions_settle",
         "schedule": crontab(minute="*/5"),
     },
     "merchants-invoices-monthly": {

@@ -38,6 +38,7 @@ urlpatterns = [
     path("wallet/offers/", include("geofencing.urls")),  # offers near me
     path("wallet/notifications/", include("notifications.urls")),  # the inbox and preferences
     path("wallet/actions/", include("programmes.wallet_urls")),  # the actions log (rewards for actions)
+    path("wallet/rewards/", include("programmes.catalogue_urls")),  # the rewards catalogue and vouchers
     path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),
@@ -45,6 +46,7 @@ urlpatterns = [
     path("portal/<int:merchant_id>/reports/", include("insights.report_urls")),
     path("portal/<int:merchant_id>/insights/", include("insights.dashboard_urls")),
     path("portal/<int:merchant_id>/programmes/", include("programmes.urls")),  # business programmes' field staff
+    path("portal/<int:merchant_id>/catalogue/", include("programmes.catalogue_admin_urls")),  # marketing, finance
     path("programmes/", include("programmes.entry_urls")),
     path("", include("adminpanel.inbox_urls")),  # /staff/inbox/ (the webhook doors are in cashback/wsgi.py)
     path("staff/", include("adminpanel.urls")),

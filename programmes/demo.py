@@ -14,6 +14,7 @@ from django.utils import timezone
 from merchants import services as merchant_services
 from merchants.models import Merchant
 from programmes import services
+from programmes.catalogue_demo import seed_demo_catalogue
 from programmes.models import BrandOwner, BusinessCustomer, Contract, FieldRole, Programme, Region, SalesUpload
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -151,6 +152,12 @@ def seed_demo_programmes() -> list[str]:
             role=roles["brand-finance@demo.cashback.example"], filename="demo-sales.csv", content=content
         )
         report.append("applied the demo sales file (Toko Makmur reached the first tier)")
+    report += seed_demo_catalogue(
+        brand_owner=brand_owner,
+        marketing=roles["brand-marketing@demo.cashback.example"],
+        finance=roles["brand-finance@demo.cashback.example"],
+        password=DEMO_PASSWORD,
+    )
     report.append(
         "business programmes: log in as sales-north@, head-north@ or brand-finance@demo.cashback.example "
         f"(password: {DEMO_PASSWORD}) and open /programmes/"

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cashback.card_guard import VALIDATED_PHONE_FIELDS, contains_card_number
 from cashback.forms import GuardedForm
-from programmes.models import Brand, BusinessCustomer, Contract, FieldRole, Programme, Region
+from programmes.catalogue_models import RewardItem
+from programmes.models import Brand, BusinessCustomer, Contract, FieldRole, Programme, Region, TierRewardKind
 from programmes.sales_files import MAX_FILE_BYTES
 from programmes.services import TierSpec
 from wallet.errors import InvalidLedgerRequestError
@@ -140,10 +142,13 @@ class ProgrammeForm(GuardedForm):
         queryset=Brand.objects.none(), widget=forms.CheckboxSelectMultiple, help_text="Sales of these brands count."
     )
 
-    def __init__(self, *args: Any, brands: Any, regions: Any, currency: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, brands: Any, regions: Any, currency: str, reward_items: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
         self.regions = list(regions)
+        items = reward_items if reward_items is not None else RewardItem.objects.none()
         brand_field = self.fields["brands"]
         assert isinstance(brand_field, forms.ModelMultipleChoiceField)
         brand_field.queryset = brands
@@ -154,6 +159,22 @@ class ProgrammeForm(GuardedForm):
             self.fields[f"reward_{index}"] = forms.CharField(
                 label=f"Reward {index} ({currency})", required=False, max_length=20
             )
+            # Points or an e-voucher instead of cash; the reward above is then what it costs the budget.
+            self.fields[f"reward_kind_{index}"] = forms.ChoiceField(
+                label=_("Target %(index)s: paid as") % {"index": index},
+                choices=TierRewardKind.choices,
+                initial=TierRewardKind.CASH,
+                required=False,
+            )
+            self.fields[f"reward_points_{index}"] = forms.IntegerField(
+                label=_("Target %(index)s: points") % {"index": index},
+                required=False,
+                min_value=1,
+                max_value=10_000_000,
+            )
+            self.fields[f"reward_item_{index}"] = forms.ModelChoiceField(
+                label=_("Target %(index)s: e-voucher of") % {"index": index}, queryset=items, required=False
+            )
         for region in self.regions:
             self.fields[f"budget_{region.pk}"] = forms.CharField(
                 label=f"Budget in {region.name} ({currency})", required=False, max_length=20
@@ -161,6 +182,12 @@ class ProgrammeForm(GuardedForm):
 
     def tier_fields(self) -> list[tuple[Any, Any]]:
         return [(self[f"threshold_{i}"], self[f"reward_{i}"]) for i in range(1, TIER_ROWS + 1)]
+
+    def tier_kind_fields(self) -> list[tuple[Any, Any, Any]]:
+        return [
+            (self[f"reward_kind_{i}"], self[f"reward_points_{i}"], self[f"reward_item_{i}"])
+            for i in range(1, TIER_ROWS + 1)
+        ]
 
     def budget_fields(self) -> list[Any]:
         return [self[f"budget_{region.pk}"] for region in self.regions]
@@ -180,7 +207,16 @@ class ProgrammeForm(GuardedForm):
             if threshold is None:
                 self.add_error(f"threshold_{index}", "Give the target this reward is for.")
                 continue
-            tiers.append(TierSpec(threshold=threshold, reward_minor=reward))
+            kind = cleaned.get(f"reward_kind_{index}") or TierRewardKind.CASH
+            tiers.append(
+                TierSpec(
+                    threshold=threshold,
+                    reward_minor=reward,
+                    reward_kind=kind,
+                    reward_points=cleaned.get(f"reward_points_{index}") if kind == TierRewardKind.POINTS else None,
+                    reward_item=cleaned.get(f"reward_item_{index}") if kind == TierRewardKind.E_VOUCHER else None,
+                )
+            )
         budgets = {}
         for region in self.regions:
             try:

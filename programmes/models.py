@@ -189,14 +189,30 @@ class Programme(models.Model):
         return self.name
 
 
+class TierRewardKind(models.TextChoices):
+    CASH = "cash", "Cash to the wallet"
+    POINTS = "points", "Points"
+    E_VOUCHER = "e_voucher", "E-voucher"
+
+
 class ProgrammeTier(models.Model):
     """Reach ``threshold`` (units, or minor units of value) and the reward is paid. Rewards of the tiers
-    add up: a contract reaching the third tier has been paid the first, second and third."""
+    add up: a contract reaching the third tier has been paid the first, second and third.
+
+    ``reward_minor`` is what the tier costs the region's budget whatever its kind: the cash paid, or the
+    money value of the points (``reward_points``) or of the e-voucher (a code of ``reward_item``)."""
+
+    RewardKind = TierRewardKind
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="tiers")
     rank = models.PositiveSmallIntegerField()
     threshold = models.BigIntegerField()
     reward_minor = models.BigIntegerField()
+    reward_kind = models.CharField(max_length=10, choices=TierRewardKind.choices, default=TierRewardKind.CASH)
+    reward_points = models.BigIntegerField(null=True, blank=True)
+    reward_item = models.ForeignKey(
+        "programmes.RewardItem", null=True, blank=True, on_delete=models.PROTECT, related_name="tiers"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -207,6 +223,12 @@ class ProgrammeTier(models.Model):
             models.UniqueConstraint(fields=["programme", "threshold"], name="tier_threshold_unique"),
             models.CheckConstraint(condition=Q(threshold__gt=0), name="tier_threshold_positive"),
             models.CheckConstraint(condition=Q(reward_minor__gt=0), name="tier_reward_positive"),
+            models.CheckConstraint(
+                condition=(Q(reward_kind="cash") & Q(reward_points__isnull=True) & Q(reward_item__isnull=True))
+                | (Q(reward_kind="points") & Q(reward_points__gt=0) & Q(reward_item__isnull=True))
+                | (Q(reward_kind="e_voucher") & Q(reward_points__isnull=True) & Q(reward_item__isnull=False)),
+                name="tier_reward_kind_consistent",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -405,11 +427,33 @@ class TierReward(models.Model):
         return f"{self.contract_id} tier {self.tier_id}"
 
 
+# The rewards catalogue and e-vouchers live in their own module (one job each); imported here so that
+# Django registers their models with this app.
 # Rewards for actions and achievement from purchases (a module of their own; see its docstring).
-from programmes.action_models import (  # noqa: E402, F401
+from programmes.action_models import (  # noqa: E402
     ActionKind,
     ActionOutcome,
     ActionReport,
     ActionRule,
     PurchaseSale,
 )
+from programmes.catalogue_models import (  # noqa: E402
+    Redemption,
+    RewardItem,
+    VoucherBatch,
+    VoucherClaim,
+    VoucherCode,
+)
+
+__all__ = [
+    "ActionKind",
+    "ActionOutcome",
+    "ActionReport",
+    "ActionRule",
+    "PurchaseSale",
+    "Redemption",
+    "RewardItem",
+    "VoucherBatch",
+    "VoucherClaim",
+    "VoucherCode",
+]

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.validators import phone_number_normalize
 from merchants.models import Merchant
+from programmes.catalogue_models import RewardItem
 from programmes.errors import (
     BudgetBelowCommittedError,
     BudgetExceededError,
@@ -60,10 +61,12 @@ from programmes.models import (
     SalesUpload,
     TargetKind,
     TierReward,
+    TierRewardKind,
 )
 from programmes.sales_files import sales_file_read
-from wallet.models import AccountKind, JournalKind
-from wallet.services import account_get_or_create, transaction_post, transfer
+from programmes.tier_rewards import tier_reward_deliver
+from wallet.models import AccountKind
+from wallet.services import account_get_or_create
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -143,8 +146,14 @@ def product_create(*, brand_owner: BrandOwner, brand_name: str, sku: str, name: 
 
 @dataclass(frozen=True)
 class TierSpec:
+    """A target and its reward. ``reward_minor`` is what the tier costs the budget: the cash paid, or the
+    money value of ``reward_points`` points or of an e-voucher of ``reward_item``."""
+
     threshold: int
     reward_minor: int | None
+    reward_kind: str = TierRewardKind.CASH
+    reward_points: int | None = None
+    reward_item: RewardItem | None = None
 
 
 @transaction.atomic
@@ -172,6 +181,8 @@ def programme_create(
     rewards = [tier.reward_minor for tier in tiers]
     if any(reward is None or reward <= 0 for reward in rewards):
         raise TierWithoutRewardError()
+    for tier in tiers:
+        _tier_reward_check(tier, brand_owner)
     thresholds = [tier.threshold for tier in tiers]
     if any(threshold <= 0 for threshold in thresholds) or len(set(thresholds)) != len(thresholds):
         raise InvalidProgrammeError("Targets must be above zero and different from each other.")
@@ -192,10 +203,18 @@ def programme_create(
     )
     programme.brands.set(brands)
     programme.products.set(products)
-    ordered = sorted((tier.threshold, tier.reward_minor or 0) for tier in tiers)
+    ordered = sorted(tiers, key=lambda tier: tier.threshold)
     ProgrammeTier.objects.bulk_create(
-        ProgrammeTier(programme=programme, rank=rank, threshold=threshold, reward_minor=reward)
-        for rank, (threshold, reward) in enumerate(ordered, start=1)
+        ProgrammeTier(
+            programme=programme,
+            rank=rank,
+            threshold=tier.threshold,
+            reward_minor=tier.reward_minor or 0,
+            reward_kind=tier.reward_kind,
+            reward_points=tier.reward_points if tier.reward_kind == TierRewardKind.POINTS else None,
+            reward_item=tier.reward_item if tier.reward_kind == TierRewardKind.E_VOUCHER else None,
+        )
+        for rank, tier in enumerate(ordered, start=1)
     )
     for region, amount in (budgets or {}).items():
         if region.brand_owner_id != brand_owner.pk:
@@ -204,6 +223,17 @@ def programme_create(
             raise InvalidProgrammeError("A budget cannot be negative.")
         RegionBudget.objects.create(programme=programme, region=region, amount_minor=amount)
     return programme
+
+
+def _tier_reward_check(tier: TierSpec, brand_owner: BrandOwner) -> None:
+    if tier.reward_kind not in TierRewardKind.values:
+        raise InvalidProgrammeError("Choose the reward: cash, points or an e-voucher.")
+    if tier.reward_kind == TierRewardKind.POINTS and not (tier.reward_points and tier.reward_points > 0):
+        raise TierWithoutRewardError("A points reward needs a number of points above zero.")
+    if tier.reward_kind == TierRewardKind.E_VOUCHER and (
+        tier.reward_item is None or tier.reward_item.brand_owner_id != brand_owner.pk
+    ):
+        raise TierWithoutRewardError("An e-voucher reward needs one of the brand owner's catalogue items.")
 
 
 def _budget_lock(*, programme_id: int, region_id: int) -> RegionBudget:
@@ -432,13 +462,8 @@ def _contract_settle_locked(contract: Contract) -> list[TierReward]:
             # Never reached: approval committed every tier. A tier added later is not paid over budget.
             raise BudgetExceededError("The contract's committed budget does not cover this tier.")
         key = reward_ledger_key(contract_id=contract.pk, tier_id=tier.pk)
-        transaction_post(
-            idempotency_key=key,
-            kind=JournalKind.PROGRAMME_REWARD,
-            entries=transfer(debit=owes, credit=wallet, amount=tier.reward_minor),
-            memo=f"{contract.programme.name}: tier {tier.rank} reached",
-            causes={"contract": contract.pk, "tier": tier.pk},
-        )
+        # Cash, points or an e-voucher (programmes/tier_rewards.py); reward_minor is its cost to the budget.
+        tier_reward_deliver(contract=contract, tier=tier, key=key, owes=owes, wallet=wallet)
         rewards.append(
             TierReward.objects.create(contract=contract, tier=tier, amount_minor=tier.reward_minor, ledger_key=key)
         )

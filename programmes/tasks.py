@@ -1,10 +1,19 @@
-"""Celery entry points of programmes: daily birthdays for the action rules, and expiring contracts (their
-unpaid commitment goes back to the region's budget). Each is safe to run twice."""
+"""Celery entry points of programmes: stale catalogue redemptions, daily birthdays for the action rules,
+and expiring contracts (their unpaid commitment goes back to the region's budget). Each is safe to run
+twice."""
 
 from celery import shared_task
 
 from programmes.action_sources import birthdays_report
+from programmes.catalogue import redemptions_settle_stale
 from programmes.contract_closing import contracts_expire
+
+
+@shared_task
+def redemptions_settle() -> int:
+    """Every 5 minutes: issue or fail catalogue redemptions left pending (a process died between the
+    hold and the voucher); their holds would otherwise only expire, with the stock still taken."""
+    return redemptions_settle_stale()
 
 
 @shared_task

@@ -297,6 +297,7 @@ def programme_create(request: FieldRoleRequest, merchant_id: int) -> HttpRespons
         brands=Brand.objects.filter(brand_owner=brand_owner),
         regions=Region.objects.filter(brand_owner=brand_owner),
         currency=brand_owner.currency,
+        reward_items=brand_owner.reward_items.order_by("name"),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

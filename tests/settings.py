@@ -19,6 +19,7 @@ def _answers(host: str, port: int) -> bool:
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-used-anywhere-else")
 os.environ.setdefault("EXTERNAL_ID_KEY", "test-external-id-key")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=")
 os.environ.setdefault("HTTPS", "false")
 # Rate limits off, so that no test trips one by accident; tests/cashback/test_rate_limits.py turns
 # each on with a small rate.

@@ -36,6 +36,7 @@ CONSTRUCTOR_KWARGS = {
     "insights.forms.RangeForm": lambda: {"today": date(2026, 12, 5)},
     "insights.report_forms.ExportForm": lambda: {"merchant": MerchantFactory()},
     "referrals.forms.ProgramForm": lambda: {},
+    "programmes.catalogue_forms.ItemForm": lambda: {"programmes": Programme.objects.none(), "currency": "NOK"},
     "accounts.privacy_forms.ErasureForm": lambda: {"user": UserFactory()},
     "notifications.forms.PreferencesForm": lambda: {"preferences": _preferences()},
     "programmes.forms.BudgetForm": lambda: {"currency": "NOK"},

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('merchants', '0012_stripe_invoice_payments'),
-        ('programmes', '0002_postgresql_contract_history_append_only'),
+        ('programmes', '0003_catalogue_and_vouchers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

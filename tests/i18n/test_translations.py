@@ -43,6 +43,7 @@ TRANSLATED_TEMPLATES = [
     "charity/templates/charity/_impact.html",
     # (b) the consumer's wallet, account, purchases, giving, referrals, offers near me, notifications, e-mails
     "templates/wallet/_subnav.html",
+    "templates/programmes/catalogue",  # the rewards catalogue and vouchers (member's and brand owner's pages)
     "templates/wallet/home.html",
     "templates/wallet/payouts.html",
     "templates/wallet/payouts_app_return.html",
