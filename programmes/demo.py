@@ -14,6 +14,7 @@ from django.utils import timezone
 from merchants import services as merchant_services
 from merchants.models import Merchant
 from programmes import services
+from programmes.action_demo import seed_demo_actions
 from programmes.catalogue_demo import seed_demo_catalogue
 from programmes.models import BrandOwner, BusinessCustomer, Contract, FieldRole, Programme, Region, SalesUpload
 
@@ -158,6 +159,7 @@ def seed_demo_programmes() -> list[str]:
         finance=roles["brand-finance@demo.cashback.example"],
         password=DEMO_PASSWORD,
     )
+    report += seed_demo_actions(brand_owner=brand_owner, marketing=roles["brand-marketing@demo.cashback.example"])
     report.append(
         "business programmes: log in as sales-north@, head-north@ or brand-finance@demo.cashback.example "
         f"(password: {DEMO_PASSWORD}) and open /programmes/"
