@@ -40,6 +40,8 @@ CONSTRUCTOR_KWARGS = {
     "accounts.privacy_forms.ErasureForm": lambda: {"user": UserFactory()},
     "notifications.forms.PreferencesForm": lambda: {"preferences": _preferences()},
     "programmes.forms.BudgetForm": lambda: {"currency": "NOK"},
+    "programmes.action_forms.ActionRuleForm": lambda: {"currency": "NOK"},
+    "programmes.action_forms.ProductForm": lambda: {"brands": Brand.objects.none()},
     "programmes.forms.ContractForm": lambda: {
         "customers": BusinessCustomer.objects.none(),
         "programmes": Programme.objects.none(),

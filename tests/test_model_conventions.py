@@ -29,6 +29,8 @@ APPEND_ONLY = {
     "content.BannerVersion",
     "programmes.ContractEvent",
     "programmes.TierReward",
+    "programmes.ActionReport",  # an action reported, written once
+    "programmes.ActionOutcome",  # what a rule made of it, written once
 }
 
 
