@@ -47,6 +47,7 @@ def test_me_returns_the_profile_and_consents_in_force(signed_in):
         "phone_verified": False,
         "full_name": "Ada",
         "birth_year": None,
+        "birth_date": None,
         "gender": "",
         "city": "",
         "language": "",
@@ -77,9 +78,25 @@ def test_patch_me_updates_profile_fields_only(signed_in):
     assert (user.email, user.phone_verified) == ("ada@example.com", False)
 
 
+def test_patch_me_takes_a_birthday_and_its_year(signed_in):
+    app_client, user = signed_in
+
+    response = app_client.patch(ME, {"birth_date": "1990-05-17"})
+
+    assert response.status_code == 200 and response.json()["birth_date"] == "1990-05-17"
+    user.refresh_from_db()
+    assert user.birth_year == 1990
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
-    [({"birth_year": 1800}, "birth_year"), ({"gender": "dragon"}, "gender"), ({"language": "xx"}, "language")],
+    [
+        ({"birth_year": 1800}, "birth_year"),
+        ({"birth_date": "1850-01-01"}, "birth_date"),
+        ({"birth_date": "soon"}, "birth_date"),
+        ({"gender": "dragon"}, "gender"),
+        ({"language": "xx"}, "language"),
+    ],
 )
 def test_patch_me_with_bad_input_is_400_with_field_errors(signed_in, payload, field):
     app_client, user = signed_in
