@@ -7,7 +7,7 @@ their roles: the brand owner's record of its team, not the person's data.
 
 from accounts.models import User
 from accounts.privacy_registry import ExportSection, Row, not_exported_register, section_register
-from programmes.models import BusinessCustomer
+from programmes.models import BusinessCustomer, Redemption, VoucherCode
 
 
 def _business_customers(user: User) -> list[Row]:
@@ -26,6 +26,34 @@ def _business_customers(user: User) -> list[Row]:
     ]
 
 
+def _vouchers(user: User) -> list[Row]:
+    """The person's vouchers and redemptions; a code appears masked (the full code is opened only with
+    the SMS check, and a download must not carry it past that)."""
+    rows: list[Row] = [
+        {
+            "what": "voucher",
+            "reward": voucher.item.name,
+            "code": voucher.masked,
+            "status": voucher.get_status_display(),
+            "issued_at": voucher.issued_at,
+            "claimed_at": voucher.claimed_at,
+        }
+        for voucher in VoucherCode.objects.filter(holder=user).select_related("item").order_by("id")
+    ]
+    rows += [
+        {
+            "what": "redemption",
+            "reward": redemption.item.name,
+            "price": redemption.price,
+            "currency": redemption.currency,
+            "status": redemption.get_status_display(),
+            "created_at": redemption.created_at,
+        }
+        for redemption in Redemption.objects.filter(user=user).select_related("item").order_by("id")
+    ]
+    return rows
+
+
 def register() -> None:
     section_register(
         ExportSection(
@@ -37,6 +65,16 @@ def register() -> None:
             order=75,
         )
     )
+    section_register(
+        ExportSection(
+            name="reward_vouchers",
+            title="Rewards and vouchers",
+            description="The rewards you redeemed and the vouchers you hold (codes masked).",
+            rows=_vouchers,
+            covers=("programmes.VoucherCode.holder", "programmes.Redemption.user"),
+            order=76,
+        )
+    )
     not_exported_register(
         fields=(
             "programmes.FieldRole.user",
@@ -45,6 +83,8 @@ def register() -> None:
             "programmes.Contract.decided_by",
             "programmes.ContractEvent.actor",
             "programmes.SalesUpload.uploaded_by",
+            "programmes.VoucherBatch.uploaded_by",
+            "programmes.VoucherBatch.decided_by",
         ),
         reason="A brand owner's field staff at work (their role, who registered, proposed, decided or uploaded): "
         "the brand owner's record of its team's work, not the person's data.",

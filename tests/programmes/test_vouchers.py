@@ -265,3 +265,17 @@ def test_a_provider_outage_says_so(sms_outbox):
 
     with pytest.raises(SmsNotSentError):
         vouchers.claim_code_send(user=person, voucher_id=voucher.pk)
+
+
+def test_the_persons_data_lists_their_vouchers_masked():
+    from accounts.privacy_registry import sections
+
+    world = shop()
+    person = member(world, points=10)
+    voucher = _issued(world, person)
+    section = next(section for section in sections() if section.name == "reward_vouchers")
+
+    rows = section.rows(person)
+
+    assert {row["what"] for row in rows} == {"voucher", "redemption"}
+    assert voucher.masked in str(rows) and unseal(voucher.sealed) not in str(rows)
