@@ -224,7 +224,7 @@ class LocationForm(GuardedForm):
             and not self.has_error("longitude")
         ):
             missing = "longitude" if longitude is None else "latitude"
-            self.add_error(missing, "Give both latitude and longitude, or leave both empty.")
+            self.add_error(missing, _("Give both latitude and longitude, or leave both empty."))
         hours: dict[str, dict] = {}
         for day, label in WEEKDAYS:
             opens, closes, closed = (
@@ -236,12 +236,16 @@ class LocationForm(GuardedForm):
                 continue
             if closed:
                 if opens or closes:
-                    self.add_error(f"{day}_closed", f"{label}: either closed or opening times, not both.")
+                    self.add_error(
+                        f"{day}_closed", _("%(label)s: either closed or opening times, not both.") % {"label": label}
+                    )
                     continue
                 hours[day] = {"closed": True}
             elif opens or closes:
                 if not (opens and closes):
-                    self.add_error(f"{day}_close" if opens else f"{day}_open", f"{label}: give both times.")
+                    self.add_error(
+                        f"{day}_close" if opens else f"{day}_open", _("%(label)s: give both times.") % {"label": label}
+                    )
                     continue
                 hours[day] = {"open": opens.strftime("%H:%M"), "close": closes.strftime("%H:%M")}
         try:

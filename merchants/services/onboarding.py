@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cashback import events
 from merchants.errors import (
@@ -106,11 +107,18 @@ def _duplicate_org_number() -> DuplicateOrganisationNumberError:
     return DuplicateOrganisationNumberError(message, fields={"organisation_number": [message]})
 
 
+# One whole sentence per action, so that a translation needs no English verb spliced in.
+_CANNOT = {
+    "approve": gettext_lazy("Cannot approve a merchant that is %(status)s."),
+    "reject": gettext_lazy("Cannot reject a merchant that is %(status)s."),
+    "suspend": gettext_lazy("Cannot suspend a merchant that is %(status)s."),
+    "reinstate": gettext_lazy("Cannot reinstate a merchant that is %(status)s."),
+}
+
+
 def _require_status(merchant: Merchant, *allowed: str, doing: str) -> None:
     if merchant.status not in allowed:
-        raise InvalidStatusTransitionError(
-            f"Cannot {doing} a merchant that is {merchant.get_status_display().lower()}."
-        )
+        raise InvalidStatusTransitionError(_CANNOT[doing] % {"status": merchant.get_status_display().lower()})
 
 
 def _require_reason(reason: str) -> str:

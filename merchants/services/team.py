@@ -128,7 +128,8 @@ def invitation_check(*, invitation: Invitation, user: User, now: Any = None) -> 
         raise InvitationExpiredError()
     if not user.email or user.email.casefold() != invitation.email.casefold():
         raise InvitationWrongEmailError(
-            f"This invitation was sent to {invitation.email}. Log in with that address to accept it."
+            _("This invitation was sent to %(email)s. Log in with that address to accept it.")
+            % {"email": invitation.email}
         )
 
 
@@ -139,7 +140,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         invitation = Invitation.objects.select_for_update().select_related("merchant").get(pk=invitation.pk)
         invitation_check(invitation=invitation, user=user)
         if Membership.objects.filter(merchant=invitation.merchant, user=user).exists():
-            raise AlreadyMemberError("You are already a member of this merchant's team.")
+            raise AlreadyMemberError(_("You are already a member of this merchant's team."))
         membership = Membership.objects.create(merchant=invitation.merchant, user=user, role=invitation.role)
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
