@@ -275,6 +275,7 @@ class LocationForm(GuardedForm):
 
 class ReasonForm(GuardedForm):
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text=_("The merchant sees this."),

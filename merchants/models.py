@@ -353,14 +353,14 @@ class PartnerRequest(models.Model):
 
 
 class CustomerLinkSource(models.TextChoices):
-    PARTNER = "partner", "Partner API customer reference"
-    STRIPE = "stripe", "Stripe customer"
+    PARTNER = "partner", _("Partner API customer reference")
+    STRIPE = "stripe", _("Stripe customer")
 
 
 class CustomerLinkVia(models.TextChoices):
-    EMAIL_MATCH = "email_match", "Matched by e-mail"
-    PARTNER_API = "partner_api", "Linked by the merchant through the partner API"
-    INVOICE_MATCH = "invoice_match", "Matched through the member's earlier invoice"
+    EMAIL_MATCH = "email_match", _("Matched by e-mail")
+    PARTNER_API = "partner_api", _("Linked by the merchant through the partner API")
+    INVOICE_MATCH = "invoice_match", _("Matched through the member's earlier invoice")
 
 
 class CustomerLink(models.Model):
@@ -397,9 +397,9 @@ class CustomerLink(models.Model):
 
 
 class StripeConnectionStatus(models.TextChoices):
-    ONBOARDING = "onboarding", "Onboarding"
-    ACTIVE = "active", "Connected"
-    DISCONNECTED = "disconnected", "Disconnected"
+    ONBOARDING = "onboarding", _("Onboarding")
+    ACTIVE = "active", _("Connected")
+    DISCONNECTED = "disconnected", _("Disconnected")
 
 
 class StripeConnection(models.Model):
