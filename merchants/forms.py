@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cashback.context_processors import offered_languages
 from cashback.errors import DomainError
 from cashback.forms import GuardedForm
 from merchants.models import Country, Location, Membership
@@ -104,6 +105,17 @@ class MerchantSettingsForm(GuardedForm):
     contact_name = forms.CharField(max_length=150, label=_("Contact person"))
     contact_email = forms.EmailField(label=_("Contact e-mail"))
     contact_phone = forms.CharField(max_length=20, required=False, label=_("Contact phone"))
+    language = forms.ChoiceField(
+        label=_("Language of e-mails"),
+        required=False,
+        help_text=_("The language we write to you in: review decisions and team invitations."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)  # declared above
+        language.choices = [("", _("The platform's default")), *offered_languages()]
 
 
 class InvitationForm(GuardedForm):
@@ -123,7 +135,7 @@ class LocationFilterForm(GuardedForm):
     map_position = forms.ChoiceField(
         label=_("Map position"),
         required=False,
-        choices=[("", "All shops"), ("missing", "No map position"), ("placed", "On the map")],
+        choices=[("", _("All shops")), ("missing", _("No map position")), ("placed", _("On the map"))],
     )
 
 

@@ -64,6 +64,9 @@ class Merchant(models.Model):
     contact_name = models.CharField(max_length=150)
     contact_email = models.EmailField()
     contact_phone = models.CharField(max_length=20, blank=True)
+    # The language of the merchant's e-mails (review decisions, invitations): set from the applicant's
+    # language at application, changed on the settings page; blank means the platform's default.
+    language = models.CharField(_("language of e-mails"), max_length=8, choices=settings.LANGUAGES, blank=True)
     # Billing details (merchants.billing_details): where invoices go, and the VAT number printed on
     # them (normalised: Norway "123456789MVA", EU "SE556677889901"). Empty until given.
     billing_email = models.EmailField(blank=True)
@@ -110,6 +113,11 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def email_language(self) -> str:
+        """The language to write to the merchant in: its own, else the platform's default."""
+        return self.language or settings.LANGUAGE_CODE
 
     @property
     def is_active_for_rewards(self) -> bool:
