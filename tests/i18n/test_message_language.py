@@ -6,11 +6,13 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from adminpanel.invitations import invitation_send as staff_invitation_send
 from cashback.providers.sms import FakeSmsClient
 from merchants import services
 from merchants.models import Membership, Merchant
+from notifications.services import notification_send, preferences_update
 from tests.accounts.factories import StaffUserFactory, UserFactory
 from tests.merchants.factories import MembershipFactory, MerchantFactory
 
@@ -117,3 +119,19 @@ def test_a_staff_invitation_sms_and_e_mail_are_in_the_persons_language(administr
     assert sms.body.startswith("Du har en Cashback-konto. Velg passordet ditt her")
     [email] = [message for message in mail.outbox if message.to == [by_email.email]]
     assert email.subject == "Cashback-kontoen din" and email.body.startswith("Du har en Cashback-konto.")
+
+
+def test_a_consumers_e_mail_and_sms_are_in_their_profile_language_whatever_the_sender_speaks():
+    FakeSmsClient.clear()
+    person = UserFactory(language="nb", phone="+4791200999", phone_verified=True)
+    preferences_update(user=person, choices={"reward_earned": {"email": True, "sms": True}})
+
+    with translation.override("en"):  # a task or a page in English causes it
+        notification_send(user=person, kind="reward_earned", context={"amount_minor": 4550, "currency": "NOK"})
+
+    [email] = mail.outbox
+    with translation.override("nb"):
+        assert email.subject == gettext("You earned {amount} cashback").format(amount="45,50\u00a0kr")
+    assert email.subject != "You earned NOK\u00a045.50 cashback"
+    [sms] = FakeSmsClient.outbox
+    assert "45,50\u00a0kr" in sms.body and "you earned" not in sms.body
