@@ -6,6 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from accounts.models import Card, Consent, User
 from accounts.validators import phone_number_normalize
@@ -33,7 +34,7 @@ class _PhoneCleaningMixin(_FormBase):
         super().clean()
         cleaned_data = self.cleaned_data
         if not cleaned_data.get("email") and not cleaned_data.get("phone") and not self.errors:
-            raise ValidationError("Give the user an email address or a phone number.")
+            raise ValidationError(_("Give the user an email address or a phone number."))
         return cleaned_data
 
 

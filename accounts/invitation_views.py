@@ -29,7 +29,7 @@ class ChoosePasswordForm(GuardedForm):
         data = super().clean() or {}
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         elif first:
             try:
                 validate_password(first, self.user)

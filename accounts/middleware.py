@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.authentication import SessionTokenAuthentication
 from accounts.models import User
@@ -48,7 +49,7 @@ class StaffMfaRequiredMiddleware:
                     return JsonResponse(
                         error_body(
                             code="mfa_required",
-                            message="Staff accounts must set up two-factor authentication before using the API.",
+                            message=_("Staff accounts must set up two-factor authentication before using the API."),
                         ),
                         status=403,
                     )

@@ -6,6 +6,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.time_zones import validate_time_zone
 
@@ -33,10 +34,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person: consumer, merchant staff or platform staff. Logs in by email or phone number."""
 
     class Gender(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        OTHER = "other", "Other"
-        UNDISCLOSED = "undisclosed", "Prefer not to say"
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+        UNDISCLOSED = "undisclosed", _("Prefer not to say")
 
     email = models.EmailField("email address", unique=True, null=True, blank=True)
     phone = models.CharField(
@@ -126,8 +127,8 @@ class UserBlockEvent(models.Model):
     """One block or unblock of a person by staff, kept as history (accounts.blocking)."""
 
     class Action(models.TextChoices):
-        BLOCK = "block", "Blocked"
-        UNBLOCK = "unblock", "Unblocked"
+        BLOCK = "block", _("Blocked")
+        UNBLOCK = "unblock", _("Unblocked")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="block_events")
     action = models.CharField(max_length=8, choices=Action.choices)
@@ -154,8 +155,8 @@ class StaffInvitation(models.Model):
     a task given the id can rebuild the link (adminpanel.invitations)."""
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        SMS = "sms", "SMS"
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
     nonce = models.CharField(max_length=32)
@@ -180,10 +181,10 @@ class Consent(models.Model):
     """One consent decision, kept as history: the latest row per kind is the one in force."""
 
     class Kind(models.TextChoices):
-        TERMS = "terms", "Terms of service"
-        MARKETING = "marketing", "Marketing"
+        TERMS = "terms", _("Terms of service")
+        MARKETING = "marketing", _("Marketing")
         # Position reports from the app (geofencing's nearby-offer pushes, docs/geofencing.md).
-        LOCATION = "location", "Location"
+        LOCATION = "location", _("Location")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -211,13 +212,13 @@ class Card(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        REMOVED = "removed", "Removed"
+        ACTIVE = "active", _("Active")
+        REMOVED = "removed", _("Removed")
 
     class Scheme(models.TextChoices):
-        VISA = "visa", "Visa"
-        MASTERCARD = "mastercard", "Mastercard"
-        AMEX = "amex", "American Express"
+        VISA = "visa", _("Visa")
+        MASTERCARD = "mastercard", _("Mastercard")
+        AMEX = "amex", _("American Express")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cards")
     network_token = models.CharField(max_length=128, unique=True)
@@ -268,11 +269,11 @@ class DataExport(models.Model):
     ``expires_at``, then its file is deleted by the beat sweep. docs/privacy.md."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting to start"
-        RUNNING = "running", "Being prepared"
-        READY = "ready", "Ready to download"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Being prepared")
+        READY = "ready", _("Ready to download")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
@@ -318,7 +319,7 @@ class AuditRecord(models.Model):
     Small on purpose, so the admin panel's audit pages can grow it."""
 
     class Action(models.TextChoices):
-        ACCOUNT_ERASED = "account_erased", "Account closed and personal data erased"
+        ACCOUNT_ERASED = "account_erased", _("Account closed and personal data erased")
 
     action = models.CharField(max_length=32, choices=Action.choices)
     subject = models.ForeignKey(
@@ -391,8 +392,8 @@ class Device(models.Model):
     """
 
     class Platform(models.TextChoices):
-        ANDROID = "android", "Android"
-        IOS = "ios", "iOS"
+        ANDROID = "android", _("Android")
+        IOS = "ios", _("iOS")
 
     MAX_TOKEN_LENGTH = 4096
 

@@ -4,6 +4,7 @@ Two thin doors onto ``accounts.data_export`` and ``accounts.erasure``, like the 
 
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -62,7 +63,7 @@ class DataExportApi(APIView):
     def get(self, request: AuthenticatedRequest) -> Response:
         export = selectors.data_export_latest(user=request.user)
         if export is None:
-            raise DataExportNotFoundError("You have not asked for your data yet.")
+            raise DataExportNotFoundError(_("You have not asked for your data yet."))
         return Response(DataExportSerializer(export).data)
 
     @extend_schema(

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.models import Card, Consent, User
@@ -63,6 +64,6 @@ class CardLinkSerializer(serializers.Serializer):
         # (the message does not repeat it).
         if looks_like_card_number(value):
             raise serializers.ValidationError(
-                "Send the token from the card network's enrolment, never the card number.", code="card_number_sent"
+                _("Send the token from the card network's enrolment, never the card number."), code="card_number_sent"
             )
         return value

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.errors import InvalidStaffRoleError, OwnAdministratorRoleError
 from accounts.models import User
@@ -28,7 +29,9 @@ def staff_roles_set(*, user: User, roles: Iterable[str], actor: User) -> User:
     wanted = sorted(set(roles))
     unknown = [role for role in wanted if role not in STAFF_ROLES]
     if unknown:
-        raise InvalidStaffRoleError(fields={"roles": [f"Unknown role: {', '.join(unknown)}."]})
+        raise InvalidStaffRoleError(
+            fields={"roles": [_("Unknown role: %(unknown)s.") % {"unknown": ", ".join(unknown)}]}
+        )
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         roles_before = staff_roles_of(locked)

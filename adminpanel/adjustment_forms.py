@@ -4,6 +4,7 @@ charity, by id), which way, how much and why. Amounts go through ``wallet.money.
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cashback.errors import DomainError
@@ -60,18 +61,18 @@ class AdjustmentProposeForm(GuardedForm):
         if kind == AccountKind.CONSUMER_AVAILABLE:
             user = User.objects.filter(pk=owner_id, is_active=True, is_staff=False).first()
             if user is None:
-                self.add_error("owner_id", "No active person (consumer) has this id.")
+                self.add_error("owner_id", _("No active person (consumer) has this id."))
             data["user"] = user
         elif kind in (AccountKind.MERCHANT_FUNDING, AccountKind.MERCHANT_RECEIVABLE):
             merchant = Merchant.objects.filter(pk=owner_id).first()
             if merchant is None:
-                self.add_error("owner_id", "No merchant has this id.")
+                self.add_error("owner_id", _("No merchant has this id."))
             else:
                 data["owner_key"] = merchant.ledger_owner_key
         else:
             charity = Charity.objects.filter(pk=owner_id).first()
             if charity is None:
-                self.add_error("owner_id", "No charity has this id.")
+                self.add_error("owner_id", _("No charity has this id."))
             else:
                 data["owner_key"] = charity.owner_key
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
@@ -58,7 +59,10 @@ def adjustment_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, f"Adjustment {adjustment.pk} proposed; another finance person must approve it.")
+            messages.success(
+                request,
+                _("Adjustment %(pk)s proposed; another finance person must approve it.") % {"pk": adjustment.pk},
+            )
             return redirect("adminpanel:adjustment_detail", adjustment_id=adjustment.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "adminpanel/adjustment_new.html", {"section": "adjustments", "form": form}, status=status)
@@ -101,7 +105,9 @@ def adjustment_approve(request: AuthenticatedHttpRequest, adjustment_id: int) ->
     except DomainError as error:
         messages.error(request, error.message)
         return _detail(request, adjustment_id, status=error.http_status)
-    messages.success(request, f"Adjustment {adjustment_id} approved and posted to the ledger.")
+    messages.success(
+        request, _("Adjustment %(adjustment_id)s approved and posted to the ledger.") % {"adjustment_id": adjustment_id}
+    )
     return redirect("adminpanel:adjustment_detail", adjustment_id=adjustment_id)
 
 
@@ -117,7 +123,9 @@ def adjustment_reject(request: AuthenticatedHttpRequest, adjustment_id: int) -> 
     except DomainError as error:
         messages.error(request, error.message)
         return _detail(request, adjustment_id, status=error.http_status)
-    messages.success(request, f"Adjustment {adjustment_id} rejected; nothing was posted.")
+    messages.success(
+        request, _("Adjustment %(adjustment_id)s rejected; nothing was posted.") % {"adjustment_id": adjustment_id}
+    )
     return redirect("adminpanel:adjustment_detail", adjustment_id=adjustment_id)
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import analytics_selectors as people
 from accounts.decorators import staff_required
@@ -70,9 +71,9 @@ class AnalyticsPeriodForm(GuardedForm):
         end = data.get("date_to") or today
         start = data.get("date_from") or end - timedelta(days=DEFAULT_DAYS - 1)
         if end < start:
-            self.add_error("date_to", "The last day is before the first day.")
+            self.add_error("date_to", gettext("The last day is before the first day."))
         elif (end - start).days + 1 > MAX_DAYS:
-            self.add_error("date_to", f"Choose at most {MAX_DAYS} days.")
+            self.add_error("date_to", gettext("Choose at most %(days)s days.") % {"days": MAX_DAYS})
         data["date_from"], data["date_to"] = start, end
         data["currency"] = data.get("currency") or settings.DEFAULT_CURRENCY
         return data

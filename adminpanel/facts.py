@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
@@ -36,7 +37,7 @@ def fact_list(request: HttpRequest) -> HttpResponse:
 def fact_retry(request: AuthenticatedHttpRequest, delivery_id: int) -> HttpResponse:
     delivery = get_object_or_404(FactDelivery, pk=delivery_id)
     if delivery.status == DeliveryStatus.DONE:
-        messages.info(request, "This delivery is already done; nothing to retry.")
+        messages.info(request, _("This delivery is already done; nothing to retry."))
         return redirect("adminpanel:fact_list")
     with transaction.atomic():
         before = delivery.status
@@ -50,7 +51,7 @@ def fact_retry(request: AuthenticatedHttpRequest, delivery_id: int) -> HttpRespo
             after={"status": outcome},
         )
     if outcome == DeliveryStatus.DONE:
-        messages.success(request, f"{delivery.subscriber} handled the fact.")
+        messages.success(request, _("%(subscriber)s handled the fact.") % {"subscriber": delivery.subscriber})
     else:
-        messages.error(request, "The delivery failed again; the error is shown in the list.")
+        messages.error(request, _("The delivery failed again; the error is shown in the list."))
     return redirect("adminpanel:fact_list")

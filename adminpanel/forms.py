@@ -66,7 +66,7 @@ class AuditFilterForm(GuardedForm):
     def clean(self) -> dict:
         data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "The end comes before the start.")
+            self.add_error("date_to", _("The end comes before the start."))
         return data
 
 
@@ -99,9 +99,9 @@ class PersonCreateForm(GuardedForm):
         data = super().clean() or {}
         channel = data.get("channel")
         if channel == StaffInvitation.Channel.EMAIL and not data.get("email") and "email" not in self.errors:
-            self.add_error("email", "An invitation by e-mail needs an e-mail address.")
+            self.add_error("email", _("An invitation by e-mail needs an e-mail address."))
         if channel == StaffInvitation.Channel.SMS and not data.get("phone") and "phone" not in self.errors:
-            self.add_error("phone", "An invitation by SMS needs a phone number.")
+            self.add_error("phone", _("An invitation by SMS needs a phone number."))
         return data
 
 

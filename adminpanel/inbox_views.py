@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
@@ -63,7 +64,10 @@ def inbox_detail(request: HttpRequest, event_pk: int) -> HttpResponse:
 def inbox_retry(request: AuthenticatedHttpRequest, event_pk: int) -> HttpResponse:
     event = get_object_or_404(WebhookEvent, pk=event_pk)
     if event.status not in RETRYABLE:
-        messages.info(request, f"This event is already {event.get_status_display().lower()}; nothing to retry.")
+        messages.info(
+            request,
+            _("This event is already %(status)s; nothing to retry.") % {"status": event.get_status_display().lower()},
+        )
         return redirect("inbox:staff_detail", event_pk=event.pk)
     try:
         with transaction.atomic():
@@ -82,9 +86,9 @@ def inbox_retry(request: AuthenticatedHttpRequest, event_pk: int) -> HttpRespons
         return redirect("inbox:staff_detail", event_pk=event.pk)
     label = WebhookStatus(outcome).label.lower() if outcome in WebhookStatus.values else outcome
     if outcome == WebhookStatus.PROCESSED:
-        messages.success(request, "The event was processed.")
+        messages.success(request, _("The event was processed."))
     elif outcome == WebhookStatus.FAILED:
-        messages.error(request, "The event failed again; the error is shown below.")
+        messages.error(request, _("The event failed again; the error is shown below."))
     else:
-        messages.info(request, f"The event is now {label}.")
+        messages.info(request, _("The event is now %(label)s.") % {"label": label})
     return redirect("inbox:staff_detail", event_pk=event.pk)

@@ -8,19 +8,21 @@ given the invitation's id, after commit. Both are audited as ``user.create`` / `
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.invitations import invitation_create, invitation_url
 from accounts.models import StaffInvitation, User
 from accounts.staff_audit import record_staff_action
+from cashback.formatting import person_locale
 from cashback.providers.sms import get_sms_client
 from notifications.services import email_queue
 
 
 def _message(invitation: StaffInvitation) -> str:
-    return (
-        "You have a Cashback account. Choose your password here (the link works for 7 days, once): "
-        f"{invitation_url(invitation)}"
-    )
+    """The invitation's text, in the active language (callers write it inside ``person_locale``)."""
+    return _("You have a Cashback account. Choose your password here (the link works for 7 days, once): %(url)s") % {
+        "url": invitation_url(invitation)
+    }
 
 
 def invitation_send(*, user: User, channel: str, actor: User) -> StaffInvitation:
@@ -29,12 +31,10 @@ def invitation_send(*, user: User, channel: str, actor: User) -> StaffInvitation
     with transaction.atomic():
         invitation = invitation_create(user=user, channel=channel, actor=actor)
         if channel == StaffInvitation.Channel.EMAIL:
+            with person_locale(user):  # the person's language, not the staff member's
+                subject, body = _("Your Cashback account"), _message(invitation)
             email_queue(
-                key=f"staff-invitation:{invitation.pk}",
-                to=user.email or "",
-                subject="Your Cashback account",
-                body=_message(invitation),
-                secret=True,
+                key=f"staff-invitation:{invitation.pk}", to=user.email or "", subject=subject, body=body, secret=True
             )
             invitation.sent_at = timezone.now()
             invitation.save(update_fields=["sent_at", "updated_at"])
@@ -65,7 +65,9 @@ def invitation_sms_deliver(*, invitation_id: int) -> bool:
             return False
         if not invitation.user.phone or invitation.expires_at <= timezone.now():
             return False
-        get_sms_client().send(to=invitation.user.phone, body=_message(invitation))
+        with person_locale(invitation.user):
+            body = _message(invitation)
+        get_sms_client().send(to=invitation.user.phone, body=body)
         invitation.sent_at = timezone.now()
         invitation.save(update_fields=["sent_at", "updated_at"])
     return True

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import blocking
@@ -213,7 +214,7 @@ def user_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             channel=data["channel"],
             actor=request.user,
         )
-        messages.success(request, "The account was created and the invitation is on its way.")
+        messages.success(request, _("The account was created and the invitation is on its way."))
         return redirect("adminpanel:user_detail", user_id=person.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "adminpanel/user_create.html", {"section": "users", "form": form}, status=status)
@@ -226,14 +227,14 @@ def user_invite(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse
     form = InviteForm(request.POST)
     channel = form.cleaned_data["channel"] if form.is_valid() else ""
     if channel == StaffInvitation.Channel.EMAIL and not person.email:
-        messages.error(request, "This person has no e-mail address to invite.")
+        messages.error(request, _("This person has no e-mail address to invite."))
     elif channel == StaffInvitation.Channel.SMS and not person.phone:
-        messages.error(request, "This person has no phone number to invite.")
+        messages.error(request, _("This person has no phone number to invite."))
     elif not channel:
-        messages.error(request, "Choose e-mail or SMS.")
+        messages.error(request, _("Choose e-mail or SMS."))
     else:
         invitations.invitation_send(user=person, channel=channel, actor=request.user)
-        messages.success(request, "A new invitation is on its way; earlier links stop working.")
+        messages.success(request, _("A new invitation is on its way; earlier links stop working."))
     return redirect("adminpanel:user_detail", user_id=person.pk)
 
 
@@ -249,7 +250,7 @@ def role_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         person = User.objects.filter(email__iexact=form.cleaned_data["email"], erased_at__isnull=True).first()
         if person is not None:
             return redirect("adminpanel:role_edit", user_id=person.pk)
-        form.add_error("email", "Nobody has an account with this e-mail address. Create it under People first.")
+        form.add_error("email", _("Nobody has an account with this e-mail address. Create it under People first."))
     staff = (
         User.objects.filter(Q(is_staff=True) | Q(groups__name__in=STAFF_ROLES)).distinct().prefetch_related("groups")
     )
@@ -273,7 +274,7 @@ def role_edit(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
                 form_error_from(form, error)
                 status = error.http_status
             else:
-                messages.success(request, "The staff roles were saved.")
+                messages.success(request, _("The staff roles were saved."))
                 return redirect("adminpanel:role_list")
     return render(
         request, "adminpanel/role_edit.html", {"section": "roles", "person": person, "form": form}, status=status

@@ -7,18 +7,23 @@ below the admin panel never import this module: their section is listed here, by
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from adminpanel import people_sections
 from monitoring import selectors as monitoring_selectors
 from wallet.adjustment_selectors import adjustments_of_user
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class SupportSection:
     key: str
-    title: str
+    title: "StrOrPromise"
     template: str
     context: Callable[[User], dict[str, Any]]
     permission: str
@@ -31,7 +36,7 @@ SECTIONS: list[SupportSection] = []
 SECTIONS.append(
     SupportSection(
         key="adjustments",
-        title="Manual adjustments",
+        title=_("Manual adjustments"),
         template="adminpanel/support_adjustments.html",
         context=lambda user: {"adjustments": adjustments_of_user(user=user), "person": user},
         permission="wallet.view_adjustment",
@@ -47,39 +52,41 @@ def sections_for(*, viewer: User) -> list[SupportSection]:
 
 _P = "adminpanel/support/"
 SECTIONS.append(
-    SupportSection("profile", "Profile", _P + "profile.html", people_sections.profile, "accounts.view_user", 10)
-)
-SECTIONS.append(
-    SupportSection("consents", "Consents", _P + "consents.html", people_sections.consents, "accounts.view_consent", 20)
-)
-SECTIONS.append(
-    SupportSection("cards", "Linked cards", _P + "cards.html", people_sections.cards, "accounts.view_card", 30)
-)
-SECTIONS.append(
-    SupportSection("wallet", "Wallet", _P + "wallet.html", people_sections.wallet, "wallet.view_ledgeraccount", 40)
+    SupportSection("profile", _("Profile"), _P + "profile.html", people_sections.profile, "accounts.view_user", 10)
 )
 SECTIONS.append(
     SupportSection(
-        "purchases", "Purchases", _P + "purchases.html", people_sections.purchases, "campaigns.view_purchase", 50
+        "consents", _("Consents"), _P + "consents.html", people_sections.consents, "accounts.view_consent", 20
     )
 )
 SECTIONS.append(
-    SupportSection("payouts", "Payouts", _P + "payouts.html", people_sections.payouts, "wallet.view_payout", 60)
+    SupportSection("cards", _("Linked cards"), _P + "cards.html", people_sections.cards, "accounts.view_card", 30)
+)
+SECTIONS.append(
+    SupportSection("wallet", _("Wallet"), _P + "wallet.html", people_sections.wallet, "wallet.view_ledgeraccount", 40)
 )
 SECTIONS.append(
     SupportSection(
-        "donations", "Donations", _P + "donations.html", people_sections.donations, "charity.view_charity", 70
+        "purchases", _("Purchases"), _P + "purchases.html", people_sections.purchases, "campaigns.view_purchase", 50
+    )
+)
+SECTIONS.append(
+    SupportSection("payouts", _("Payouts"), _P + "payouts.html", people_sections.payouts, "wallet.view_payout", 60)
+)
+SECTIONS.append(
+    SupportSection(
+        "donations", _("Donations"), _P + "donations.html", people_sections.donations, "charity.view_charity", 70
     )
 )
 SECTIONS.append(
     SupportSection(
-        "referrals", "Referrals", _P + "referrals.html", people_sections.referrals, "referrals.view_referral", 80
+        "referrals", _("Referrals"), _P + "referrals.html", people_sections.referrals, "referrals.view_referral", 80
     )
 )
 SECTIONS.append(
     SupportSection(
         "notifications",
-        "Notifications sent",
+        _("Notifications sent"),
         _P + "notifications.html",
         people_sections.notifications,
         "notifications.view_notification",
@@ -89,7 +96,7 @@ SECTIONS.append(
 SECTIONS.append(
     SupportSection(
         key="fraud_flags",
-        title="Fraud flags",
+        title=_("Fraud flags"),
         template="monitoring/_person_flags.html",
         context=monitoring_selectors.person_flags_context,
         permission="monitoring.view_fraudflag",

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import ngettext
 
 from accounts.decorators import staff_required
 from accounts.models import User
@@ -54,7 +55,11 @@ def announcement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 segment=form.segment(),
             )
-            messages.success(request, f"Sending to {announcement.audience_size} people.")
+            size = announcement.audience_size
+            messages.success(
+                request,
+                ngettext("Sending to %(count)s person.", "Sending to %(count)s people.", size) % {"count": size},
+            )
             return redirect("announcements:detail", announcement_id=announcement.pk)
         audience_size = audience(segment=form.segment()).count()
     page = Paginator(Announcement.objects.all(), 20).get_page(request.GET.get("page"))

@@ -245,7 +245,7 @@ class OfferForm(GuardedForm):
                 self.add_error(name if name in self.fields else None, message)
         year_from, year_to = cleaned.get("segment_birth_year_from"), cleaned.get("segment_birth_year_to")
         if year_from and year_to and year_from > year_to:
-            self.add_error("segment_birth_year_to", "“Born until” must not be before “born from”.")
+            self.add_error("segment_birth_year_to", _("“Born until” must not be before “born from”."))
         return cleaned
 
     def service_values(self) -> dict[str, Any]:
@@ -359,9 +359,9 @@ class ChallengeForm(GuardedForm):
         target = cleaned.get("target_value")
         counting = cleaned.get("target_type") == ChallengeTarget.PURCHASE_COUNT
         if counting and target is not None and target != target.to_integral_value():
-            self.add_error("target_value", "A number of purchases is a whole number.")
+            self.add_error("target_value", _("A number of purchases is a whole number."))
         if cleaned.get("bonus") is not None and cleaned["bonus"] <= 0:
-            self.add_error("bonus", "The bonus must be above 0.")
+            self.add_error("bonus", _("The bonus must be above 0."))
         return cleaned
 
     def service_values(self) -> dict[str, Any]:
@@ -397,9 +397,9 @@ class LineItemRuleForm(GuardedForm):
         super().clean()
         cleaned = self.cleaned_data
         if cleaned.get("kind") == "percent" and not cleaned.get("percent"):
-            self.add_error("percent", "Give the percentage (0 to 100).")
+            self.add_error("percent", _("Give the percentage (0 to 100)."))
         if cleaned.get("kind") == "fixed" and not cleaned.get("fixed"):
-            self.add_error("fixed", "Give the amount per unit.")
+            self.add_error("fixed", _("Give the amount per unit."))
         return cleaned
 
     def service_values(self, currency: str) -> dict[str, Any]:

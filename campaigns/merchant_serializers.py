@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -26,7 +27,7 @@ class MerchantFilterSerializer(serializers.Serializer):
     def validate_category(self, value: str) -> str:
         value = value.strip()
         if value and not (len(value) == 4 and value.isascii() and value.isdigit()):
-            raise serializers.ValidationError("A category is a four-digit merchant category code (MCC).")
+            raise serializers.ValidationError(_("A category is a four-digit merchant category code (MCC)."))
         return validate_category_code(value) if value else ""
 
     def validate_q(self, value: str) -> str:

@@ -8,32 +8,33 @@ currency. Every rule the database can hold is a constraint here.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.rules import Audience, ChallengeTarget, LineKind, LineScope, RewardType
 from wallet.models import Currency
 
 
 class OfferStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    SCHEDULED = "scheduled", "Scheduled"
-    LIVE = "live", "Live"
-    PAUSED = "paused", "Paused"
-    ENDED = "ended", "Ended"
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    SCHEDULED = "scheduled", _("Scheduled")
+    LIVE = "live", _("Live")
+    PAUSED = "paused", _("Paused")
+    ENDED = "ended", _("Ended")
 
 
 class OfferBasis(models.TextChoices):
-    PURCHASE = "purchase", "Each purchase"
-    MONTHLY_SPEND = "monthly_spend", "A customer's spend in a calendar month"
-    BILLING_PERIOD = "billing_period", "A business customer's Stripe billing, at the rate on its invoice"
+    PURCHASE = "purchase", _("Each purchase")
+    MONTHLY_SPEND = "monthly_spend", _("A customer's spend in a calendar month")
+    BILLING_PERIOD = "billing_period", _("A business customer's Stripe billing, at the rate on its invoice")
 
 
 class Tier(models.Model):
     """A loyalty tier defined by staff (F-C5): reached by rolling 12-month spend or earned cashback."""
 
     class Basis(models.TextChoices):
-        ROLLING_SPEND = "rolling_spend", "Spend in the last 12 months"
-        EARNED_CASHBACK = "earned_cashback", "Cashback earned in the last 12 months"
+        ROLLING_SPEND = "rolling_spend", _("Spend in the last 12 months")
+        EARNED_CASHBACK = "earned_cashback", _("Cashback earned in the last 12 months")
 
     name = models.CharField(max_length=60)
     rank = models.PositiveSmallIntegerField(unique=True, help_text="Higher is better; 1 is the first tier.")
@@ -293,18 +294,18 @@ class Purchase(models.Model):
     """
 
     class Source(models.TextChoices):
-        CARD = "card", "Card network"
-        STRIPE = "stripe", "Stripe"
-        PARTNER = "partner", "Partner API"
-        DEMO = "demo", "Demo"
+        CARD = "card", _("Card network")
+        STRIPE = "stripe", _("Stripe")
+        PARTNER = "partner", _("Partner API")
+        DEMO = "demo", _("Demo")
 
     class Status(models.TextChoices):
         AWAITING = "awaiting", "Awaiting the purchase"  # only a refund or reversal has arrived yet
-        AUTHORISED = "authorised", "Authorised"
-        CLEARED = "cleared", "Cleared"
-        PARTLY_REFUNDED = "partly_refunded", "Partly refunded"
-        REFUNDED = "refunded", "Refunded"
-        REVERSED = "reversed", "Reversed"
+        AUTHORISED = "authorised", _("Authorised")
+        CLEARED = "cleared", _("Cleared")
+        PARTLY_REFUNDED = "partly_refunded", _("Partly refunded")
+        REFUNDED = "refunded", _("Refunded")
+        REVERSED = "reversed", _("Reversed")
 
     source = models.CharField(max_length=10, choices=Source.choices)
     external_id = models.CharField(max_length=100)
@@ -370,10 +371,10 @@ class Purchase(models.Model):
 
 
 class PurchaseEventKind(models.TextChoices):
-    AUTH = "auth", "Authorisation"
-    CLEARING = "clearing", "Clearing"
-    REFUND = "refund", "Refund"
-    REVERSAL = "reversal", "Reversal"
+    AUTH = "auth", _("Authorisation")
+    CLEARING = "clearing", _("Clearing")
+    REFUND = "refund", _("Refund")
+    REVERSAL = "reversal", _("Reversal")
 
 
 class PurchaseEvent(models.Model):
@@ -414,17 +415,17 @@ class PurchaseEvent(models.Model):
 
 
 class RewardKind(models.TextChoices):
-    OFFER = "offer", "Offer"
-    CHALLENGE = "challenge", "Challenge bonus"
-    MONTHLY = "monthly", "Monthly spend"
+    OFFER = "offer", _("Offer")
+    CHALLENGE = "challenge", _("Challenge bonus")
+    MONTHLY = "monthly", _("Monthly spend")
 
 
 class RewardStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    AVAILABLE = "available", "Available"
-    PARTLY_REVERSED = "partly_reversed", "Partly reversed"
-    REVERSED = "reversed", "Reversed"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Pending")
+    AVAILABLE = "available", _("Available")
+    PARTLY_REVERSED = "partly_reversed", _("Partly reversed")
+    REVERSED = "reversed", _("Reversed")
+    EXPIRED = "expired", _("Expired")
 
 
 class Reward(models.Model):
@@ -586,8 +587,8 @@ class Announcement(models.Model):
     """
 
     class Status(models.TextChoices):
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
 
     title = models.CharField(max_length=120)
     body = models.TextField(max_length=1000)
@@ -620,8 +621,8 @@ class Announcement(models.Model):
 
 
 class BillingInvoiceStatus(models.TextChoices):
-    FINALIZED = "finalized", "Finalized (not paid yet)"
-    PAID = "paid", "Paid"
+    FINALIZED = "finalized", _("Finalized (not paid yet)")
+    PAID = "paid", _("Paid")
 
 
 class BillingInvoice(models.Model):
@@ -724,8 +725,8 @@ class BillingOptIn(models.Model):
 
 
 class AutoPayoutStatus(models.TextChoices):
-    PAID = "paid", "Payout requested"
-    SKIPPED = "skipped", "Skipped"
+    PAID = "paid", _("Payout requested")
+    SKIPPED = "skipped", _("Skipped")
 
 
 class AutoPayoutRun(models.Model):

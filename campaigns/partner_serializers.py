@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from cashback.amount_fields import AmountField
@@ -27,7 +28,7 @@ class CustomerSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("email") and not attrs.get("reference"):
-            raise serializers.ValidationError("Give the customer's e-mail address or your customer reference.")
+            raise serializers.ValidationError(_("Give the customer's e-mail address or your customer reference."))
         return attrs
 
 
@@ -68,17 +69,19 @@ class OrderSerializer(serializers.Serializer):
     def validate_currency(self, value: str) -> str:
         merchant = self.context["merchant"]
         if value != merchant.currency:
-            raise serializers.ValidationError(f"Orders are reported in the merchant's currency, {merchant.currency}.")
+            raise serializers.ValidationError(
+                _("Orders are reported in the merchant's currency, %(currency)s.") % {"currency": merchant.currency}
+            )
         return value
 
     def validate_occurred_at(self, value: Any) -> Any:
         if value > timezone.now() + CLOCK_SKEW:
-            raise serializers.ValidationError("The order cannot be in the future.")
+            raise serializers.ValidationError(_("The order cannot be in the future."))
         return value
 
     def validate_location_id(self, value: int | None) -> int | None:
         if value is not None and not self.context["merchant"].locations.filter(pk=value).exists():
-            raise serializers.ValidationError("No shop with this id at your merchant.")
+            raise serializers.ValidationError(_("No shop with this id at your merchant."))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +137,7 @@ class RefundSerializer(serializers.Serializer):
 
     def validate_occurred_at(self, value: Any) -> Any:
         if value > timezone.now() + CLOCK_SKEW:
-            raise serializers.ValidationError("The refund cannot be in the future.")
+            raise serializers.ValidationError(_("The refund cannot be in the future."))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from campaigns.errors import OfferNotFoundError, PurchaseNotFoundError
 from campaigns.models import (
@@ -247,7 +248,7 @@ def challenge_for_merchant(*, merchant_id: int, challenge_id: int) -> Challenge:
         Challenge.objects.select_related("offer").filter(pk=challenge_id, offer__merchant_id=merchant_id).first()
     )
     if challenge is None:
-        raise OfferNotFoundError("No such challenge.")
+        raise OfferNotFoundError(_("No such challenge."))
     return challenge
 
 

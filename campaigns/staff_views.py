@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
@@ -63,7 +64,7 @@ def decide(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
     form = ReviewForm(request.POST)
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject") or not form.is_valid():
-        form.add_error(None, "Choose to approve or reject.")
+        form.add_error(None, _("Choose to approve or reject."))
         return _render_review(request, offer, form, status=400)
     reason = form.cleaned_data["reason"]
     decide_offer = services.offer_approve if decision == "approve" else services.offer_reject
@@ -82,7 +83,7 @@ def decide(request: AuthenticatedHttpRequest, offer_id: int) -> HttpResponse:
         form_error_from(form, error)
         return _render_review(request, offer, form, status=400)
     if decision == "approve":
-        messages.success(request, f"“{offer.title}” approved.")
+        messages.success(request, _("“%(title)s” approved.") % {"title": offer.title})
     else:
-        messages.success(request, f"“{offer.title}” sent back to the merchant.")
+        messages.success(request, _("“%(title)s” sent back to the merchant.") % {"title": offer.title})
     return redirect("campaigns_staff:queue")

@@ -7,6 +7,7 @@ refund and spend-hold requests.
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 
@@ -20,5 +21,5 @@ class AmountField(serializers.CharField):
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            raise serializers.ValidationError('Send amounts as decimal strings, e.g. "249.00".')
+            raise serializers.ValidationError(_('Send amounts as decimal strings, e.g. "249.00".'))
         return super().to_internal_value(data)

@@ -23,6 +23,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from cashback.errors import DomainError
 
@@ -75,7 +76,10 @@ def max_purchase_minor(currency: str) -> int:
 def _exponent(currency: object) -> int:
     exponent = CURRENCY_EXPONENTS.get(currency) if isinstance(currency, str) else None
     if exponent is None:
-        raise AmountCurrencyError(f"The platform holds {', '.join(CURRENCY_EXPONENTS)}; not {currency!r}.")
+        raise AmountCurrencyError(
+            _("The platform holds %(currencies)s; not %(currency)s.")
+            % {"currencies": ", ".join(CURRENCY_EXPONENTS), "currency": repr(currency)}
+        )
     return exponent
 
 
@@ -84,7 +88,10 @@ def _bounded(minor: int, *, currency: str, positive: bool) -> int:
         raise AmountNotPositiveError()
     maximum = max_purchase_minor(currency)
     if minor > maximum:
-        raise AmountTooLargeError(f"At most {maximum} minor units of {currency} per purchase.")
+        raise AmountTooLargeError(
+            _("At most %(maximum)s minor units of %(currency)s per purchase.")
+            % {"maximum": maximum, "currency": currency}
+        )
     return minor
 
 
@@ -96,12 +103,16 @@ def money_from_outside(text: object, *, currency: object, positive: bool) -> int
     """
     exponent = _exponent(currency)
     if not isinstance(text, str):
-        raise AmountNotDecimalError(f'Send the amount as a decimal string, e.g. "249.00", not {type(text).__name__}.')
+        raise AmountNotDecimalError(
+            _('Send the amount as a decimal string, e.g. "249.00", not %(type)s.') % {"type": type(text).__name__}
+        )
     if len(text) > MAX_AMOUNT_TEXT or not _PLAIN_DECIMAL.fullmatch(text):
         raise AmountNotDecimalError()
     scaled = Decimal(text).scaleb(exponent)
     if scaled != scaled.to_integral_value():
-        raise AmountTooManyDecimalsError(f"{currency} has {exponent} decimals.")
+        raise AmountTooManyDecimalsError(
+            _("%(currency)s has %(exponent)s decimals.") % {"currency": currency, "exponent": exponent}
+        )
     assert isinstance(currency, str)  # _exponent accepted it
     return _bounded(int(scaled), currency=currency, positive=positive)
 
@@ -113,7 +124,7 @@ def minor_units_from_outside(value: object, *, currency: str, positive: bool) ->
     (Stripe may report a currency the handlers then ignore).
     """
     if isinstance(value, bool) or not isinstance(value, int):
-        raise AmountNotDecimalError(f"An integer of minor units, not {type(value).__name__}.")
+        raise AmountNotDecimalError(_("An integer of minor units, not %(type)s.") % {"type": type(value).__name__})
     if value < 0:
-        raise AmountNotPositiveError("The amount may not be negative.")
+        raise AmountNotPositiveError(_("The amount may not be negative."))
     return _bounded(value, currency=currency, positive=positive)

@@ -10,20 +10,21 @@ a body that carries more (cashback/webhooks.py), so no full card number is ever 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhookSource(models.TextChoices):
-    VISA = "visa", "Card network (Visa)"
-    STRIPE = "stripe", "Stripe (platform account)"
-    STRIPE_CONNECT = "stripe_connect", "Stripe Connect (connected accounts)"
+    VISA = "visa", _("Card network (Visa)")
+    STRIPE = "stripe", _("Stripe (platform account)")
+    STRIPE_CONNECT = "stripe_connect", _("Stripe Connect (connected accounts)")
 
 
 class WebhookStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    PROCESSED = "processed", "Processed"
-    UNMATCHED = "unmatched", "Unmatched"
-    IGNORED = "ignored", "Ignored"
-    FAILED = "failed", "Failed"
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    UNMATCHED = "unmatched", _("Unmatched")
+    IGNORED = "ignored", _("Ignored")
+    FAILED = "failed", _("Failed")
 
 
 # States a worker or a person may still act on; the staff queue and the retry sweeps read only these,
@@ -120,9 +121,9 @@ class Fact(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class FactDelivery(models.Model):

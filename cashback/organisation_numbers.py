@@ -16,10 +16,10 @@ from cashback.errors import DomainError
 
 
 class Country(models.TextChoices):
-    NORWAY = "NO", "Norway"
-    SWEDEN = "SE", "Sweden"
-    DENMARK = "DK", "Denmark"
-    FINLAND = "FI", "Finland"
+    NORWAY = "NO", gettext_lazy("Norway")
+    SWEDEN = "SE", gettext_lazy("Sweden")
+    DENMARK = "DK", gettext_lazy("Denmark")
+    FINLAND = "FI", gettext_lazy("Finland")
 
 
 class InvalidOrganisationNumberError(DomainError):

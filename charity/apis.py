@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -92,7 +93,7 @@ class DonationListCreateApi(APIView):
         values = body.validated_data
         key = request.headers.get("Idempotency-Key") or values.get("idempotency_key") or ""
         if not key:
-            raise IdempotencyKeyRequiredError(fields={"idempotency_key": ["This field is required."]})
+            raise IdempotencyKeyRequiredError(fields={"idempotency_key": [_("This field is required.")]})
         outcome = services.donation_give(
             user=request.user,
             charity_id=values["charity"],
@@ -121,7 +122,7 @@ class DonationReceiptApi(APIView):
 
 def _valid_year(year: int) -> int:
     if not 2000 <= year <= date.today().year + 1:
-        raise NotFoundError("No receipt for that year.")
+        raise NotFoundError(_("No receipt for that year."))
     return year
 
 

@@ -2,6 +2,8 @@
 the donate page's form), so that the service takes a currency and an amount in minor units.
 """
 
+from django.utils.translation import gettext as _
+
 from cashback.errors import DomainError
 from wallet.errors import UnknownCurrencyError
 from wallet.models import Currency
@@ -18,7 +20,7 @@ def donation_amount_parse(*, currency: object, amount: object) -> tuple[str, int
     """
     code = str(currency or "").strip().upper()
     if code not in Currency.values:
-        raise UnknownCurrencyError(fields={"currency": ["Choose NOK, SEK, DKK or EUR."]})
+        raise UnknownCurrencyError(fields={"currency": [_("Choose NOK, SEK, DKK or EUR.")]})
     text = str(amount if amount is not None else "").strip()
     if text.lower() == DONATE_ALL:
         return code, None

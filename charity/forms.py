@@ -56,7 +56,7 @@ class DonateForm(GuardedForm):
         super().clean()
         cleaned = self.cleaned_data
         if cleaned.get("how_much") == self.AMOUNT and not (cleaned.get("amount") or "").strip():
-            self.add_error("amount", "Give an amount, or choose to give all of your available balance.")
+            self.add_error("amount", _("Give an amount, or choose to give all of your available balance."))
             return cleaned
         if "how_much" in cleaned and "currency" in cleaned:
             typed = self.ALL if cleaned["how_much"] == self.ALL else cleaned.get("amount")

@@ -10,6 +10,7 @@ needs its idempotency key and status stored before the call (docs/charity.md).
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from wallet.models import Currency
 
@@ -107,9 +108,9 @@ class Disbursement(models.Model):
     """
 
     class Status(models.TextChoices):
-        PROCESSING = "processing", "Processing"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
+        PROCESSING = "processing", _("Processing")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
 
     charity = models.ForeignKey(Charity, on_delete=models.PROTECT, related_name="disbursements")
     currency = models.CharField(max_length=3, choices=Currency.choices)

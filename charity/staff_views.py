@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
@@ -77,7 +78,7 @@ def charity_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         charity = _save(request, form, None)
         if charity is not None:
-            messages.success(request, f"{charity.name} added.")
+            messages.success(request, _("%(name)s added.") % {"name": charity.name})
             return redirect("charity:staff_detail", charity_id=charity.pk)
     status = 400 if form.errors else 200
     return render(request, "charity/staff/form.html", {"section": "charities", "form": form}, status=status)
@@ -92,7 +93,7 @@ def charity_detail(request: AuthenticatedHttpRequest, charity_id: int) -> HttpRe
             raise PermissionDenied("Your staff role cannot change charities.")
         saved = _save(request, form, charity)
         if saved is not None:
-            messages.success(request, f"{saved.name} saved.")
+            messages.success(request, _("%(name)s saved.") % {"name": saved.name})
             return redirect("charity:staff_detail", charity_id=saved.pk)
     disbursements = Paginator(selectors.disbursement_list(charity=charity), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -131,7 +132,11 @@ def disbursement_send(request: AuthenticatedHttpRequest, disbursement_id: int) -
     """Send a processing disbursement now (the hourly retry would otherwise): same key, never twice."""
     disbursement = get_object_or_404(Disbursement, pk=disbursement_id)
     if disbursement.status != Disbursement.Status.PROCESSING:
-        messages.warning(request, f"Disbursement {disbursement.pk} is {disbursement.get_status_display().lower()}.")
+        messages.warning(
+            request,
+            _("Disbursement %(pk)s is %(status)s.")
+            % {"pk": disbursement.pk, "status": disbursement.get_status_display().lower()},
+        )
     else:
         with transaction.atomic():
             record_staff_action(
@@ -141,5 +146,5 @@ def disbursement_send(request: AuthenticatedHttpRequest, disbursement_id: int) -
                 summary=f"Disbursement {disbursement.pk} sent again",
             )
             transaction.on_commit(lambda: tasks.disbursement_send.delay(disbursement.pk))
-        messages.success(request, f"Disbursement {disbursement.pk} is being sent again.")
+        messages.success(request, _("Disbursement %(pk)s is being sent again.") % {"pk": disbursement.pk})
     return redirect("charity:staff_disbursements")

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from cashback.forms import GuardedModelForm
 from content.models import Banner, FaqEntry, Page
@@ -24,7 +25,7 @@ def validate_link(value: str) -> None:
         return
     if value.startswith("/") and not value.startswith("//"):
         if any(ch.isspace() for ch in value):
-            raise ValidationError("A link may not contain spaces.")
+            raise ValidationError(_("A link may not contain spaces."))
         return
     if not value.lower().startswith(("https://", "http://")):
         raise ValidationError(LINK_MESSAGE)
@@ -47,7 +48,7 @@ class PageForm(GuardedModelForm):
     def clean_body(self) -> str:
         body: str = self.cleaned_data["body"]
         if not body.strip():
-            raise ValidationError("Write the page's text.")
+            raise ValidationError(_("Write the page's text."))
         return body
 
 
@@ -72,7 +73,7 @@ class FaqEntryForm(GuardedModelForm):
     def clean_answer(self) -> str:
         answer: str = self.cleaned_data["answer"]
         if not answer.strip():
-            raise ValidationError("Write the answer.")
+            raise ValidationError(_("Write the answer."))
         return answer
 
 
@@ -102,7 +103,7 @@ class BannerForm(GuardedModelForm):
         cleaned = super().clean() or {}
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts_at and ends_at and ends_at <= starts_at:
-            self.add_error("ends_at", "The end must come after the start.")
+            self.add_error("ends_at", _("The end must come after the start."))
         return cleaned
 
 

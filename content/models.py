@@ -12,17 +12,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class FaqCategory(models.TextChoices):
-    SHOPPERS = "shoppers", "For shoppers"
-    MONEY = "money", "Your money"
-    SHOPS = "shops", "For shops"
+    SHOPPERS = "shoppers", _("For shoppers")
+    MONEY = "money", _("Your money")
+    SHOPS = "shops", _("For shops")
 
 
 class BannerPlacement(models.TextChoices):
-    WALLET_HOME = "wallet_home", "Wallet home"
-    PUBLIC_PAGES = "public_pages", "Public pages (FAQ, How it works, other pages)"
+    WALLET_HOME = "wallet_home", _("Wallet home")
+    PUBLIC_PAGES = "public_pages", _("Public pages (FAQ, How it works, other pages)")
 
 
 class _Version(models.Model):

@@ -44,7 +44,7 @@ def faq_sections(entries: list[FaqEntryVersion]) -> list[FaqSection]:
     for category in FaqCategory:
         chosen = sorted((e for e in entries if e.category == category), key=lambda e: (e.order, e.item_id or 0))
         if chosen:
-            sections.append(FaqSection(category=category.value, title=category.label, entries=chosen))
+            sections.append(FaqSection(category=category.value, title=str(category.label), entries=chosen))
     return sections
 
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required
@@ -51,7 +52,9 @@ def create(request: AuthenticatedHttpRequest, kind_slug: str) -> HttpResponse:
     form = FORMS[kind.slug][0](request.POST or None)
     if request.method == "POST" and form.is_valid():
         item = services.content_create(kind=kind, values=form.cleaned_data, actor=request.user)
-        messages.success(request, f"The {kind.label} is saved as a draft. Preview it, then publish it.")
+        messages.success(
+            request, _("The %(label)s is saved as a draft. Preview it, then publish it.") % {"label": kind.label}
+        )
         return redirect("content_staff:edit", kind_slug=kind.slug, item_id=item.pk)
     context = {"section": "content", "kind": kind, "form": form}
     return render(request, "content/staff/form.html", context, status=400 if form.errors else 200)
@@ -64,7 +67,7 @@ def edit(request: AuthenticatedHttpRequest, kind_slug: str, item_id: int) -> Htt
     form = FORMS[kind.slug][1](request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         services.content_draft_save(item=item, values=form.cleaned_data, actor=request.user)
-        messages.success(request, "Draft saved. The public still sees the published version until you publish.")
+        messages.success(request, _("Draft saved. The public still sees the published version until you publish."))
         return redirect("content_staff:edit", kind_slug=kind.slug, item_id=item.pk)
     if form.errors:
         item = _item(kind, item_id)  # the form changed the instance in memory; show the stored status
@@ -138,7 +141,9 @@ def publish(request: AuthenticatedHttpRequest, kind_slug: str, item_id: int) -> 
     except DomainError as error:
         messages.warning(request, error.message)
     else:
-        messages.success(request, f"Published as version {version.number}: the public sees it now.")
+        messages.success(
+            request, _("Published as version %(number)s: the public sees it now.") % {"number": version.number}
+        )
     return redirect("content_staff:edit", kind_slug=kind.slug, item_id=item.pk)
 
 
@@ -147,7 +152,9 @@ def publish(request: AuthenticatedHttpRequest, kind_slug: str, item_id: int) -> 
 def withdraw(request: AuthenticatedHttpRequest, kind_slug: str, item_id: int) -> HttpResponse:
     kind = _kind(kind_slug, request, "change")
     item = services.content_withdraw(item=_item(kind, item_id), actor=request.user)
-    messages.success(request, f"The {kind.label} is off the public site; publish it to bring it back.")
+    messages.success(
+        request, _("The %(label)s is off the public site; publish it to bring it back.") % {"label": kind.label}
+    )
     return redirect("content_staff:edit", kind_slug=kind.slug, item_id=item.pk)
 
 
@@ -160,5 +167,7 @@ def restore(request: AuthenticatedHttpRequest, kind_slug: str, item_id: int, num
         services.content_restore(item=item, number=number, actor=request.user)
     except DomainError as error:
         raise Http404(error.message) from error
-    messages.success(request, f"Version {number} is back in the draft. Preview it, then publish it.")
+    messages.success(
+        request, _("Version %(number)s is back in the draft. Preview it, then publish it.") % {"number": number}
+    )
     return redirect("content_staff:edit", kind_slug=kind.slug, item_id=item.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from campaigns.describe import describe_offer
@@ -66,7 +67,7 @@ class NearbyQuerySerializer(serializers.Serializer):
 
     def validate_radius_km(self, value: Decimal) -> Decimal:
         if value <= 0:
-            raise serializers.ValidationError("Ensure this value is greater than 0.")
+            raise serializers.ValidationError(_("Ensure this value is greater than 0."))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

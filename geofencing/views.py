@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.request_types import AuthenticatedHttpRequest
 from campaigns.describe import describe_offer
@@ -37,7 +38,7 @@ def _origin(request: AuthenticatedHttpRequest, form: NearbyForm) -> Origin | Non
     if place:
         found = place_coordinates(place=place)
         if found is None:
-            form.add_error("place", "We could not find that place. Try a town or a four-digit postcode.")
+            form.add_error("place", _("We could not find that place. Try a town or a four-digit postcode."))
             return None
         return Origin(found.latitude, found.longitude, label=place, source="place")
     city = request.user.city

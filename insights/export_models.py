@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def _export_path(export: ReportExport, filename: str) -> str:
@@ -20,18 +21,18 @@ class ReportExport(models.Model):
     filters), how far it is, and the file once ready. Written only by ``insights.report_exports``."""
 
     class Kind(models.TextChoices):
-        TRANSACTIONS = "transactions", "Transactions"
+        TRANSACTIONS = "transactions", _("Transactions")
 
     class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        PDF = "pdf", "PDF"
+        CSV = "csv", _("CSV")
+        PDF = "pdf", _("PDF")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting to start"
-        RUNNING = "running", "Being prepared"
-        READY = "ready", "Ready to download"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Being prepared")
+        READY = "ready", _("Ready to download")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="report_exports")
     requested_by = models.ForeignKey(

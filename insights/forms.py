@@ -66,14 +66,16 @@ class RangeForm(GuardedForm):
         if preset == "custom":
             start, end = data.get("start"), data.get("end")
             if not isinstance(start, date) and "start" not in self.errors:
-                self.add_error("start", "Choose the first day.")
+                self.add_error("start", _("Choose the first day."))
             if not isinstance(end, date) and "end" not in self.errors:
-                self.add_error("end", "Choose the last day.")
+                self.add_error("end", _("Choose the last day."))
             if isinstance(start, date) and isinstance(end, date):
                 if end < start:
-                    self.add_error("end", "The last day is before the first day.")
+                    self.add_error("end", _("The last day is before the first day."))
                 elif (end - start).days + 1 > max_range_days():
-                    self.add_error("end", f"Choose at most {max_range_days()} days.")
+                    self.add_error(
+                        "end", _("Choose at most %(max_range_days)s days.") % {"max_range_days": max_range_days()}
+                    )
         elif preset == "year":
             start, end = self.today.replace(month=1, day=1), self.today
         else:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.models import Offer, Purchase
 from cashback.forms import GuardedForm
@@ -67,9 +68,12 @@ class ReportFilterForm(GuardedForm):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if end < start:
-                self.add_error("end", "The end date is before the start date.")
+                self.add_error("end", _("The end date is before the start date."))
             elif (end - start).days + 1 > settings.REPORT_MAX_RANGE_DAYS:
-                self.add_error("end", f"A report covers at most {settings.REPORT_MAX_RANGE_DAYS} days.")
+                self.add_error(
+                    "end",
+                    _("A report covers at most %(days)s days.") % {"days": settings.REPORT_MAX_RANGE_DAYS},
+                )
         return cleaned
 
     @property

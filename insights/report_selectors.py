@@ -5,7 +5,7 @@ names (a read replica when set). Definitions: docs/reports.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower, Trim
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 
 from accounts.models import User
 from campaigns.models import Offer, Purchase, Reward, RewardKind
@@ -49,6 +50,12 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
 NOT_GIVEN = "Not given"
 OTHER_CITIES = "Other places"
 NO_TIER = "No tier"
+
+
+def _shown(split: Mapping[Any, int]) -> dict[str, int]:
+    """A split's keys as a person reads them, in the active language (the constants above are English keys)."""
+    names = {NOT_GIVEN: gettext("Not given"), OTHER_CITIES: gettext("Other places"), NO_TIER: gettext("No tier")}
+    return {names.get(str(key), str(key)): count for key, count in split.items()}
 
 
 def report_database() -> str:
@@ -343,10 +350,22 @@ def demographics(*, merchant_id: int, period: ReportPeriod, total_known: bool = 
         name = item["customer_tier__tier__name"] or NO_TIER
         tiers[name] = tiers.get(name, 0) + item["n"]
     dimensions = [
-        Dimension("age", "Age", protect_split(ages, total_known=total_known), "From the birth year people give."),
-        Dimension("gender", "Gender", protect_split(genders, total_known=total_known)),
-        Dimension("city", "City", protect_split(cities, total_known=total_known), "The city in people's profile."),
-        Dimension("tier", "Tier", protect_split(tiers, total_known=total_known), "Their tier today."),
+        Dimension(
+            "age",
+            gettext("Age"),
+            protect_split(_shown(ages), total_known=total_known),
+            gettext("From the birth year people give."),
+        ),
+        Dimension("gender", gettext("Gender"), protect_split(_shown(genders), total_known=total_known)),
+        Dimension(
+            "city",
+            gettext("City"),
+            protect_split(_shown(cities), total_known=total_known),
+            gettext("The city in people's profile."),
+        ),
+        Dimension(
+            "tier", gettext("Tier"), protect_split(_shown(tiers), total_known=total_known), gettext("Their tier today.")
+        ),
     ]
     customers = people_count(total)
     if not total_known and customers.count is not None:

@@ -118,7 +118,14 @@ def export(request: MerchantRequest, merchant_id: int) -> HttpResponse:
     count = report_selectors.transactions(merchant_id=merchant.pk, filters=filters).count()
     name = report_files.filename(merchant, "transactions", period.start, period.end, fmt)
     if fmt == "pdf" and count > settings.REPORT_PDF_MAX_ROWS:
-        form.add_error(None, f"{ReportTooLargeError.default_message} (at most {settings.REPORT_PDF_MAX_ROWS} rows)")
+        form.add_error(
+            None,
+            _("%(problem)s (at most %(rows)s rows)")
+            % {
+                "problem": ReportTooLargeError.default_message,
+                "rows": settings.REPORT_PDF_MAX_ROWS,
+            },
+        )
         return _page(request, form, status=400)
     if count <= settings.REPORT_EXPORT_DIRECT_MAX_ROWS:
         rows = report_selectors.transaction_rows(merchant_id=merchant.pk, filters=filters)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from merchants.models import Merchant
 from wallet.models import Currency
@@ -49,20 +50,20 @@ class CommissionRate(models.Model):
 
 
 class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    OPEN = "open", "Open"
-    PAID = "paid", "Paid"
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
-    OVERDUE = "overdue", "Overdue"
-    VOID = "void", "Void"
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    PAID = "paid", _("Paid")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    OVERDUE = "overdue", _("Overdue")
+    VOID = "void", _("Void")
 
 
 class InvoiceKind(models.TextChoices):
     # The merchant owes the platform: a Stripe invoice on its customer.
-    INVOICE = "invoice", "Invoice"
+    INVOICE = "invoice", _("Invoice")
     # The platform owes the merchant (its customers spent more cashback at its checkout than it
     # was charged): a Stripe transfer to its connected account instead.
-    CREDIT_TRANSFER = "credit_transfer", "Transfer to you"
+    CREDIT_TRANSFER = "credit_transfer", _("Transfer to you")
 
 
 class MerchantInvoice(models.Model):
@@ -148,9 +149,9 @@ class MerchantInvoice(models.Model):
 
 
 class InvoiceLineKind(models.TextChoices):
-    CASHBACK = "cashback", "Cashback your offers paid"
-    COMMISSION = "commission", "Platform commission"
-    SPENT = "spent", "Cashback your customers spent at your checkout"
+    CASHBACK = "cashback", _("Cashback your offers paid")
+    COMMISSION = "commission", _("Platform commission")
+    SPENT = "spent", _("Cashback your customers spent at your checkout")
 
 
 class MerchantInvoiceLine(models.Model):

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from cashback.context_processors import offered_languages
 from cashback.errors import DomainError
 from cashback.forms import GuardedForm
 from merchants.models import Country, Location, Membership
@@ -104,6 +105,17 @@ class MerchantSettingsForm(GuardedForm):
     contact_name = forms.CharField(max_length=150, label=_("Contact person"))
     contact_email = forms.EmailField(label=_("Contact e-mail"))
     contact_phone = forms.CharField(max_length=20, required=False, label=_("Contact phone"))
+    language = forms.ChoiceField(
+        label=_("Language of e-mails"),
+        required=False,
+        help_text=_("The language we write to you in: review decisions and team invitations."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)  # declared above
+        language.choices = [("", _("The platform's default")), *offered_languages()]
 
 
 class InvitationForm(GuardedForm):
@@ -123,7 +135,7 @@ class LocationFilterForm(GuardedForm):
     map_position = forms.ChoiceField(
         label=_("Map position"),
         required=False,
-        choices=[("", "All shops"), ("missing", "No map position"), ("placed", "On the map")],
+        choices=[("", _("All shops")), ("missing", _("No map position")), ("placed", _("On the map"))],
     )
 
 
@@ -224,7 +236,7 @@ class LocationForm(GuardedForm):
             and not self.has_error("longitude")
         ):
             missing = "longitude" if longitude is None else "latitude"
-            self.add_error(missing, "Give both latitude and longitude, or leave both empty.")
+            self.add_error(missing, _("Give both latitude and longitude, or leave both empty."))
         hours: dict[str, dict] = {}
         for day, label in WEEKDAYS:
             opens, closes, closed = (
@@ -236,12 +248,16 @@ class LocationForm(GuardedForm):
                 continue
             if closed:
                 if opens or closes:
-                    self.add_error(f"{day}_closed", f"{label}: either closed or opening times, not both.")
+                    self.add_error(
+                        f"{day}_closed", _("%(label)s: either closed or opening times, not both.") % {"label": label}
+                    )
                     continue
                 hours[day] = {"closed": True}
             elif opens or closes:
                 if not (opens and closes):
-                    self.add_error(f"{day}_close" if opens else f"{day}_open", f"{label}: give both times.")
+                    self.add_error(
+                        f"{day}_close" if opens else f"{day}_open", _("%(label)s: give both times.") % {"label": label}
+                    )
                     continue
                 hours[day] = {"open": opens.strftime("%H:%M"), "close": closes.strftime("%H:%M")}
         try:
@@ -271,6 +287,7 @@ class LocationForm(GuardedForm):
 
 class ReasonForm(GuardedForm):
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text=_("The merchant sees this."),

@@ -64,6 +64,9 @@ class Merchant(models.Model):
     contact_name = models.CharField(max_length=150)
     contact_email = models.EmailField()
     contact_phone = models.CharField(max_length=20, blank=True)
+    # The language of the merchant's e-mails (review decisions, invitations): set from the applicant's
+    # language at application, changed on the settings page; blank means the platform's default.
+    language = models.CharField(_("language of e-mails"), max_length=8, choices=settings.LANGUAGES, blank=True)
     # Billing details (merchants.billing_details): where invoices go, and the VAT number printed on
     # them (normalised: Norway "123456789MVA", EU "SE556677889901"). Empty until given.
     billing_email = models.EmailField(blank=True)
@@ -110,6 +113,11 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def email_language(self) -> str:
+        """The language to write to the merchant in: its own, else the platform's default."""
+        return self.language or settings.LANGUAGE_CODE
 
     @property
     def is_active_for_rewards(self) -> bool:
@@ -353,14 +361,14 @@ class PartnerRequest(models.Model):
 
 
 class CustomerLinkSource(models.TextChoices):
-    PARTNER = "partner", "Partner API customer reference"
-    STRIPE = "stripe", "Stripe customer"
+    PARTNER = "partner", _("Partner API customer reference")
+    STRIPE = "stripe", _("Stripe customer")
 
 
 class CustomerLinkVia(models.TextChoices):
-    EMAIL_MATCH = "email_match", "Matched by e-mail"
-    PARTNER_API = "partner_api", "Linked by the merchant through the partner API"
-    INVOICE_MATCH = "invoice_match", "Matched through the member's earlier invoice"
+    EMAIL_MATCH = "email_match", _("Matched by e-mail")
+    PARTNER_API = "partner_api", _("Linked by the merchant through the partner API")
+    INVOICE_MATCH = "invoice_match", _("Matched through the member's earlier invoice")
 
 
 class CustomerLink(models.Model):
@@ -397,9 +405,9 @@ class CustomerLink(models.Model):
 
 
 class StripeConnectionStatus(models.TextChoices):
-    ONBOARDING = "onboarding", "Onboarding"
-    ACTIVE = "active", "Connected"
-    DISCONNECTED = "disconnected", "Disconnected"
+    ONBOARDING = "onboarding", _("Onboarding")
+    ACTIVE = "active", _("Connected")
+    DISCONNECTED = "disconnected", _("Disconnected")
 
 
 class StripeConnection(models.Model):

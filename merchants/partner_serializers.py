@@ -3,6 +3,7 @@ shapes are in ``campaigns.partner_serializers``."""
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 
@@ -16,5 +17,5 @@ class CustomerLinkSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if bool(attrs.get("reference")) == bool(attrs.get("stripe_customer_id")):
-            raise serializers.ValidationError("Give either reference or stripe_customer_id.")
+            raise serializers.ValidationError(_("Give either reference or stripe_customer_id."))
         return attrs

@@ -10,6 +10,8 @@ import re
 import zoneinfo
 from datetime import time
 
+from django.utils.translation import gettext
+
 from cashback.organisation_numbers import (
     DENMARK_WEIGHTS,
     FINLAND_WEIGHTS,
@@ -105,7 +107,7 @@ def validate_opening_hours(value: object) -> dict[str, dict]:
     Days may be left out (not given). Times are "HH:MM"; closing must be after opening on the same day.
     """
     if not isinstance(value, dict):
-        raise InvalidOpeningHoursError("Opening hours must be given per weekday.")
+        raise InvalidOpeningHoursError(gettext("Opening hours must be given per weekday."))
     day_names = dict(WEEKDAYS)
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, dict] = {}

@@ -193,8 +193,11 @@ def location_create(request: MerchantRequest, merchant_id: int) -> HttpResponse:
             else:
                 messages.warning(
                     request,
-                    f"{location.name} was added, but we could not find its address on the map. "
-                    "Place it by hand so customers can find it.",
+                    _(
+                        "%(name)s was added, but we could not find its address on the map. "
+                        "Place it by hand so customers can find it."
+                    )
+                    % {"name": location.name},
                 )
             return redirect("merchants:locations", merchant_id=merchant_id)
     return _render_location_form(request, form, None)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from campaigns.models import Purchase
 from cashback.amounts import CURRENCY_EXPONENTS
@@ -43,10 +44,10 @@ class PurchaseSearchForm(GuardedForm):
         data = self.cleaned_data
         low, high = data.get("amount_min"), data.get("amount_max")
         if low is not None and high is not None and low > high:
-            self.add_error("amount_max", "The upper amount must not be below the lower one.")
+            self.add_error("amount_max", _("The upper amount must not be below the lower one."))
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end date must not be before the start date.")
+            self.add_error("date_to", _("The end date must not be before the start date."))
         return data
 
     def filters(self) -> PurchaseFilters:

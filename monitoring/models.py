@@ -9,29 +9,30 @@ escalated through ``monitoring.services``; every move is in the staff audit log.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class FlagRule(models.TextChoices):
-    VELOCITY = "velocity", "Velocity (purchases per card per hour)"
-    NEAR_DUPLICATE = "near_duplicate", "Near-duplicate purchases"
-    UNUSUAL_AMOUNT = "unusual_amount", "Unusual amount for the merchant"
-    REFUND_CYCLING = "refund_cycling", "Refund cycling"
-    REFERRAL_FARMING = "referral_farming", "Referral farming"
-    MANY_CARDS = "many_cards", "Many cards on one person"
-    SHARED_CARD = "shared_card", "One card on many accounts"
+    VELOCITY = "velocity", _("Velocity (purchases per card per hour)")
+    NEAR_DUPLICATE = "near_duplicate", _("Near-duplicate purchases")
+    UNUSUAL_AMOUNT = "unusual_amount", _("Unusual amount for the merchant")
+    REFUND_CYCLING = "refund_cycling", _("Refund cycling")
+    REFERRAL_FARMING = "referral_farming", _("Referral farming")
+    MANY_CARDS = "many_cards", _("Many cards on one person")
+    SHARED_CARD = "shared_card", _("One card on many accounts")
 
 
 class FlagSeverity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
 
 
 class FlagStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    HELD = "held", "Rewards held"
-    CLEARED = "cleared", "Cleared"
-    ESCALATED = "escalated", "Escalated"
+    OPEN = "open", _("Open")
+    HELD = "held", _("Rewards held")
+    CLEARED = "cleared", _("Cleared")
+    ESCALATED = "escalated", _("Escalated")
 
 
 class FraudFlag(models.Model):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.blocking import user_block
 from accounts.errors import AlreadyBlockedError
@@ -161,7 +161,10 @@ def monitoring_sweep(*, now: datetime | None = None) -> int:
 def _flag_locked(flag: FraudFlag, *, allowed_from: tuple[str, ...]) -> FraudFlag:
     locked = FraudFlag.objects.select_for_update().get(pk=flag.pk)
     if locked.status not in allowed_from:
-        raise FlagDecisionError(f"This flag is {locked.get_status_display().lower()}; that cannot be done now.")
+        raise FlagDecisionError(
+            gettext("This flag is %(status)s; that cannot be done now.")
+            % {"status": locked.get_status_display().lower()}
+        )
     return locked
 
 

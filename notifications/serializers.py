@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from notifications.kinds import KINDS, Channel
@@ -42,7 +43,7 @@ class QuietHoursSerializer(serializers.Serializer):
 def validate_choices(value: Any) -> dict[str, dict[str, bool]]:
     """``{"<kind>": {"<channel>": true|false}}``; an unknown kind or channel, or a non-boolean, is refused."""
     if not isinstance(value, dict):
-        raise serializers.ValidationError("An object of kinds, each an object of channels.")
+        raise serializers.ValidationError(_("An object of kinds, each an object of channels."))
     errors: list[str] = []
     choices: dict[str, dict[str, bool]] = {}
     for kind, per_channel in value.items():

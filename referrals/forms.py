@@ -143,7 +143,7 @@ class ProgramForm(GuardedForm):
                 continue  # the currency is left out: no referral bonus in it
             missing = [name for name, value in values.items() if value is None and name not in self.errors]
             for name in missing:
-                self.add_error(name, "Fill in every amount of this currency, or leave them all empty.")
+                self.add_error(name, _("Fill in every amount of this currency, or leave them all empty."))
             if missing or any(name in self.errors for name in names):
                 continue
             amounts[currency] = CurrencyAmounts(
@@ -153,7 +153,7 @@ class ProgramForm(GuardedForm):
                 }
             )
         if not amounts and not self.errors:
-            self.add_error(None, "Give the amounts for at least one currency.")
+            self.add_error(None, _("Give the amounts for at least one currency."))
         cleaned["amounts"] = amounts
         return cleaned
 

@@ -8,6 +8,7 @@ the amounts stored here are a copy written in the same database transaction, for
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from wallet.models import Currency
 
@@ -103,14 +104,14 @@ class ReferralCode(models.Model):
 
 
 class ReferralStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for a first purchase"
-    QUALIFYING = "qualifying", "Purchase made, waiting for its cashback"
-    HELD = "held", "Held for review"
-    PAID = "paid", "Bonus paid"
-    CAPPED = "capped", "Monthly limit reached"
-    CANCELLED = "cancelled", "Purchase refunded"
-    REJECTED = "rejected", "Not eligible"
-    EXPIRED = "expired", "No qualifying purchase in time"
+    PENDING = "pending", _("Waiting for a first purchase")
+    QUALIFYING = "qualifying", _("Purchase made, waiting for its cashback")
+    HELD = "held", _("Held for review")
+    PAID = "paid", _("Bonus paid")
+    CAPPED = "capped", _("Monthly limit reached")
+    CANCELLED = "cancelled", _("Purchase refunded")
+    REJECTED = "rejected", _("Not eligible")
+    EXPIRED = "expired", _("No qualifying purchase in time")
 
 
 # Statuses a referral can still move on from; the others are final.
@@ -177,12 +178,12 @@ class Referral(models.Model):
 
 
 class BusinessReferralStatus(models.TextChoices):
-    SUBMITTED = "submitted", "Waiting for the business to apply"
-    SIGNED_UP = "signed_up", "Business applied, waiting for approval"
-    APPROVED = "approved", "Business approved, waiting for its first offer"
-    PAID = "paid", "Bonus paid"
-    CAPPED = "capped", "Monthly limit reached"
-    REJECTED = "rejected", "Not eligible"
+    SUBMITTED = "submitted", _("Waiting for the business to apply")
+    SIGNED_UP = "signed_up", _("Business applied, waiting for approval")
+    APPROVED = "approved", _("Business approved, waiting for its first offer")
+    PAID = "paid", _("Bonus paid")
+    CAPPED = "capped", _("Monthly limit reached")
+    REJECTED = "rejected", _("Not eligible")
 
 
 class BusinessReferral(models.Model):
@@ -195,8 +196,8 @@ class BusinessReferral(models.Model):
     Status = BusinessReferralStatus
 
     class Source(models.TextChoices):
-        FORM = "form", "Submitted by the consumer"
-        LINK = "link", "Partner link"
+        FORM = "form", _("Submitted by the consumer")
+        LINK = "link", _("Partner link")
 
     referrer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="business_referrals_made"

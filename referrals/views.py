@@ -177,7 +177,7 @@ def staff_decide(request: AuthenticatedHttpRequest, referral_id: int) -> HttpRes
     form = ReviewForm(request.POST)
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject") or not form.is_valid():
-        form.add_error(None, "Choose to approve or reject.")
+        form.add_error(None, _("Choose to approve or reject."))
         return _render_review(request, referral, form, status=400)
     reason = form.cleaned_data["reason"]
     try:
@@ -198,9 +198,12 @@ def staff_decide(request: AuthenticatedHttpRequest, referral_id: int) -> HttpRes
         form_error_from(form, error)
         return _render_review(request, _staff_referral(referral_id), form, status=error.http_status)
     if decision == "approve":
-        messages.success(request, f"Referral {result.pk}: {result.get_status_display().lower()}.")
+        messages.success(
+            request,
+            _("Referral %(pk)s: %(status)s.") % {"pk": result.pk, "status": result.get_status_display().lower()},
+        )
     else:
-        messages.success(request, f"Referral {referral.pk} rejected.")
+        messages.success(request, _("Referral %(pk)s rejected.") % {"pk": referral.pk})
     return redirect("referrals_staff:queue")
 
 
@@ -240,7 +243,11 @@ def staff_program(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form_error_from(form, error)
                 status = error.http_status
             else:
-                messages.success(request, f"Version {new.version} saved. It applies to referrals made from now on.")
+                messages.success(
+                    request,
+                    _("Version %(version)s saved. It applies to referrals made from now on.")
+                    % {"version": new.version},
+                )
                 return redirect("referrals_staff:program")
         else:
             status = 400

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.staff_audit import record_staff_action
 from wallet.errors import (
@@ -72,11 +73,11 @@ def adjustment_propose(
     if kind not in ADJUSTABLE_KINDS:
         raise AdjustmentAccountNotAllowedError()
     if direction not in Direction.values:
-        raise InvalidLedgerRequestError("An adjustment is a credit or a debit.")
+        raise InvalidLedgerRequestError(_("An adjustment is a credit or a debit."))
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or not 0 < amount_minor <= MAX_MINOR_UNITS:
-        raise InvalidLedgerRequestError("The amount must be positive.")
+        raise InvalidLedgerRequestError(_("The amount must be positive."))
     if not reason.strip():
-        raise InvalidLedgerRequestError("Give the reason for the adjustment.")
+        raise InvalidLedgerRequestError(_("Give the reason for the adjustment."))
     with transaction.atomic():
         account = account_get_or_create(kind=kind, currency=currency, user=user, owner_key=owner_key)
         adjustment = Adjustment.objects.create(

@@ -8,6 +8,8 @@ string formatted here with the currency's exponent.
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 # Re-exported: the currencies and the BIGINT bound are cashback's (the webhook doors need them too).
 from cashback.amounts import CURRENCY_EXPONENTS as CURRENCY_EXPONENTS
 from cashback.amounts import MAX_MINOR_UNITS as MAX_MINOR_UNITS
@@ -69,25 +71,30 @@ def parse_amount(value: str | Decimal, currency: str) -> int:
     zero, negative, or beyond a BIGINT).
     """
     if currency not in CURRENCY_EXPONENTS:
-        raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
+        raise UnknownCurrencyError(_("Unknown currency: %(currency)s.") % {"currency": repr(currency)})
     exponent = CURRENCY_EXPONENTS[currency]
     if isinstance(value, str):
         text = value.strip()
         if not _PLAIN_DECIMAL.fullmatch(text):
-            raise InvalidAmountError(f"Not a decimal amount: {value!r}.")
+            raise InvalidAmountError(_("Not a decimal amount: %(value)s.") % {"value": repr(value)})
         number = Decimal(text)
     elif isinstance(value, Decimal):
         if not value.is_finite():
-            raise InvalidAmountError(f"Not a finite amount: {value!r}.")
+            raise InvalidAmountError(_("Not a finite amount: %(value)s.") % {"value": repr(value)})
         number = value
     else:
-        raise InvalidAmountError(f"Give the amount as a decimal string, not {type(value).__name__}.")
+        raise InvalidAmountError(
+            _("Give the amount as a decimal string, not %(type)s.") % {"type": type(value).__name__}
+        )
     if number <= 0:
-        raise InvalidAmountError(f"Amounts are positive: {value!r}.")
+        raise InvalidAmountError(_("Amounts are positive: %(value)s.") % {"value": repr(value)})
     scaled = number.scaleb(exponent)
     if scaled != scaled.to_integral_value():
-        raise TooManyDecimalsError(f"{currency} has {exponent} decimals; {value!r} has more.")
+        raise TooManyDecimalsError(
+            _("%(currency)s has %(exponent)s decimals; %(value)s has more.")
+            % {"currency": currency, "exponent": exponent, "value": repr(value)}
+        )
     minor = int(scaled)
     if minor > MAX_MINOR_UNITS:
-        raise InvalidAmountError(f"The amount {value!r} is too large.")
+        raise InvalidAmountError(_("The amount %(value)s is too large.") % {"value": repr(value)})
     return minor

@@ -23,11 +23,12 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from weasyprint import HTML
 
+from cashback.formatting import format_date, format_money, person_locale
 from wallet.errors import InvalidAmountError
 from wallet.models import AccountKind, LedgerAccount, Payout, PayoutStatus
-from wallet.money import minor_to_decimal_string
 from wallet.payouts import AUTOMATIC_KEY_PREFIX, payout_request
 
 if TYPE_CHECKING:
@@ -64,21 +65,31 @@ def payout_request_automatic(*, user: User, currency: str, programme: str, perio
         return existing
     amount = available_to_pay(user_id=user.pk, currency=currency)
     if amount <= 0:
-        raise InvalidAmountError(f"No available cashback in {currency} to pay out.")
+        raise InvalidAmountError(_("No available cashback in %(currency)s to pay out.") % {"currency": currency})
     return payout_request(user=user, amount_minor=amount, currency=currency, client_key=key, automatic=True)
 
 
+def _period_label(client_key: str) -> str:
+    """``auto:billing:NOK:2026-11`` → "November 2026" in the active language (the key as it is if odd)."""
+    tail = client_key.rsplit(":", 1)[-1]
+    try:
+        return format_date(datetime.strptime(tail, "%Y-%m").date(), "month")
+    except ValueError:
+        return tail
+
+
 def payout_receipt_pdf(payout: Payout) -> bytes:
-    """The receipt of a paid payout as PDF bytes."""
+    """The receipt of a paid payout as PDF bytes, in the active language and time zone (the sender
+    wraps it in ``person_locale``)."""
     html = render_to_string(
         "wallet/payout_receipt_pdf.html",
         {
             "payout": payout,
-            "period": payout.client_key.rsplit(":", 1)[-1],
-            "amount": f"{minor_to_decimal_string(payout.amount, payout.currency)} {payout.currency}",
+            "period": _period_label(payout.client_key),
+            "amount": format_money(payout.amount, payout.currency),
             "platform_name": settings.PLATFORM_NAME,
             "site_url": settings.SITE_URL,
-            "time_zone": settings.TIME_ZONE,
+            "time_zone": timezone.get_current_timezone_name(),
             "issued_at": timezone.localtime(),
         },
     )
@@ -98,13 +109,14 @@ def payout_receipt_send(*, payout_id: int) -> bool:
         if not payout.user.email:
             logger.warning("Payout %s: no e-mail address for its receipt", payout.pk)
             return False
-        amount = f"{minor_to_decimal_string(payout.amount, payout.currency)} {payout.currency}"
-        message = EmailMessage(
-            subject=f"Receipt: your cashback of {amount} is paid",
-            body=render_to_string("wallet/payout_receipt_email.txt", {"payout": payout, "amount": amount}),
-            to=[payout.user.email],
-        )
-        message.attach(f"cashback-payout-{payout.pk}.pdf", payout_receipt_pdf(payout), "application/pdf")
+        with person_locale(payout.user):  # the person's language and time zone, whoever runs the task
+            amount = format_money(payout.amount, payout.currency)
+            message = EmailMessage(
+                subject=_("Receipt: your cashback of %(amount)s is paid") % {"amount": amount},
+                body=render_to_string("wallet/payout_receipt_email.txt", {"payout": payout, "amount": amount}),
+                to=[payout.user.email],
+            )
+            message.attach(f"cashback-payout-{payout.pk}.pdf", payout_receipt_pdf(payout), "application/pdf")
         message.send()
         payout.receipt_sent_at = timezone.now()
         payout.save(update_fields=["receipt_sent_at", "updated_at"])

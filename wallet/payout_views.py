@@ -295,7 +295,7 @@ def staff_payout_release(request: AuthenticatedHttpRequest, payout_id: int) -> H
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Payout {payout.pk} released; it is being sent.")
+        messages.success(request, _("Payout %(pk)s released; it is being sent.") % {"pk": payout.pk})
     return redirect("payouts_staff:list")
 
 
@@ -305,7 +305,7 @@ def staff_payout_reject(request: AuthenticatedHttpRequest, payout_id: int) -> Ht
     payout = get_object_or_404(Payout, pk=payout_id)
     form = PayoutRejectForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason for the rejection.")
+        messages.error(request, _("Give a reason for the rejection."))
         return redirect("payouts_staff:list")
     try:
         with transaction.atomic():
@@ -315,5 +315,7 @@ def staff_payout_reject(request: AuthenticatedHttpRequest, payout_id: int) -> Ht
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Payout {payout.pk} rejected; the money is back in the consumer's wallet.")
+        messages.success(
+            request, _("Payout %(pk)s rejected; the money is back in the consumer's wallet.") % {"pk": payout.pk}
+        )
     return redirect("payouts_staff:list")

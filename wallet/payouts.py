@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.blocking import ensure_not_blocked
 from cashback import events
@@ -163,12 +164,12 @@ def payout_request(
     which is reserved for it, and a receipt follows ``payout.paid``.
     """
     if client_key.startswith(AUTOMATIC_KEY_PREFIX) != automatic:
-        raise IdempotencyConflictError("Idempotency keys starting with auto: are reserved for automatic payouts.")
+        raise IdempotencyConflictError(_("Idempotency keys starting with auto: are reserved for automatic payouts."))
     ensure_not_blocked(user=user)  # AccountBlockedError (403): a blocked person cannot pay out
     if currency not in CURRENCY_EXPONENTS:
-        raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
+        raise UnknownCurrencyError(_("Unknown currency: %(currency)s.") % {"currency": repr(currency)})
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or not 0 < amount_minor <= MAX_MINOR_UNITS:
-        raise InvalidAmountError("The amount must be positive.")
+        raise InvalidAmountError(_("The amount must be positive."))
     if client_key:
         existing = _payout_by_client_key(user=user, client_key=client_key, amount_minor=amount_minor, currency=currency)
         if existing is not None:
@@ -210,7 +211,7 @@ def payout_request(
 def _payout_by_client_key(*, user: User, client_key: str, amount_minor: int, currency: str) -> Payout | None:
     existing = Payout.objects.filter(user=user, client_key=client_key).first()
     if existing is not None and (existing.amount, existing.currency) != (amount_minor, currency):
-        raise IdempotencyConflictError("This Idempotency-Key was already used for a different payout.")
+        raise IdempotencyConflictError(_("This Idempotency-Key was already used for a different payout."))
     return existing
 
 

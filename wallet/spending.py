@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.blocking import ensure_not_blocked, is_blocked
 from accounts.errors import AccountBlockedError
@@ -94,7 +95,7 @@ def spend_code_issue(*, user: User, currency: str, now: datetime | None = None) 
     the checkout."""
     ensure_not_blocked(user=user)  # a blocked person cannot spend
     if currency not in CURRENCY_EXPONENTS:
-        raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
+        raise UnknownCurrencyError(gettext("Unknown currency: %(currency)s.") % {"currency": repr(currency)})
     available = (
         LedgerAccount.objects.filter(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency=currency)
         .values_list("balance", "pending_debits")
@@ -125,7 +126,7 @@ def _code_for_use(*, code: str, now: datetime) -> SpendCode:
     """The code a checkout sent, locked; raises for unknown, used, replaced or expired codes."""
     normalized = normalize_code(code)
     if len(normalized) != CODE_LENGTH:
-        raise SpendCodeNotFoundError(fields={"code": ["A spend code has 8 letters and digits."]})
+        raise SpendCodeNotFoundError(fields={"code": [gettext("A spend code has 8 letters and digits.")]})
     spend = SpendCode.objects.select_for_update().filter(code=normalized, status=SpendCode.Status.ACTIVE).first()
     if spend is None:
         latest = SpendCode.objects.filter(code=normalized).order_by("-id").first()
@@ -133,7 +134,7 @@ def _code_for_use(*, code: str, now: datetime) -> SpendCode:
             raise SpendCodeNotFoundError()
         if latest.status == SpendCode.Status.USED:
             raise SpendCodeUsedError()
-        raise SpendCodeExpiredError("The customer has asked for a newer code; use that one.")
+        raise SpendCodeExpiredError(gettext("The customer has asked for a newer code; use that one."))
     if spend.expires_at <= now:
         raise SpendCodeExpiredError()
     return spend
@@ -156,18 +157,21 @@ def spend_hold_place(
     with transaction.atomic():
         spend = _code_for_use(code=code, now=now)
         if is_blocked(user_id=spend.user_id):
-            raise AccountBlockedError("This customer's account is blocked: their cashback cannot be spent now.")
+            raise AccountBlockedError(
+                gettext("This customer's account is blocked: their cashback cannot be spent now.")
+            )
         if spend.currency != currency:
             raise CurrencyMismatchError(
-                f"This spend code is for {spend.currency}; {merchant.display_name} takes {currency}.",
-                fields={"code": [f"The code is for {spend.currency}."]},
+                gettext("This spend code is for %(currency)s; %(display_name)s takes %(accepted)s.")
+                % {"currency": spend.currency, "display_name": merchant.display_name, "accepted": currency},
+                fields={"code": [gettext("The code is for %(currency)s.") % {"currency": spend.currency}]},
             )
         account = account_get_or_create(user=spend.user, kind=AccountKind.CONSUMER_AVAILABLE, currency=currency)
         # Lock the balance so the amount held is exactly what is available now.
         account = LedgerAccount.objects.select_for_update(no_key=True).get(pk=account.pk)
         held = min(amount_minor, account.available)
         if held <= 0:
-            raise InsufficientFundsError("The customer has no cashback available.")
+            raise InsufficientFundsError(gettext("The customer has no cashback available."))
         receivable = account_get_or_create(
             kind=AccountKind.MERCHANT_RECEIVABLE, currency=currency, owner_key=merchant.ledger_owner_key
         )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django import forms
 from django.db.models import Count, Model, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cashback.forms import GuardedForm
 from wallet.models import Currency
@@ -51,9 +52,9 @@ class MoneyFilterForm(GuardedForm):
         start, end = data.get("date_from"), data.get("date_to")
         if isinstance(start, date) and isinstance(end, date):
             if end < start:
-                self.add_error("date_to", "The last day is before the first day.")
+                self.add_error("date_to", _("The last day is before the first day."))
             elif (end - start).days > MAX_FILTER_DAYS:
-                self.add_error("date_to", "Choose a shorter range.")
+                self.add_error("date_to", _("Choose a shorter range."))
         return data
 
     def filters(self) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from django.db.models import Case, F, Sum, When
 from django.db.models.functions import TruncMonth
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from weasyprint import CSS, HTML
 
@@ -81,10 +82,10 @@ class Period:
     def parse(cls, text: str | None, *, today: date | None = None) -> Period:
         match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", (text or "").strip())
         if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-            raise StatementMonthInvalidError(fields={"month": ["Give the month as YYYY-MM, e.g. 2026-10."]})
+            raise StatementMonthInvalidError(fields={"month": [_("Give the month as YYYY-MM, e.g. 2026-10.")]})
         period = cls(int(match.group(1)), int(match.group(2)))
         if period > cls.current(today=today):
-            raise StatementMonthInvalidError(fields={"month": ["That month has not begun yet."]})
+            raise StatementMonthInvalidError(fields={"month": [_("That month has not begun yet.")]})
         return period
 
     @classmethod
@@ -200,7 +201,9 @@ def _signed():
 def _check_currency(currency: str | None) -> str:
     currency = (currency or "").strip().upper()
     if currency not in Currency.values:
-        raise StatementCurrencyInvalidError(fields={"currency": [f"One of {', '.join(Currency.values)}."]})
+        raise StatementCurrencyInvalidError(
+            fields={"currency": [_("One of %(values)s.") % {"values": ", ".join(Currency.values)}]}
+        )
     return currency
 
 
@@ -403,7 +406,7 @@ def statement_document(
     """
     fmt = (fmt or "pdf").strip().lower()
     if fmt not in FORMATS:
-        raise StatementFormatInvalidError(fields={"format": ["pdf or csv."]})
+        raise StatementFormatInvalidError(fields={"format": [_("pdf or csv.")]})
     period = Period.parse(month)
     currency = _check_currency(currency)
     if period.is_over():

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
+from django.utils.translation import gettext
 
 from accounts.blocking import is_blocked
 from campaigns.errors import InvalidChallengeError
@@ -37,16 +38,20 @@ def challenge_save(
 ) -> Challenge:
     """Create (or, given ``challenge``, change) a challenge of an offer. A challenge needs an offer."""
     if offer is None:
-        raise InvalidChallengeError("A challenge belongs to an offer.", fields={"offer": ["Choose an offer."]})
+        raise InvalidChallengeError(
+            gettext("A challenge belongs to an offer."), fields={"offer": [gettext("Choose an offer.")]}
+        )
     if offer.status == OfferStatus.ENDED:
-        raise InvalidChallengeError("The offer has ended.", fields={"offer": ["This offer has ended."]})
+        raise InvalidChallengeError(
+            gettext("The offer has ended."), fields={"offer": [gettext("This offer has ended.")]}
+        )
     problems = {}
     if not (values.get("target_value") or 0) > 0:
         problems["target_value"] = ["The target must be above 0."]
     if not (values.get("bonus_minor") or 0) > 0:
         problems["bonus_minor"] = ["The bonus must be above 0."]
     if problems:
-        raise InvalidChallengeError("Please correct the challenge.", fields=problems)
+        raise InvalidChallengeError(gettext("Please correct the challenge."), fields=problems)
     with transaction.atomic():
         before = challenge_snapshot(challenge) if challenge is not None and challenge.pk else None
         challenge = challenge or Challenge()

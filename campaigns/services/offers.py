@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.errors import (
     IllegalTransitionError,
@@ -147,13 +148,13 @@ def offer_field_problems(values: Mapping[str, Any]) -> dict[str, list[str]]:
 def _require_valid(values: Mapping[str, Any]) -> None:
     problems = offer_field_problems(values)
     if problems:
-        raise InvalidOfferError("Please correct the offer's fields.", fields=problems)
+        raise InvalidOfferError(_("Please correct the offer's fields."), fields=problems)
 
 
 def _require_own_locations(merchant_id: int, locations: Iterable[Any]) -> list[Any]:
     locations = list(locations)
     if any(location.merchant_id != merchant_id for location in locations):
-        raise InvalidOfferError("Locations must be the merchant's own.", fields={"locations": ["Not your shop."]})
+        raise InvalidOfferError(_("Locations must be the merchant's own."), fields={"locations": [_("Not your shop.")]})
     return locations
 
 
@@ -178,8 +179,8 @@ def _transition(offer: Offer, *, to_status: str, actor: User | None, reason: str
     """Move a locked offer to ``to_status`` if the machine allows it; bumps the version."""
     if to_status not in ALLOWED_TRANSITIONS[offer.status]:
         raise IllegalTransitionError(
-            f"An offer that is {offer.get_status_display().lower()} cannot become "
-            f"{OfferStatus(to_status).label.lower()}."
+            _("An offer that is %(status)s cannot become %(label)s.")
+            % {"status": offer.get_status_display().lower(), "label": OfferStatus(to_status).label.lower()}
         )
     from_status = offer.status
     offer.status = to_status
@@ -240,7 +241,7 @@ def offer_update(
         budget_total = values.get("budget_total_minor", offer.budget_total_minor)
         if budget_total is not None and budget_total < offer.budget_spent_minor:
             raise InvalidOfferError(
-                fields={"budget_total_minor": ["The budget cannot be less than what the offer has already paid."]}
+                fields={"budget_total_minor": [_("The budget cannot be less than what the offer has already paid.")]}
             )
         before = offer_snapshot(offer)
         for name in OFFER_FIELDS:
@@ -304,7 +305,7 @@ def offer_submit_for_review(*, offer_id: int, actor: User | None) -> Offer:
     with transaction.atomic():
         offer = _lock_offer(offer_id)
         if offer.status == OfferStatus.DRAFT and offer.ends_at <= timezone.now():
-            raise InvalidOfferError("The offer's period is already over: change its dates first.")
+            raise InvalidOfferError(_("The offer's period is already over: change its dates first."))
         _transition(offer, to_status=OfferStatus.IN_REVIEW, actor=actor, reason="Submitted for review.")
         audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_SUBMITTED)
         return offer
@@ -316,7 +317,7 @@ def offer_approve(*, offer_id: int, actor: User | None, reason: str = "", now: d
     with transaction.atomic():
         offer = _lock_offer(offer_id)
         if offer.status != OfferStatus.IN_REVIEW:
-            raise IllegalTransitionError("Only an offer in review can be approved.")
+            raise IllegalTransitionError(_("Only an offer in review can be approved."))
         _transition(offer, to_status=OfferStatus.SCHEDULED, actor=actor, reason=reason or "Approved.")
         audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_APPROVED, note=reason)
         if offer.ends_at <= now:
@@ -329,11 +330,11 @@ def offer_approve(*, offer_id: int, actor: User | None, reason: str = "", now: d
 def offer_reject(*, offer_id: int, actor: User, reason: str) -> Offer:
     """Staff send an offer in review back to draft with the reason the merchant will read."""
     if not reason.strip():
-        raise InvalidOfferError("Say why the offer is rejected.", fields={"reason": ["Give a reason."]})
+        raise InvalidOfferError(_("Say why the offer is rejected."), fields={"reason": [_("Give a reason.")]})
     with transaction.atomic():
         offer = _lock_offer(offer_id)
         if offer.status != OfferStatus.IN_REVIEW:
-            raise IllegalTransitionError("Only an offer in review can be rejected.")
+            raise IllegalTransitionError(_("Only an offer in review can be rejected."))
         _transition(offer, to_status=OfferStatus.DRAFT, actor=actor, reason=reason.strip())
         audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_REJECTED, note=reason.strip())
         return offer
@@ -343,7 +344,7 @@ def offer_pause(*, offer_id: int, actor: User, reason: str = "") -> Offer:
     with transaction.atomic():
         offer = _lock_offer(offer_id)
         if offer.status not in (OfferStatus.LIVE, OfferStatus.SCHEDULED):
-            raise IllegalTransitionError("Only a live or scheduled offer can be paused.")
+            raise IllegalTransitionError(_("Only a live or scheduled offer can be paused."))
         _transition(offer, to_status=OfferStatus.PAUSED, actor=actor, reason=reason or "Paused.")
         audit_offer(offer=offer, actor=actor, action=AuditAction.OFFER_PAUSED, note=reason)
         return offer
@@ -355,7 +356,7 @@ def offer_resume(*, offer_id: int, actor: User, now: datetime | None = None) -> 
     with transaction.atomic():
         offer = _lock_offer(offer_id)
         if offer.status != OfferStatus.PAUSED:
-            raise IllegalTransitionError("Only a paused offer can be resumed.")
+            raise IllegalTransitionError(_("Only a paused offer can be resumed."))
         if offer.ends_at <= now:
             target = OfferStatus.ENDED
         elif offer.starts_at > now:
@@ -463,7 +464,7 @@ def offer_budget_consume(*, offer_id: int, amount_minor: int) -> int:
     Call it inside the transaction that records the reward, so both commit or neither does.
     """
     if amount_minor < 0:
-        raise InvalidOfferError("A budget cannot be consumed by a negative amount.")
+        raise InvalidOfferError(_("A budget cannot be consumed by a negative amount."))
     if amount_minor == 0:
         return 0
     if connection.vendor == "postgresql":
@@ -531,7 +532,7 @@ def offer_budget_return(*, offer_id: int, amount_minor: int) -> int:
 def line_item_rule_add(*, offer: Offer, values: Mapping[str, Any], actor: User | None = None) -> LineItemRule:
     """Add a product or category rule to an offer, recorded in the merchant's activity log."""
     if offer.line_item_rules.filter(scope=values["scope"], key__iexact=values["key"]).exists():
-        raise InvalidOfferError(fields={"key": ["This offer already has a rule for that key."]})
+        raise InvalidOfferError(fields={"key": [_("This offer already has a rule for that key.")]})
     with transaction.atomic():
         rule = LineItemRule.objects.create(offer=offer, **{name: values[name] for name in LINE_ITEM_RULE_FIELDS})
         audit_line_rule(rule=rule, offer=offer, actor=actor, action=AuditAction.LINE_RULE_ADDED)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
 from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
@@ -208,7 +209,7 @@ def _refund_match(
     whose remainder covers it; none → ``RefundUnmatchedError``.
     """
     if user is None:
-        raise RefundUnmatchedError("A refund without its original needs a known card to be matched.")
+        raise RefundUnmatchedError(_("A refund without its original needs a known card to be matched."))
     window = timedelta(days=getattr(settings, "REFUND_MATCH_DAYS", 120))
     candidates = (
         Purchase.objects.filter(

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import requests
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from cashback.errors import DomainError
@@ -143,9 +144,9 @@ def _scheme_of(digits: str) -> str | None:
 
 def _check_expiry(exp_month: int, exp_year: int, *, today: date) -> None:
     if not 1 <= exp_month <= 12 or not 2000 <= exp_year <= 2100:
-        raise CardExpiryInvalidError(fields={"exp_month": ["Month 1-12 and a four-digit year."]})
+        raise CardExpiryInvalidError(fields={"exp_month": [_("Month 1-12 and a four-digit year.")]})
     if (exp_year, exp_month) < (today.year, today.month):
-        raise CardExpiredError(fields={"exp_year": ["This card has expired."]})
+        raise CardExpiredError(fields={"exp_year": [_("This card has expired.")]})
 
 
 # --- The fake ---------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ class FakeCardNetwork:
         digits = re.sub(r"[ -]", "", str(number or ""))
         scheme = _scheme_of(digits)
         if not (13 <= len(digits) <= 19 and luhn_valid(digits)) or scheme is None:
-            raise CardNumberInvalidError(fields={"number": ["This is not a valid card number."]})
+            raise CardNumberInvalidError(fields={"number": [_("This is not a valid card number.")]})
         _check_expiry(exp_month, exp_year, today=timezone.localdate())
         if digits in DECLINED_TEST_NUMBERS:
             raise CardDeclinedError()
@@ -265,7 +266,7 @@ class VisaCardNetwork:
         self.timeout = timeout
 
     def enrol(self, number: str, exp_month: int, exp_year: int) -> CardDetails:
-        raise CardNetworkError("Cards are enrolled on the card network's hosted page, not through the platform.")
+        raise CardNetworkError(_("Cards are enrolled on the card network's hosted page, not through the platform."))
 
     def card_lookup(self, token: str) -> CardDetails:
         if not isinstance(token, str) or not token or len(token) > 128:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from cashback.errors import DomainError
 from cashback.organisation_numbers import validate_organisation_number
@@ -72,7 +73,7 @@ def _clean_costs(impact_costs: Mapping[str, int | None]) -> dict[str, int | None
     cleaned: dict[str, int | None] = {}
     for currency, cost in impact_costs.items():
         if currency not in Currency.values:
-            raise UnknownCurrencyError(f"Unknown currency: {currency!r}.")
+            raise UnknownCurrencyError(_("Unknown currency: %(currency)s.") % {"currency": repr(currency)})
         if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int) or cost <= 0):
             message = "A unit cost is a positive amount."
             raise InvalidCharityError(message, fields={f"cost_{currency}": [message]})
@@ -95,7 +96,7 @@ def charity_create(*, impact_costs: Mapping[str, int | None] | None = None, **va
     """
     unknown = set(values) - set(_CHARITY_FIELDS)
     if unknown:
-        raise InvalidCharityError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise InvalidCharityError(_("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))})
     cleaned = _clean_charity_fields(values)
     costs = _clean_costs(impact_costs or {})
     try:
@@ -111,7 +112,7 @@ def charity_update(*, charity_id: int, impact_costs: Mapping[str, int | None] | 
     """Change a charity's details (any subset of fields) and unit costs (``None`` removes a currency's cost)."""
     unknown = set(values) - set(_CHARITY_FIELDS)
     if unknown:
-        raise InvalidCharityError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise InvalidCharityError(_("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(sorted(unknown))})
     try:
         with transaction.atomic():
             charity = Charity.objects.select_for_update().get(pk=charity_id)

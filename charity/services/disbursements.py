@@ -8,6 +8,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cashback.providers.stripe_gateway import StripeGatewayError, get_stripe_gateway
 from charity import selectors
@@ -149,13 +150,15 @@ def _is_refusal(error: Exception) -> bool:
 def disbursement_record_paid(*, disbursement_id: int, transfer_id: str) -> Disbursement:
     """Step 3: the transfer exists; settle the money in transit and mark the disbursement paid. Idempotent."""
     if not transfer_id:
-        raise DisbursementNotPossibleError("A paid disbursement needs its Stripe transfer id.")
+        raise DisbursementNotPossibleError(_("A paid disbursement needs its Stripe transfer id."))
     with transaction.atomic():
         disbursement = Disbursement.objects.select_for_update().select_related("charity").get(pk=disbursement_id)
         if disbursement.status == Disbursement.Status.PAID:
             return disbursement
         if disbursement.status != Disbursement.Status.PROCESSING:
-            raise DisbursementNotPossibleError(f"Disbursement {disbursement.pk} is {disbursement.status}.")
+            raise DisbursementNotPossibleError(
+                _("Disbursement %(pk)s is %(status)s.") % {"pk": disbursement.pk, "status": disbursement.status}
+            )
         transaction_post(
             idempotency_key=f"{disbursement.idempotency_key}:settle",
             kind=JournalKind.DONATION_DISBURSEMENT,
@@ -183,7 +186,9 @@ def disbursement_fail(*, disbursement_id: int, reason: str) -> Disbursement:
         if disbursement.status == Disbursement.Status.FAILED:
             return disbursement
         if disbursement.status != Disbursement.Status.PROCESSING:
-            raise DisbursementNotPossibleError(f"Disbursement {disbursement.pk} is {disbursement.status}.")
+            raise DisbursementNotPossibleError(
+                _("Disbursement %(pk)s is %(status)s.") % {"pk": disbursement.pk, "status": disbursement.status}
+            )
         transaction_post(
             idempotency_key=f"{disbursement.idempotency_key}:return",
             kind=JournalKind.DONATION_DISBURSEMENT,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.blocking import ensure_not_blocked
 from cashback import events
@@ -71,7 +72,9 @@ def donation_journal_key(*, user: User, idempotency_key: str) -> str:
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > MAX_CLIENT_KEY_LENGTH:
-        raise InvalidLedgerRequestError(f"Give an idempotency key of 1 to {MAX_CLIENT_KEY_LENGTH} characters.")
+        raise InvalidLedgerRequestError(
+            gettext("Give an idempotency key of 1 to %(max)s characters.") % {"max": MAX_CLIENT_KEY_LENGTH}
+        )
     verbatim = f"donation:{user.pk}:{key}"
     if JournalTransaction.objects.filter(idempotency_key=verbatim).exists():
         return verbatim
@@ -80,7 +83,10 @@ def donation_journal_key(*, user: User, idempotency_key: str) -> str:
 
 def _available_account(user: User, currency: str) -> LedgerAccount | None:
     if currency not in Currency.values:
-        raise UnknownCurrencyError(f"Unknown currency: {currency!r}.", fields={"currency": ["Unknown currency."]})
+        raise UnknownCurrencyError(
+            gettext("Unknown currency: %(currency)s.") % {"currency": repr(currency)},
+            fields={"currency": [gettext("Unknown currency.")]},
+        )
     return LedgerAccount.objects.filter(user=user, kind=AccountKind.CONSUMER_AVAILABLE, currency=currency).first()
 
 
@@ -141,7 +147,9 @@ def donation_give(
         amount_minor = account.available
     else:
         if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
-            raise InvalidAmountError("Give a positive amount.", fields={"amount": ["Give a positive amount."]})
+            raise InvalidAmountError(
+                gettext("Give a positive amount."), fields={"amount": [gettext("Give a positive amount.")]}
+            )
         account = _available_account(user, currency)
     if account is None:
         _refuse_insufficient(available=0, currency=currency)
@@ -214,7 +222,7 @@ def auto_donate_set(*, user: User, charity_id: int | None, share_percent: int) -
     share = _validate_share(share_percent)
     if charity_id is None:
         if share:
-            raise CharityNotFoundError("Choose a charity.", fields={"charity": ["Choose a charity."]})
+            raise CharityNotFoundError(gettext("Choose a charity."), fields={"charity": [gettext("Choose a charity.")]})
         AutoDonateSetting.objects.filter(user=user).delete()
         return None
     charity = _active_charity(charity_id) if share else _any_charity(charity_id)

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from merchants.errors import InvalidCommissionRateError
 from merchants.models import CommissionRate, Merchant
@@ -60,7 +61,7 @@ def commission_rate_parse(value: str | Decimal) -> Decimal:
     if not rate.is_finite() or not isinstance(exponent, int) or rate < 0 or rate >= 1:
         raise InvalidCommissionRateError(fields={"rate": [InvalidCommissionRateError.default_message]})
     if -exponent > MAX_RATE_DECIMALS and rate != rate.quantize(Decimal(1).scaleb(-MAX_RATE_DECIMALS)):
-        raise InvalidCommissionRateError(fields={"rate": ["At most 4 decimals, e.g. 0.1250 for 12.5 %."]})
+        raise InvalidCommissionRateError(fields={"rate": [_("At most 4 decimals, e.g. 0.1250 for 12.5 %.")]})
     return rate.quantize(Decimal(1).scaleb(-MAX_RATE_DECIMALS))
 
 

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from cashback import events
 from merchants.errors import (
@@ -34,6 +34,8 @@ from wallet.models import AccountKind
 from wallet.services import account_get_or_create
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from accounts.models import User
 
 # --- Sign-up and review ----------------------------------------------------------------------
@@ -86,6 +88,7 @@ def merchant_apply(
                 billing_email=(billing_email or contact_email).strip(),
                 vat_number=vat_number,
                 applied_by=applicant,
+                language=_applicant_language(applicant),
             )
             Membership.objects.create(merchant=merchant, user=applicant, role=Membership.Role.OWNER)
             audit_record(
@@ -101,16 +104,35 @@ def merchant_apply(
     return merchant
 
 
+def _applicant_language(applicant: User) -> str:
+    """The merchant's e-mail language at application: the applicant's profile language, else the
+    language the application was made in (a language the platform offers), else blank (the default)."""
+    offered = dict(settings.LANGUAGES)
+    for language in (getattr(applicant, "language", ""), translation.get_language() or ""):
+        if language in offered:
+            return language
+        if language.split("-")[0] in offered:
+            return language.split("-")[0]
+    return ""
+
+
 def _duplicate_org_number() -> DuplicateOrganisationNumberError:
     message = DuplicateOrganisationNumberError.default_message
     return DuplicateOrganisationNumberError(message, fields={"organisation_number": [message]})
 
 
+# One whole sentence per action, so that a translation needs no English verb spliced in.
+_CANNOT = {
+    "approve": gettext_lazy("Cannot approve a merchant that is %(status)s."),
+    "reject": gettext_lazy("Cannot reject a merchant that is %(status)s."),
+    "suspend": gettext_lazy("Cannot suspend a merchant that is %(status)s."),
+    "reinstate": gettext_lazy("Cannot reinstate a merchant that is %(status)s."),
+}
+
+
 def _require_status(merchant: Merchant, *allowed: str, doing: str) -> None:
     if merchant.status not in allowed:
-        raise InvalidStatusTransitionError(
-            f"Cannot {doing} a merchant that is {merchant.get_status_display().lower()}."
-        )
+        raise InvalidStatusTransitionError(_CANNOT[doing] % {"status": merchant.get_status_display().lower()})
 
 
 def _require_reason(reason: str) -> str:
@@ -126,23 +148,22 @@ def _refresh_into(target: Merchant, source: Merchant) -> Merchant:
     return target
 
 
-def _notify_merchant(merchant: Merchant, *, decision: AuditEvent, template: str, subject: str) -> None:
+def _notify_merchant(merchant: Merchant, *, decision: AuditEvent, template: str, subject: StrOrPromise) -> None:
     """E-mail the merchant's contact about a review decision, through notifications after commit.
 
-    Keyed by the decision's audit event: sent once, retried if the mail server fails, and the
-    decision itself never depends on it.
+    Written in the merchant's language (``Merchant.language``), not the staff member's: ``subject``
+    is a lazy message with ``%(name)s`` for the merchant's name. Keyed by the decision's audit event:
+    sent once, retried if the mail server fails, and the decision itself never depends on it.
     """
     context = {
         "merchant": merchant,
         "portal_url": settings.SITE_URL.rstrip("/")
         + reverse("merchants:dashboard", kwargs={"merchant_id": merchant.pk}),
     }
-    email_queue(
-        key=f"merchant-review:{decision.pk}",
-        to=merchant.contact_email,
-        subject=subject,
-        body=render_to_string(f"merchants/email/{template}.txt", context),
-    )
+    with translation.override(merchant.email_language):
+        written_subject = str(subject) % {"name": merchant.display_name}
+        body = render_to_string(f"merchants/email/{template}.txt", context)
+    email_queue(key=f"merchant-review:{decision.pk}", to=merchant.contact_email, subject=written_subject, body=body)
 
 
 def merchant_approve(*, merchant: Merchant, actor: User | None) -> Merchant:
@@ -170,7 +191,7 @@ def merchant_approve(*, merchant: Merchant, actor: User | None) -> Merchant:
             locked,
             decision=decision,
             template="approved",
-            subject=_("%(name)s is approved on Cashback") % {"name": locked.display_name},
+            subject=gettext_lazy("%(name)s is approved on Cashback"),
         )
         events.announce("merchant_approved", merchant_id=locked.pk)
     return _refresh_into(merchant, locked)
@@ -193,7 +214,7 @@ def merchant_reject(*, merchant: Merchant, actor: User, reason: str) -> Merchant
             locked,
             decision=decision,
             template="rejected",
-            subject=_("Your Cashback application for %(name)s") % {"name": locked.display_name},
+            subject=gettext_lazy("Your Cashback application for %(name)s"),
         )
     return _refresh_into(merchant, locked)
 
@@ -215,7 +236,7 @@ def merchant_suspend(*, merchant: Merchant, actor: User, reason: str) -> Merchan
             locked,
             decision=decision,
             template="suspended",
-            subject=_("%(name)s is suspended on Cashback") % {"name": locked.display_name},
+            subject=gettext_lazy("%(name)s is suspended on Cashback"),
         )
     return _refresh_into(merchant, locked)
 
@@ -240,24 +261,34 @@ def merchant_reinstate(*, merchant: Merchant, actor: User, note: str = "") -> Me
             locked,
             decision=decision,
             template="approved",
-            subject=_("%(name)s is active again on Cashback") % {"name": locked.display_name},
+            subject=gettext_lazy("%(name)s is active again on Cashback"),
         )
     return _refresh_into(merchant, locked)
 
 
-SETTINGS_FIELDS = ("display_name", "contact_name", "contact_email", "contact_phone")
+SETTINGS_FIELDS = ("display_name", "contact_name", "contact_email", "contact_phone", "language")
 
 
 def merchant_update_settings(
-    *, merchant: Merchant, actor: User, display_name: str, contact_name: str, contact_email: str, contact_phone: str
+    *,
+    merchant: Merchant,
+    actor: User,
+    display_name: str,
+    contact_name: str,
+    contact_email: str,
+    contact_phone: str,
+    language: str | None = None,
 ) -> Merchant:
-    """The merchant's team changes its public name and contact details (owners and managers)."""
+    """The merchant's team changes its public name, contact details and the language of its e-mails
+    (owners and managers; ``language=None`` leaves it as it is, the door checks it is offered)."""
     new = {
         "display_name": display_name.strip(),
         "contact_name": contact_name.strip(),
         "contact_email": contact_email.strip(),
         "contact_phone": contact_phone.strip(),
     }
+    if language is not None:
+        new["language"] = language
     with transaction.atomic():
         locked = merchant_lock(merchant)
         changes = {

@@ -8,10 +8,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from merchants.errors import (
@@ -99,13 +100,18 @@ def _queue_invitation_email(*, invitation: Invitation, token: str) -> None:
         "accept_url": invitation_accept_url(token),
         "inviter": invitation.invited_by,
     }
+    with translation.override(_invitee_language(invitation)):
+        subject = _("You are invited to %(name)s on Cashback") % {"name": invitation.merchant.display_name}
+        body = render_to_string("merchants/email/invitation.txt", context)
     email_queue(
-        key=f"merchant-invitation:{invitation.pk}",
-        to=invitation.email,
-        subject=_("You are invited to %(name)s on Cashback") % {"name": invitation.merchant.display_name},
-        body=render_to_string("merchants/email/invitation.txt", context),
-        secret=True,
+        key=f"merchant-invitation:{invitation.pk}", to=invitation.email, subject=subject, body=body, secret=True
     )
+
+
+def _invitee_language(invitation: Invitation) -> str:
+    """The invitee's own profile language when they already have an account, else the merchant's."""
+    user = get_user_model().objects.filter(email__iexact=invitation.email).only("language").first()
+    return getattr(user, "language", "") or invitation.merchant.email_language
 
 
 def invitation_by_token(*, token: str) -> Invitation:
@@ -128,7 +134,8 @@ def invitation_check(*, invitation: Invitation, user: User, now: Any = None) -> 
         raise InvitationExpiredError()
     if not user.email or user.email.casefold() != invitation.email.casefold():
         raise InvitationWrongEmailError(
-            f"This invitation was sent to {invitation.email}. Log in with that address to accept it."
+            _("This invitation was sent to %(email)s. Log in with that address to accept it.")
+            % {"email": invitation.email}
         )
 
 
@@ -139,7 +146,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         invitation = Invitation.objects.select_for_update().select_related("merchant").get(pk=invitation.pk)
         invitation_check(invitation=invitation, user=user)
         if Membership.objects.filter(merchant=invitation.merchant, user=user).exists():
-            raise AlreadyMemberError("You are already a member of this merchant's team.")
+            raise AlreadyMemberError(_("You are already a member of this merchant's team."))
         membership = Membership.objects.create(merchant=invitation.merchant, user=user, role=invitation.role)
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user

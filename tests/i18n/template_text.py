@@ -22,7 +22,8 @@ TOKEN = re.compile(
 )
 VARIABLE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 LETTER = re.compile(r"[A-Za-z]")
-ATTRIBUTE = re.compile(r'\b(aria-label|title|alt|placeholder|data-label)="([^"{}]*)"')
+# An attribute's value may hold {{ variables }} (its text around them is still visible), not template tags.
+ATTRIBUTE = re.compile(r'\b(aria-label|title|alt|placeholder|data-label)="((?:[^"{}]|\{\{[^{}]*\}\})*)"')
 # Template tags that mark text, and blocks whose text is not for people (a select's raw values etc.).
 MARKING_BLOCK = re.compile(r"\{%\s*(translate|trans)\b")
 
@@ -56,5 +57,5 @@ def untranslated(source: str) -> list[str]:
     found = [" ".join(run.text.split()) for run in text_runs(source) if is_visible(run.text)]
     for match in TOKEN.finditer(source):
         if match.group("tag"):
-            found.extend(value for _, value in ATTRIBUTE.findall(match.group("tag")) if LETTER.search(value))
+            found.extend(value for _, value in ATTRIBUTE.findall(match.group("tag")) if is_visible(value))
     return found

@@ -12,7 +12,7 @@ from accounts.services import staff_roles_sync
 from tests.accounts.factories import StaffUserFactory, UserFactory
 from tests.browser import DESKTOP, PHONE, logged_in_page, screenshot
 from tests.campaigns.factories import OfferFactory
-from tests.merchants.factories import LocationFactory, MembershipFactory
+from tests.merchants.factories import LocationFactory, MembershipFactory, MerchantFactory
 from tests.wallet.ledger_scenarios import consumer_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,6 +67,20 @@ def test_the_wallet_in_norwegian(page_factory, live_server, viewport):
 
     expect(page.get_by_role("heading", name="Bevegelser")).to_be_visible()
     assert "2,00 kr" in _text(page)  # available
+    # On a phone each movement is a card whose cells name themselves; on a desktop it is a table row.
+    row = page.locator("table.table-stack tbody tr").first
+    expected = "block" if viewport == PHONE else "table-row"
+    assert row.evaluate("(element) => getComputedStyle(element).display") == expected
+    assert row.locator("td").first.get_attribute("data-label") == "Dato"
+    # Nothing is cut off by the table's frame either (a long badge such as "Kontantbonus ble tilgjengelig").
+    cut_off = page.evaluate(
+        """() => [...document.querySelectorAll('.table-wrap')].flatMap((frame) => {
+          const edge = frame.getBoundingClientRect().right + 0.5;
+          return [...frame.querySelectorAll('td *')].filter((e) => e.getBoundingClientRect().right > edge)
+            .map((e) => e.textContent.trim());
+        })"""
+    )
+    assert cut_off == []
     _no_sideways_scroll(page)
     screenshot(page, "nb-wallet")
 
@@ -99,3 +113,42 @@ def test_the_staff_overview_in_norwegian(page_factory, live_server, viewport):
     assert "Ansattpanel" in page.content() and "Gå til innholdet" in page.content()
     _no_sideways_scroll(page)
     screenshot(page, "nb-staff-overview")
+
+
+def _staff_page(page_factory, live_server, viewport, role: str):
+    staff_roles_sync()
+    staff = StaffUserFactory(mfa=True, language="nb")
+    staff.groups.add(Group.objects.get(name=role))
+    return logged_in_page(page_factory, live_server, staff, viewport)
+
+
+@VIEWPORTS
+def test_a_persons_support_page_in_norwegian(page_factory, live_server, viewport):
+    """The widest staff page: every section of a person (wallet movements, purchases, flags ...)."""
+    person = UserFactory(full_name="Kari Nordmann")
+    consumer_history(person, "NOK")
+    page = _staff_page(page_factory, live_server, viewport, "administrator")
+
+    page.goto(f"/staff/users/{person.pk}/")
+
+    expect(page.get_by_role("heading", name="Kari Nordmann", level=1)).to_be_visible()
+    text = _text(page)
+    assert "Siste bevegelser" in text and "Ingen svindelflagg." in text and "Sperr kontoen" in text
+    assert "Sist innlogget aldri" in text and "E-post SMS" in text  # a filter's default and model choices too
+    assert "2,00 kr" in text
+    _no_sideways_scroll(page)
+    screenshot(page, "nb-staff-person")
+
+
+@VIEWPORTS
+def test_a_merchant_review_page_in_norwegian(page_factory, live_server, viewport):
+    merchant = MerchantFactory(status="pending_review", display_name="Bakeriet på hjørnet")
+    page = _staff_page(page_factory, live_server, viewport, "administrator")
+
+    page.goto(f"/staff/merchants/{merchant.pk}/")
+
+    expect(page.get_by_role("heading", name="Avgjørelse")).to_be_visible()
+    expect(page.get_by_role("button", name="Godkjenn Bakeriet på hjørnet")).to_be_visible()
+    assert "Revisjonslogg Ingen hendelser." in _text(page) and "Begrunnelse" in _text(page)
+    _no_sideways_scroll(page)
+    screenshot(page, "nb-staff-merchant")

@@ -105,9 +105,23 @@ TRANSLATED_TEMPLATES = [
             "team",
         )
     ),
-    # (d) the staff panel: its layout and navigation, and the overview (the rest is not done yet)
-    "templates/adminpanel/base.html",
-    "templates/adminpanel/index.html",
+    # (d) the staff panel: every page of adminpanel, monitoring, and the staff pages of charities,
+    # content, offers, announcements, referrals and payouts (the programmes app's pages translate
+    # themselves as they are built)
+    "templates/adminpanel",
+    "templates/monitoring",
+    "templates/campaigns/staff",
+    "templates/campaigns/announcements.html",
+    "templates/campaigns/announcement_detail.html",
+    "templates/referrals/staff",
+    "templates/wallet/staff_payouts.html",
+    "templates/wallet/staff_payouts_failed.html",
+    "charity/templates/charity/staff",
+    "content/templates/content/staff",
+    "content/templates/content/terms_default.html",
+    # business cashback's payout receipt (e-mail and PDF)
+    "templates/wallet/payout_receipt_email.txt",
+    "templates/wallet/payout_receipt_pdf.html",
 ]
 # Names and examples that read the same in every language.
 NOT_FOR_TRANSLATION = {
@@ -117,6 +131,8 @@ NOT_FOR_TRANSLATION = {
     "{{ portal_url }} — Cashback",
     "Bakeriet, Grünerløkka",
     "Sportshuset",
+    "how-it-works",  # URL paths on the staff content list
+    "pages/{{ row.item.slug }}",
 }
 
 

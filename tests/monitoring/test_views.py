@@ -147,9 +147,10 @@ def test_the_persons_support_section_lists_their_flags(staff_with_role, flagged)
     section = next(s for s in SECTIONS if s.key == "fraud_flags")
     assert section in sections_for(viewer=staff_with_role("support"))
     assert section not in sections_for(viewer=staff_with_role("marketing"))
-    html = render_to_string(section.template, section.context(flagged.user))
+    # The support page includes each section with its context as ``data`` (adminpanel/user_detail.html).
+    html = render_to_string(section.template, {"data": section.context(flagged.user)})
     assert "Near-duplicate purchases" in html and "1 open or held flag." in html
-    assert "No fraud flags" in render_to_string(section.template, section.context(UserFactory()))
+    assert "No fraud flags" in render_to_string(section.template, {"data": section.context(UserFactory())})
 
 
 def test_the_search_page_costs_the_same_few_queries_for_any_number_of_purchases(

@@ -59,7 +59,7 @@ def test_a_paid_automatic_payout_sends_one_receipt_with_a_pdf():
 
     [(message, (filename, content, _))] = _pdf_receipts()
     assert message.to == [payout.user.email]
-    assert "250.00 NOK" in message.subject
+    assert "NOK\u00a0250.00" in message.subject  # format_money in the person's language (English here)
     assert filename == f"cashback-payout-{payout.pk}.pdf" and content.startswith(b"%PDF")
     payout.refresh_from_db()
     assert payout.receipt_sent_at is not None
@@ -68,6 +68,31 @@ def test_a_paid_automatic_payout_sends_one_receipt_with_a_pdf():
     with TestCase.captureOnCommitCallbacks(execute=True):
         post_stripe(payout_event("stripe_connect_payout_paid", payout), connect=True)
     assert len(_pdf_receipts()) == 1
+
+
+@pytest.mark.django_db
+def test_the_receipt_is_written_in_the_persons_language_and_time_zone():
+    """E-mail and PDF follow the profile, not the language of whoever (or whatever) sends them."""
+    import io
+
+    from django.utils import translation
+    from pypdf import PdfReader
+
+    payout = _automatic()
+    type(payout.user).objects.filter(pk=payout.user_id).update(language="nb", time_zone="Europe/Helsinki")
+    payout_mark_paid(payout_id=payout.pk)
+    mail.outbox.clear()
+
+    with translation.override("en"):
+        assert payout_receipt_send(payout_id=payout.pk) is True
+
+    [(message, (_, content, _))] = _pdf_receipts()
+    assert message.subject == "Kvittering: kontantbonusen din på 250,00\u00a0kr er betalt"
+    assert "Kontantbonusen din på 250,00\u00a0kr er betalt til bankkontoen din" in message.body
+    pdf_text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "Kvittering for utbetaling av kontantbonus" in pdf_text
+    assert "januar 2025" in pdf_text and "Europe/Helsinki" in pdf_text
+    assert translation.get_language() == "en"  # the override did not leak
 
 
 @pytest.mark.django_db

@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cashback.errors import DomainError
 from wallet.errors import (
@@ -391,7 +392,7 @@ def _refusal(exc: IntegrityError, prepared: Prepared, pending_release: Mapping[i
                 f"Account {account_id} has {balance - pending} {currency} minor units available; this needs {-change}."
             )
     if constraint == _OVERDRAWN:  # the balance moved on since; the refusal stands
-        return InsufficientFundsError("An account of this transaction had too little money available.")
+        return InsufficientFundsError(gettext("An account of this transaction had too little money available."))
     return None
 
 
