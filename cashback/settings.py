@@ -231,6 +231,8 @@ MFA_TOTP_ISSUER = "Cashback"
 
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_ONLY = False
+# A session token read in one query, not allauth's two (accounts/authentication.py).
+HEADLESS_TOKEN_STRATEGY = "accounts.authentication.OneQuerySessionTokenStrategy"
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": f"{SITE_URL}/accounts/confirm-email/{{key}}/",
     "account_reset_password_from_key": f"{SITE_URL}/accounts/password/reset/key/{{key}}/",
