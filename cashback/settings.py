@@ -525,6 +525,8 @@ CELERY_TASK_ROUTES = {
     "referrals.tasks.*": {"queue": "rewards"},
     "wallet.tasks.*": {"queue": "rewards"},
     "notifications.tasks.*": {"queue": "notifications"},
+    # The nearby push is a notification: written and sent on its queue.
+    "geofencing.tasks.*": {"queue": "notifications"},
     "merchants.tasks.*": {"queue": "reports"},
     "accounts.tasks.*": {"queue": "reports"},
     # Folding figure changes is short and frequent: kept off the reward worker and the slow exports.
@@ -575,6 +577,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-deliveries-due": {
         "task": "notifications.tasks.deliveries_due",
+        "schedule": crontab(minute="*"),
+    },
+    "geofencing-nearby-pushes-due": {
+        "task": "geofencing.tasks.nearby_pushes_due",
         "schedule": crontab(minute="*"),
     },
     "cashback-webhook-events-retry-due": {
@@ -771,3 +777,7 @@ LOCATION_CONSENT_VERSION = env.str("LOCATION_CONSENT_VERSION", default="2026-12"
 # Geofence reports: shops within this radius match; reports less accurate than the bound are ignored.
 GEOFENCE_RADIUS_M = env.int("GEOFENCE_RADIUS_M", default=300)
 GEOFENCE_MAX_ACCURACY_M = env.int("GEOFENCE_MAX_ACCURACY_M", default=200)
+# A claimed nearby push whose task was lost (the broker down at the report) is enqueued again by the
+# minutely sweep once this old, and given up once older than the second: the person has walked on.
+GEOFENCE_PUSH_STALE_SECONDS = env.int("GEOFENCE_PUSH_STALE_SECONDS", default=60)
+GEOFENCE_PUSH_MAX_AGE_SECONDS = env.int("GEOFENCE_PUSH_MAX_AGE_SECONDS", default=1800)
