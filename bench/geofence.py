@@ -57,11 +57,15 @@ def prepare_consumer() -> None:
     from accounts.models import Device, User
     from accounts.services import location_consent_set
     from geofencing.models import NearbyPush
+    from notifications.models import Notification
 
     user = User.objects.get(email=nearby.EMAIL)
     location_consent_set(user=user, granted=True)
     Device.objects.update_or_create(token="bench-phone", defaults={"user": user, "platform": "android"})
-    NearbyPush.objects.filter(user=user).delete()  # each run starts with nothing pushed today
+    # Each run starts with nothing pushed today: no claim, and no notification whose key a claim of this
+    # run would meet (a run that met them would write no notification and enqueue nothing, and measure less).
+    NearbyPush.objects.filter(user=user).delete()
+    Notification.objects.filter(user=user, kind="nearby_offer").delete()
 
 
 def start_server(port: int, env: dict) -> subprocess.Popen:

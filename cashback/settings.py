@@ -231,6 +231,8 @@ MFA_TOTP_ISSUER = "Cashback"
 
 HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_ONLY = False
+# A session token read in one query, not allauth's two (accounts/authentication.py).
+HEADLESS_TOKEN_STRATEGY = "accounts.authentication.OneQuerySessionTokenStrategy"
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": f"{SITE_URL}/accounts/confirm-email/{{key}}/",
     "account_reset_password_from_key": f"{SITE_URL}/accounts/password/reset/key/{{key}}/",
@@ -528,6 +530,8 @@ CELERY_TASK_ROUTES = {
     "referrals.tasks.*": {"queue": "rewards"},
     "wallet.tasks.*": {"queue": "rewards"},
     "notifications.tasks.*": {"queue": "notifications"},
+    # The nearby push is a notification: written and sent on its queue.
+    "geofencing.tasks.*": {"queue": "notifications"},
     "merchants.tasks.*": {"queue": "reports"},
     "accounts.tasks.*": {"queue": "reports"},
     # Folding figure changes is short and frequent: kept off the reward worker and the slow exports.
@@ -587,6 +591,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-deliveries-due": {
         "task": "notifications.tasks.deliveries_due",
+        "schedule": crontab(minute="*"),
+    },
+    "geofencing-nearby-pushes-due": {
+        "task": "geofencing.tasks.nearby_pushes_due",
         "schedule": crontab(minute="*"),
     },
     "cashback-webhook-events-retry-due": {
@@ -788,3 +796,7 @@ LOCATION_CONSENT_VERSION = env.str("LOCATION_CONSENT_VERSION", default="2026-12"
 # Geofence reports: shops within this radius match; reports less accurate than the bound are ignored.
 GEOFENCE_RADIUS_M = env.int("GEOFENCE_RADIUS_M", default=300)
 GEOFENCE_MAX_ACCURACY_M = env.int("GEOFENCE_MAX_ACCURACY_M", default=200)
+# A claimed nearby push whose task was lost (the broker down at the report) is enqueued again by the
+# minutely sweep once this old, and given up once older than the second: the person has walked on.
+GEOFENCE_PUSH_STALE_SECONDS = env.int("GEOFENCE_PUSH_STALE_SECONDS", default=60)
+GEOFENCE_PUSH_MAX_AGE_SECONDS = env.int("GEOFENCE_PUSH_MAX_AGE_SECONDS", default=1800)

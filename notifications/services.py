@@ -36,6 +36,7 @@ def notification_send(
     context: dict[str, Any] | None = None,
     channels: frozenset[str] | None = None,
     preferences_checked: bool = False,
+    deliver_here: bool = False,
 ) -> Notification:
     """Put a message in the user's inbox and deliver it on the channels their preferences allow.
 
@@ -47,6 +48,9 @@ def notification_send(
     user and key (a database constraint): a replay returns the first and delivers nothing more.
     Each external channel gets one ``Delivery`` row, sent by a task after commit: nothing here
     talks to a provider, so a provider being down never touches the caller's transaction.
+    ``deliver_here``: the caller is itself a task on the ``notifications`` queue (geofencing's nearby
+    push), so the deliveries are attempted in this process after commit rather than enqueued as tasks
+    of their own; one that does not get its attempt (the process dies) is picked up by the sweep.
     """
     context = dict(context or {})
     spec = KINDS.get(kind)
@@ -79,7 +83,10 @@ def notification_send(
                     if channel in wanted and reachable[channel]
                 ]
             )
-            _enqueue_deliveries_on_commit([delivery.pk for delivery in deliveries])
+            if deliver_here:
+                _attempt_deliveries_on_commit([delivery.pk for delivery in deliveries])
+            else:
+                _enqueue_deliveries_on_commit([delivery.pk for delivery in deliveries])
     return notification
 
 
@@ -126,6 +133,16 @@ def _enqueue_deliveries_on_commit(delivery_ids: list[int]) -> None:
     # robust: a broker that is down must not turn the committed change into an error; the sweep
     # (deliveries_due) enqueues the deliveries again.
     transaction.on_commit(enqueue_deliveries, robust=True)
+
+
+def _attempt_deliveries_on_commit(delivery_ids: list[int]) -> None:
+    def attempt_deliveries() -> None:
+        for delivery_id in delivery_ids:
+            delivery_attempt(delivery_id=delivery_id)
+
+    # robust: the notification and its deliveries are committed; a delivery not attempted now stays
+    # pending and the sweep (deliveries_due) enqueues it once it is stale.
+    transaction.on_commit(attempt_deliveries, robust=True)
 
 
 @dataclass(frozen=True)

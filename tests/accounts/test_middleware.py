@@ -1,6 +1,8 @@
 """Staff must set up two-factor authentication before using anything else."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.accounts.factories import PASSWORD, StaffUserFactory, UserFactory
@@ -66,3 +68,21 @@ def test_static_files_are_not_redirected(client):
     response = client.get("/static/does-not-exist.css")
 
     assert response.status_code == 404
+
+
+def test_an_app_request_reads_its_session_and_its_user_once(app_client):
+    # The middleware above checks the token's user before the view and DRF authenticates inside it:
+    # one read of the session and one of the user between them (docs/benchmarks.md, geofence reports).
+    UserFactory(email="consumer@example.com")
+    assert app_client.post("/_allauth/app/v1/auth/login", {"email": "consumer@example.com", "password": PASSWORD})
+    token = app_client.session_token
+
+    with CaptureQueriesContext(connection) as queries:
+        response = app_client.get("/api/v1/me/")
+
+    assert response.status_code == 200 and response.json()["email"] == "consumer@example.com"
+    tables = [query["sql"].split(" FROM ", 1)[1].split()[0] for query in queries if " FROM " in query["sql"]]
+    assert tables.count('"django_session"') == 1 and tables.count('"accounts_user"') == 1, tables
+
+    app_client.session_token = token[:-1] + ("x" if token[-1] != "x" else "y")  # a token nobody was given
+    assert app_client.get("/api/v1/me/").status_code == 401
