@@ -14,6 +14,8 @@ class CampaignsConfig(AppConfig):
         from campaigns.demo_shops import seed_demo_shops
         from campaigns.progress_views import wallet_home_section
         from campaigns.selectors import purchase_contexts
+        from campaigns.services import reward_batch
+        from cashback import batch_work
         from cashback import demo as platform_demo
         from cashback.events import subscribe
         from wallet.home_sections import register_home_section
@@ -23,6 +25,8 @@ class CampaignsConfig(AppConfig):
         merchant_cache.connect_invalidation()
         # Card-network transaction events from the webhook inbox become purchase events.
         handlers.register_handlers()
+        # A batch of inbox events posts its rewards and counts its offers once, at its end.
+        batch_work.register(reward_batch.RewardBatch)
         # Payments on merchants' connected Stripe accounts become purchases too.
         stripe_source.register_handlers()
         # Names of the shops and offers behind ledger entries, for the wallet's API (which may not import campaigns).

@@ -25,7 +25,7 @@ an event that is already ``processed`` or ``ignored`` does nothing.
 import functools
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -37,7 +37,7 @@ from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field
 from django.utils import timezone
 
-from cashback import dispatch
+from cashback import batch_work, dispatch
 from cashback.backoff import retry_delay
 from cashback.errors import ConflictError
 from cashback.models import WebhookEvent, WebhookSource, WebhookStatus
@@ -207,46 +207,69 @@ def _error_text(error: BaseException) -> str:
     return text[-MAX_ERROR_CHARS:]
 
 
-def event_process(*, event_id: int) -> str:
-    """Process the stored event with primary key ``event_id``; return its status afterwards.
+_SAVED_FIELDS = [
+    "status",
+    "attempts",
+    "last_error",
+    "unmatched_reason",
+    "processed_at",
+    "next_attempt_at",
+    "updated_at",
+]
 
-    Safe to call twice and concurrently: the row is locked for the whole run (a second caller waits,
-    then finds it processed), and processed or ignored events are left alone. Returns ``"missing"``
-    for an id that does not exist.
-    """
-    with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None:
-            return "missing"
-        if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
-            return event.status
-        if event.payload_reduced_at is not None:
-            return event.status  # a reduced payload is no input for a handler (event_retry says so)
+# A deadlock or a serialization failure aborts a batch as a whole (its events are then processed one
+# transaction each): it says nothing about the event that met it.
+_BATCH_ABORTING_SQLSTATES = frozenset({"40P01", "40001"})
 
-        now = timezone.now()
-        event.attempts += 1
-        event.next_attempt_at = None
-        event.last_error = ""
-        event.unmatched_reason = ""
-        handler = handler_for(source=event.source, event_type=event.event_type)
-        if handler is None:
-            if event.source in SOURCES_IGNORING_UNHANDLED:
-                event.status = WebhookStatus.IGNORED
-                event.unmatched_reason = f"No handler for {event.source} {event.event_type!r}."
-            else:
-                event.status = WebhookStatus.FAILED
-                event.last_error = f"No handler is registered for {event.source} {event.event_type!r}."
+
+def _aborts_batch(error: BaseException) -> bool:
+    cause: BaseException | None = error
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) in _BATCH_ABORTING_SQLSTATES:
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def _needs_processing(event: WebhookEvent) -> bool:
+    if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
+        return False
+    return event.payload_reduced_at is None  # a reduced payload is no input for a handler (event_retry says so)
+
+
+def _run(event: WebhookEvent, *, now: datetime, batch: batch_work.Batch | None = None) -> None:
+    """Run the event's handler in a savepoint and set the event's outcome fields (not saved).
+    In a batch, a failing event's deferred work is dropped with its savepoint, and an error that
+    aborts the batch (``_aborts_batch``) is raised to the batch."""
+    event.attempts += 1
+    event.next_attempt_at = None
+    event.last_error = ""
+    event.unmatched_reason = ""
+    handler = handler_for(source=event.source, event_type=event.event_type)
+    if handler is None:
+        if event.source in SOURCES_IGNORING_UNHANDLED:
+            event.status = WebhookStatus.IGNORED
+            event.unmatched_reason = f"No handler for {event.source} {event.event_type!r}."
         else:
-            try:
-                with transaction.atomic():  # a savepoint: a failing handler leaves nothing behind
-                    handler(event)
-            except Unmatched as outcome:
+            event.status = WebhookStatus.FAILED
+            event.last_error = f"No handler is registered for {event.source} {event.event_type!r}."
+    else:
+        marks = batch.mark() if batch is not None else None
+        try:
+            with transaction.atomic():  # a savepoint: a failing handler leaves nothing behind
+                handler(event)
+        except Exception as error:
+            if batch is not None and marks is not None:
+                batch.rollback(marks)
+            if isinstance(error, Unmatched):
                 event.status = WebhookStatus.UNMATCHED
-                event.unmatched_reason = outcome.reason[:500]
-            except Ignored as outcome:
+                event.unmatched_reason = error.reason[:500]
+            elif isinstance(error, Ignored):
                 event.status = WebhookStatus.IGNORED
-                event.unmatched_reason = outcome.reason[:500]
-            except Exception as error:  # any handler failure is recorded, never lost
+                event.unmatched_reason = error.reason[:500]
+            elif batch is not None and _aborts_batch(error):
+                raise
+            else:  # any handler failure is recorded, never lost
                 logger.warning(
                     "webhook event %s (%s %s) failed on attempt %s: %s",
                     event.pk,
@@ -258,24 +281,74 @@ def event_process(*, event_id: int) -> str:
                 )
                 event.status = WebhookStatus.FAILED
                 event.last_error = _error_text(error)
-            else:
-                event.status = WebhookStatus.PROCESSED
+        else:
+            event.status = WebhookStatus.PROCESSED
 
-        if event.status == WebhookStatus.FAILED and event.attempts < settings.INBOX_MAX_ATTEMPTS:
-            event.next_attempt_at = now + retry_delay(event.attempts)
-        event.processed_at = now if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED) else None
-        event.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "last_error",
-                "unmatched_reason",
-                "processed_at",
-                "next_attempt_at",
-                "updated_at",
-            ]
-        )
+    if event.status == WebhookStatus.FAILED and event.attempts < settings.INBOX_MAX_ATTEMPTS:
+        event.next_attempt_at = now + retry_delay(event.attempts)
+    event.processed_at = now if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED) else None
+
+
+def event_process(*, event_id: int) -> str:
+    """Process the stored event with primary key ``event_id``; return its status afterwards.
+
+    Safe to call twice and concurrently: the row is locked for the whole run (a second caller waits,
+    then finds it processed), and processed or ignored events are left alone. Returns ``"missing"``
+    for an id that does not exist.
+    """
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            return "missing"
+        if not _needs_processing(event):
+            return event.status
+        _run(event, now=timezone.now())
+        event.save(update_fields=_SAVED_FIELDS)
         return event.status
+
+
+def events_process(*, event_ids: Sequence[int]) -> list[str]:
+    """Process stored events, a batch in one transaction; return each one's status afterwards, in
+    the order given (``"missing"`` for an id that does not exist).
+
+    The batch's rows are locked in id order, each event's handler runs in its own savepoint (a failing
+    event rolls back only itself and is recorded failed, unmatched or ignored exactly as
+    ``event_process`` records it), the statuses are written in one statement, and the work the
+    handlers deferred to the batch (``cashback.batch_work``: campaigns' ledger postings) is done last.
+    If the batch as a whole fails — a deadlock, a serialization failure, a deferred posting the
+    ledger refuses — it is rolled back and every event is processed on its own, one transaction each.
+    Safe to run twice and concurrently, as ``event_process``."""
+    ids = list(event_ids)
+    if len(ids) < 2:
+        return [event_process(event_id=pk) for pk in ids]
+    try:
+        return _batch_process(ids)
+    except Exception:  # whatever it was, the per-event path records it event by event
+        logger.warning(
+            "a batch of %s webhook events failed as a whole; processing them one by one", len(ids), exc_info=True
+        )
+    return [event_process(event_id=pk) for pk in ids]
+
+
+def _batch_process(ids: list[int]) -> list[str]:
+    with transaction.atomic():
+        locked = WebhookEvent.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")
+        events = {event.pk: event for event in locked}
+        now = timezone.now()
+        changed: dict[int, WebhookEvent] = {}
+        with batch_work.opened() as batch:
+            for pk in ids:
+                event = events.get(pk)
+                if event is None or pk in changed or not _needs_processing(event):
+                    continue
+                _run(event, now=now, batch=batch)
+                event.updated_at = now
+                changed[pk] = event
+            if changed:
+                WebhookEvent.objects.bulk_update(list(changed.values()), _SAVED_FIELDS)
+            # Last: the deferred work takes the batch's hot row locks, held only until the commit.
+            batch.flush()
+    return [events[pk].status if pk in events else "missing" for pk in ids]
 
 
 def unmatched_retry(*, since: datetime | None = None) -> int:

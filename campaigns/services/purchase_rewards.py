@@ -17,6 +17,7 @@ from campaigns.models import Offer, Purchase, Reward, RewardKind
 from campaigns.purchase_keys import reward_ledger_key
 from campaigns.rules import Audience, Code, Decision, LineItem, PurchaseFacts, evaluate
 from campaigns.selectors import customer_context, offer_terms
+from campaigns.services import reward_batch
 from campaigns.services.challenges import challenges_lock, challenges_reconcile
 from campaigns.services.offers import offer_budget_consume, offer_budget_return
 from campaigns.services.rewards import reward_book, reward_on_auth, round_half_even
@@ -170,24 +171,31 @@ def purchase_rewards_reconcile(
     offers = {pk: cached[pk] for pk in existing if pk in cached}
     if len(offers) < len(existing):  # an offer no longer live still adjusts the rewards it gave
         offers.update(Offer.objects.filter(pk__in=set(existing) - set(offers)).select_related("merchant").in_bulk())
+    batch = reward_batch.current()
     for offer_id in sorted(existing):
         reward = existing[offer_id]
         target = _proportion(reward.decided_minor, net, reward.basis_minor) if net else 0
         new = reward.pk is None
         change = target - reward.amount_minor
-        if change > 0:
+        offer = offers.get(offer_id) or Offer.objects.get(pk=offer_id)
+        # In a batch of inbox events an offer without a budget only counts, once for the batch.
+        counting = batch if batch is not None and offer.budget_total_minor is None else None
+        if change > 0 and counting is not None:
+            counting.budget_count(offer_id=offer_id, amount_minor=change)
+        elif change > 0:
             granted = offer_budget_consume(offer_id=offer_id, amount_minor=change)
             if granted < change:
                 target = reward.amount_minor + granted
                 if net == reward.basis_minor:
                     reward.decided_minor = target
                 _decision_capped(purchase, offer_id, granted)
+        elif change < 0 and counting is not None:
+            counting.budget_count(offer_id=offer_id, amount_minor=change)
         elif change < 0:
             offer_budget_return(offer_id=offer_id, amount_minor=-change)
         if new and target == 0:
             continue
         reward.amount_minor = target
-        offer = offers.get(offer_id) or Offer.objects.get(pk=offer_id)
         if reward.matures_at is None or new:
             reward.matures_at = purchase.occurred_at + timedelta(days=offer.return_period_days)
         if new:

@@ -31,14 +31,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import router, transaction
 from django.db.models import F
+from django.db.models.constants import OnConflict
 from django.utils.translation import gettext as _
 
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
 from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
 from campaigns.purchase_keys import purchase_event_key, purchase_id_key
 from campaigns.rules import LineItem
+from campaigns.services import reward_batch
 from campaigns.services.figure_changes import figures_changed, figures_day
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit
@@ -112,7 +114,8 @@ def purchase_event_apply(
     event_key = purchase_event_key(source=source, event_id=event_id)
 
     def work() -> Purchase:
-        with transaction.atomic():
+        # In a batch of inbox events the inbox's savepoint around this event is the one that counts.
+        with transaction.atomic(savepoint=reward_batch.current() is None):
             done = PurchaseEvent.objects.filter(source=source, event_id=event_key).select_related("purchase").first()
             if done is not None:
                 return done.purchase  # a replay: nothing changes
@@ -143,6 +146,7 @@ def purchase_event_apply(
                     "status": Purchase.Status.AWAITING,
                     "card": card,
                 },
+                read_first=kind in (PurchaseEventKind.REFUND, PurchaseEventKind.REVERSAL),
             )
             if card is not None and purchase.card_id is None:  # a refund arrived first, without its card
                 purchase.card = card
@@ -173,23 +177,38 @@ def purchase_event_apply(
     return retrying_deadlocks(work)()
 
 
-def _purchase_locked(*, source: str, external_id: str, defaults: dict[str, Any]) -> tuple[Purchase, bool]:
+def _purchase_locked(
+    *, source: str, external_id: str, defaults: dict[str, Any], read_first: bool
+) -> tuple[Purchase, bool]:
     """The purchase row, created if new, locked until the end of the transaction; and whether this
     call created it.
 
-    Concurrent first events of one purchase race on the unique ``(source, external_id)``: the
-    loser's insert waits for the winner's commit, fails, and ``get_or_create`` reads the winner's
-    row (locking it); should that read still miss (the winner rolled back), try again.
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (issue 19: a new purchase costs one round
+    trip, not a locking read, a savepoint, an insert and its release): a row this call inserted is
+    locked by the insert. Concurrent first events of one purchase race on the unique
+    ``(source, external_id)``: the loser's insert waits for the winner's commit and inserts nothing,
+    and the loser then reads the winner's row with a lock; had the winner rolled back, the loser's
+    insert would have gone in. An event that names a purchase which usually exists already (a
+    refund, a reversal: ``read_first``) reads it first.
     """
-    for attempt in range(3):
-        try:
-            return Purchase.objects.select_for_update().get_or_create(
-                source=source, external_id=external_id, defaults=defaults
-            )
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    manager = Purchase.objects.select_for_update()
+    if read_first:
+        found = manager.filter(source=source, external_id=external_id).first()
+        if found is not None:
+            return found, False
+    purchase = Purchase(source=source, external_id=external_id, **defaults)
+    db = router.db_for_write(Purchase)
+    meta = Purchase._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    rows = Purchase.objects.using(db)._insert(  # type: ignore[attr-defined]  # Django's insert with ON CONFLICT
+        [purchase], fields=fields, returning_fields=[meta.pk], using=db, on_conflict=OnConflict.IGNORE
+    )
+    if rows and rows[0]:  # Django returns [None] when the conflict inserted nothing
+        purchase.pk = rows[0][0]
+        purchase._state.adding = False
+        purchase._state.db = db
+        return purchase, True
+    return manager.get(source=source, external_id=external_id), False
 
 
 def _refund_match(

@@ -15,13 +15,14 @@ from django.conf import settings
 
 from campaigns.errors import CharityRewardError
 from campaigns.models import Offer, Purchase, Reward, RewardKind, RewardStatus
+from campaigns.services import reward_batch
 from campaigns.services.figure_changes import figures_changed, reward_figures_day
 from cashback.events import announce
 from charity.errors import CharityNotFoundError
 from charity.services import charity_payable_account_open
 from wallet.errors import InsufficientFundsError
 from wallet.models import AccountKind, JournalKind, JournalTransaction, LedgerAccount
-from wallet.services import EntrySpec, account_for_posting, platform_account, transaction_post
+from wallet.services import EntrySpec, TransferRequest, account_for_posting, platform_account, transaction_post
 
 _SPLIT_ATTEMPTS = 3
 
@@ -71,6 +72,9 @@ def _charity_account(reward: Reward) -> LedgerAccount:
 
 
 def account_spendable(account: LedgerAccount) -> int:
+    batch = reward_batch.current()
+    if batch is not None:  # what the batch's deferred postings will leave
+        return batch.postings.spendable(account.pk)
     row = LedgerAccount.objects.filter(pk=account.pk).values_list("balance", "pending_debits").first()
     return max(0, row[0] - row[1]) if row else 0
 
@@ -100,14 +104,28 @@ class Posting:
     receivable: LedgerAccount
 
 
-def _post_with_split(*, posting: Posting, kind: str, plan: Callable[[bool], Split]) -> tuple[JournalTransaction, Split]:
+def _post_with_split(
+    *, posting: Posting, kind: str, plan: Callable[[bool], Split]
+) -> tuple[JournalTransaction | None, Split]:
     """Post entries whose split depends on balances read just before (funding, available).
+
+    In a batch of inbox events (``reward_batch``) the posting is deferred to the batch's end and no
+    journal is returned yet.
 
     ``plan(last)`` reads the balances and returns the split; if another writer spent the money
     meanwhile the ledger refuses (``insufficient_funds``, nothing written) and the split is made
     again; the last attempt (``last=True``) books everything uncertain to the receivables, which
     may go negative, so a reward is never lost. Returns the journal and the split it posted.
     """
+    batch = reward_batch.current()
+    if batch is not None:  # posted with the batch's other postings at its end; the split reads through it
+        split = plan(False)
+        batch.postings.post(
+            TransferRequest(
+                idempotency_key=posting.key, kind=kind, entries=split.entries, memo=posting.memo, causes=posting.causes
+            )
+        )
+        return None, split
     for attempt in range(1, _SPLIT_ATTEMPTS + 1):
         last = attempt == _SPLIT_ATTEMPTS
         split = plan(last)
@@ -136,7 +154,11 @@ def _merchant_debits(funding: LedgerAccount, receivable: LedgerAccount, amount: 
 
 def _merchant_credits(funding: LedgerAccount, receivable: LedgerAccount, amount: int) -> list[EntrySpec]:
     """Give ``amount`` back to the merchant: first against what it owes, the rest to its funding."""
-    owed = -(LedgerAccount.objects.filter(pk=receivable.pk).values_list("balance", flat=True).first() or 0)
+    batch = reward_batch.current()
+    if batch is not None:
+        owed = -batch.postings.balance(receivable.pk)
+    else:
+        owed = -(LedgerAccount.objects.filter(pk=receivable.pk).values_list("balance", flat=True).first() or 0)
     to_receivable = min(amount, max(0, owed))
     entries = []
     if to_receivable:
@@ -250,7 +272,11 @@ def _reward_increase(reward: Reward, posting: Posting, amount: int) -> None:
         reward.available_minor += amount
     else:
         reward.pending_minor += amount
-    if reward.earn_journal_id is None:
+    if journal is None:  # deferred to the batch's end (reward_batch)
+        batch = reward_batch.current()
+        if batch is not None and reward.earn_journal_id is None and not batch.has_deferred_earn(reward):
+            batch.earn_deferred(reward, key=posting.key)
+    elif reward.earn_journal_id is None:
         reward.earn_journal = journal
 
 
@@ -307,7 +333,8 @@ def reward_book(reward: Reward, *, offer: Offer, purchase: Purchase | None) -> N
         if reward.pk is not None:
             reward.save(update_fields=["status", "decided_minor", "basis_minor", "updated_at"])
         return
-    first_earn = reward.earn_journal_id is None and delta > 0
+    batch = reward_batch.current()
+    first_earn = reward.earn_journal_id is None and delta > 0 and not (batch and batch.has_deferred_earn(reward))
     posting = _reward_posting(reward, offer, purchase)
     if delta > 0:
         _reward_increase(reward, posting, delta)

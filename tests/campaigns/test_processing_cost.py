@@ -78,3 +78,23 @@ def test_a_clearing_costs_the_worker_at_most_30_statements(settings):
 
     assert max(counts) <= 30, counts
     assert Reward.objects.filter(amount_minor__gt=0).count() == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_clearings_costs_the_worker_at_most_16_statements_each(settings):
+    """Issue 19, the batch step: a batch of 20 clearings in one transaction — one BEGIN and COMMIT,
+    one locking read of the inbox rows and one status UPDATE for the batch, a savepoint per event, a
+    new purchase in one INSERT ... ON CONFLICT; the ledger batch's statements (Django's log does not
+    see them) and the offer's count once per batch."""
+    settings.INBOX_ENQUEUE_ON_RECEIPT = False
+    location, cards = _world()
+    pks = [_clearing(n, cards[n % 3], location) for n in range(25)]
+    inbox.events_process(event_ids=pks[:5])  # the caches fill
+
+    with CaptureQueriesContext(connection) as queries:
+        assert set(inbox.events_process(event_ids=pks[5:])) == {"processed"}
+    statements = _worker_statements(queries)
+
+    assert len(statements) / 20 <= 16, len(statements)
+    assert Reward.objects.filter(amount_minor__gt=0).count() == 25

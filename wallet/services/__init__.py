@@ -8,6 +8,7 @@
 - ``posting``: ``transaction_post`` and ``transaction_post_with_created``, one balanced
   transaction (PostgreSQL and portable writers).
 - ``batches``: ``transactions_post_batch``, many in one database transaction.
+- ``deferred``: ``DeferredPostings``, postings collected during a batch of work and posted at its end.
 - ``holds``: ``hold_place``, ``hold_post``, ``hold_void``, ``hold_expire_due``.
 - ``retries``: ``retrying_deadlocks``, the one retry of a transaction PostgreSQL aborted for a
   deadlock or serialization failure (also used by campaigns).
@@ -17,6 +18,7 @@ Callers import from ``wallet.services``; the names below are its public surface.
 
 from wallet.services.accounts import account_for_posting, account_get_or_create, accounts_forget, platform_account
 from wallet.services.batches import MAX_BATCH, transactions_post_batch
+from wallet.services.deferred import DeferredPostings
 from wallet.services.holds import hold_expire_due, hold_place, hold_post, hold_void
 from wallet.services.ledger_requests import MAX_ENTRIES, MAX_KEY_LENGTH, EntrySpec, TransferRequest, transfer
 from wallet.services.posting import transaction_post, transaction_post_with_created
@@ -28,6 +30,7 @@ __all__ = [
     "MAX_ENTRIES",
     "MAX_KEY_LENGTH",
     "RETRYABLE_SQLSTATES",
+    "DeferredPostings",
     "EntrySpec",
     "TransferRequest",
     "account_for_posting",

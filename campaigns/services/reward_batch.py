@@ -1,0 +1,93 @@
+"""The rewards of a batch of inbox events, written to their hot rows once per batch (issue 19).
+
+Opened by the inbox for every batch of events the worker processes in one transaction
+(``cashback.batch_work``; registered in ``CampaignsConfig.ready()``). While it is open:
+
+- ``reward_book`` hands its ledger postings to ``postings`` (``wallet.services.DeferredPostings``)
+  instead of posting each at once; the split between the merchant's funding and receivable reads
+  balances through it, so it is the split one-by-one posting would have made;
+- a reward's first earning journal is linked to the reward when the batch posts (``earn_deferred``);
+- an offer without a budget only counts what its rewards take (``budget_count``): the count is added
+  in one statement at the end instead of an UPDATE of the offer's row per reward. Offers with a
+  budget are still granted under their row lock, at once: the grant decides the reward.
+
+At the end (``flush``, inside the batch's transaction, after everything else): the offers' counts,
+locked in ascending id order, then the ledger batch (accounts locked once each, in ascending id
+order), then the earning journals' links. The lock order is the one every writer keeps (offers, then
+accounts), and the hot rows — the merchant's offer and funding account — are locked once per batch
+and only for its last statements and commit: concurrent batches of one merchant queue there briefly
+and never wait in a cycle. Anything refused here fails the whole batch, whose events the inbox then
+processes one by one, posting at once as outside a batch.
+"""
+
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import F
+
+from campaigns.models import Offer, Reward
+from cashback import batch_work
+from wallet.services import DeferredPostings
+
+_COUNT_SQL = """
+WITH locked AS MATERIALIZED (
+    SELECT id FROM campaigns_offer WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id FOR NO KEY UPDATE
+)
+UPDATE campaigns_offer AS o SET budget_spent_minor = o.budget_spent_minor + d.delta
+FROM locked JOIN unnest(%(ids)s::bigint[], %(deltas)s::bigint[]) AS d (id, delta) ON d.id = locked.id
+WHERE o.id = locked.id
+"""
+
+
+class RewardBatch:
+    def __init__(self) -> None:
+        self.postings = DeferredPostings()
+        self._counts: list[tuple[int, int]] = []
+        self._earns: list[tuple[Reward, str]] = []
+
+    def mark(self) -> tuple[int, int, int]:
+        return self.postings.mark(), len(self._counts), len(self._earns)
+
+    def rollback(self, mark: object) -> None:
+        assert isinstance(mark, tuple)
+        postings, counts, earns = mark
+        self.postings.rollback(postings)
+        del self._counts[counts:]
+        del self._earns[earns:]
+
+    def budget_count(self, *, offer_id: int, amount_minor: int) -> None:
+        """Count ``amount_minor`` (negative: given back) on the budget of an offer that has none."""
+        self._counts.append((offer_id, amount_minor))
+
+    def earn_deferred(self, reward: Reward, *, key: str) -> None:
+        """The journal posted under ``key`` is the reward's first earning (the reward is saved before
+        the batch posts)."""
+        self._earns.append((reward, key))
+
+    def has_deferred_earn(self, reward: Reward) -> bool:
+        return reward.pk is not None and any(other.pk == reward.pk for other, _ in self._earns)
+
+    def flush(self) -> None:
+        totals: dict[int, int] = defaultdict(int)
+        for offer_id, amount in self._counts:
+            totals[offer_id] += amount
+        ids = sorted(offer_id for offer_id, amount in totals.items() if amount)
+        if ids and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_COUNT_SQL, {"ids": ids, "deltas": [totals[offer_id] for offer_id in ids]})
+        elif ids:
+            for offer_id in ids:
+                Offer.objects.filter(pk=offer_id).update(budget_spent_minor=F("budget_spent_minor") + totals[offer_id])
+        journals = self.postings.flush()
+        rewards = []
+        for reward, key in self._earns:
+            reward.earn_journal_id = journals[key].pk
+            rewards.append(reward)
+        if rewards:
+            Reward.objects.bulk_update(rewards, ["earn_journal"])
+        self._counts, self._earns = [], []
+
+
+def current() -> RewardBatch | None:
+    """The open batch's rewards, or None (outside a batch of inbox events: post at once)."""
+    return batch_work.current(RewardBatch)
