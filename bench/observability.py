@@ -65,6 +65,8 @@ def _measure(handler, count: int) -> tuple[float, float]:
 def child() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cashback.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+    os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleTI=")
+    os.environ.setdefault("EXTERNAL_ID_KEY", "bench-only-external-id-key-not-a-secret-0123456789")
     os.environ["HTTPS"] = "false"
     os.environ["LOG_LEVEL"] = "WARNING"
     sys.path.insert(0, str(ROOT))
