@@ -7,7 +7,7 @@ their roles: the brand owner's record of its team, not the person's data.
 
 from accounts.models import User
 from accounts.privacy_registry import ExportSection, Row, not_exported_register, section_register
-from programmes.models import BusinessCustomer, Redemption, VoucherCode
+from programmes.models import ActionOutcome, ActionReport, BusinessCustomer, Redemption, VoucherCode
 
 
 def _business_customers(user: User) -> list[Row]:
@@ -54,6 +54,33 @@ def _vouchers(user: User) -> list[Row]:
     return rows
 
 
+def _actions(user: User) -> list[Row]:
+    """The actions reported for the person (surveys, shares, birthdays, ...) and what each earned or why not."""
+    rows: list[Row] = [
+        {
+            "what": "action",
+            "action": report.get_action_display(),
+            "source": report.get_source_display(),
+            "description": report.description,
+            "occurred_at": report.occurred_at,
+        }
+        for report in ActionReport.objects.filter(user=user).order_by("id")
+    ]
+    rows += [
+        {
+            "what": "outcome",
+            "action": outcome.report.get_action_display(),
+            "result": outcome.get_result_display(),
+            "value": outcome.value,
+            "value_kind": outcome.value_kind,
+            "currency": outcome.currency,
+            "occurred_at": outcome.occurred_at,
+        }
+        for outcome in ActionOutcome.objects.filter(user=user).select_related("report").order_by("id")
+    ]
+    return rows
+
+
 def register() -> None:
     section_register(
         ExportSection(
@@ -75,8 +102,19 @@ def register() -> None:
             order=76,
         )
     )
+    section_register(
+        ExportSection(
+            name="reward_actions",
+            title="Rewards for actions",
+            description="The actions reported for you (surveys, shares, birthdays) and what each earned or why not.",
+            rows=_actions,
+            covers=("programmes.ActionReport.user", "programmes.ActionOutcome.user"),
+            order=77,
+        )
+    )
     not_exported_register(
         fields=(
+            "programmes.ActionRule.created_by",
             "programmes.FieldRole.user",
             "programmes.BusinessCustomer.registered_by",
             "programmes.Contract.proposed_by",
