@@ -36,6 +36,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected, SerializationFailure
 
 from cashback import batch_work, dispatch
 from cashback.backoff import retry_delay
@@ -219,13 +220,13 @@ _SAVED_FIELDS = [
 
 # A deadlock or a serialization failure aborts a batch as a whole (its events are then processed one
 # transaction each): it says nothing about the event that met it.
-_BATCH_ABORTING_SQLSTATES = frozenset({"40P01", "40001"})
+_BATCH_ABORTING_ERRORS = (DeadlockDetected, SerializationFailure)
 
 
 def _aborts_batch(error: BaseException) -> bool:
     cause: BaseException | None = error
     while cause is not None:
-        if getattr(cause, "sqlstate", None) in _BATCH_ABORTING_SQLSTATES:
+        if isinstance(cause, _BATCH_ABORTING_ERRORS):
             return True
         cause = cause.__cause__
     return False

@@ -12,6 +12,7 @@ import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from programmes.errors import ContractNotOpenError, InvalidProgrammeError
 from programmes.models import Contract, ContractEvent, FieldRole, FieldRoleKind
@@ -51,7 +52,7 @@ def contract_cancel(*, role: FieldRole, contract: Contract, reason: str) -> Cont
     if contract.status not in (Contract.Status.PROPOSED, Contract.Status.APPROVED):
         raise ContractNotOpenError()
     if not reason.strip():
-        raise InvalidProgrammeError("Give a reason.", fields={"reason": ["Give a reason."]})
+        raise InvalidProgrammeError(gettext("Give a reason."), fields={"reason": [gettext("Give a reason.")]})
     _close_locked(contract, status=Contract.Status.CANCELLED, actor=role, reason=reason.strip())
     return contract
 

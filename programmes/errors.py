@@ -7,74 +7,74 @@ from cashback.errors import ConflictError, DomainError, NotFoundError, Permissio
 
 class NotBrandOwnerError(NotFoundError):
     code = "not_brand_owner"
-    default_message = "This merchant runs no programmes."
+    default_message = gettext_lazy("This merchant runs no programmes.")
 
 
 class RoleNotAllowedError(PermissionDeniedError):
     code = "programme_role_not_allowed"
-    default_message = "Your programme role does not allow this."
+    default_message = gettext_lazy("Your programme role does not allow this.")
 
 
 class RegionNotAllowedError(PermissionDeniedError):
     code = "programme_region_not_allowed"
-    default_message = "This region is not one of yours."
+    default_message = gettext_lazy("This region is not one of yours.")
 
 
 class DuplicateCustomerCodeError(ConflictError):
     code = "duplicate_customer_code"
-    default_message = "A business customer with this code is already registered."
+    default_message = gettext_lazy("A business customer with this code is already registered.")
 
 
 class InvalidPhoneError(DomainError):
     code = "invalid_phone"
-    default_message = "Enter a valid mobile number, e.g. +47 912 34 567."
+    default_message = gettext_lazy("Enter a valid mobile number, e.g. +47 912 34 567.")
 
 
 class InvalidProgrammeError(DomainError):
     code = "invalid_programme"
-    default_message = "The programme is not valid."
+    default_message = gettext_lazy("The programme is not valid.")
 
 
 class TierWithoutRewardError(InvalidProgrammeError):
     code = "tier_without_reward"
-    default_message = "Every target needs a reward greater than zero."
+    default_message = gettext_lazy("Every target needs a reward greater than zero.")
 
 
 class ContractOutsidePeriodError(DomainError):
     code = "contract_outside_period"
-    default_message = "The contract must start and expire within the programme's period."
+    default_message = gettext_lazy("The contract must start and expire within the programme's period.")
 
 
 class ContractAlreadyOpenError(ConflictError):
     code = "contract_already_open"
-    default_message = "This customer already has a proposed or approved contract in this programme."
+    default_message = gettext_lazy("This customer already has a proposed or approved contract in this programme.")
 
 
 class ContractNotProposedError(ConflictError):
     code = "contract_not_proposed"
-    default_message = "Only a proposed contract can be approved or rejected."
+    default_message = gettext_lazy("Only a proposed contract can be approved or rejected.")
 
 
 class NoRegionBudgetError(DomainError):
     code = "no_region_budget"
-    default_message = "The programme has no budget in the customer's region."
+    default_message = gettext_lazy("The programme has no budget in the customer's region.")
 
 
 class BudgetExceededError(ConflictError):
     code = "budget_exceeded"
-    default_message = "The region's budget left is not enough for this contract's rewards."
+    default_message = gettext_lazy("The region's budget left is not enough for this contract's rewards.")
 
 
 class BudgetBelowCommittedError(DomainError):
     code = "budget_below_committed"
-    default_message = "The budget cannot be lower than what approved contracts already committed."
+    default_message = gettext_lazy("The budget cannot be lower than what approved contracts already committed.")
 
 
 class SalesFileError(DomainError):
     """A sales CSV with bad rows: ``rows`` lists (line number, message); nothing of it was applied."""
 
     code = "invalid_sales_file"
-    default_message = "The file has errors; nothing of it was applied."
+    default_message = gettext_lazy("The file has errors; nothing of it was applied.")
 
     def __init__(self, message: str | None = None, *, rows: list[tuple[int, str]]) -> None:
         self.rows = rows
@@ -83,7 +83,7 @@ class SalesFileError(DomainError):
 
 class DuplicateSalesFileError(ConflictError):
     code = "duplicate_sales_file"
-    default_message = "This file was uploaded before; nothing of it was applied again."
+    default_message = gettext_lazy("This file was uploaded before; nothing of it was applied again.")
 
 
 # --- Rewards for actions, master data, closing contracts ------------------------------------------

@@ -20,19 +20,19 @@ from wallet.money import decimal_string_to_minor
 class CustomerForm(GuardedForm):
     phone_fields = VALIDATED_PHONE_FIELDS  # the service normalises it and says if it is not dialable
 
-    name = forms.CharField(label="Business name", max_length=150)
-    kind = forms.ChoiceField(label="Kind of business", choices=BusinessCustomer.Kind.choices)
+    name = forms.CharField(label=_("Business name"), max_length=150)
+    kind = forms.ChoiceField(label=_("Kind of business"), choices=BusinessCustomer.Kind.choices)
     code = forms.CharField(
-        label="Customer number",
+        label=_("Customer number"),
         max_length=30,
-        help_text="Your company's number for this customer, as in the sales data.",
+        help_text=_("Your company's number for this customer, as in the sales data."),
     )
     region = forms.ModelChoiceField(queryset=Region.objects.none(), empty_label=None)
-    contact_name = forms.CharField(label="Owner or contact person", max_length=150)
+    contact_name = forms.CharField(label=_("Owner or contact person"), max_length=150)
     phone = forms.CharField(
-        label="Mobile number",
+        label=_("Mobile number"),
         max_length=20,
-        help_text="Rewards go to the wallet of this number.",
+        help_text=_("Rewards go to the wallet of this number."),
         widget=forms.TelInput,
     )
 
@@ -53,9 +53,9 @@ class DateInput(forms.DateInput):
 class ContractForm(GuardedForm):
     customer = forms.ModelChoiceField(queryset=BusinessCustomer.objects.none())
     programme = forms.ModelChoiceField(queryset=Programme.objects.none(), empty_label=None)
-    contract_type = forms.ChoiceField(label="Contract type", choices=Contract.Type.choices)
-    starts_on = forms.DateField(label="Starts", widget=DateInput)
-    expires_on = forms.DateField(label="Expires", widget=DateInput)
+    contract_type = forms.ChoiceField(label=_("Contract type"), choices=Contract.Type.choices)
+    starts_on = forms.DateField(label=_("Starts"), widget=DateInput)
+    expires_on = forms.DateField(label=_("Expires"), widget=DateInput)
 
     def __init__(self, *args: Any, customers: Any, programmes: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,11 +66,11 @@ class ContractForm(GuardedForm):
 
 
 class RejectForm(GuardedForm):
-    reason = forms.CharField(label="Why not", max_length=300, widget=forms.TextInput)
+    reason = forms.CharField(label=_("Why not"), max_length=300, widget=forms.TextInput)
 
 
 class SalesUploadForm(GuardedForm):
-    file = forms.FileField(label="Sales file (CSV)")
+    file = forms.FileField(label=_("Sales file (CSV)"))
 
     def _fields_holding_card_numbers(self) -> list[str]:
         """The guard reads submitted values; an uploaded file's are in its content, so a sales file
@@ -86,7 +86,9 @@ class SalesUploadForm(GuardedForm):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_FILE_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s MB.") % {"size": MAX_FILE_BYTES // (1024 * 1024)}
+            )
         return upload
 
 
@@ -97,7 +99,9 @@ def _file_holds_card_number(upload: Any) -> bool:
 
 
 class BudgetForm(GuardedForm):
-    amount = forms.CharField(label="Budget", max_length=20, help_text="In the programme's currency, e.g. 250000.00")
+    amount = forms.CharField(
+        label=_("Budget"), max_length=20, help_text=_("In the programme's currency, e.g. 250000.00")
+    )
 
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,11 +112,11 @@ class BudgetForm(GuardedForm):
         try:
             amount = decimal_string_to_minor(text, self.currency)
         except (ValueError, InvalidLedgerRequestError) as error:
-            raise forms.ValidationError("Enter an amount like 250000.00.") from error
+            raise forms.ValidationError(_("Enter an amount like 250000.00.")) from error
         if amount < 0:
-            raise forms.ValidationError("A budget cannot be negative.")
+            raise forms.ValidationError(_("A budget cannot be negative."))
         if amount > MAX_BUDGET_MINOR:
-            raise forms.ValidationError("That budget is larger than the platform holds.")
+            raise forms.ValidationError(_("That budget is larger than the platform holds."))
         return amount
 
 
@@ -135,11 +139,11 @@ class ProgrammeForm(GuardedForm):
     decides what is valid (a target without a reward, dates, …); the form only reads numbers."""
 
     name = forms.CharField(max_length=150)
-    target_kind = forms.ChoiceField(label="Target", choices=Programme.TargetKind.choices)
-    starts_on = forms.DateField(label="First day", widget=DateInput)
-    ends_on = forms.DateField(label="Last day", widget=DateInput)
+    target_kind = forms.ChoiceField(label=_("Target"), choices=Programme.TargetKind.choices)
+    starts_on = forms.DateField(label=_("First day"), widget=DateInput)
+    ends_on = forms.DateField(label=_("Last day"), widget=DateInput)
     brands = forms.ModelMultipleChoiceField(
-        queryset=Brand.objects.none(), widget=forms.CheckboxSelectMultiple, help_text="Sales of these brands count."
+        queryset=Brand.objects.none(), widget=forms.CheckboxSelectMultiple, help_text=_("Sales of these brands count.")
     )
 
     def __init__(
@@ -154,10 +158,15 @@ class ProgrammeForm(GuardedForm):
         brand_field.queryset = brands
         for index in range(1, TIER_ROWS + 1):
             self.fields[f"threshold_{index}"] = forms.IntegerField(
-                label=f"Target {index}", required=index == 1, min_value=1, max_value=MAX_BUDGET_MINOR
+                label=_("Target %(index)s") % {"index": index},
+                required=index == 1,
+                min_value=1,
+                max_value=MAX_BUDGET_MINOR,
             )
             self.fields[f"reward_{index}"] = forms.CharField(
-                label=f"Reward {index} ({currency})", required=False, max_length=20
+                label=_("Reward %(index)s (%(currency)s)") % {"index": index, "currency": currency},
+                required=False,
+                max_length=20,
             )
             # Points or an e-voucher instead of cash; the reward above is then what it costs the budget.
             self.fields[f"reward_kind_{index}"] = forms.ChoiceField(
@@ -177,7 +186,9 @@ class ProgrammeForm(GuardedForm):
             )
         for region in self.regions:
             self.fields[f"budget_{region.pk}"] = forms.CharField(
-                label=f"Budget in {region.name} ({currency})", required=False, max_length=20
+                label=_("Budget in %(region)s (%(currency)s)") % {"region": region.name, "currency": currency},
+                required=False,
+                max_length=20,
             )
 
     def tier_fields(self) -> list[tuple[Any, Any]]:
@@ -200,12 +211,12 @@ class ProgrammeForm(GuardedForm):
             try:
                 reward = _minor_or_none(cleaned.get(f"reward_{index}") or "", self.currency)
             except (ValueError, InvalidLedgerRequestError):
-                self.add_error(f"reward_{index}", "Enter an amount like 500.00.")
+                self.add_error(f"reward_{index}", _("Enter an amount like 500.00."))
                 continue
             if threshold is None and reward is None:
                 continue
             if threshold is None:
-                self.add_error(f"threshold_{index}", "Give the target this reward is for.")
+                self.add_error(f"threshold_{index}", _("Give the target this reward is for."))
                 continue
             kind = cleaned.get(f"reward_kind_{index}") or TierRewardKind.CASH
             tiers.append(
@@ -222,7 +233,7 @@ class ProgrammeForm(GuardedForm):
             try:
                 amount = _minor_or_none(cleaned.get(f"budget_{region.pk}") or "", self.currency)
             except (ValueError, InvalidLedgerRequestError):
-                self.add_error(f"budget_{region.pk}", "Enter an amount like 250000.00.")
+                self.add_error(f"budget_{region.pk}", _("Enter an amount like 250000.00."))
                 continue
             if amount is not None:
                 budgets[region] = amount
@@ -232,13 +243,13 @@ class ProgrammeForm(GuardedForm):
 
 
 class FieldRoleForm(GuardedForm):
-    email = forms.EmailField(label="E-mail address", help_text="The person needs an account here.")
+    email = forms.EmailField(label=_("E-mail address"), help_text=_("The person needs an account here."))
     role = forms.ChoiceField(choices=FieldRole.Kind.choices)
     regions = forms.ModelMultipleChoiceField(
         queryset=Region.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Sales: exactly one. Regional head: one or more. Admins: none (they see every region).",
+        help_text=_("Sales: exactly one. Regional head: one or more. Admins: none (they see every region)."),
     )
 
     def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from merchants.models import Merchant
 
@@ -47,11 +48,11 @@ class Region(models.Model):
 
 
 class FieldRoleKind(models.TextChoices):
-    SALES = "sales", "Sales"
-    REGIONAL_HEAD = "regional_head", "Regional head"
-    PROGRAMME_ADMIN = "programme_admin", "Programme admin"
-    MARKETING_ADMIN = "marketing_admin", "Marketing admin"
-    FINANCE_ADMIN = "finance_admin", "Finance admin"
+    SALES = "sales", _("Sales")
+    REGIONAL_HEAD = "regional_head", _("Regional head")
+    PROGRAMME_ADMIN = "programme_admin", _("Programme admin")
+    MARKETING_ADMIN = "marketing_admin", _("Marketing admin")
+    FINANCE_ADMIN = "finance_admin", _("Finance admin")
 
 
 # Roles whose view is limited to their regions; the admins see every region of the brand owner.
@@ -120,8 +121,8 @@ class Product(models.Model):
 
 
 class CustomerKind(models.TextChoices):
-    WHOLESALER = "wholesaler", "Wholesaler"
-    SERVICE_PROVIDER = "service_provider", "Service provider"
+    WHOLESALER = "wholesaler", _("Wholesaler")
+    SERVICE_PROVIDER = "service_provider", _("Service provider")
 
 
 class BusinessCustomer(models.Model):
@@ -157,8 +158,8 @@ class BusinessCustomer(models.Model):
 
 
 class TargetKind(models.TextChoices):
-    VOLUME = "volume", "Volume (units sold)"
-    VALUE = "value", "Value (amount sold)"
+    VOLUME = "volume", _("Volume (units sold)")
+    VALUE = "value", _("Value (amount sold)")
 
 
 class Programme(models.Model):
@@ -190,9 +191,9 @@ class Programme(models.Model):
 
 
 class TierRewardKind(models.TextChoices):
-    CASH = "cash", "Cash to the wallet"
-    POINTS = "points", "Points"
-    E_VOUCHER = "e_voucher", "E-voucher"
+    CASH = "cash", _("Cash to the wallet")
+    POINTS = "points", _("Points")
+    E_VOUCHER = "e_voucher", _("E-voucher")
 
 
 class ProgrammeTier(models.Model):
@@ -268,17 +269,17 @@ class RegionBudget(models.Model):
 
 
 class ContractType(models.TextChoices):
-    GROWTH = "growth", "Growth"
-    TACTICAL = "tactical", "Tactical"
+    GROWTH = "growth", _("Growth")
+    TACTICAL = "tactical", _("Tactical")
 
 
 class ContractStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
     # Closed: what approval committed and no tier paid went back to the region's budget.
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
 
 
 OPEN_CONTRACT_STATUSES = (ContractStatus.PROPOSED, ContractStatus.APPROVED)
@@ -337,13 +338,13 @@ class ContractEvent(models.Model):
     """The history of a contract: every change, written once (append-only in PostgreSQL too)."""
 
     class Action(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        ACHIEVEMENT = "achievement", "Achievement updated"
-        TIER_REACHED = "tier_reached", "Tier reached, reward paid"
-        CANCELLED = "cancelled", "Cancelled"
-        EXPIRED = "expired", "Expired"
+        PROPOSED = "proposed", _("Proposed")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        ACHIEVEMENT = "achievement", _("Achievement updated")
+        TIER_REACHED = "tier_reached", _("Tier reached, reward paid")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)

@@ -11,6 +11,7 @@ answered, 200); under another member or action it is refused (409 ``action_alrea
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -40,7 +41,7 @@ class EventSerializer(serializers.Serializer):
 
     def validate_occurred_at(self, value: Any) -> Any:
         if value > timezone.now() + CLOCK_SKEW:
-            raise serializers.ValidationError("The event cannot be in the future.")
+            raise serializers.ValidationError(gettext("The event cannot be in the future."))
         return value
 
 

@@ -13,6 +13,8 @@ import datetime
 import io
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from programmes.models import BrandOwner, BusinessCustomer, Product
 from wallet.errors import InvalidLedgerRequestError
 from wallet.money import parse_amount
@@ -51,9 +53,9 @@ def _quantity(raw: str) -> int | str:
     try:
         quantity = int(text)
     except ValueError:
-        return f"quantity {text!r} is not a whole number"
+        return gettext("quantity %(value)s is not a whole number") % {"value": repr(text)}
     if quantity <= 0:
-        return f"quantity {quantity} must be more than zero"
+        return gettext("quantity %(value)s must be more than zero") % {"value": quantity}
     return quantity
 
 
@@ -62,11 +64,11 @@ def _value(raw: str, currency: str) -> int | str:
     if not text:
         return 0
     if text.startswith("-"):
-        return f"value {text!r} must not be negative"
+        return gettext("value %(value)s must not be negative") % {"value": repr(text)}
     try:
         return parse_amount(text, currency)
     except InvalidLedgerRequestError as error:
-        return f"value {text!r}: {error.message}"
+        return gettext("value %(value)s: %(problem)s") % {"value": repr(text), "problem": error.message}
 
 
 def _date(raw: str) -> datetime.date | str:
@@ -74,29 +76,33 @@ def _date(raw: str) -> datetime.date | str:
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        return f"date {text!r} is not a date like 2026-03-31"
+        return gettext("date %(value)s is not a date like 2026-03-31") % {"value": repr(text)}
 
 
 def sales_file_read(*, brand_owner: BrandOwner, content: bytes) -> SalesFileReading:
     """Parse and check every row against the brand owner's customers and products (two queries)."""
     reading = SalesFileReading(rows=[], errors=[])
     if len(content) > MAX_FILE_BYTES:
-        reading.errors.append((0, f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB."))
+        reading.errors.append(
+            (0, gettext("The file is larger than %(size)s MB.") % {"size": MAX_FILE_BYTES // (1024 * 1024)})
+        )
         return reading
     text = _decode(content)
     if text is None:
-        reading.errors.append((0, "The file is not UTF-8 text."))
+        reading.errors.append((0, gettext("The file is not UTF-8 text.")))
         return reading
     records = list(csv.reader(io.StringIO(text)))
     if not records or [column.strip().lower() for column in records[0]] != list(COLUMNS):
-        reading.errors.append((1, f"The first row must name the columns: {','.join(COLUMNS)}."))
+        reading.errors.append(
+            (1, gettext("The first row must name the columns: %(columns)s.") % {"columns": ",".join(COLUMNS)})
+        )
         return reading
     body = [(number, record) for number, record in enumerate(records[1:], start=2) if any(f.strip() for f in record)]
     if not body:
-        reading.errors.append((0, "The file has no sales rows."))
+        reading.errors.append((0, gettext("The file has no sales rows.")))
         return reading
     if len(body) > MAX_ROWS:
-        reading.errors.append((0, f"The file has more than {MAX_ROWS} rows; split it."))
+        reading.errors.append((0, gettext("The file has more than %(rows)s rows; split it.") % {"rows": MAX_ROWS}))
         return reading
 
     codes = {record[0].strip() for _, record in body if record}
@@ -106,16 +112,22 @@ def sales_file_read(*, brand_owner: BrandOwner, content: bytes) -> SalesFileRead
 
     for number, record in body:
         if len(record) != len(COLUMNS):
-            reading.errors.append((number, f"expected {len(COLUMNS)} columns, found {len(record)}"))
+            reading.errors.append(
+                (
+                    number,
+                    gettext("expected %(expected)s columns, found %(found)s")
+                    % {"expected": len(COLUMNS), "found": len(record)},
+                )
+            )
             continue
         code, sku, raw_date, raw_quantity, raw_value = (field.strip() for field in record)
         problems: list[str] = []
         customer = customers.get(code)
         if customer is None:
-            problems.append(f"unknown customer {code!r}")
+            problems.append(gettext("unknown customer %(code)s") % {"code": repr(code)})
         product = products.get(sku)
         if product is None:
-            problems.append(f"unknown product {sku!r}")
+            problems.append(gettext("unknown product %(sku)s") % {"sku": repr(sku)})
         sold_on = _date(raw_date)
         quantity = _quantity(raw_quantity)
         value = _value(raw_value, brand_owner.currency)

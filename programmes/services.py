@@ -22,8 +22,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.validators import phone_number_normalize
+from cashback.formatting import format_date, format_money
 from merchants.models import Merchant
 from programmes.catalogue_models import RewardItem
 from programmes.errors import (
@@ -108,15 +110,15 @@ def field_role_grant(*, brand_owner: BrandOwner, user: User, role: str, regions:
     """Give a person their one role at the brand owner (replacing an earlier one). Sales work in exactly
     one region, regional heads in one or more, admins in all (no regions given)."""
     if role not in FieldRoleKind.values:
-        raise InvalidProgrammeError(f"Unknown role {role!r}.")
+        raise InvalidProgrammeError(gettext("Unknown role %(role)s.") % {"role": role})
     if any(region.brand_owner_id != brand_owner.pk for region in regions):
         raise RegionNotAllowedError()
     if role == FieldRoleKind.SALES and len(regions) != 1:
-        raise InvalidProgrammeError("A sales person works in exactly one region.")
+        raise InvalidProgrammeError(gettext("A sales person works in exactly one region."))
     if role == FieldRoleKind.REGIONAL_HEAD and not regions:
-        raise InvalidProgrammeError("A regional head needs at least one region.")
+        raise InvalidProgrammeError(gettext("A regional head needs at least one region."))
     if role in ADMIN_ROLES and regions:
-        raise InvalidProgrammeError("Admins see every region; give no regions.")
+        raise InvalidProgrammeError(gettext("Admins see every region; give no regions."))
     field_role, _ = FieldRole.objects.update_or_create(brand_owner=brand_owner, user=user, defaults={"role": role})
     field_role.regions.set(regions)
     return field_role
@@ -129,9 +131,9 @@ def field_role_assign(*, actor: FieldRole, email: str, role: str, regions: Seque
     _require_role(actor, FieldRoleKind.PROGRAMME_ADMIN)
     user = get_user_model().objects.filter(email__iexact=email.strip(), is_active=True).first()
     if user is None:
-        raise InvalidProgrammeError(fields={"email": ["Nobody with an account has this e-mail address."]})
+        raise InvalidProgrammeError(fields={"email": [gettext("Nobody with an account has this e-mail address.")]})
     if user.pk == actor.user_id:
-        raise InvalidProgrammeError(fields={"email": ["You cannot change your own role."]})
+        raise InvalidProgrammeError(fields={"email": [gettext("You cannot change your own role.")]})
     return field_role_grant(brand_owner=actor.brand_owner, user=user, role=role, regions=regions)
 
 
@@ -173,9 +175,9 @@ def programme_create(
     _require_role(role, FieldRoleKind.PROGRAMME_ADMIN)
     brand_owner = role.brand_owner
     if target_kind not in TargetKind.values:
-        raise InvalidProgrammeError("Choose a target: volume or value.")
+        raise InvalidProgrammeError(gettext("Choose a target: volume or value."))
     if ends_on < starts_on:
-        raise InvalidProgrammeError("The programme must end on or after its first day.")
+        raise InvalidProgrammeError(gettext("The programme must end on or after its first day."))
     if not tiers:
         raise InvalidProgrammeError("A programme needs at least one target.")
     rewards = [tier.reward_minor for tier in tiers]
@@ -185,14 +187,14 @@ def programme_create(
         _tier_reward_check(tier, brand_owner)
     thresholds = [tier.threshold for tier in tiers]
     if any(threshold <= 0 for threshold in thresholds) or len(set(thresholds)) != len(thresholds):
-        raise InvalidProgrammeError("Targets must be above zero and different from each other.")
+        raise InvalidProgrammeError(gettext("Targets must be above zero and different from each other."))
     brands, products = list(brands), list(products)
     if not brands and not products:
-        raise InvalidProgrammeError("Name the brands or products that count.")
+        raise InvalidProgrammeError(gettext("Name the brands or products that count."))
     if any(b.brand_owner_id != brand_owner.pk for b in brands) or any(
         p.brand_owner_id != brand_owner.pk for p in products
     ):
-        raise InvalidProgrammeError("Brands and products must be the brand owner's own.")
+        raise InvalidProgrammeError(gettext("Brands and products must be the brand owner's own."))
     programme = Programme.objects.create(
         brand_owner=brand_owner,
         name=name.strip(),
@@ -220,20 +222,20 @@ def programme_create(
         if region.brand_owner_id != brand_owner.pk:
             raise RegionNotAllowedError()
         if amount < 0:
-            raise InvalidProgrammeError("A budget cannot be negative.")
+            raise InvalidProgrammeError(gettext("A budget cannot be negative."))
         RegionBudget.objects.create(programme=programme, region=region, amount_minor=amount)
     return programme
 
 
 def _tier_reward_check(tier: TierSpec, brand_owner: BrandOwner) -> None:
     if tier.reward_kind not in TierRewardKind.values:
-        raise InvalidProgrammeError("Choose the reward: cash, points or an e-voucher.")
+        raise InvalidProgrammeError(gettext("Choose the reward: cash, points or an e-voucher."))
     if tier.reward_kind == TierRewardKind.POINTS and not (tier.reward_points and tier.reward_points > 0):
         raise TierWithoutRewardError("A points reward needs a number of points above zero.")
     if tier.reward_kind == TierRewardKind.E_VOUCHER and (
         tier.reward_item is None or tier.reward_item.brand_owner_id != brand_owner.pk
     ):
-        raise TierWithoutRewardError("An e-voucher reward needs one of the brand owner's catalogue items.")
+        raise TierWithoutRewardError(gettext("An e-voucher reward needs one of the brand owner's catalogue items."))
 
 
 def _budget_lock(*, programme_id: int, region_id: int) -> RegionBudget:
@@ -251,13 +253,13 @@ def region_budget_set(*, role: FieldRole, programme: Programme, region: Region, 
         raise RoleNotAllowedError()
     _require_region(role, region)
     if amount_minor < 0:
-        raise InvalidProgrammeError("A budget cannot be negative.")
+        raise InvalidProgrammeError(gettext("A budget cannot be negative."))
     budget, _ = RegionBudget.objects.get_or_create(programme=programme, region=region, defaults={"amount_minor": 0})
     budget = _budget_lock(programme_id=programme.pk, region_id=region.pk)
     if amount_minor < budget.committed_minor:
         raise BudgetBelowCommittedError(
-            f"Approved contracts already committed {budget.committed_minor} of this budget (minor units); "
-            "it cannot be set lower."
+            gettext("Approved contracts already committed %(committed)s of this budget; it cannot be set lower.")
+            % {"committed": format_money(budget.committed_minor, programme.currency)}
         )
     budget.amount_minor = amount_minor
     budget.save(update_fields=["amount_minor", "updated_at"])
@@ -324,11 +326,11 @@ def contract_propose(
     if programme.brand_owner_id != role.brand_owner_id or customer.brand_owner_id != role.brand_owner_id:
         raise RoleNotAllowedError()
     if contract_type not in Contract.Type.values:
-        raise InvalidProgrammeError("Choose a contract type: growth or tactical.")
+        raise InvalidProgrammeError(gettext("Choose a contract type: growth or tactical."))
     if expires_on < starts_on or starts_on < programme.starts_on or expires_on > programme.ends_on:
         raise ContractOutsidePeriodError(
-            f"The contract must start and expire between {programme.starts_on:%Y-%m-%d} and "
-            f"{programme.ends_on:%Y-%m-%d}, the programme's period."
+            gettext("The contract must start and expire between %(first)s and %(last)s, the programme's period.")
+            % {"first": format_date(programme.starts_on), "last": format_date(programme.ends_on)}
         )
     try:
         with transaction.atomic():
@@ -371,7 +373,11 @@ def contract_approve(*, role: FieldRole, contract: Contract) -> Contract:
     budget = _budget_lock(programme_id=contract.programme_id, region_id=contract.customer.region_id)
     if budget.committed_minor + committed > budget.amount_minor:
         raise BudgetExceededError(
-            f"The region's budget has {budget.left_minor} left (minor units); this contract needs {committed}."
+            gettext("The region's budget has %(left)s left; this contract needs %(needed)s.")
+            % {
+                "left": format_money(budget.left_minor, contract.programme.currency),
+                "needed": format_money(committed, contract.programme.currency),
+            }
         )
     budget.committed_minor += committed
     budget.save(update_fields=["committed_minor", "updated_at"])
@@ -393,7 +399,9 @@ def contract_reject(*, role: FieldRole, contract: Contract, reason: str) -> Cont
     if contract.status != Contract.Status.PROPOSED:
         raise ContractNotProposedError()
     if not reason.strip():
-        raise InvalidProgrammeError("Give the sales person a reason.", fields={"reason": ["Give a reason."]})
+        raise InvalidProgrammeError(
+            gettext("Give the sales person a reason."), fields={"reason": [gettext("Give a reason.")]}
+        )
     contract.status = Contract.Status.REJECTED
     contract.decided_by = role.user
     contract.decided_at = timezone.now()
@@ -460,7 +468,7 @@ def _contract_settle_locked(contract: Contract) -> list[TierReward]:
     for tier in due:
         if contract.paid_minor + tier.reward_minor > contract.committed_minor:
             # Never reached: approval committed every tier. A tier added later is not paid over budget.
-            raise BudgetExceededError("The contract's committed budget does not cover this tier.")
+            raise BudgetExceededError(gettext("The contract's committed budget does not cover this tier."))
         key = reward_ledger_key(contract_id=contract.pk, tier_id=tier.pk)
         # Cash, points or an e-voucher (programmes/tier_rewards.py); reward_minor is its cost to the budget.
         tier_reward_deliver(contract=contract, tier=tier, key=key, owes=owes, wallet=wallet)

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from cashback.errors import DomainError, form_error_from
@@ -61,7 +62,7 @@ def entry(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("account_login")
     if not roles:
-        raise Http404("You work in no programme.")
+        raise Http404(gettext("You work in no programme."))
     if len(roles) == 1:
         return redirect("programmes:home", roles[0].brand_owner.merchant_id)
     return render(request, "programmes/entry.html", {"roles": roles})
@@ -134,7 +135,7 @@ def contract_propose(request: FieldRoleRequest, merchant_id: int) -> HttpRespons
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, "The contract is proposed; the regional head will decide.")
+            messages.success(request, gettext("The contract is proposed; the regional head will decide."))
             return redirect("programmes:contract", merchant_id, contract.pk)
     return render(request, "programmes/contract_form.html", _context(request, "contracts", form=form))
 
@@ -181,7 +182,7 @@ def contract_approve(request: FieldRoleRequest, merchant_id: int, contract_id: i
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Approved: the contract's rewards are reserved from the region's budget.")
+        messages.success(request, gettext("Approved: the contract's rewards are reserved from the region's budget."))
     return redirect("programmes:contract", merchant_id, contract.pk)
 
 
@@ -196,7 +197,7 @@ def contract_reject(request: FieldRoleRequest, merchant_id: int, contract_id: in
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, "Rejected; the sales person sees your reason.")
+            messages.success(request, gettext("Rejected; the sales person sees your reason."))
             return redirect("programmes:contract", merchant_id, contract.pk)
     contract.refresh_from_db()
     return render(request, "programmes/contract_detail.html", _detail_context(request, contract, reject_form=form))
@@ -279,7 +280,7 @@ def budget_edit(request: FieldRoleRequest, merchant_id: int, budget_id: int) -> 
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, f"The budget of {budget.region} is set.")
+            messages.success(request, gettext("The budget of %(region)s is set.") % {"region": budget.region})
             return redirect(f"{_url('programmes:dashboard', merchant_id)}?programme={budget.programme_id}")
     return render(
         request,
@@ -328,7 +329,7 @@ def team(request: FieldRoleRequest, merchant_id: int) -> HttpResponse:
     form = FieldRoleForm(request.POST or None, regions=regions)
     if request.method == "POST":
         if role.role != FieldRoleKind.PROGRAMME_ADMIN:
-            raise PermissionDenied("Only the programme admin gives roles.")
+            raise PermissionDenied(gettext("Only the programme admin gives roles."))
         if form.is_valid():
             data = form.cleaned_data
             try:
