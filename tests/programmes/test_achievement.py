@@ -3,6 +3,7 @@ one of its business customers (partner API); after commit the ``purchase_recorde
 programme's products towards the customer's contract, pays a tier reached once, and a refund lowers it."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -39,7 +40,7 @@ def _order(client, world, order_id, lines, *, key="k"):
     body = {
         "order_id": order_id,
         "customer": {"email": "toko@example.com"},
-        "amount": str(sum(float(line["amount"]) for line in lines)),
+        "amount": str(sum(Decimal(line["amount"]) for line in lines)),
         "currency": "NOK",
         "occurred_at": (timezone.now() - datetime.timedelta(hours=1)).isoformat(),
         "line_items": lines,
