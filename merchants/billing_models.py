@@ -69,10 +69,13 @@ class InvoiceKind(models.TextChoices):
 class MerchantInvoice(models.Model):
     """One merchant's statement for one calendar month (Europe/Oslo) in one currency.
 
-    ``total_minor = cost_minor + commission_minor - spent_minor`` (a database rule): positive, an
+    ``total_minor = cost_minor + programme_minor + commission_minor - spent_minor`` (a database rule): positive, an
     invoice the merchant pays; negative, a transfer to the merchant; zero, settled as it stands.
     ``cost_minor`` is what the ledger moved out of the merchant for rewards in the month, net of
     reversals: ``funded_minor`` from its prepaid funding, the rest from its receivable.
+    ``programme_minor`` is the cash its business programmes paid out (tier and action rewards, the
+    ``programme_reward`` journals on its receivable): its own line, without commission. Points are
+    not money and are never invoiced.
     """
 
     Status = InvoiceStatus
@@ -87,6 +90,8 @@ class MerchantInvoice(models.Model):
     status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     funded_minor = models.BigIntegerField(default=0)
     cost_minor = models.BigIntegerField(default=0)
+    # Cash rewards of the merchant's business programmes (programmes app), net; no commission on them.
+    programme_minor = models.BigIntegerField(default=0)
     # The month's commission before rounding: the sum over days of that day's cost x its rate.
     commission_exact = models.DecimalField(max_digits=24, decimal_places=4, default=Decimal("0"))
     commission_minor = models.BigIntegerField(default=0)
@@ -113,7 +118,10 @@ class MerchantInvoice(models.Model):
             models.UniqueConstraint(fields=["merchant", "currency", "period"], name="merchantinvoice_one_per_month"),
             models.CheckConstraint(
                 condition=models.Q(
-                    total_minor=models.F("cost_minor") + models.F("commission_minor") - models.F("spent_minor")
+                    total_minor=models.F("cost_minor")
+                    + models.F("programme_minor")
+                    + models.F("commission_minor")
+                    - models.F("spent_minor")
                 ),
                 name="merchantinvoice_total_adds_up",
             ),
@@ -152,6 +160,7 @@ class InvoiceLineKind(models.TextChoices):
     CASHBACK = "cashback", _("Cashback your offers paid")
     COMMISSION = "commission", _("Platform commission")
     SPENT = "spent", _("Cashback your customers spent at your checkout")
+    PROGRAMME = "programme", _("Cash rewards of your business programmes")
 
 
 class MerchantInvoiceLine(models.Model):

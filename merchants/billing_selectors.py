@@ -6,6 +6,9 @@ posted within the month (Europe/Oslo):
 
 - cost: reward journals (``reward_earn``, ``challenge_bonus``, ``reward_reverse``) — what they took
   from the merchant less what reversals gave back; ``funded`` is the part on the funding account;
+- programme: ``programme_reward`` journals — cash rewards of the merchant's business programmes (tier
+  and action rewards, from its receivable); billed on a line of their own, without commission. Points
+  (``PTS``) are never money: they move on ``points_issuance`` accounts, which billing does not read;
 - spent: ``spend`` journals — cashback the merchant's customers spent at its checkout, credited to
   its receivable (what the platform owes it).
 
@@ -31,6 +34,8 @@ from wallet.models import AccountKind, Direction, Entry, JournalKind
 
 COST_KINDS = (JournalKind.REWARD_EARN, JournalKind.CHALLENGE_BONUS, JournalKind.REWARD_REVERSE)
 SPENT_KINDS = (JournalKind.SPEND,)
+PROGRAMME_KINDS = (JournalKind.PROGRAMME_REWARD,)
+BILLED_KINDS = (*COST_KINDS, *PROGRAMME_KINDS, *SPENT_KINDS)
 MERCHANT_ACCOUNT_KINDS = (AccountKind.MERCHANT_FUNDING, AccountKind.MERCHANT_RECEIVABLE)
 
 
@@ -118,6 +123,7 @@ class MonthFigures:
     funded_minor: int = 0
     cost_minor: int = 0
     spent_minor: int = 0
+    programme_minor: int = 0
     commission_exact: Decimal = Decimal("0")
     cost_by_day: dict[date, int] = field(default_factory=dict)
 
@@ -127,12 +133,12 @@ class MonthFigures:
 
     @property
     def total_minor(self) -> int:
-        return self.cost_minor + self.commission_minor - self.spent_minor
+        return self.cost_minor + self.programme_minor + self.commission_minor - self.spent_minor
 
     @property
     def is_empty(self) -> bool:
         """Nothing moved for the merchant's offers or at its checkout: no invoice."""
-        return not self.cost_by_day and self.spent_minor == 0
+        return not self.cost_by_day and self.spent_minor == 0 and self.programme_minor == 0
 
 
 def month_figures(*, merchant_id: int, currency: str, period: date, until: datetime | None = None) -> MonthFigures:
@@ -145,7 +151,7 @@ def month_figures(*, merchant_id: int, currency: str, period: date, until: datet
             account__owner_key=f"merchant:{merchant_id}",
             account__kind__in=MERCHANT_ACCOUNT_KINDS,
             account__currency=currency,
-            transaction__kind__in=(*COST_KINDS, *SPENT_KINDS),
+            transaction__kind__in=BILLED_KINDS,
             transaction__created_at__gte=start,
             transaction__created_at__lt=end,
         )
@@ -162,6 +168,9 @@ def month_figures(*, merchant_id: int, currency: str, period: date, until: datet
         if row["transaction__kind"] in SPENT_KINDS:
             # Credits to the receivable: what the platform owes the merchant for its customers' spending.
             figures.spent_minor += row["credits"] - row["debits"]
+            continue
+        if row["transaction__kind"] in PROGRAMME_KINDS:
+            figures.programme_minor += row["debits"] - row["credits"]
             continue
         taken = row["debits"] - row["credits"]  # what the rewards took from the merchant, net
         figures.cost_minor += taken
@@ -196,7 +205,7 @@ def billed_currencies(*, merchant_id: int, period: date) -> list[str]:
             Entry.objects.filter(
                 account__owner_key=f"merchant:{merchant_id}",
                 account__kind__in=MERCHANT_ACCOUNT_KINDS,
-                transaction__kind__in=(*COST_KINDS, *SPENT_KINDS),
+                transaction__kind__in=BILLED_KINDS,
                 transaction__created_at__gte=start,
                 transaction__created_at__lt=end,
             )
@@ -213,7 +222,7 @@ def merchants_with_activity(*, period: date) -> list[int]:
         Entry.objects.filter(
             account__owner_key__startswith="merchant:",
             account__kind__in=MERCHANT_ACCOUNT_KINDS,
-            transaction__kind__in=(*COST_KINDS, *SPENT_KINDS),
+            transaction__kind__in=BILLED_KINDS,
             transaction__created_at__gte=start,
             transaction__created_at__lt=end,
         )

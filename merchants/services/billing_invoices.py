@@ -108,6 +108,7 @@ def _create(*, merchant: Merchant, figures: MonthFigures, now: datetime) -> Merc
         paid_at=now if total == 0 else None,
         funded_minor=figures.funded_minor,
         cost_minor=figures.cost_minor,
+        programme_minor=figures.programme_minor,
         commission_exact=figures.commission_exact,
         commission_minor=figures.commission_minor,
         spent_minor=figures.spent_minor,
@@ -128,6 +129,16 @@ def _create(*, merchant: Merchant, figures: MonthFigures, now: datetime) -> Merc
             -figures.spent_minor,
         ),
     ]
+    if figures.programme_minor:
+        # Only when there were some: the statements of merchants without programmes keep their three lines.
+        lines.insert(
+            1,
+            (
+                MerchantInvoiceLine.Kind.PROGRAMME,
+                f"Cash rewards of your business programmes, {month}",
+                figures.programme_minor,
+            ),
+        )
     MerchantInvoiceLine.objects.bulk_create(
         MerchantInvoiceLine(
             invoice=invoice,
