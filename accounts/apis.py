@@ -37,7 +37,9 @@ class MeApi(APIView):
             400: OpenApiResponse(description="Wrong password or confirmation (`erasure_not_confirmed`)."),
             409: OpenApiResponse(
                 description="Something must be settled first (`erasure_blocked`; `fields.blockers` lists the codes, "
-                "e.g. `balance_not_zero`, `payout_in_progress`, `rewards_pending`)."
+                "e.g. `balance_not_zero`, `payout_in_progress`, `rewards_pending`); or something is lost by closing "
+                "and was not acknowledged (`erasure_not_acknowledged`; `fields.acknowledge` lists the codes to send "
+                "back in `acknowledge`, e.g. `points_forfeited`)."
             ),
         },
     )

@@ -52,6 +52,14 @@ class ErasureBlockedError(DomainError):
     default_message = gettext_lazy("Your account cannot be closed yet.")
 
 
+class ErasureNotAcknowledgedError(DomainError):
+    """The person has not acknowledged what closing loses; ``fields["acknowledge"]`` lists the codes."""
+
+    code = "erasure_not_acknowledged"
+    http_status = 409
+    default_message = gettext_lazy("Confirm that you understand what you lose by closing your account.")
+
+
 class ErasureConfirmationError(DomainError):
     code = "erasure_not_confirmed"
     default_message = gettext_lazy("Confirm with your password and by typing the confirmation word.")

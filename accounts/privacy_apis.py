@@ -45,6 +45,14 @@ class DataExportSerializer(serializers.ModelSerializer):
 class ErasureSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, max_length=256)
     confirmation = serializers.CharField(max_length=20, help_text='Type "DELETE".')
+    acknowledge = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        max_length=20,
+        required=False,
+        default=list,
+        help_text="The codes of what you accept to lose (e.g. points_forfeited); "
+        "without them: 409 erasure_not_acknowledged with fields.acknowledge.",
+    )
 
 
 class DataExportApi(APIView):
@@ -112,5 +120,5 @@ def erase_me(request: AuthenticatedRequest) -> Response:
     )
     if errors:
         raise ErasureConfirmationError(fields=errors)
-    erasure.account_erase(user=request.user)
+    erasure.account_erase(user=request.user, acknowledged=serializer.validated_data["acknowledge"])
     return Response(status=status.HTTP_204_NO_CONTENT)

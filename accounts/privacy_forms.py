@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.erasure import erasure_notices
 from accounts.models import User
 from cashback.forms import GuardedForm
 
@@ -32,6 +33,15 @@ class ErasureForm(GuardedForm):
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        # What closing loses (points forfeited, ...): each must be ticked, or the account stays open.
+        self.notices = erasure_notices(user=user)
+        if self.notices:
+            self.fields["acknowledge"] = forms.MultipleChoiceField(
+                label=_("I understand that"),
+                choices=[(notice.code, notice.message) for notice in self.notices],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}
@@ -41,4 +51,7 @@ class ErasureForm(GuardedForm):
             ).items():
                 for message in messages:
                     self.add_error(field, message)
+        ticked = set(cleaned.get("acknowledge") or ())
+        if any(notice.code not in ticked for notice in self.notices):
+            self.add_error("acknowledge", _("Tick each box to confirm that you understand what you lose."))
         return cleaned

@@ -7,7 +7,8 @@ each app registers, in its ``AppConfig.ready()``:
   description (for the zip's README.txt), and a function giving the person's rows as flat dicts of
   plain values (strings, numbers, booleans, None), written once as JSON and once as CSV;
 - an **eraser** (``eraser_register``): what blocks closing the account (``blockers``, each a stable
-  code and a message saying what to do) and what closing it removes, anonymises or revokes
+  code and a message saying what to do), what the person must be told and accept before it is closed
+  (``notices``, e.g. points that are forfeited: each a stable code and a message) and what closing it removes, anonymises or revokes
   (``erase``, run inside the erasure's transaction; it must be safe to run twice);
 - the user foreign keys it deliberately does **not** export (``not_exported_register``), each with
   the reason (typically: the column records a staff member or a merchant's team member acting).
@@ -49,10 +50,19 @@ class ErasureBlocker:
 
 
 @dataclass(frozen=True)
+class ErasureNotice:
+    """Something the person loses by closing the account, which they must acknowledge first (by its code)."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Eraser:
     name: str
     erase: "Callable[[User], dict[str, int]]"
     blockers: "Callable[[User], list[ErasureBlocker]]" = field(default=lambda user: [])
+    notices: "Callable[[User], list[ErasureNotice]]" = field(default=lambda user: [])
     # Lower runs first; accounts' own eraser (the user row) runs last.
     order: int = 100
 

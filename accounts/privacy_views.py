@@ -15,6 +15,7 @@ from accounts.errors import (
     DataExportNotFoundError,
     DataExportNotReadyError,
     ErasureBlockedError,
+    ErasureNotAcknowledgedError,
 )
 from accounts.privacy_forms import CONFIRMATION_WORD, ErasureForm
 from accounts.request_types import AuthenticatedHttpRequest
@@ -70,7 +71,10 @@ def close_account(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, form)
     try:
-        erasure.account_erase(user=request.user)
+        erasure.account_erase(user=request.user, acknowledged=form.cleaned_data.get("acknowledge") or ())
+    except ErasureNotAcknowledgedError as error:  # points arrived since the page was shown
+        form.add_error(None, error.message)
+        return _page(request, form, status=409)
     except ErasureBlockedError as error:
         form_error_from(form, error)
         return _page(request, form, status=409)

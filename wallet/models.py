@@ -64,6 +64,8 @@ class AccountKind(models.TextChoices):
     # with the points members spend on its catalogue.
     POINTS_AVAILABLE = "points_available", _("Points")
     POINTS_ISSUANCE = "points_issuance", _("Points issued")
+    # The platform's: points members forfeited by closing their account (breakage of points; never money).
+    POINTS_FORFEITED = "points_forfeited", _("Points forfeited")
 
 
 # The kinds whose balance may go below zero by default: receivables (what others owe
@@ -78,7 +80,7 @@ KINDS_ALLOWING_NEGATIVE = frozenset(
     }
 )
 # The only kinds that hold points, and they hold nothing else (wallet_account_points_only_in_points_kinds).
-POINTS_KINDS = (AccountKind.POINTS_AVAILABLE, AccountKind.POINTS_ISSUANCE)
+POINTS_KINDS = (AccountKind.POINTS_AVAILABLE, AccountKind.POINTS_ISSUANCE, AccountKind.POINTS_FORFEITED)
 CONSUMER_KINDS = (AccountKind.CONSUMER_PENDING, AccountKind.CONSUMER_AVAILABLE, AccountKind.CONSUMER_RECEIVABLE)
 # Owner key of the platform's own accounts (revenue, breakage, settlement, ...).
 PLATFORM_OWNER_KEY = "platform"
@@ -106,6 +108,7 @@ class JournalKind(models.TextChoices):
     POINTS_AWARD = "points_award", _("Points earned")
     POINTS_REDEEM = "points_redeem", _("Points spent on a reward")
     CATALOGUE_REDEEM = "catalogue_redeem", _("Cashback spent on a reward")
+    POINTS_FORFEIT = "points_forfeit", _("Points forfeited when the account was closed")
 
 
 class Direction(models.TextChoices):

@@ -8,6 +8,10 @@ owner's promise to honour them in its catalogue. Points are whole numbers and ne
 only way out is a catalogue item priced in points (``programmes.catalogue``), whose redemption holds
 the points and posts them back to the owner's issuance account (``points_redeem``).
 
+A member who closes their account forfeits their points (``points_forfeit``, run by the wallet's
+eraser, ``wallet/privacy.py``): one ``points_forfeit`` transaction moves them to the platform's
+``points_forfeited`` account (the breakage of points). Points are never paid out.
+
 Apps above the wallet (programmes: tier rewards, rewards for actions, the catalogue) call these
 functions; they never open points accounts themselves.
 """
@@ -21,7 +25,7 @@ from django.db.models import QuerySet
 
 from wallet.errors import InvalidAmountError
 from wallet.models import POINTS, AccountKind, Entry, JournalKind, JournalTransaction, LedgerAccount
-from wallet.services import account_get_or_create, transaction_post, transfer
+from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -74,6 +78,37 @@ def points_award(
         ),
         memo=memo[:255],
         causes=causes,
+    )
+
+
+def points_forfeited_account() -> LedgerAccount:
+    """The platform's account of forfeited points (credit-normal, never negative)."""
+    return platform_account(kind=AccountKind.POINTS_FORFEITED, currency=POINTS)
+
+
+def points_forfeit(*, user: User, idempotency_key: str) -> JournalTransaction | None:
+    """Move every spendable point of the member to the platform's ``points_forfeited`` account, in one
+    balanced ``points_forfeit`` transaction keyed by the caller; None when there is nothing to forfeit.
+
+    Precondition: inside the caller's ``transaction.atomic`` (the account closing's). The member's
+    points account is locked first, so points awarded meanwhile wait and the amount read is the amount
+    posted. A replay of the key returns the first transaction (nothing is forfeited twice)."""
+    earlier = JournalTransaction.objects.filter(idempotency_key=idempotency_key).first()
+    if earlier is not None:
+        return earlier
+    account = (
+        LedgerAccount.objects.select_for_update()
+        .filter(user=user, kind=AccountKind.POINTS_AVAILABLE, currency=POINTS)
+        .first()
+    )
+    if account is None or account.available <= 0:
+        return None
+    return transaction_post(
+        idempotency_key=idempotency_key,
+        kind=JournalKind.POINTS_FORFEIT,
+        entries=transfer(debit=account, credit=points_forfeited_account(), amount=account.available),
+        memo="Points forfeited: account closed",
+        causes={"user": user.pk},
     )
 
 

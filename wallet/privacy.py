@@ -2,17 +2,24 @@
 what closing the account needs from the wallet (F-A5, docs/privacy.md).
 
 Closing is blocked while money is the person's: an available balance (pay it out or give it away
-first), a payout under way, or money reserved at a checkout. The ledger is never touched by the
-erasure: its accounts stay with the anonymised shell, so every balance and ``ledger_check`` hold.
+first), a payout under way, or money reserved at a checkout. Points do not block it: they are never
+money, so the person is told they are forfeited (a notice they must acknowledge), and the erasure
+forfeits them in one keyed ledger transaction (``wallet.points.points_forfeit``). Otherwise the ledger
+is not touched by the erasure: its accounts stay with the anonymised shell, so every balance and
+``ledger_check`` hold.
 """
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
+
+from cashback.formatting import format_number
 
 from accounts.models import User
 from accounts.privacy_registry import (
     Eraser,
     ErasureBlocker,
+    ErasureNotice,
     ExportSection,
     Row,
     eraser_register,
@@ -23,6 +30,7 @@ from accounts.privacy_registry import (
 from wallet.models import (
     CONSUMER_KINDS,
     AccountKind,
+    Direction,
     Entry,
     Hold,
     Payout,
@@ -33,6 +41,13 @@ from wallet.models import (
 )
 from wallet.money import minor_to_decimal_string
 from wallet.payouts import payout_minimum
+from wallet.points import points_balance, points_forfeit
+
+POINTS_FORFEITED = "points_forfeited"
+
+
+def points_forfeit_key(user_id: int) -> str:
+    return f"points:forfeit:account-closed:{user_id}"
 
 OPEN_PAYOUT_STATUSES = (PayoutStatus.REQUESTED, PayoutStatus.HELD, PayoutStatus.PROCESSING)
 
@@ -142,6 +157,18 @@ def _blockers(user: User) -> list[ErasureBlocker]:
     return blockers
 
 
+def _notices(user: User) -> list[ErasureNotice]:
+    points = points_balance(user=user)
+    if points <= 0:
+        return []
+    message = ngettext(
+        "You have %(points)s point. It is forfeited when you close your account: points are never money and cannot be paid out.",
+        "You have %(points)s points. They are forfeited when you close your account: points are never money and cannot be paid out.",
+        points,
+    ) % {"points": format_number(points)}
+    return [ErasureNotice(code=POINTS_FORFEITED, message=message)]
+
+
 def _payout_option(user: User) -> list[tuple[str, str]]:
     account = PayoutAccount.objects.filter(user=user).first()
     if account is None or not account.is_ready:
@@ -153,9 +180,12 @@ def _payout_option(user: User) -> list[tuple[str, str]]:
 
 
 def _erase(user: User) -> dict[str, int]:
-    """Cancel live spend codes and delete stored statements (their PDFs carry the person's name).
-    Payouts and the payout account stay: they are the record of money paid to a bank account."""
+    """Forfeit the person's points, cancel live spend codes and delete stored statements (their PDFs carry
+    the person's name). Payouts and the payout account stay: they are the record of money paid to a bank
+    account."""
     now = timezone.now()
+    forfeited = points_forfeit(user=user, idempotency_key=points_forfeit_key(user.pk))
+    points = sum(entry.amount for entry in forfeited.entries.all() if entry.direction == Direction.DEBIT) if forfeited else 0
     codes = SpendCode.objects.filter(user=user, status=SpendCode.Status.ACTIVE).update(
         status=SpendCode.Status.CANCELLED, updated_at=now
     )
@@ -169,7 +199,7 @@ def _erase(user: User) -> dict[str, int]:
 
     transaction.on_commit(delete_files)
     Statement.objects.filter(pk__in=[statement.pk for statement in statements]).delete()
-    return {"spend_codes_cancelled": codes, "statements_removed": len(statements)}
+    return {"spend_codes_cancelled": codes, "statements_removed": len(statements), "points_forfeited": points}
 
 
 def register() -> None:
@@ -217,5 +247,5 @@ def register() -> None:
         fields=("wallet.Adjustment.proposed_by", "wallet.Adjustment.decided_by"),
         reason="The staff members who proposed and decided a manual adjustment: staff acting, not the person's data.",
     )
-    eraser_register(Eraser(name="wallet", erase=_erase, blockers=_blockers, order=30))
+    eraser_register(Eraser(name="wallet", erase=_erase, blockers=_blockers, notices=_notices, order=30))
     settle_option_register(blocker_code="balance_not_zero", options=_payout_option)
