@@ -50,6 +50,15 @@ class ActionRuleForm(GuardedForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every day."),
     )
+    budget = forms.CharField(
+        label=_("Budget"),
+        max_length=20,
+        required=False,
+        help_text=_(
+            "The most the rule may give in total, to all members, in the reward's unit (an amount or points); "
+            "empty: no cap. When it is used up, actions earn nothing and members see why."
+        ),
+    )
     paused = forms.BooleanField(label=_("Paused"), required=False)
 
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
@@ -72,27 +81,36 @@ class ActionRuleForm(GuardedForm):
             "active_until": until,
             "weekdays": [day for day in range(7) if rule.weekdays & (1 << day)],
             "paused": rule.paused,
+            "budget": ""
+            if rule.budget is None
+            else str(rule.budget)
+            if rule.value_kind == ValueKind.POINTS
+            else minor_to_decimal_string(rule.budget, rule.currency),
         }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        text = str(data.get("value") or "").strip()
-        if text and data.get("value_kind") == ValueKind.POINTS:
-            if not text.isdigit() or int(text) <= 0:
-                self.add_error("value", _("Points are a whole number above zero, e.g. 150."))
-            else:
-                data["value"] = int(text)
-        elif text:
-            try:
-                amount = decimal_string_to_minor(text, self.currency)
-            except (ValueError, InvalidLedgerRequestError):
-                self.add_error("value", _("Enter an amount like 25.00."))
-            else:
-                if amount <= 0 or amount > MAX_CASH_MINOR:
-                    self.add_error("value", _("Enter an amount above zero."))
-                else:
-                    data["value"] = amount
+        for field in ("value", "budget"):
+            text = str(data.get(field) or "").strip()
+            data[field] = self._in_unit(field, text, data.get("value_kind")) if text else None
         return data
+
+    def _in_unit(self, field: str, text: str, value_kind: object) -> int | None:
+        """An amount in minor units, or whole points; None (with a form error) when it is neither."""
+        if value_kind == ValueKind.POINTS:
+            if not text.isdigit() or int(text) <= 0 or int(text) > MAX_CASH_MINOR:
+                self.add_error(field, _("Points are a whole number above zero, e.g. 150."))
+                return None
+            return int(text)
+        try:
+            amount = decimal_string_to_minor(text, self.currency)
+        except (ValueError, InvalidLedgerRequestError):
+            self.add_error(field, _("Enter an amount like 25.00."))
+            return None
+        if amount <= 0 or amount > MAX_CASH_MINOR:
+            self.add_error(field, _("Enter an amount above zero."))
+            return None
+        return amount
 
     def service_arguments(self) -> dict[str, Any]:
         """The form's values as ``actions.action_rule_save`` takes them: days become the local midnight
@@ -115,6 +133,7 @@ class ActionRuleForm(GuardedForm):
             else None,
             "weekdays": data.get("weekdays") or [],
             "paused": data.get("paused", False),
+            "budget": data.get("budget"),
         }
 
 

@@ -51,7 +51,9 @@ class ActionRule(models.Model):
     """Reward ``action`` with ``value`` (minor units of the brand owner's currency, or points), at most
     ``limit_count`` times per member per ``limit_period``, for actions between ``active_from`` and
     ``active_until`` on the ``weekdays`` (a bit per day, Monday = bit 0; 0 = every day). A paused rule
-    rewards nothing and is not counted as a rule."""
+    rewards nothing and is not counted as a rule. ``budget``, when set, caps what the rule gives in
+    total (all members, in the value's unit: minor units or points): an award that would take the sum
+    of its awards above it is refused (``budget_exhausted``)."""
 
     brand_owner = models.ForeignKey("programmes.BrandOwner", on_delete=models.CASCADE, related_name="action_rules")
     name = models.CharField(max_length=150)
@@ -65,6 +67,8 @@ class ActionRule(models.Model):
     active_until = models.DateTimeField(null=True, blank=True)
     weekdays = models.PositiveSmallIntegerField(default=0)
     paused = models.BooleanField(default=False)
+    # The most the rule may give in total, in the value's unit; None: no cap.
+    budget = models.BigIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -74,6 +78,9 @@ class ActionRule(models.Model):
     class Meta:
         ordering = ["brand_owner_id", "action", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(budget__isnull=True) | Q(budget__gt=0), name="action_rule_budget_positive"
+            ),
             models.CheckConstraint(condition=Q(value__gt=0), name="action_rule_value_positive"),
             models.CheckConstraint(condition=Q(limit_count__gt=0), name="action_rule_limit_positive"),
             models.CheckConstraint(condition=Q(weekdays__lte=ALL_WEEKDAYS), name="action_rule_weekdays_valid"),
@@ -135,6 +142,7 @@ class OutcomeResult(models.TextChoices):
     LIMIT_REACHED = "limit_reached", _("Limit reached")
     OUTSIDE_SCHEDULE = "outside_schedule", _("Outside the rule's schedule")
     MEMBER_BLOCKED = "member_blocked", _("Account blocked")
+    BUDGET_EXHAUSTED = "budget_exhausted", _("Budget exhausted")
     NO_RULE = "no_rule", _("No rule rewards this action")
 
 

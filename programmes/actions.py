@@ -12,8 +12,12 @@ report); the cash award's ledger key is derived from the same pair. Limits hold 
 rules of the action are locked (``select_for_update``, primary-key order) before a member's awards in
 the period are counted, so two reports at once are counted one after the other.
 
+A rule's budget (``ActionRule.budget``, optional) caps what it gives in total: the sum of its awarded
+outcomes is read under the same rule lock, so two reports at once can never take it above the cap; an
+award that would is refused as ``budget_exhausted``.
+
 Every report gets at least one outcome, so the member's actions log can say what each earned or why not
-(limit reached, outside the schedule, account blocked, no rule).
+(limit reached, budget exhausted, outside the schedule, account blocked, no rule).
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from campaigns.models import Purchase
+from cashback.formatting import format_money, format_number
 from merchants.models import CustomerLink, Merchant
 from programmes.action_models import ALL_WEEKDAYS, LimitPeriod, OutcomeResult, ValueKind
 from programmes.errors import ActionAlreadyReportedError, InvalidActionRuleError, PointsUnavailableError
@@ -80,10 +85,13 @@ def action_rule_save(
     active_until: datetime.datetime | None = None,
     weekdays: Sequence[int] = (),
     paused: bool = False,
+    budget: int | None = None,
 ) -> ActionRule:
     """Create (``rule`` None) or change a brand owner's action rule: a marketing admin's work. Weekdays
-    are 0 (Monday) to 6; none means every day. A changed rule judges the actions reported from now on;
-    what it awarded stays."""
+    are 0 (Monday) to 6; none means every day. ``budget`` (None: no cap) caps what the rule gives in
+    total, in the value's unit; it cannot be set below what the rule already gave, nor can a rule that
+    gave anything change between cash and points. A changed rule judges the actions reported from now
+    on; what it awarded stays."""
     _require_role(role, FieldRoleKind.MARKETING_ADMIN)
     if rule is not None and rule.brand_owner_id != role.brand_owner_id:
         raise InvalidActionRuleError()
@@ -106,6 +114,8 @@ def action_rule_save(
         problems["active_until"] = [gettext("The rule must end after it starts.")]
     if any(day not in range(7) for day in weekdays):
         problems["weekdays"] = [gettext("Weekdays are Monday to Sunday.")]
+    if budget is not None and budget <= 0:
+        problems["budget"] = [gettext("The budget must be greater than zero, or empty for no cap.")]
     if problems:
         raise InvalidActionRuleError(fields=problems)
     if value_kind == ValueKind.POINTS and not points_available():
@@ -124,6 +134,7 @@ def action_rule_save(
         "active_until": active_until,
         "weekdays": 0 if mask == ALL_WEEKDAYS else mask,
         "paused": paused,
+        "budget": budget,
     }
     if rule is None:
         return ActionRule.objects.create(
@@ -132,11 +143,36 @@ def action_rule_save(
             created_by=role.user,
             **fields,
         )
+    # Under the rule's lock, the lock every award takes: the spent sum cannot grow meanwhile.
     locked = ActionRule.objects.select_for_update().get(pk=rule.pk)
+    spent = action_rule_spent(rule=locked)
+    if spent and value_kind != locked.value_kind:
+        raise InvalidActionRuleError(
+            fields={"value_kind": [gettext("This rule has given rewards already: it stays in what it gave.")]}
+        )
+    if budget is not None and budget < spent:
+        raise InvalidActionRuleError(fields={"budget": [_budget_below_spent(locked, spent)]})
     for field, field_value in fields.items():
         setattr(locked, field, field_value)
     locked.save(update_fields=[*fields, "updated_at"])
     return locked
+
+
+def action_rule_spent(*, rule: ActionRule) -> int:
+    """What the rule has given so far, all members together (minor units or points)."""
+    return ActionOutcome.objects.filter(rule=rule, result=OutcomeResult.AWARDED).aggregate(
+        total=Sum("value", default=0)
+    )["total"]
+
+
+def _budget_below_spent(rule: ActionRule, spent: int) -> str:
+    if rule.value_kind == ValueKind.POINTS:
+        return gettext("The rule has already given %(spent)s points: the budget cannot be lower.") % {
+            "spent": format_number(spent)
+        }
+    return gettext("The rule has already given %(spent)s: the budget cannot be lower.") % {
+        "spent": format_money(spent, rule.currency)
+    }
 
 
 # --- Reports -------------------------------------------------------------------------------------
@@ -265,6 +301,8 @@ def _judge(*, report: ActionReport, rule: ActionRule, user: User) -> ActionOutco
         awarded = awarded.filter(occurred_at__gte=bounds[0], occurred_at__lt=bounds[1])
     if awarded.count() >= rule.limit_count:
         return outcome(OutcomeResult.LIMIT_REACHED)
+    if rule.budget is not None and action_rule_spent(rule=rule) + rule.value > rule.budget:
+        return outcome(OutcomeResult.BUDGET_EXHAUSTED)
     key = action_ledger_key(report_id=report.pk, rule_id=rule.pk)
     memo = f"{rule.name}: {ActionKind(report.action).label}"
     if rule.value_kind == ValueKind.POINTS:

@@ -39,7 +39,8 @@ class ActionSerializer(serializers.Serializer):
 
 class ActionsApi(ListAPIView):
     """Every action reported for you (surveys, shares, birthday, …) and what it earned, or why not:
-    ``awarded``, ``limit_reached``, ``outside_schedule``, ``member_blocked`` or ``no_rule``."""
+    ``awarded``, ``limit_reached``, ``budget_exhausted``, ``outside_schedule``, ``member_blocked`` or
+    ``no_rule``."""
 
     serializer_class = ActionSerializer
     request: AuthenticatedRequest

@@ -20,6 +20,7 @@ def action_rule(
     weekdays: tuple[int, ...] = (),
     value_kind: str = "cash",
     name: str = "Survey bonus",
+    budget: int | None = None,
 ) -> ActionRule:
     return actions.action_rule_save(
         role=role,
@@ -32,4 +33,5 @@ def action_rule(
         active_from=active_from or timezone.now() - datetime.timedelta(days=30),
         active_until=active_until,
         weekdays=weekdays,
+        budget=budget,
     )
