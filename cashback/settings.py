@@ -488,6 +488,8 @@ API_THROTTLE_RATES: dict[str, str] = {
     "referrals": env.str("THROTTLE_REFERRALS", default="10/h"),
     "partner": env.str("THROTTLE_PARTNER", default="600/m"),
     "geofence": env.str("THROTTLE_GEOFENCE", default="12/m"),
+    # Redeeming a reward and the voucher's SMS code (the claim has its own limits besides: programmes.vouchers).
+    "catalogue": env.str("THROTTLE_CATALOGUE", default="20/m"),
     # Starting a data export (docs/privacy.md); one runs at a time anyway, this bounds restarts.
     "data_export": env.str("THROTTLE_DATA_EXPORT", default="10/h"),
 }

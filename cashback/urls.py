@@ -15,7 +15,7 @@ api_v1_patterns = [
     path("partner/", include("merchants.partner_urls")),  # customers/, spend/holds/
     path("partner/", include("campaigns.partner_urls")),  # orders/
     path("partner/", include("programmes.partner_urls")),  # events/ (actions a member did)
-    path("", include("programmes.api_urls")),  # actions/ (the member's actions log)
+    path("", include("programmes.api_urls")),  # actions/, catalogue/, vouchers/ (rewards for actions, the catalogue)
 ]
 
 urlpatterns = [

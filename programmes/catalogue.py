@@ -52,7 +52,7 @@ from programmes.catalogue_models import (
 from programmes.errors import RoleNotAllowedError
 from programmes.models import BusinessCustomer, Contract, FieldRole, FieldRoleKind
 from programmes.vouchers import voucher_issue
-from wallet.errors import HoldNotPendingError, InsufficientFundsError
+from wallet.errors import HoldNotPendingError, IdempotencyConflictError, InsufficientFundsError
 from wallet.models import POINTS, AccountKind, Hold, JournalKind, LedgerAccount
 from wallet.points import merchant_owner_key, points_account, points_issuance_account
 from wallet.services import account_get_or_create, hold_place, hold_post, hold_void
@@ -189,11 +189,16 @@ def _ledger_accounts(item: RewardItem, user: User) -> tuple[LedgerAccount, Ledge
 def redemption_start(
     *, user: User, item: RewardItem, request_key: str, now: datetime.datetime | None = None
 ) -> Redemption:
-    """Step 1: take one from the stock and hold the price on the member's balance (see the module)."""
+    """Step 1: take one from the stock and hold the price on the member's balance (see the module).
+    The same ``request_key`` again returns the first redemption; for another item it is refused
+    (``IdempotencyConflictError``)."""
     now = now or timezone.now()
+    request_key = request_key[:64]
     item = RewardItem.objects.select_for_update(of=("self",)).select_related("brand_owner", "min_tier").get(pk=item.pk)
     existing = Redemption.objects.filter(user=user, request_key=request_key).first()
     if existing is not None:
+        if existing.item_id != item.pk:
+            raise IdempotencyConflictError(gettext("This Idempotency-Key was already used to redeem another reward."))
         return existing
     today = timezone.localdate(now)
     if not item.is_active or not item.valid_from <= today <= item.valid_until:
@@ -206,7 +211,7 @@ def redemption_start(
     item.stock -= 1
     item.save(update_fields=["stock", "updated_at"])
     redemption = Redemption.objects.create(
-        item=item, user=user, request_key=request_key[:64], price=item.price, currency=item.currency
+        item=item, user=user, request_key=request_key, price=item.price, currency=item.currency
     )
     account, counterparty = _ledger_accounts(item, user)
     try:

@@ -37,6 +37,11 @@ class InsufficientCashbackError(ConflictError):
     default_message = _("You do not have enough available cashback for this reward.")
 
 
+class IdempotencyKeyRequiredError(DomainError):
+    code = "idempotency_key_required"
+    default_message = _("Send an Idempotency-Key header (1 to 255 printable characters) with this request.")
+
+
 class NoVoucherCodeLeftError(ConflictError):
     code = "no_voucher_code_left"
     default_message = _("No voucher code is left for this reward; nothing was taken from you.")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from programmes.catalogue_models import Redemption, RewardItem, VoucherBatch, VoucherCode
-from programmes.models import BrandOwner
+from campaigns.tier_selectors import tier_standing
+from programmes.catalogue_models import Redemption, RewardItem, Segment, VoucherBatch, VoucherCode
+from programmes.models import BrandOwner, BusinessCustomer, Contract
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -24,6 +25,25 @@ def catalogue_items(*, today: datetime.date | None = None) -> QuerySet[RewardIte
         .select_related("brand_owner__merchant", "min_tier", "programme")
         .order_by("price_kind", "price", "name", "pk")
     )
+
+
+def catalogue_items_for(*, user: User, today: datetime.date | None = None) -> QuerySet[RewardItem]:
+    """The live items ``user`` may redeem (the mobile app's catalogue): ``catalogue.item_refusal``'s
+    rules — segment, programme, tier — as one SQL filter, so the list paginates. Items out of stock
+    are listed with ``stock`` 0 (redeeming one answers ``out_of_stock``)."""
+    customers = BusinessCustomer.objects.filter(brand_owner_id=OuterRef("brand_owner_id"), user=user)
+    segment = (
+        Q(segment=Segment.EVERYONE)
+        | Q(Exists(customers), segment=Segment.BUSINESS_CUSTOMERS)
+        | Q(Exists(customers.filter(kind=OuterRef("segment"))))
+    )
+    contracts = Contract.objects.filter(
+        programme_id=OuterRef("programme_id"), customer__user=user, status=Contract.Status.APPROVED
+    )
+    programme = Q(programme__isnull=True) | Q(Exists(contracts))
+    tier = tier_standing(user=user).tier
+    tier_filter = Q(min_tier__isnull=True) | (Q(min_tier__rank__lte=tier.rank) if tier is not None else Q(pk__in=[]))
+    return catalogue_items(today=today).filter(segment, programme, tier_filter)
 
 
 def member_vouchers(*, user: User) -> QuerySet[VoucherCode]:
