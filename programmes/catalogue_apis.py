@@ -126,7 +126,7 @@ class RedemptionSerializer(serializers.Serializer):
         }
 
 
-class ClaimSerializer(serializers.Serializer):
+class VoucherClaimSerializer(serializers.Serializer):
     code = serializers.RegexField(r"^\s*\d{6}\s*$", help_text="The 6-digit code from the SMS.")
 
 
@@ -257,7 +257,7 @@ class VoucherClaimApi(APIView):
 
     @extend_schema(
         operation_id="vouchers_claim",
-        request=ClaimSerializer,
+        request=VoucherClaimSerializer,
         responses={
             200: inline_serializer("VoucherClaimed", {"code": serializers.CharField(), "voucher": VoucherSerializer()}),
             400: OpenApiResponse(description="claim_code_wrong, claim_code_expired"),
@@ -266,7 +266,7 @@ class VoucherClaimApi(APIView):
         },
     )
     def post(self, request: AuthenticatedRequest, voucher_id: int) -> Response:
-        body = ClaimSerializer(data=request.data)
+        body = VoucherClaimSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         code = vouchers.claim_verify(user=request.user, voucher_id=voucher_id, code=body.validated_data["code"])
         voucher = catalogue_selectors.member_vouchers(user=request.user).get(pk=voucher_id)
