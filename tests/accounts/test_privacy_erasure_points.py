@@ -4,6 +4,7 @@ ledger transaction to the platform's ``points_forfeited`` account, exactly once.
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from accounts import erasure
 from accounts.errors import ErasureNotAcknowledgedError
@@ -33,7 +34,8 @@ def test_points_do_not_block_but_must_be_acknowledged_and_nothing_changes_until_
     _give(person, 2_500)
 
     assert erasure.erasure_blockers(user=person) == []
-    [notice] = erasure.erasure_notices(user=person)
+    with translation.override("en"):
+        [notice] = erasure.erasure_notices(user=person)
     assert notice.code == POINTS_FORFEITED and "2,500 points" in notice.message and "never money" in notice.message
     with pytest.raises(ErasureNotAcknowledgedError) as refused:
         erasure.account_erase(user=person)
