@@ -8,8 +8,8 @@ each app registers, in its ``AppConfig.ready()``:
   plain values (strings, numbers, booleans, None), written once as JSON and once as CSV;
 - an **eraser** (``eraser_register``): what blocks closing the account (``blockers``, each a stable
   code and a message saying what to do), what the person must be told and accept before it is closed
-  (``notices``, e.g. points that are forfeited: each a stable code and a message) and what closing it removes, anonymises or revokes
-  (``erase``, run inside the erasure's transaction; it must be safe to run twice);
+  (``notices``, e.g. points that are forfeited: each a stable code and a message) and what closing it
+  removes, anonymises or revokes (``erase``, run inside the erasure's transaction; it must be safe to run twice);
 - the user foreign keys it deliberately does **not** export (``not_exported_register``), each with
   the reason (typically: the column records a staff member or a merchant's team member acting).
 

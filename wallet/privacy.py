@@ -13,8 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from cashback.formatting import format_number
-
 from accounts.models import User
 from accounts.privacy_registry import (
     Eraser,
@@ -27,6 +25,7 @@ from accounts.privacy_registry import (
     section_register,
     settle_option_register,
 )
+from cashback.formatting import format_number
 from wallet.models import (
     CONSUMER_KINDS,
     AccountKind,
@@ -48,6 +47,7 @@ POINTS_FORFEITED = "points_forfeited"
 
 def points_forfeit_key(user_id: int) -> str:
     return f"points:forfeit:account-closed:{user_id}"
+
 
 OPEN_PAYOUT_STATUSES = (PayoutStatus.REQUESTED, PayoutStatus.HELD, PayoutStatus.PROCESSING)
 
@@ -162,8 +162,10 @@ def _notices(user: User) -> list[ErasureNotice]:
     if points <= 0:
         return []
     message = ngettext(
-        "You have %(points)s point. It is forfeited when you close your account: points are never money and cannot be paid out.",
-        "You have %(points)s points. They are forfeited when you close your account: points are never money and cannot be paid out.",
+        "You have %(points)s point. It is forfeited when you close your account: "
+        "points are never money and cannot be paid out.",
+        "You have %(points)s points. They are forfeited when you close your account: "
+        "points are never money and cannot be paid out.",
         points,
     ) % {"points": format_number(points)}
     return [ErasureNotice(code=POINTS_FORFEITED, message=message)]
@@ -185,7 +187,9 @@ def _erase(user: User) -> dict[str, int]:
     account."""
     now = timezone.now()
     forfeited = points_forfeit(user=user, idempotency_key=points_forfeit_key(user.pk))
-    points = sum(entry.amount for entry in forfeited.entries.all() if entry.direction == Direction.DEBIT) if forfeited else 0
+    points = (
+        sum(entry.amount for entry in forfeited.entries.all() if entry.direction == Direction.DEBIT) if forfeited else 0
+    )
     codes = SpendCode.objects.filter(user=user, status=SpendCode.Status.ACTIVE).update(
         status=SpendCode.Status.CANCELLED, updated_at=now
     )

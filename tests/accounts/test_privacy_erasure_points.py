@@ -117,7 +117,9 @@ def test_delete_me_says_which_codes_to_acknowledge_then_closes(signed_in):  # no
     error = refused.json()["error"]
     assert error["code"] == "erasure_not_acknowledged" and error["fields"] == {"acknowledge": ["points_forfeited"]}
     assert "300 points" in error["message"]
-    accepted = _delete(app_client, {"password": PASSWORD, "confirmation": "DELETE", "acknowledge": ["points_forfeited"]})
+    accepted = _delete(
+        app_client, {"password": PASSWORD, "confirmation": "DELETE", "acknowledge": ["points_forfeited"]}
+    )
     assert accepted.status_code == 204
     assert User.objects.get(pk=user.pk).erased_at is not None
     assert _forfeited_account().balance == 300

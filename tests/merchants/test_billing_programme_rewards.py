@@ -73,4 +73,7 @@ def test_a_brand_owner_with_points_rewards_only_gets_no_invoice():
     _survey(world, UserFactory(), "survey-points")
     merchant = world.brand_owner.merchant
 
-    assert invoice_close(merchant_id=merchant.pk, currency=merchant.currency, period=this_month(), now=after_month()) is None
+    assert (
+        invoice_close(merchant_id=merchant.pk, currency=merchant.currency, period=this_month(), now=after_month())
+        is None
+    )

@@ -96,7 +96,10 @@ def test_the_budget_cannot_go_below_what_was_given_nor_a_used_rule_change_its_un
     assert "value_kind" in unit.value.fields and "budget" in zero.value.fields
     saved = actions.action_rule_save(role=world.marketing_admin, rule=rule, **_rule_kwargs(rule, budget=5_000))
     assert saved.budget == 5_000
-    assert actions.action_rule_save(role=world.marketing_admin, rule=rule, **_rule_kwargs(rule, budget=None)).budget is None
+    assert (
+        actions.action_rule_save(role=world.marketing_admin, rule=rule, **_rule_kwargs(rule, budget=None)).budget
+        is None
+    )
 
 
 @pytest.mark.django_db

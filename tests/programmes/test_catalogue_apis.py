@@ -10,7 +10,16 @@ from django.utils import timezone
 from cashback.providers.sms import FakeSmsClient
 from programmes import catalogue
 from programmes.catalogue_models import Redemption, RewardItem, VoucherCode
-from tests.programmes.catalogue_factories import Shop, active_batch, claim_code_from, give_points, item, member, shop, spec
+from tests.programmes.catalogue_factories import (
+    Shop,
+    active_batch,
+    claim_code_from,
+    give_points,
+    item,
+    member,
+    shop,
+    spec,
+)
 from tests.programmes.factories import approved_contract, programme_world
 from tests.wallet.factories import consumer_accounts, fund
 from wallet.invariants import ledger_violations
