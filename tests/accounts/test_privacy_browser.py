@@ -96,3 +96,30 @@ def test_closing_my_account_after_giving_my_balance_away(page_factory, live_serv
     page.wait_for_url("**/accounts/login/**")
     user = User.objects.get(pk=user.pk)
     assert user.erased_at is not None and user.email is None and user.full_name == ""
+
+
+@VIEWPORTS
+def test_closing_my_account_with_points_says_they_are_forfeited(page_factory, live_server, viewport):
+    from wallet.points import points_award
+
+    user = UserFactory(email=f"points-{viewport['width']}@example.com")
+    points_award(user=user, points=2_500, merchant_id=77, idempotency_key=f"test:{user.pk}", memo="Survey")
+    page = logged_in_page(page_factory, live_server, user, viewport)
+
+    page.goto("/accounts/privacy/")
+    box = page.get_by_label("You have 2,500 points", exact=False)
+    expect(box).to_be_visible()
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_label("Type DELETE to confirm").fill("DELETE")
+    page.get_by_role("button", name="Close my account").click()
+    expect(page.get_by_text("Tick each box to confirm")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    screenshot(page, "privacy-close-points")
+    assert User.objects.get(pk=user.pk).erased_at is None
+
+    page.get_by_label("You have 2,500 points", exact=False).check()
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_label("Type DELETE to confirm").fill("DELETE")
+    page.get_by_role("button", name="Close my account").click()
+    page.wait_for_url("**/accounts/privacy/closed/")
+    assert User.objects.get(pk=user.pk).erased_at is not None
