@@ -13,6 +13,7 @@ class ProgrammesConfig(AppConfig):
         from cashback.events import subscribe
         from programmes import privacy
         from programmes.achievement import purchase_achievement_apply
+        from programmes.linked_sources import linked_purchase_apply
         from programmes.action_sources import profile_completed_report, referral_bonus_report
         from programmes.demo import seed_demo_programmes
         from programmes.navigation import programmes_nav_item
@@ -20,6 +21,7 @@ class ProgrammesConfig(AppConfig):
         from wallet.home_sections import register_home_section
 
         subscribe("purchase_recorded", purchase_achievement_apply)
+        subscribe("purchase_recorded", linked_purchase_apply)
         subscribe("profile_completed", profile_completed_report)
         subscribe("referral_bonus_paid", referral_bonus_report)
         privacy.register()

@@ -300,6 +300,8 @@ def _derive(purchase: Purchase, events: list[PurchaseEvent]) -> None:
     purchase.status = status
 
 
+_SOURCES_WITHOUT_LINES_THAT_COUNT = frozenset({Purchase.Source.CARD, Purchase.Source.STRIPE})
+
 _STATE_FIELDS = (
     "authorised_minor",
     "cleared_minor",
@@ -332,9 +334,10 @@ def _purchase_update(purchase: Purchase, *, events: list[PurchaseEvent] | None =
         announce("purchase_refunded", purchase_id=purchase.pk, user_id=purchase.user_id)
     if changed and purchase.user_id:
         tier_recompute_on_commit(purchase.user_id)
-        if purchase.line_items or before["line_items"]:
-            # Only purchases with line items (partner orders): a card purchase names no products, so it
-            # cannot count towards a brand's sales target, and the card path stays one statement shorter.
+        if purchase.line_items or before["line_items"] or purchase.source in _SOURCES_WITHOUT_LINES_THAT_COUNT:
+            # Purchases with line items count towards a brand's sales target; card purchases (at a
+            # business customer's own shops) and Stripe purchases (its invoices) count towards a value
+            # target (programmes/linked_sources.py). A demo purchase stays one statement shorter.
             announce(
                 "purchase_recorded", purchase_id=purchase.pk, user_id=purchase.user_id, merchant_id=purchase.merchant_id
             )
