@@ -13,9 +13,9 @@ class ProgrammesConfig(AppConfig):
         from cashback.events import subscribe
         from programmes import privacy
         from programmes.achievement import purchase_achievement_apply
-        from programmes.linked_sources import linked_purchase_apply
         from programmes.action_sources import profile_completed_report, referral_bonus_report
         from programmes.demo import seed_demo_programmes
+        from programmes.linked_sources import linked_purchase_apply
         from programmes.navigation import programmes_nav_item
         from programmes.wallet_section import wallet_home_section
         from wallet.home_sections import register_home_section

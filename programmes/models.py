@@ -440,7 +440,6 @@ from programmes.action_models import (  # noqa: E402
     ActionRule,
     PurchaseSale,
 )
-from programmes.source_models import CustomerSourceLink, PurchaseValue  # noqa: E402
 from programmes.catalogue_models import (  # noqa: E402
     Redemption,
     RewardItem,
@@ -448,15 +447,16 @@ from programmes.catalogue_models import (  # noqa: E402
     VoucherClaim,
     VoucherCode,
 )
+from programmes.source_models import CustomerSourceLink, PurchaseValue  # noqa: E402
 
 __all__ = [
     "ActionKind",
-    "CustomerSourceLink",
-    "PurchaseValue",
     "ActionOutcome",
     "ActionReport",
     "ActionRule",
+    "CustomerSourceLink",
     "PurchaseSale",
+    "PurchaseValue",
     "Redemption",
     "RewardItem",
     "VoucherBatch",

@@ -63,22 +63,24 @@ def customer_sources(request: FieldRoleRequest, merchant_id: int, customer_id: i
 def customer_source_link(request: FieldRoleRequest, merchant_id: int, customer_id: int, kind: str) -> HttpResponse:
     customer = get_object_or_404(selectors.visible_customers(role=request.field_role), pk=customer_id)
     shop_form, stripe_form = ShopLinkForm(), StripeLinkForm()
-    try:
-        if kind == "shop":
-            form: ShopLinkForm | StripeLinkForm = shop_form = ShopLinkForm(request.POST)
-            if form.is_valid():
+    form: ShopLinkForm | StripeLinkForm
+    if kind == "shop":
+        form = shop_form = ShopLinkForm(request.POST)
+    elif kind == "stripe":
+        form = stripe_form = StripeLinkForm(request.POST)
+    else:
+        raise Http404("No such source.")
+    if form.is_valid():
+        try:
+            if isinstance(form, ShopLinkForm):
                 linked_sources.source_link_shop(role=request.field_role, customer=customer, **form.cleaned_data)
-        elif kind == "stripe":
-            form = stripe_form = StripeLinkForm(request.POST)
-            if form.is_valid():
+            else:
                 linked_sources.source_link_stripe(role=request.field_role, customer=customer, **form.cleaned_data)
+        except DomainError as error:
+            form_error_from(form, error)
         else:
-            raise Http404("No such source.")
-    except DomainError as error:
-        form_error_from(form, error)
-    if form.is_valid() and not form.errors:
-        messages.success(request, _("Linked. Its purchases from now on count towards value targets."))
-        return redirect("programmes:customer_sources", merchant_id, customer.pk)
+            messages.success(request, _("Linked. Its purchases from now on count towards value targets."))
+            return redirect("programmes:customer_sources", merchant_id, customer.pk)
     response = _sources_page(request, customer.pk, shop_form=shop_form, stripe_form=stripe_form)
     response.status_code = 400
     return response
