@@ -10,19 +10,28 @@ keeps who linked and who removed it. A Stripe customer id is also linked, on the
 the customer's person (``merchants`` ``CustomerLink``, as the partner API links one), so the Stripe
 handlers match its invoices to them.
 
-Counting: campaigns announces ``purchase_recorded`` after a card purchase or a Stripe purchase changes
-(besides partner orders with line items); ``linked_purchase_apply`` runs after that commit in its own
-transaction. Per (customer, purchase) one ``PurchaseValue`` row holds the amount net of refunds
-(a replay changes nothing, a refund lowers it, a reversal makes it 0), then the customer's approved
-value contracts are recounted and paid through ``services.contract_settle`` (each tier once, under the
-contract's and the budget's locks). A Stripe invoice whose lines already matched the brand owner's
-products counts through those lines (``PurchaseSale``) and not here as well.
+Counting: campaigns announces ``purchase_recorded`` after a Stripe invoice changes, and after a card
+purchase changes at a merchant that is (or was) someone's linked shop — ``shop_watched``, registered with
+campaigns' merchant cache, so other card purchases cost nothing more; linking or unlinking invalidates
+that merchant's entry (a shop stays watched after unlinking: refunds still count).
+``linked_purchase_apply`` runs after that commit in its own transaction. A new link also counts what the
+source already recorded since the earliest start of the customer's open contracts
+(``source_link_catch_up``, a task a few seconds after the commit: it also covers purchases a worker
+recorded before it saw the link). Purchases count by their date within a contract's dates, as sales files
+do; a purchase after a link was removed does not count.
+
+Per (customer, purchase) one ``PurchaseValue`` row holds the amount net of refunds (a replay changes
+nothing, a refund lowers it, a reversal makes it 0), then the customer's approved value contracts are
+recounted and paid through ``services.contract_settle`` (each tier once, under the contract's and the
+budget's locks). A Stripe invoice whose lines already matched the brand owner's products counts through
+those lines (``PurchaseSale``) and not here as well.
 
 Lock order: the business customer's row, then (in ``contract_settle``) the contract's and its budget's.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import TYPE_CHECKING
 
@@ -30,6 +39,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from campaigns import merchant_cache
 from campaigns.models import Purchase
 from merchants.models import CustomerLink, Merchant
 from merchants.services.customers import customer_link_save
@@ -52,6 +62,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 STRIPE_CUSTOMER_ID = re.compile(r"^cus_[A-Za-z0-9]{4,60}$")
+CATCH_UP_AFTER_SECONDS = 5
 LINKING_ROLES = (FieldRoleKind.SALES, FieldRoleKind.REGIONAL_HEAD, FieldRoleKind.PROGRAMME_ADMIN)
 
 
@@ -90,7 +101,17 @@ def _link_create(
     except IntegrityError as error:  # linked already (to this customer or another), perhaps a moment ago
         raise SourceAlreadyLinkedError() from error
     _history(customer, ContractEvent.Action.SOURCE_LINKED, role.user, link)
+    merchant_cache.invalidate(merchant.pk)
+    link_id = link.pk
+    transaction.on_commit(lambda: _catch_up_later(link_id))
     return link
+
+
+def _catch_up_later(link_id: int) -> None:
+    from programmes.tasks import source_link_catch_up  # the tasks module imports this one
+
+    # After the workers' merchant caches have seen the link (they check every second).
+    source_link_catch_up.apply_async(args=[link_id], countdown=CATCH_UP_AFTER_SECONDS)
 
 
 @transaction.atomic
@@ -161,6 +182,12 @@ def source_unlink(*, role: FieldRole, link: CustomerSourceLink) -> CustomerSourc
     return link
 
 
+def shop_watched(merchant_id: int) -> bool:
+    """Campaigns' merchant-cache watcher: is the merchant someone's linked shop, now or before (a refund
+    of a purchase made while it was linked must still lower the achievement)?"""
+    return CustomerSourceLink.objects.filter(merchant_id=merchant_id, kind=CustomerSourceLink.Kind.SHOP).exists()
+
+
 # --- Counting ---------------------------------------------------------------------------------------
 
 
@@ -195,6 +222,44 @@ def purchase_value(*, purchase: Purchase, currency: str) -> int:
     return max(purchase.amount_minor - purchase.refunded_minor, 0)
 
 
+def _value_set(customer: BusinessCustomer, purchase: Purchase) -> bool:
+    """Store what the purchase counts for the (locked) customer; whether anything changed."""
+    value = purchase_value(purchase=purchase, currency=customer.brand_owner.currency)
+    if PurchaseSale.objects.filter(purchase_id=purchase.pk, customer=customer).exists():
+        value = 0  # its lines named the brand owner's products: counted through them already
+    row = PurchaseValue.objects.filter(customer=customer, purchase_id=purchase.pk).first()
+    sold_on = timezone.localdate(purchase.occurred_at)
+    if row is None and value == 0:
+        return False
+    if row is not None and row.value_minor == value and row.sold_on == sold_on:
+        return False  # a replay: nothing changed
+    PurchaseValue.objects.update_or_create(
+        customer=customer,
+        purchase_id=purchase.pk,
+        defaults={
+            "source": PurchaseValue.Source.CARD
+            if purchase.source == Purchase.Source.CARD
+            else PurchaseValue.Source.STRIPE_INVOICE,
+            "reference": purchase.external_id[:100],
+            "merchant_name": purchase.merchant.display_name[:100],
+            "sold_on": sold_on,
+            "value_minor": value,
+        },
+    )
+    return True
+
+
+def _value_contracts_settle(customer: BusinessCustomer) -> int:
+    contracts = Contract.objects.filter(
+        customer=customer, status=Contract.Status.APPROVED, programme__target_kind=TargetKind.VALUE
+    ).order_by("pk")
+    count = 0
+    for contract in contracts:
+        services.contract_settle(contract=contract)
+        count += 1
+    return count
+
+
 def linked_purchase_apply(*, purchase_id: int, user_id: int, merchant_id: int) -> int:
     """The ``purchase_recorded`` subscriber for linked shops and Stripe customers. Returns the number of
     contracts recounted (0 when the purchase counts for nobody or nothing changed)."""
@@ -204,33 +269,43 @@ def linked_purchase_apply(*, purchase_id: int, user_id: int, merchant_id: int) -
     recounted = 0
     for candidate in _linked_customers(purchase):
         with transaction.atomic():
-            customer = BusinessCustomer.objects.select_for_update().get(pk=candidate.pk)
-            value = purchase_value(purchase=purchase, currency=candidate.brand_owner.currency)
-            if PurchaseSale.objects.filter(purchase_id=purchase.pk, customer=customer).exists():
-                value = 0  # its lines named the brand owner's products: counted through them already
-            row = PurchaseValue.objects.filter(customer=customer, purchase_id=purchase.pk).first()
-            sold_on = timezone.localdate(purchase.occurred_at)
-            if row is None and value == 0:
-                continue
-            if row is not None and row.value_minor == value and row.sold_on == sold_on:
-                continue  # a replay: nothing changed
-            PurchaseValue.objects.update_or_create(
-                customer=customer,
-                purchase_id=purchase.pk,
-                defaults={
-                    "source": PurchaseValue.Source.CARD
-                    if purchase.source == Purchase.Source.CARD
-                    else PurchaseValue.Source.STRIPE_INVOICE,
-                    "reference": purchase.external_id[:100],
-                    "merchant_name": purchase.merchant.display_name[:100],
-                    "sold_on": sold_on,
-                    "value_minor": value,
-                },
-            )
-            contracts = Contract.objects.filter(
-                customer=customer, status=Contract.Status.APPROVED, programme__target_kind=TargetKind.VALUE
-            ).order_by("pk")
-            for contract in contracts:
-                services.contract_settle(contract=contract)
-                recounted += 1
+            customer = BusinessCustomer.objects.select_for_update().select_related("brand_owner__merchant")
+            locked = customer.get(pk=candidate.pk)
+            if _value_set(locked, purchase):
+                recounted += _value_contracts_settle(locked)
     return recounted
+
+
+def source_link_catch_up(*, link_id: int) -> int:
+    """Count what a newly linked source recorded since the earliest start of the customer's open
+    contracts, then recount them once. Safe to run twice (each purchase's row is set, not added).
+    Returns the number of purchases looked at."""
+    link = CustomerSourceLink.objects.select_related("customer").filter(pk=link_id, removed_at__isnull=True).first()
+    if link is None:
+        return 0
+    starts = Contract.objects.filter(customer_id=link.customer_id, status__in=OPEN_CONTRACT_STATUSES).values_list(
+        "starts_on", flat=True
+    )
+    earliest = min(starts, default=None)
+    if earliest is None:
+        return 0
+    since = timezone.make_aware(datetime.datetime.combine(earliest - datetime.timedelta(days=1), datetime.time.min))
+    purchases = Purchase.objects.filter(merchant_id=link.merchant_id, occurred_at__gte=since).select_related("merchant")
+    if link.kind == CustomerSourceLink.Kind.SHOP:
+        purchases = purchases.filter(source=Purchase.Source.CARD)
+    else:
+        purchases = purchases.filter(
+            source=Purchase.Source.STRIPE, external_id__startswith="in_", user_id=link.customer.user_id
+        )
+    seen = 0
+    with transaction.atomic():
+        customer = (
+            BusinessCustomer.objects.select_for_update()
+            .select_related("brand_owner__merchant")
+            .get(pk=link.customer_id)
+        )
+        for purchase in purchases.order_by("pk").iterator(chunk_size=500):
+            seen += 1
+            _value_set(customer, purchase)  # the query above is this link's match
+        _value_contracts_settle(customer)
+    return seen

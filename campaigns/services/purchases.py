@@ -37,6 +37,7 @@ from django.db.models.constants import OnConflict
 from django.utils.translation import gettext as _
 
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
+from campaigns.merchant_cache import merchant_inputs
 from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
 from campaigns.purchase_keys import purchase_event_key, purchase_id_key
 from campaigns.rules import LineItem
@@ -300,7 +301,15 @@ def _derive(purchase: Purchase, events: list[PurchaseEvent]) -> None:
     purchase.status = status
 
 
-_SOURCES_WITHOUT_LINES_THAT_COUNT = frozenset({Purchase.Source.CARD, Purchase.Source.STRIPE})
+def _watched_without_lines(purchase: Purchase) -> bool:
+    """A Stripe invoice (few, and programmes matches its customer), or a card purchase at a merchant a
+    later app watches (from the worker's merchant cache: no statement of its own)."""
+    if purchase.source == Purchase.Source.STRIPE:
+        return purchase.external_id.startswith("in_")
+    if purchase.source == Purchase.Source.CARD:
+        return merchant_inputs(purchase.merchant_id).card_purchases_watched
+    return False
+
 
 _STATE_FIELDS = (
     "authorised_minor",
@@ -334,10 +343,10 @@ def _purchase_update(purchase: Purchase, *, events: list[PurchaseEvent] | None =
         announce("purchase_refunded", purchase_id=purchase.pk, user_id=purchase.user_id)
     if changed and purchase.user_id:
         tier_recompute_on_commit(purchase.user_id)
-        if purchase.line_items or before["line_items"] or purchase.source in _SOURCES_WITHOUT_LINES_THAT_COUNT:
-            # Purchases with line items count towards a brand's sales target; card purchases (at a
-            # business customer's own shops) and Stripe purchases (its invoices) count towards a value
-            # target (programmes/linked_sources.py). A demo purchase stays one statement shorter.
+        if purchase.line_items or before["line_items"] or _watched_without_lines(purchase):
+            # Purchases with line items count towards a brand's sales target; a card purchase at a shop
+            # a later app watches (a business customer's own shop) and a Stripe invoice count towards a
+            # value target (programmes/linked_sources.py). Other card purchases stay two statements shorter.
             announce(
                 "purchase_recorded", purchase_id=purchase.pk, user_id=purchase.user_id, merchant_id=purchase.merchant_id
             )

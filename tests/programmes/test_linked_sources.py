@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns import services as campaign_services
+from cashback.models import Fact
 from merchants.models import CustomerLink
 from programmes import linked_sources, services
 from programmes.errors import InvalidSourceLinkError, RoleNotAllowedError, SourceAlreadyLinkedError
@@ -279,3 +280,28 @@ def test_linking_refuses_bad_input_and_other_peoples_customers(world, contracts,
             role=world.programme_admin, customer=customer, stripe_customer_id="cus_Someone1"
         )
     assert Contract.objects.get(pk=value.pk).events.filter(action="source_linked").count() == 1
+
+
+def test_card_purchases_at_shops_nobody_linked_announce_nothing(world, contracts, shop):
+    card_purchase(shop, 10_000)
+    assert not Fact.objects.filter(kind="purchase_recorded").exists()
+
+
+def test_linking_a_shop_counts_what_it_already_recorded_within_the_contract(
+    world, contracts, shop, django_capture_on_commit_callbacks
+):
+    value, _ = contracts
+    card_purchase(shop, 60_000)
+    card_purchase(shop, 50_000)
+    with django_capture_on_commit_callbacks(execute=True):  # the catch-up task runs after the commit
+        link = linked_sources.source_link_shop(
+            role=world.programme_admin, customer=value.customer, organisation_number=shop.organisation_number
+        )
+    value.refresh_from_db()
+    assert value.achieved == 110_000
+    assert TierReward.objects.filter(contract=value).count() == 1
+    # Twice (a retried task): nothing more.
+    assert linked_sources.source_link_catch_up(link_id=link.pk) == 2
+    value.refresh_from_db()
+    assert value.achieved == 110_000
+    assert TierReward.objects.filter(contract=value).count() == 1
