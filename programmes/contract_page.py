@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # What a row of "what counted" came from (the ``kind`` column of ``counted_rows``).
 CSV_UPLOAD = "csv_upload"
 PARTNER_ORDER = "partner_order"
+COLUMNS = ("kind", "day", "reference", "detail", "quantity", "value_minor", "at", "row_id")
 CUSTOMER_STATUSES = (*OPEN_CONTRACT_STATUSES, ContractStatus.CANCELLED, ContractStatus.EXPIRED)
 
 
@@ -55,7 +56,8 @@ def contracts_of_person(*, user: User) -> QuerySet[Contract]:
 
 def counted_rows(*, contract: Contract) -> QuerySet[Any]:
     """What counted towards the contract, newest first: dicts with ``kind`` (csv_upload, partner_order,
-    card, stripe_invoice), ``day``, ``reference``, ``detail``, ``quantity`` and ``value_minor``. Card
+    card, stripe_invoice), ``day``, ``reference``, ``detail``, ``quantity``, ``value_minor``, ``at`` (when
+    it was recorded) and ``row_id`` — as tuples in that order (``COLUMNS``). Card
     purchases and Stripe invoices only for a value target (they carry no products)."""
     programme = contract.programme
     counts = Q(product__in=programme.products.all()) | Q(product__brand__in=programme.brands.all())
@@ -65,7 +67,7 @@ def counted_rows(*, contract: Contract) -> QuerySet[Any]:
         "sold_on__lte": contract.expires_on,
     }
     text = CharField()
-    columns = ("kind", "day", "reference", "detail", "quantity", "value_minor", "row_id")
+    columns = COLUMNS
     lines = (
         SalesLine.objects.filter(counts, **within)
         .annotate(
@@ -73,6 +75,7 @@ def counted_rows(*, contract: Contract) -> QuerySet[Any]:
             day=F("sold_on"),
             reference=F("upload__filename"),
             detail=Concat(F("product__sku"), Value(" "), F("product__name"), output_field=text),
+            at=F("created_at"),
             row_id=F("pk"),
         )
         .values_list(*columns)
@@ -84,6 +87,7 @@ def counted_rows(*, contract: Contract) -> QuerySet[Any]:
             day=F("sold_on"),
             reference=Cast("purchase_id", output_field=text),
             detail=Concat(F("product__sku"), Value(" "), F("product__name"), output_field=text),
+            at=F("created_at"),
             row_id=F("pk"),
         )
         .values_list(*columns)
@@ -97,9 +101,10 @@ def counted_rows(*, contract: Contract) -> QuerySet[Any]:
                 day=F("sold_on"),
                 detail=F("merchant_name"),
                 quantity=Value(None, output_field=PurchaseValue._meta.get_field("value_minor")),
+                at=F("created_at"),
                 row_id=F("pk"),
             )
             .values_list(*columns)
         )
         union = union.union(values, all=True)
-    return union.order_by("-day", "-row_id")
+    return union.order_by("-day", "-at", "-row_id")

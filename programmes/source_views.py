@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from accounts.request_types import AuthenticatedHttpRequest
 from cashback.errors import DomainError, form_error_from
 from programmes import linked_sources, selectors
-from programmes.contract_page import contract_for_viewer, contracts_of_person, counted_rows
+from programmes.contract_page import COLUMNS, contract_for_viewer, contracts_of_person, counted_rows
 from programmes.decorators import ANY_FIELD_ROLE, FieldRoleRequest, field_role_required
 from programmes.models import CustomerSourceLink, FieldRoleKind
 from programmes.source_forms import ShopLinkForm, StripeLinkForm
@@ -79,11 +79,11 @@ def customer_source_link(request: FieldRoleRequest, merchant_id: int, customer_i
         except DomainError as error:
             form_error_from(form, error)
         else:
-            messages.success(request, _("Linked. Its purchases from now on count towards value targets."))
+            messages.success(
+                request, _("Linked. Its purchases within the contracts' dates count towards value targets.")
+            )
             return redirect("programmes:customer_sources", merchant_id, customer.pk)
-    response = _sources_page(request, customer.pk, shop_form=shop_form, stripe_form=stripe_form)
-    response.status_code = 400
-    return response
+    return _sources_page(request, customer.pk, shop_form=shop_form, stripe_form=stripe_form)
 
 
 @require_POST
@@ -117,8 +117,7 @@ def my_contract(request: AuthenticatedHttpRequest, contract_id: int) -> HttpResp
     tiers = selectors.contract_progress(contract=contract)
     target = selectors.contract_target(contract=contract)
     page = Paginator(counted_rows(contract=contract), ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    columns = ("kind", "day", "reference", "detail", "quantity", "value_minor", "row_id")
-    rows: list[dict[str, Any]] = [dict(zip(columns, row, strict=True)) for row in page.object_list]
+    rows: list[dict[str, Any]] = [dict(zip(COLUMNS, row, strict=True)) for row in page.object_list]
     rewards = contract.tier_rewards.select_related("tier").order_by("tier__rank")
     return render(
         request,
