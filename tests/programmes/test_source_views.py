@@ -132,7 +132,9 @@ def test_the_customer_sees_their_contract_and_what_counted_and_nobody_else_does(
     assert client.get(url).status_code == 404
     for role in (world.sales_north, world.head_north, world.programme_admin):
         client.force_login(role.user)
-        assert client.get(url).status_code == 200
+        staff_page = client.get(url)
+        assert staff_page.status_code == 200
+        assert "The contract in the programmes portal" in staff_page.content.decode()
     client.logout()
     assert client.get(url).status_code == 302
 
