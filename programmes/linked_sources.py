@@ -10,10 +10,11 @@ keeps who linked and who removed it. A Stripe customer id is also linked, on the
 the customer's person (``merchants`` ``CustomerLink``, as the partner API links one), so the Stripe
 handlers match its invoices to them.
 
-Counting: campaigns announces ``purchase_recorded`` after a Stripe invoice changes, and after a card
-purchase changes at a merchant that is (or was) someone's linked shop — ``shop_watched``, registered with
-campaigns' merchant cache, so other card purchases cost nothing more; linking or unlinking invalidates
-that merchant's entry (a shop stays watched after unlinking: refunds still count).
+Counting: campaigns announces ``purchase_recorded`` after a card purchase changes at a merchant that is
+(or was) someone's linked shop, and after a Stripe invoice changes on a brand owner's account with a linked
+Stripe customer — ``source_watched``, registered with campaigns' merchant cache, so other card and Stripe
+purchases cost nothing more; linking invalidates that merchant's entry (a source stays watched after
+unlinking: refunds still count).
 ``linked_purchase_apply`` runs after that commit in its own transaction. A new link also counts what the
 source already recorded since the earliest start of the customer's open contracts
 (``source_link_catch_up``, a task a few seconds after the commit: it also covers purchases a worker
@@ -182,10 +183,11 @@ def source_unlink(*, role: FieldRole, link: CustomerSourceLink) -> CustomerSourc
     return link
 
 
-def shop_watched(merchant_id: int) -> bool:
-    """Campaigns' merchant-cache watcher: is the merchant someone's linked shop, now or before (a refund
-    of a purchase made while it was linked must still lower the achievement)?"""
-    return CustomerSourceLink.objects.filter(merchant_id=merchant_id, kind=CustomerSourceLink.Kind.SHOP).exists()
+def source_watched(merchant_id: int) -> bool:
+    """Campaigns' merchant-cache watcher: is the merchant someone's linked shop, or a brand owner with a
+    linked Stripe customer — now or before (a refund of a purchase made while it was linked must still
+    lower the achievement)?"""
+    return CustomerSourceLink.objects.filter(merchant_id=merchant_id).exists()
 
 
 # --- Counting ---------------------------------------------------------------------------------------

@@ -302,12 +302,12 @@ def _derive(purchase: Purchase, events: list[PurchaseEvent]) -> None:
 
 
 def _watched_without_lines(purchase: Purchase) -> bool:
-    """A Stripe invoice (few, and programmes matches its customer), or a card purchase at a merchant a
-    later app watches (from the worker's merchant cache: no statement of its own)."""
-    if purchase.source == Purchase.Source.STRIPE:
-        return purchase.external_id.startswith("in_")
-    if purchase.source == Purchase.Source.CARD:
-        return merchant_inputs(purchase.merchant_id).card_purchases_watched
+    """A card purchase or Stripe invoice at a merchant a later app watches (from the worker's merchant
+    cache: no statement of its own)."""
+    if purchase.source == Purchase.Source.CARD or (
+        purchase.source == Purchase.Source.STRIPE and purchase.external_id.startswith("in_")
+    ):
+        return merchant_inputs(purchase.merchant_id).purchases_watched
     return False
 
 
@@ -344,9 +344,10 @@ def _purchase_update(purchase: Purchase, *, events: list[PurchaseEvent] | None =
     if changed and purchase.user_id:
         tier_recompute_on_commit(purchase.user_id)
         if purchase.line_items or before["line_items"] or _watched_without_lines(purchase):
-            # Purchases with line items count towards a brand's sales target; a card purchase at a shop
-            # a later app watches (a business customer's own shop) and a Stripe invoice count towards a
-            # value target (programmes/linked_sources.py). Other card purchases stay two statements shorter.
+            # Purchases with line items count towards a brand's sales target; a card purchase or Stripe
+            # invoice at a merchant a later app watches (a business customer's own shop, a brand owner
+            # billing it) counts towards a value target (programmes/linked_sources.py). Other card and
+            # Stripe purchases stay two statements shorter.
             announce(
                 "purchase_recorded", purchase_id=purchase.pk, user_id=purchase.user_id, merchant_id=purchase.merchant_id
             )
