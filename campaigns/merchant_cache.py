@@ -16,6 +16,13 @@ times a month. So a worker process keeps them per merchant, and every change inv
   most — and reloads when it moved. A change is therefore seen everywhere within that second; a
   cache that cannot be reached means a reload from the database, never a stale answer kept longer.
 
+The entry also says whether a later app wants to be told of the merchant's card and Stripe purchases
+(``purchases_watched``: programmes counts card purchases at a business customer's linked shops, and
+the Stripe invoices of its linked Stripe customer, towards its sales targets). A later app registers
+a watcher (``purchase_watcher_register``, in its ``AppConfig.ready()``; a function of the merchant
+id, read when the entry loads) and calls ``invalidate`` when its answer changes. So the card path
+asks nothing more per purchase.
+
 What is *not* cached: what concurrent purchases change. An offer's remaining budget is read fresh
 for offers with a budget (``budgets_fresh``), and granted under the offer's row lock as before; the
 customer's history, the purchase and the ledger are never cached. The receivers are cache upkeep,
@@ -28,6 +35,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -57,6 +65,7 @@ class MerchantInputs:
     terms: tuple[OfferTerms, ...]
     offers: dict[int, Offer]
     challenges: tuple[Challenge, ...]
+    purchases_watched: bool = False
 
     def live_terms(self, at: datetime) -> list[OfferTerms]:
         """The offers live at ``at`` (``starts_at <= at < ends_at``), ascending by id."""
@@ -78,6 +87,15 @@ class _Entry:
 
 _entries: dict[int, _Entry] = {}
 _lock = threading.Lock()
+_purchase_watchers: list[Callable[[int], bool]] = []
+
+
+def purchase_watcher_register(watcher: Callable[[int], bool]) -> None:
+    """``watcher(merchant_id)`` says whether its app wants ``purchase_recorded`` for the merchant's card
+    purchases and Stripe invoices (they carry no line items). Read when a merchant's entry loads; the
+    app calls ``invalidate(merchant_id)`` when its answer changes. Registering twice is a no-op."""
+    if watcher not in _purchase_watchers:
+        _purchase_watchers.append(watcher)
 
 
 def _version_key(merchant_id: int) -> str:
@@ -112,6 +130,7 @@ def _load(merchant_id: int) -> MerchantInputs:
         terms=tuple(offer_terms(offer) for offer in offers),
         offers={offer.pk: offer for offer in offers},
         challenges=challenges,
+        purchases_watched=any(watcher(merchant_id) for watcher in _purchase_watchers),
     )
 
 

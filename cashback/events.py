@@ -47,8 +47,9 @@ Facts (keyword arguments are ids and plain values, never model instances):
 - ``cashback_expiring``    user_id, entry_id, amount_minor, currency, expires_on (ISO date)   (the oldest
                            cashback credit still unused expires within REWARD_EXPIRY_WARNING_DAYS; once per credit)
 - ``profile_completed``    user_id   (name, birthday, gender and city all given for the first time; once per person)
-- ``purchase_recorded``    purchase_id, user_id, merchant_id   (a purchase reported with line items was recorded or
-                           changed: lines, refunds, reversal; programmes counts it towards sales targets)
+- ``purchase_recorded``    purchase_id, user_id, merchant_id   (a purchase with line items, or a card or Stripe
+                           purchase, was recorded or changed: lines, refunds, reversal; programmes counts it
+                           towards sales targets)
 - ``referral_bonus_paid``  user_id, key, journal_id, amount_minor, currency, memo   (a referral bonus was
                            posted under the ledger key ``key``; once per key)
 

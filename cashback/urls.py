@@ -39,6 +39,7 @@ urlpatterns = [
     path("wallet/notifications/", include("notifications.urls")),  # the inbox and preferences
     path("wallet/actions/", include("programmes.wallet_urls")),  # the actions log (rewards for actions)
     path("wallet/rewards/", include("programmes.catalogue_urls")),  # the rewards catalogue and vouchers
+    path("wallet/programmes/", include("programmes.customer_urls")),  # a business customer's contracts
     path("dev/card-network/", include("accounts.dev_urls")),
     path("partners/", include("merchants.public_urls")),
     path("portal/", include("merchants.urls")),

@@ -117,3 +117,13 @@ class DuplicateMasterDataError(ConflictError):
 class ContractNotOpenError(ConflictError):
     code = "contract_not_open"
     default_message = gettext_lazy("Only an approved or proposed contract can be cancelled.")
+
+
+class InvalidSourceLinkError(DomainError):
+    code = "invalid_source_link"
+    default_message = gettext_lazy("This purchase source cannot be linked.")
+
+
+class SourceAlreadyLinkedError(ConflictError):
+    code = "source_already_linked"
+    default_message = gettext_lazy("This source is already linked to a business customer.")

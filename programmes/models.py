@@ -345,6 +345,8 @@ class ContractEvent(models.Model):
         TIER_REACHED = "tier_reached", _("Tier reached, reward paid")
         CANCELLED = "cancelled", _("Cancelled")
         EXPIRED = "expired", _("Expired")
+        SOURCE_LINKED = "source_linked", _("Purchase source linked")
+        SOURCE_UNLINKED = "source_unlinked", _("Purchase source unlinked")
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -445,13 +447,16 @@ from programmes.catalogue_models import (  # noqa: E402
     VoucherClaim,
     VoucherCode,
 )
+from programmes.source_models import CustomerSourceLink, PurchaseValue  # noqa: E402
 
 __all__ = [
     "ActionKind",
     "ActionOutcome",
     "ActionReport",
     "ActionRule",
+    "CustomerSourceLink",
     "PurchaseSale",
+    "PurchaseValue",
     "Redemption",
     "RewardItem",
     "VoucherBatch",

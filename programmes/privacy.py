@@ -120,10 +120,12 @@ def register() -> None:
             "programmes.Contract.proposed_by",
             "programmes.Contract.decided_by",
             "programmes.ContractEvent.actor",
+            "programmes.CustomerSourceLink.linked_by",
+            "programmes.CustomerSourceLink.removed_by",
             "programmes.SalesUpload.uploaded_by",
             "programmes.VoucherBatch.uploaded_by",
             "programmes.VoucherBatch.decided_by",
         ),
-        reason="A brand owner's field staff at work (their role, who registered, proposed, decided or uploaded): "
-        "the brand owner's record of its team's work, not the person's data.",
+        reason="A brand owner's field staff at work (their role, who registered, proposed, decided, linked or "
+        "uploaded): the brand owner's record of its team's work, not the person's data.",
     )

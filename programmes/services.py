@@ -57,6 +57,7 @@ from programmes.models import (
     Programme,
     ProgrammeTier,
     PurchaseSale,
+    PurchaseValue,
     Region,
     RegionBudget,
     SalesLine,
@@ -417,7 +418,8 @@ def contract_reject(*, role: FieldRole, contract: Contract, reason: str) -> Cont
 def contract_achievement(*, contract: Contract) -> int:
     """What counted for the contract: its customer's sales of the programme's brands or products between
     the contract's first day and expiry — units for a volume programme, minor units for a value one —
-    from the uploaded sales files and from the orders the platform saw (``PurchaseSale``)."""
+    from the uploaded sales files and from the orders the platform saw (``PurchaseSale``); for a value
+    target also the linked shops' card purchases and Stripe invoices (``PurchaseValue``)."""
     programme = contract.programme
     counts = Q(product__in=programme.products.all()) | Q(product__brand__in=programme.brands.all())
     column = "quantity" if programme.target_kind == TargetKind.VOLUME else "value_minor"
@@ -427,6 +429,13 @@ def contract_achievement(*, contract: Contract) -> int:
             counts, customer_id=contract.customer_id, sold_on__gte=contract.starts_on, sold_on__lte=contract.expires_on
         )
         total += int(lines.aggregate(total=Sum(column))["total"] or 0)
+    if programme.target_kind == TargetKind.VALUE:
+        # Card purchases at the customer's linked shops and its paid Stripe invoices (programmes/
+        # linked_sources.py): an amount without products, so they count towards a value target only.
+        values = PurchaseValue.objects.filter(
+            customer_id=contract.customer_id, sold_on__gte=contract.starts_on, sold_on__lte=contract.expires_on
+        )
+        total += int(values.aggregate(total=Sum("value_minor"))["total"] or 0)
     return total
 
 

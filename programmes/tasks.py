@@ -7,6 +7,7 @@ from celery import shared_task
 from programmes.action_sources import birthdays_report
 from programmes.catalogue import redemptions_settle_stale
 from programmes.contract_closing import contracts_expire
+from programmes.linked_sources import source_link_catch_up as catch_up
 
 
 @shared_task
@@ -26,3 +27,9 @@ def action_birthdays_report() -> int:
 def contracts_expire_due() -> int:
     """Daily: expire approved contracts past their last day and release what they did not pay."""
     return contracts_expire()
+
+
+@shared_task
+def source_link_catch_up(link_id: int) -> int:
+    """A few seconds after a shop or Stripe customer is linked: count what it already recorded."""
+    return catch_up(link_id=link_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programmes import action_views, views
+from programmes import action_views, source_views, views
 
 app_name = "programmes"
 
@@ -8,6 +8,17 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("customers/", views.customers, name="customers"),
     path("customers/new/", views.customer_register, name="customer_register"),
+    path("customers/<int:customer_id>/sources/", source_views.customer_sources, name="customer_sources"),
+    path(
+        "customers/<int:customer_id>/sources/link/<str:kind>/",
+        source_views.customer_source_link,
+        name="customer_source_link",
+    ),
+    path(
+        "customers/<int:customer_id>/sources/<int:link_id>/unlink/",
+        source_views.customer_source_unlink,
+        name="customer_source_unlink",
+    ),
     path("contracts/", views.contracts, name="contracts"),
     path("contracts/new/", views.contract_propose, name="contract_propose"),
     path("contracts/<int:contract_id>/", views.contract_detail, name="contract"),

@@ -37,6 +37,7 @@ from django.db.models.constants import OnConflict
 from django.utils.translation import gettext as _
 
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
+from campaigns.merchant_cache import merchant_inputs
 from campaigns.models import Purchase, PurchaseEvent, PurchaseEventKind
 from campaigns.purchase_keys import purchase_event_key, purchase_id_key
 from campaigns.rules import LineItem
@@ -300,6 +301,16 @@ def _derive(purchase: Purchase, events: list[PurchaseEvent]) -> None:
     purchase.status = status
 
 
+def _watched_without_lines(purchase: Purchase) -> bool:
+    """A card purchase or Stripe invoice at a merchant a later app watches (from the worker's merchant
+    cache: no statement of its own)."""
+    if purchase.source == Purchase.Source.CARD or (
+        purchase.source == Purchase.Source.STRIPE and purchase.external_id.startswith("in_")
+    ):
+        return merchant_inputs(purchase.merchant_id).purchases_watched
+    return False
+
+
 _STATE_FIELDS = (
     "authorised_minor",
     "cleared_minor",
@@ -332,9 +343,11 @@ def _purchase_update(purchase: Purchase, *, events: list[PurchaseEvent] | None =
         announce("purchase_refunded", purchase_id=purchase.pk, user_id=purchase.user_id)
     if changed and purchase.user_id:
         tier_recompute_on_commit(purchase.user_id)
-        if purchase.line_items or before["line_items"]:
-            # Only purchases with line items (partner orders): a card purchase names no products, so it
-            # cannot count towards a brand's sales target, and the card path stays one statement shorter.
+        if purchase.line_items or before["line_items"] or _watched_without_lines(purchase):
+            # Purchases with line items count towards a brand's sales target; a card purchase or Stripe
+            # invoice at a merchant a later app watches (a business customer's own shop, a brand owner
+            # billing it) counts towards a value target (programmes/linked_sources.py). Other card and
+            # Stripe purchases stay two statements shorter.
             announce(
                 "purchase_recorded", purchase_id=purchase.pk, user_id=purchase.user_id, merchant_id=purchase.merchant_id
             )

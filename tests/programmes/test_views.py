@@ -50,6 +50,8 @@ MATRIX = {
     "action_rules": dict.fromkeys(ROLES[:-1], 403) | {"marketing_admin": 200},
     "action_rule_create": dict.fromkeys(ROLES[:-1], 403) | {"marketing_admin": 200},
     "master_data": dict.fromkeys(ROLES[:-1], 403) | {"programme_admin": 200},
+    # the contract's customer was registered by sales_north in the North
+    "customer_sources": {"sales_north": 200, "sales_south": 404, "head_north": 200, "head_south": 404} | ADMINS,
 }
 for expected in MATRIX.values():
     expected["outsider"] = 404
@@ -64,6 +66,8 @@ def _url(world, page: str, contract: Contract) -> str:
     merchant_id = world.brand_owner.merchant_id
     if page == "contract":
         return reverse("programmes:contract", args=[merchant_id, contract.pk])
+    if page == "customer_sources":
+        return reverse("programmes:customer_sources", args=[merchant_id, contract.customer_id])
     if page == "budget_edit":
         budget = RegionBudget.objects.get(programme=world.programme, region=world.north)
         return reverse("programmes:budget_edit", args=[merchant_id, budget.pk])
