@@ -109,7 +109,8 @@ def _link_create(
 
 
 def _catch_up_later(link_id: int) -> None:
-    from programmes.tasks import source_link_catch_up  # the tasks module imports this one
+    # The tasks module imports this one: an import cycle.
+    from programmes.tasks import source_link_catch_up
 
     # After the workers' merchant caches have seen the link (they check every second).
     source_link_catch_up.apply_async(args=(link_id,), countdown=CATCH_UP_AFTER_SECONDS)

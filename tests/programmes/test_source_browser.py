@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from campaigns import services as campaign_services
 from programmes import services
@@ -32,11 +33,11 @@ def test_link_a_shop_and_the_wholesaler_sees_what_counted(page_factory, live_ser
     page.goto(f"/portal/{world.brand_owner.merchant_id}/programmes/customers/{customer.pk}/sources/")
     page.get_by_label("Organisation number of the shop").fill("123")
     page.get_by_role("button", name="Link the shop").click()
-    assert page.get_by_text("No shop on the platform has this organisation number.").first.is_visible()
+    expect(page.get_by_text("No shop on the platform has this organisation number.").first).to_be_visible()
     page.get_by_label("Organisation number of the shop").fill(shop.organisation_number)
     page.get_by_role("button", name="Link the shop").click()
     page.get_by_text("Linked. Its purchases").wait_for()
-    assert page.get_by_text("Toko Makmur Kemang").first.is_visible()
+    expect(page.get_by_text("Toko Makmur Kemang").first).to_be_visible()
     _fits(page)
     screenshot(page, "programmes-sources")
 
@@ -63,8 +64,8 @@ def test_link_a_shop_and_the_wholesaler_sees_what_counted(page_factory, live_ser
         page.goto("/wallet/")
         page.get_by_role("link", name=contract.programme.name).click()
         page.get_by_role("heading", name="What counted").wait_for()
-        assert page.get_by_role("cell", name="Card purchase").first.is_visible()  # the newest first
-        assert page.get_by_text("Tier 1:").first.is_visible()
+        expect(page.get_by_role("cell", name="Card purchase").first).to_be_visible()  # the newest first
+        expect(page.get_by_text("Tier 1:").first).to_be_visible()
         _fits(page)
         screenshot(page, "programmes-my-contract")
     page.get_by_role("link", name="Page 2").first.click()
