@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programmes import action_views, source_views, views
+from programmes import action_views, monitoring_views, source_views, views
 
 app_name = "programmes"
 
@@ -33,5 +33,6 @@ urlpatterns = [
     path("actions/", action_views.action_rules, name="action_rules"),
     path("actions/new/", action_views.action_rule_create, name="action_rule_create"),
     path("actions/<int:rule_id>/", action_views.action_rule_edit, name="action_rule_edit"),
+    path("monitoring/", monitoring_views.monitoring_page, name="monitoring"),
     path("master-data/", action_views.master_data_page, name="master_data"),
 ]

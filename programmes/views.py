@@ -52,6 +52,7 @@ def _context(request: FieldRoleRequest, section: str, **extra: Any) -> dict[str,
         "can_oversee": role.role in OVERSEERS,
         "can_set_up": role.role == FieldRoleKind.PROGRAMME_ADMIN,
         "can_market": role.role == FieldRoleKind.MARKETING_ADMIN,
+        "can_monitor": role.role in (FieldRoleKind.MARKETING_ADMIN, FieldRoleKind.PROGRAMME_ADMIN),
         **extra,
     }
 

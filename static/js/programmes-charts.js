@@ -18,8 +18,8 @@
       data: {
         labels: data.labels,
         datasets: [
-          { label: "Achieved (" + data.unit + ")", data: scale(data.achieved), backgroundColor: "#0e5a4b" },
-          { label: "Target (" + data.unit + ")", data: scale(data.target), backgroundColor: "rgba(201, 138, 11, 0.6)" }
+          { label: data.achieved_label || "Achieved (" + data.unit + ")", data: scale(data.achieved), backgroundColor: "#0e5a4b" },
+          { label: data.target_label || "Target (" + data.unit + ")", data: scale(data.target), backgroundColor: "rgba(201, 138, 11, 0.6)" }
         ]
       },
       options: { responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true } } }

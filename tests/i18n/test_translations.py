@@ -98,6 +98,7 @@ TRANSLATED_TEMPLATES = [
             "customer_form",
             "customer_sources",
             "customers",
+            "monitoring",
             "dashboard",
             "entry",
             "master_data",

@@ -50,6 +50,7 @@ MATRIX = {
     "action_rules": dict.fromkeys(ROLES[:-1], 403) | {"marketing_admin": 200},
     "action_rule_create": dict.fromkeys(ROLES[:-1], 403) | {"marketing_admin": 200},
     "master_data": dict.fromkeys(ROLES[:-1], 403) | {"programme_admin": 200},
+    "monitoring": dict.fromkeys(ROLES[:-1], 403) | {"programme_admin": 200, "marketing_admin": 200},
     # the contract's customer was registered by sales_north in the North
     "customer_sources": {"sales_north": 200, "sales_south": 404, "head_north": 200, "head_south": 404} | ADMINS,
 }
