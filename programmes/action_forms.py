@@ -159,3 +159,16 @@ class ProductForm(GuardedForm):
 
 class CancelForm(GuardedForm):
     reason = forms.CharField(label=_("Why is it cancelled?"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RenameForm(GuardedForm):
+    """Rename a region, brand or product, or (``action=remove``) remove it; the name is ignored then."""
+
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    action = forms.ChoiceField(choices=[("rename", "rename"), ("remove", "remove")], widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "rename" and not (data.get("name") or "").strip():
+            self.add_error("name", _("Give the new name."))
+        return data

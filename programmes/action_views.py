@@ -5,7 +5,7 @@ Thin, as ``programmes.views``: the role decorator, a form, one service; domain e
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from cashback.errors import DomainError, form_error_from
 from programmes import actions, master_data, selectors
-from programmes.action_forms import ActionRuleForm, BrandForm, CancelForm, ProductForm, RegionForm
+from programmes.action_forms import ActionRuleForm, BrandForm, CancelForm, ProductForm, RegionForm, RenameForm
 from programmes.action_selectors import recent_outcomes, rules_of
 from programmes.contract_closing import contract_cancel as cancel_contract
 from programmes.decorators import FieldRoleRequest, field_role_required
@@ -120,3 +120,41 @@ def contract_cancel(request: FieldRoleRequest, merchant_id: int, contract_id: in
             return redirect("programmes:contract", merchant_id, contract.pk)
     contract = Contract.objects.get(pk=contract.pk)
     return render(request, "programmes/contract_detail.html", _detail_context(request, contract, cancel_form=form))
+
+
+MASTER_KINDS: dict[str, type[Region] | type[Brand] | type[Product]] = {
+    "region": Region,
+    "brand": Brand,
+    "product": Product,
+}
+
+
+@field_role_required(PROGRAMME_ADMIN)
+def master_item(request: FieldRoleRequest, merchant_id: int, kind: str, item_id: int) -> HttpResponse:
+    """Rename a region, brand or product, or remove it when nothing uses it (``action`` says which)."""
+    model = MASTER_KINDS.get(kind)
+    if model is None:
+        raise Http404("No such kind.")
+    role = request.field_role
+    item = get_object_or_404(model.objects.all(), pk=item_id, brand_owner_id=role.brand_owner_id)
+    form = RenameForm(request.POST or None, initial={"name": item.name})
+    if request.method == "POST" and form.is_valid():
+        removing = form.cleaned_data["action"] == "remove"
+        old_name = item.name
+        try:
+            if removing:
+                master_data.master_item_remove(role=role, item=item)
+            else:
+                master_data.master_item_rename(role=role, item=item, name=form.cleaned_data["name"])
+        except DomainError as error:
+            item.name = old_name
+            form_error_from(form, error)
+        else:
+            if removing:
+                messages.success(request, _("%(name)s is removed.") % {"name": old_name})
+            else:
+                messages.success(request, _("%(old)s is now %(new)s.") % {"old": old_name, "new": item.name})
+            return redirect("programmes:master_data", merchant_id)
+    return render(
+        request, "programmes/master_item.html", _context(request, "master_data", form=form, item=item, kind=kind)
+    )

@@ -127,3 +127,8 @@ class InvalidSourceLinkError(DomainError):
 class SourceAlreadyLinkedError(ConflictError):
     code = "source_already_linked"
     default_message = gettext_lazy("This source is already linked to a business customer.")
+
+
+class MasterDataInUseError(ConflictError):
+    code = "master_data_in_use"
+    default_message = gettext_lazy("Something still uses it, so it cannot be removed.")

@@ -35,4 +35,5 @@ urlpatterns = [
     path("actions/<int:rule_id>/", action_views.action_rule_edit, name="action_rule_edit"),
     path("monitoring/", monitoring_views.monitoring_page, name="monitoring"),
     path("master-data/", action_views.master_data_page, name="master_data"),
+    path("master-data/<str:kind>/<int:item_id>/", action_views.master_item, name="master_item"),
 ]

@@ -99,6 +99,7 @@ TRANSLATED_TEMPLATES = [
             "customer_sources",
             "customers",
             "monitoring",
+            "master_item",
             "dashboard",
             "entry",
             "master_data",
