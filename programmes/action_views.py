@@ -17,7 +17,8 @@ from programmes.action_forms import ActionRuleForm, BrandForm, CancelForm, Produ
 from programmes.action_selectors import recent_outcomes, rules_of
 from programmes.contract_closing import contract_cancel as cancel_contract
 from programmes.decorators import FieldRoleRequest, field_role_required
-from programmes.models import ActionRule, Brand, Contract, FieldRoleKind, Product, Region
+from programmes.models import ActionRule, Brand, Contract, FieldRole, FieldRoleKind, Product, Region
+from programmes.team import field_role_remove
 from programmes.views import _context, _detail_context
 
 MARKETING = FieldRoleKind.MARKETING_ADMIN
@@ -158,3 +159,21 @@ def master_item(request: FieldRoleRequest, merchant_id: int, kind: str, item_id:
     return render(
         request, "programmes/master_item.html", _context(request, "master_data", form=form, item=item, kind=kind)
     )
+
+
+@require_POST
+@field_role_required(PROGRAMME_ADMIN)
+def team_role_remove(request: FieldRoleRequest, merchant_id: int, role_id: int) -> HttpResponse:
+    """Take a person's role away; the team page shows the refusal (the last programme admin)."""
+    field_role = get_object_or_404(
+        FieldRole.objects.select_related("user"), pk=role_id, brand_owner_id=request.field_role.brand_owner_id
+    )
+    try:
+        field_role_remove(actor=request.field_role, field_role=field_role)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("%(person)s no longer has a role.") % {"person": field_role.user.full_name or field_role.user}
+        )
+    return redirect("programmes:team", merchant_id)

@@ -132,3 +132,8 @@ class SourceAlreadyLinkedError(ConflictError):
 class MasterDataInUseError(ConflictError):
     code = "master_data_in_use"
     default_message = gettext_lazy("Something still uses it, so it cannot be removed.")
+
+
+class LastProgrammeAdminError(ConflictError):
+    code = "last_programme_admin"
+    default_message = gettext_lazy("The last programme admin cannot be removed; give someone else the role first.")

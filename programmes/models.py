@@ -433,6 +433,26 @@ class TierReward(models.Model):
 # The rewards catalogue and e-vouchers live in their own module (one job each); imported here so that
 # Django registers their models with this app.
 # Rewards for actions and achievement from purchases (a module of their own; see its docstring).
+class FieldRoleChange(models.Model):
+    """The history of the team: who gave or took away which role of whom, and when. Kept when the role
+    itself is gone (a removed role leaves its ``FieldRole`` row deleted, this stays)."""
+
+    class Action(models.TextChoices):
+        GRANTED = "granted", _("Role given")
+        REMOVED = "removed", _("Role removed")
+
+    brand_owner = models.ForeignKey(BrandOwner, on_delete=models.CASCADE, related_name="field_role_changes")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    role = models.CharField(max_length=20, choices=FieldRoleKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["brand_owner", "-created_at"])]
+
+
 from programmes.action_models import (  # noqa: E402
     ActionKind,
     ActionOutcome,
@@ -450,6 +470,7 @@ from programmes.catalogue_models import (  # noqa: E402
 from programmes.source_models import CustomerSourceLink, PurchaseValue  # noqa: E402
 
 __all__ = [
+    "FieldRoleChange",
     "ActionKind",
     "ActionOutcome",
     "ActionReport",

@@ -52,6 +52,7 @@ from programmes.models import (
     Contract,
     ContractEvent,
     FieldRole,
+    FieldRoleChange,
     FieldRoleKind,
     Product,
     Programme,
@@ -135,7 +136,15 @@ def field_role_assign(*, actor: FieldRole, email: str, role: str, regions: Seque
         raise InvalidProgrammeError(fields={"email": [gettext("Nobody with an account has this e-mail address.")]})
     if user.pk == actor.user_id:
         raise InvalidProgrammeError(fields={"email": [gettext("You cannot change your own role.")]})
-    return field_role_grant(brand_owner=actor.brand_owner, user=user, role=role, regions=regions)
+    granted = field_role_grant(brand_owner=actor.brand_owner, user=user, role=role, regions=regions)
+    FieldRoleChange.objects.create(
+        brand_owner_id=granted.brand_owner_id,
+        person_id=granted.user_id,
+        actor_id=actor.user_id,
+        action=FieldRoleChange.Action.GRANTED,
+        role=granted.role,
+    )
+    return granted
 
 
 @transaction.atomic

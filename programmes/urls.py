@@ -28,6 +28,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("programmes/new/", views.programme_create, name="programme_create"),
     path("team/", views.team, name="team"),
+    path("team/<int:role_id>/remove/", action_views.team_role_remove, name="team_role_remove"),
     path("budgets/<int:budget_id>/", views.budget_edit, name="budget_edit"),
     path("contracts/<int:contract_id>/cancel/", action_views.contract_cancel, name="contract_cancel"),
     path("actions/", action_views.action_rules, name="action_rules"),

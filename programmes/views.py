@@ -31,7 +31,16 @@ from programmes.forms import (
     RejectForm,
     SalesUploadForm,
 )
-from programmes.models import ADMIN_ROLES, Brand, Contract, FieldRole, FieldRoleKind, Region, RegionBudget
+from programmes.models import (
+    ADMIN_ROLES,
+    Brand,
+    Contract,
+    FieldRole,
+    FieldRoleChange,
+    FieldRoleKind,
+    Region,
+    RegionBudget,
+)
 from wallet.money import minor_to_decimal_string
 
 SALES = FieldRoleKind.SALES
@@ -348,4 +357,11 @@ def team(request: FieldRoleRequest, merchant_id: int) -> HttpResponse:
         .prefetch_related("regions")
         .order_by("role", "user__full_name", "pk")
     )
-    return render(request, "programmes/team.html", _context(request, "team", form=form, people=people))
+    history = (
+        FieldRoleChange.objects.filter(brand_owner_id=role.brand_owner_id)
+        .select_related("person", "actor")
+        .order_by("-created_at", "-pk")[:20]
+    )
+    return render(
+        request, "programmes/team.html", _context(request, "team", form=form, people=people, history=history)
+    )
