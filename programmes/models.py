@@ -430,9 +430,6 @@ class TierReward(models.Model):
         return f"{self.contract_id} tier {self.tier_id}"
 
 
-# The rewards catalogue and e-vouchers live in their own module (one job each); imported here so that
-# Django registers their models with this app.
-# Rewards for actions and achievement from purchases (a module of their own; see its docstring).
 class FieldRoleChange(models.Model):
     """The history of the team: who gave or took away which role of whom, and when. Kept when the role
     itself is gone (a removed role leaves its ``FieldRole`` row deleted, this stays)."""
@@ -452,7 +449,13 @@ class FieldRoleChange(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["brand_owner", "-created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.get_role_display()}"
 
+
+# The rewards catalogue and e-vouchers live in their own module (one job each); imported here so that
+# Django registers their models with this app.
+# Rewards for actions and achievement from purchases (a module of their own; see its docstring).
 from programmes.action_models import (  # noqa: E402
     ActionKind,
     ActionOutcome,
@@ -470,7 +473,6 @@ from programmes.catalogue_models import (  # noqa: E402
 from programmes.source_models import CustomerSourceLink, PurchaseValue  # noqa: E402
 
 __all__ = [
-    "FieldRoleChange",
     "ActionKind",
     "ActionOutcome",
     "ActionReport",

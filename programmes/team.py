@@ -38,4 +38,3 @@ def field_role_remove(*, actor: FieldRole, field_role: FieldRole) -> None:
         role=locked.role,
     )
     locked.delete()
-

@@ -362,6 +362,4 @@ def team(request: FieldRoleRequest, merchant_id: int) -> HttpResponse:
         .select_related("person", "actor")
         .order_by("-created_at", "-pk")[:20]
     )
-    return render(
-        request, "programmes/team.html", _context(request, "team", form=form, people=people, history=history)
-    )
+    return render(request, "programmes/team.html", _context(request, "team", form=form, people=people, history=history))
