@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cashback.card_guard import VALIDATED_PHONE_FIELDS, contains_card_number
 from cashback.forms import GuardedForm
 from programmes.catalogue_models import RewardItem
-from programmes.models import Brand, BusinessCustomer, Contract, FieldRole, Programme, Region, TierRewardKind
+from programmes.models import Brand, BusinessCustomer, Contract, FieldRole, Product, Programme, Region, TierRewardKind
 from programmes.sales_files import MAX_FILE_BYTES
 from programmes.services import TierSpec
 from wallet.errors import InvalidLedgerRequestError
@@ -143,11 +143,27 @@ class ProgrammeForm(GuardedForm):
     starts_on = forms.DateField(label=_("First day"), widget=DateInput)
     ends_on = forms.DateField(label=_("Last day"), widget=DateInput)
     brands = forms.ModelMultipleChoiceField(
-        queryset=Brand.objects.none(), widget=forms.CheckboxSelectMultiple, help_text=_("Sales of these brands count.")
+        queryset=Brand.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Sales of these brands count."),
+    )
+    products = forms.ModelMultipleChoiceField(
+        queryset=Product.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("And sales of these products (of any brand). Choose brands, products or both."),
     )
 
     def __init__(
-        self, *args: Any, brands: Any, regions: Any, currency: str, reward_items: Any = None, **kwargs: Any
+        self,
+        *args: Any,
+        brands: Any,
+        regions: Any,
+        currency: str,
+        reward_items: Any = None,
+        products: Any = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
@@ -156,6 +172,9 @@ class ProgrammeForm(GuardedForm):
         brand_field = self.fields["brands"]
         assert isinstance(brand_field, forms.ModelMultipleChoiceField)
         brand_field.queryset = brands
+        product_field = self.fields["products"]
+        assert isinstance(product_field, forms.ModelMultipleChoiceField)
+        product_field.queryset = products if products is not None else Product.objects.none()
         for index in range(1, TIER_ROWS + 1):
             self.fields[f"threshold_{index}"] = forms.IntegerField(
                 label=_("Target %(index)s") % {"index": index},

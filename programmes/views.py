@@ -38,6 +38,7 @@ from programmes.models import (
     FieldRole,
     FieldRoleChange,
     FieldRoleKind,
+    Product,
     Region,
     RegionBudget,
 )
@@ -309,6 +310,7 @@ def programme_create(request: FieldRoleRequest, merchant_id: int) -> HttpRespons
         regions=Region.objects.filter(brand_owner=brand_owner),
         currency=brand_owner.currency,
         reward_items=brand_owner.reward_items.order_by("name"),
+        products=Product.objects.filter(brand_owner=brand_owner).select_related("brand").order_by("name", "pk"),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -321,6 +323,7 @@ def programme_create(request: FieldRoleRequest, merchant_id: int) -> HttpRespons
                 ends_on=data["ends_on"],
                 tiers=data["tiers"],
                 brands=data["brands"],
+                products=data["products"],
                 budgets=data["budgets"],
             )
         except DomainError as error:
