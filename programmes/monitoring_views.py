@@ -24,7 +24,7 @@ def monitoring_page(request: FieldRoleRequest, merchant_id: int) -> HttpResponse
         "target": [100 if monitor.target else 0 for monitor in board.programmes],
         "unit": "%",
         "exponent": 0,
-        "achieved_label": gettext("Achieved (% of target)"),
-        "target_label": gettext("Target (100%)"),
+        "achieved_label": gettext("Achieved (share of the target)"),
+        "target_label": gettext("Target"),
     }
     return render(request, "programmes/monitoring.html", _context(request, "monitoring", board=board, chart=chart))
