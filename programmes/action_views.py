@@ -4,6 +4,8 @@ Thin, as ``programmes.views``: the role decorator, a form, one service; domain e
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +19,7 @@ from programmes.action_forms import ActionRuleForm, BrandForm, CancelForm, Produ
 from programmes.action_selectors import recent_outcomes, rules_of
 from programmes.contract_closing import contract_cancel as cancel_contract
 from programmes.decorators import FieldRoleRequest, field_role_required
+from programmes.master_data import MasterItem
 from programmes.models import ActionRule, Brand, Contract, FieldRole, FieldRoleKind, Product, Region
 from programmes.team import field_role_remove
 from programmes.views import _context, _detail_context
@@ -137,7 +140,7 @@ def master_item(request: FieldRoleRequest, merchant_id: int, kind: str, item_id:
     if model is None:
         raise Http404("No such kind.")
     role = request.field_role
-    item = get_object_or_404(model.objects.all(), pk=item_id, brand_owner_id=role.brand_owner_id)
+    item = cast(MasterItem, get_object_or_404(model.objects.all(), pk=item_id, brand_owner_id=role.brand_owner_id))
     form = RenameForm(request.POST or None, initial={"name": item.name})
     if request.method == "POST" and form.is_valid():
         removing = form.cleaned_data["action"] == "remove"

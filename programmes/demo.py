@@ -12,11 +12,22 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from merchants import services as merchant_services
+from merchants.demo import DEMO_ORG_NUMBER as DEMO_SHOP_ORG_NUMBER
 from merchants.models import Merchant
 from programmes import services
 from programmes.action_demo import seed_demo_actions
 from programmes.catalogue_demo import seed_demo_catalogue
-from programmes.models import BrandOwner, BusinessCustomer, Contract, FieldRole, Programme, Region, SalesUpload
+from programmes.linked_sources import source_link_shop
+from programmes.models import (
+    BrandOwner,
+    BusinessCustomer,
+    Contract,
+    CustomerSourceLink,
+    FieldRole,
+    Programme,
+    Region,
+    SalesUpload,
+)
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_ORG_NUMBER = "912345688"
@@ -102,6 +113,19 @@ def _programme(brand_owner: BrandOwner, admin: FieldRole, today: datetime.date) 
     )
 
 
+def _linked_shop(brand_owner: BrandOwner, admin: FieldRole) -> list[str]:
+    """Toko Makmur also trades as the demo shop Fjord Coffee: its card purchases there count for its value
+    contracts (the customer's sources page shows the link). Skipped without the demo shop."""
+    business = BusinessCustomer.objects.filter(brand_owner=brand_owner, code="WS-1001").first()
+    shop = Merchant.objects.filter(country="NO", organisation_number=DEMO_SHOP_ORG_NUMBER).first()
+    if business is None or shop is None:
+        return []
+    if CustomerSourceLink.objects.filter(customer=business, merchant=shop, removed_at__isnull=True).exists():
+        return []
+    source_link_shop(role=admin, customer=business, organisation_number=DEMO_SHOP_ORG_NUMBER)
+    return ["linked Toko Makmur to its shop Fjord Coffee (card purchases there count for value contracts)"]
+
+
 def seed_demo_programmes() -> list[str]:
     report: list[str] = []
     brand_owner = _brand_owner(report)
@@ -153,6 +177,7 @@ def seed_demo_programmes() -> list[str]:
             role=roles["brand-finance@demo.cashback.example"], filename="demo-sales.csv", content=content
         )
         report.append("applied the demo sales file (Toko Makmur reached the first tier)")
+    report += _linked_shop(brand_owner, roles[PEOPLE[0][0]])
     report += seed_demo_catalogue(
         brand_owner=brand_owner,
         marketing=roles["brand-marketing@demo.cashback.example"],

@@ -106,20 +106,20 @@ def monitoring(*, brand_owner: BrandOwner) -> Monitoring:
             for status, label in status_labels.items()
         ]
     kind_labels = dict(TierRewardKind.choices)
-    for row in (
+    for reward in (
         TierReward.objects.filter(contract__programme__brand_owner=brand_owner)
         .values("contract__programme_id", "tier__reward_kind")
         .annotate(n=Count("pk"), amount=Sum("amount_minor"), points=Sum("tier__reward_points"))
         .order_by("contract__programme_id", "tier__reward_kind")
     ):
-        kind = row["tier__reward_kind"]
-        monitors[row["contract__programme_id"]].rewards.append(
+        kind = reward["tier__reward_kind"]
+        monitors[reward["contract__programme_id"]].rewards.append(
             RewardsOfKind(
                 kind=kind,
                 label=str(kind_labels.get(kind, kind)),
-                count=row["n"],
-                amount_minor=int(row["amount"] or 0),
-                points=int(row["points"] or 0) if kind == TierRewardKind.POINTS else 0,
+                count=reward["n"],
+                amount_minor=int(reward["amount"] or 0),
+                points=int(reward["points"] or 0) if kind == TierRewardKind.POINTS else 0,
             )
         )
     batches = [
