@@ -108,3 +108,39 @@ def test_the_programme_admin_sees_it_and_sales_do_not(client, world):
     assert client.get(reverse("programmes:monitoring", args=[world.brand_owner.merchant_id])).status_code == 403
     dashboard = client.get(reverse("programmes:contracts", args=[world.brand_owner.merchant_id])).content.decode()
     assert "/monitoring/" not in dashboard
+
+
+def test_points_rewards_show_their_points_beside_their_cost(client, world):
+    points_programme = services.programme_create(
+        role=world.programme_admin,
+        name="Krisp points push",
+        target_kind="volume",
+        starts_on=world.programme.starts_on,
+        ends_on=world.programme.ends_on,
+        tiers=[services.TierSpec(50, 10_000, reward_kind="points", reward_points=1_000)],
+        brands=[world.other.brand],
+        budgets={world.north: 100_000},
+    )
+    business = customer(world)
+    contract = services.contract_propose(
+        role=world.sales_north,
+        customer=business,
+        programme=points_programme,
+        contract_type="growth",
+        starts_on=points_programme.starts_on,
+        expires_on=points_programme.ends_on,
+    )
+    services.contract_approve(role=world.head_north, contract=contract)
+    services.sales_file_apply(
+        role=world.finance_admin,
+        filename="k.csv",
+        content=sales_csv((business.code, "KRISP-1", world.today.isoformat(), "60", "")),
+    )
+
+    page = _page(client, world, world.marketing_admin)
+
+    section = page.split(f'data-programme="{points_programme.pk}"')[1].split("data-programme=")[0]
+    points = section.split('data-reward-kind="points"')[1].split("</tr>")[0]
+    assert "1,000 points" in points or "1000 points" in points or "1 000 points" in points, points
+    assert "NOK\xa0100.00" in points
+    assert 'data-reward-kind="cash"' not in section
