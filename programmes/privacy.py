@@ -116,6 +116,8 @@ def register() -> None:
         fields=(
             "programmes.ActionRule.created_by",
             "programmes.FieldRole.user",
+            "programmes.FieldRoleChange.person",
+            "programmes.FieldRoleChange.actor",
             "programmes.BusinessCustomer.registered_by",
             "programmes.Contract.proposed_by",
             "programmes.Contract.decided_by",
@@ -126,6 +128,6 @@ def register() -> None:
             "programmes.VoucherBatch.uploaded_by",
             "programmes.VoucherBatch.decided_by",
         ),
-        reason="A brand owner's field staff at work (their role, who registered, proposed, decided, linked or "
-        "uploaded): the brand owner's record of its team's work, not the person's data.",
+        reason="A brand owner's field staff at work (their role and its changes, who registered, proposed, "
+        "decided, linked or uploaded): the brand owner's record of its team's work, not the person's data.",
     )
