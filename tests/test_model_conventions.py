@@ -28,6 +28,7 @@ APPEND_ONLY = {
     "content.FaqEntryVersion",
     "content.BannerVersion",
     "programmes.ContractEvent",
+    "programmes.FieldRoleChange",
     "programmes.TierReward",
     "programmes.ActionReport",  # an action reported, written once
     "programmes.ActionOutcome",  # what a rule made of it, written once

@@ -108,7 +108,7 @@ def test_the_programme_form_fits_a_phone(page_factory, live_server):
     page.fill("#id_name", "Lumi summer")
     page.fill("#id_starts_on", world.today.isoformat())
     page.fill("#id_ends_on", world.programme.ends_on.isoformat())
-    page.get_by_label("Lumi").check()
+    page.get_by_label("Lumi", exact=True).check()
     page.fill("#id_threshold_1", "50")  # and no reward
     page.get_by_role("button", name="Set up the programme").click()
     page.wait_for_selector(".form-errors:has-text('Every target needs a reward')")

@@ -2,6 +2,7 @@
 scrolls sideways."""
 
 import pytest
+from playwright.sync_api import expect
 
 from programmes import services
 from tests.browser import DESKTOP, PHONE, logged_in_page, screenshot
@@ -30,5 +31,5 @@ def test_monitoring_page_at_phone_and_desktop_width(page_factory, live_server):
         page.goto(f"/portal/{world.brand_owner.merchant_id}/programmes/monitoring/")
         page.wait_for_function("window.Chart && Object.keys(window.Chart.instances).length > 0")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
-        assert page.get_by_role("heading", name="Lumi wholesale growth").is_visible()
+        expect(page.get_by_role("heading", name="Lumi wholesale growth")).to_be_visible()
         screenshot(page, "programmes-monitoring")
