@@ -346,10 +346,35 @@ def _batch_process(ids: list[int]) -> list[str]:
                 event.updated_at = now
                 changed[pk] = event
             if changed:
-                WebhookEvent.objects.bulk_update(list(changed.values()), _SAVED_FIELDS)
+                _statuses_save(list(changed.values()))
             # Last: the deferred work takes the batch's hot row locks, held only until the commit.
             batch.flush()
     return [events[pk].status if pk in events else "missing" for pk in ids]
+
+
+# The batch's outcomes in one UPDATE joined to arrays of the values (issue 19): Django's bulk_update
+# builds a CASE WHEN per column and row, which cost the worker more CPU than any other statement.
+_STATUSES_SQL = """
+UPDATE cashback_webhookevent AS e
+SET status = d.status, attempts = d.attempts, last_error = d.last_error, unmatched_reason = d.unmatched_reason,
+    processed_at = d.processed_at, next_attempt_at = d.next_attempt_at, updated_at = d.updated_at
+FROM unnest(
+    %s::bigint[], %s::varchar[], %s::integer[], %s::text[], %s::varchar[], %s::timestamptz[], %s::timestamptz[],
+    %s::timestamptz[]
+) AS d (id, status, attempts, last_error, unmatched_reason, processed_at, next_attempt_at, updated_at)
+WHERE e.id = d.id
+"""
+
+
+def _statuses_save(events: list[WebhookEvent]) -> None:
+    """Write the outcome fields (``_SAVED_FIELDS``) of ``events``, one statement on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        WebhookEvent.objects.bulk_update(events, _SAVED_FIELDS)
+        return
+    # The arrays in _STATUSES_SQL's order: the ids, then _SAVED_FIELDS in theirs.
+    columns = [[event.pk for event in events]] + [[getattr(event, name) for event in events] for name in _SAVED_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_STATUSES_SQL, columns)
 
 
 def unmatched_retry(*, since: datetime | None = None) -> int:

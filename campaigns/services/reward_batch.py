@@ -38,6 +38,12 @@ FROM locked JOIN unnest(%(ids)s::bigint[], %(deltas)s::bigint[]) AS d (id, delta
 WHERE o.id = locked.id
 """
 
+# The earning journals' links in one UPDATE joined to arrays (Django's bulk_update builds a CASE per row).
+_EARN_LINK_SQL = """
+UPDATE campaigns_reward AS r SET earn_journal_id = d.journal_id
+FROM unnest(%s::bigint[], %s::bigint[]) AS d (id, journal_id) WHERE r.id = d.id
+"""
+
 
 class RewardBatch:
     def __init__(self) -> None:
@@ -79,12 +85,16 @@ class RewardBatch:
             for offer_id in ids:
                 Offer.objects.filter(pk=offer_id).update(budget_spent_minor=F("budget_spent_minor") + totals[offer_id])
         journals = self.postings.flush()
-        rewards = []
         for reward, key in self._earns:
             reward.earn_journal_id = journals[key].pk
-            rewards.append(reward)
-        if rewards:
-            Reward.objects.bulk_update(rewards, ["earn_journal"])
+        if self._earns and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _EARN_LINK_SQL,
+                    [[reward.pk for reward, _ in self._earns], [reward.earn_journal_id for reward, _ in self._earns]],
+                )
+        elif self._earns:
+            Reward.objects.bulk_update([reward for reward, _ in self._earns], ["earn_journal"])
         self._counts, self._earns = [], []
 
 
