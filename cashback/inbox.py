@@ -338,10 +338,13 @@ def _batch_process(ids: list[int]) -> list[str]:
         now = timezone.now()
         changed: dict[int, WebhookEvent] = {}
         with batch_work.opened() as batch:
+            todo: dict[int, WebhookEvent] = {}
             for pk in ids:
                 event = events.get(pk)
-                if event is None or pk in changed or not _needs_processing(event):
-                    continue
+                if event is not None and _needs_processing(event):
+                    todo.setdefault(pk, event)
+            batch.prepare(list(todo.values()))  # what the events will read, looked up once for the batch
+            for pk, event in todo.items():
                 _run(event, now=now, batch=batch)
                 event.updated_at = now
                 changed[pk] = event

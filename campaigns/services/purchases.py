@@ -115,8 +115,12 @@ def purchase_event_apply(
 
     def work() -> Purchase:
         # In a batch of inbox events the inbox's savepoint around this event is the one that counts.
-        with transaction.atomic(savepoint=reward_batch.current() is None):
-            done = PurchaseEvent.objects.filter(source=source, event_id=event_key).select_related("purchase").first()
+        batch = reward_batch.current()
+        with transaction.atomic(savepoint=batch is None):
+            if batch is not None and batch.event_absent(source=source, event_key=event_key):
+                done = None  # looked up with the batch's other events
+            else:
+                done = PurchaseEvent.objects.filter(source=source, event_id=event_key).select_related("purchase").first()
             if done is not None:
                 return done.purchase  # a replay: nothing changes
             if kind in (PurchaseEventKind.AUTH, PurchaseEventKind.CLEARING):
