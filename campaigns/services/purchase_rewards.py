@@ -21,6 +21,7 @@ from campaigns.services import reward_batch
 from campaigns.services.challenges import challenges_lock, challenges_reconcile
 from campaigns.services.offers import offer_budget_consume, offer_budget_return
 from campaigns.services.rewards import reward_book, reward_on_auth, round_half_even
+from cashback.fast_rows import row_update
 
 
 def _proportion(amount: int, part: int, whole: int) -> int:
@@ -168,10 +169,10 @@ def purchase_rewards_reconcile(
         purchase.rewards_basis_minor = basis
         purchase.rewards_evaluated_at = now
         decided_fields = ["decisions", "rewards_basis_minor", "rewards_evaluated_at"]
-        purchase.save(update_fields=[*unsaved, *decided_fields, "updated_at"])
+        row_update(purchase, fields=[*unsaved, *decided_fields, "updated_at"])
         unsaved = []
     if unsaved:
-        purchase.save(update_fields=[*unsaved, "updated_at"])
+        row_update(purchase, fields=[*unsaved, "updated_at"])
 
     net = max(0, basis - purchase.refunded_minor) if basis and not purchase.reversed else 0
     cached = merchant_inputs(purchase.merchant_id).offers

@@ -31,9 +31,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import router, transaction
+from django.db import transaction
 from django.db.models import F
-from django.db.models.constants import OnConflict
 from django.utils.translation import gettext as _
 
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
@@ -45,6 +44,7 @@ from campaigns.services.figure_changes import figures_changed, figures_day
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit
 from cashback.events import announce
+from cashback.fast_rows import row_insert
 from wallet.models import Currency
 from wallet.services import retrying_deadlocks
 
@@ -120,7 +120,9 @@ def purchase_event_apply(
             if batch is not None and batch.event_absent(source=source, event_key=event_key):
                 done = None  # looked up with the batch's other events
             else:
-                done = PurchaseEvent.objects.filter(source=source, event_id=event_key).select_related("purchase").first()
+                done = (
+                    PurchaseEvent.objects.filter(source=source, event_id=event_key).select_related("purchase").first()
+                )
             if done is not None:
                 return done.purchase  # a replay: nothing changes
             if kind in (PurchaseEventKind.AUTH, PurchaseEventKind.CLEARING):
@@ -160,7 +162,7 @@ def purchase_event_apply(
             # concurrent twin is still waiting on the row this transaction inserted.
             if not created and PurchaseEvent.objects.filter(source=source, event_id=event_key).exists():
                 return purchase
-            event = PurchaseEvent.objects.create(
+            event = PurchaseEvent(
                 purchase=purchase,
                 source=source,
                 event_id=event_key,
@@ -174,6 +176,7 @@ def purchase_event_apply(
                 occurred_at=occurred_at,
                 line_items=items,
             )
+            row_insert(event)
             # A purchase this call created has exactly the one event just stored.
             _purchase_update(purchase, events=[event] if created else None)
             return purchase
@@ -201,16 +204,7 @@ def _purchase_locked(
         if found is not None:
             return found, False
     purchase = Purchase(source=source, external_id=external_id, **defaults)
-    db = router.db_for_write(Purchase)
-    meta = Purchase._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    rows = Purchase.objects.using(db)._insert(  # type: ignore[attr-defined]  # Django's insert with ON CONFLICT
-        [purchase], fields=fields, returning_fields=[meta.pk], using=db, on_conflict=OnConflict.IGNORE
-    )
-    if rows and rows[0]:  # Django returns [None] when the conflict inserted nothing
-        purchase.pk = rows[0][0]
-        purchase._state.adding = False
-        purchase._state.db = db
+    if row_insert(purchase, on_conflict_do_nothing=True):
         return purchase, True
     return manager.get(source=source, external_id=external_id), False
 

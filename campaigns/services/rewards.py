@@ -18,6 +18,7 @@ from campaigns.models import Offer, Purchase, Reward, RewardKind, RewardStatus
 from campaigns.services import reward_batch
 from campaigns.services.figure_changes import figures_changed, reward_figures_day
 from cashback.events import announce
+from cashback.fast_rows import row_insert
 from charity.errors import CharityNotFoundError
 from charity.services import charity_payable_account_open
 from wallet.errors import InsufficientFundsError
@@ -313,7 +314,9 @@ def _reward_decrease(reward: Reward, posting: Posting, amount: int) -> None:
     reward.owed_minor += split.owed
 
 
-def _reward_posting(reward: Reward, offer: Offer, purchase: Purchase | None, *, ledger_seq: int | None = None) -> Posting:
+def _reward_posting(
+    reward: Reward, offer: Offer, purchase: Purchase | None, *, ledger_seq: int | None = None
+) -> Posting:
     """The next posting of the reward: ``<ledger_key>:earn`` first, then ``<ledger_key>:adjust:<n>``
     (after ``ledger_seq`` postings, by default the reward's)."""
     done = reward.ledger_seq if ledger_seq is None else ledger_seq
@@ -355,7 +358,7 @@ def reward_book(reward: Reward, *, offer: Offer, purchase: Purchase | None) -> N
         reward.booked_minor = reward.amount_minor
         reward.ledger_seq = 1
         reward.status = reward_status(reward)
-        reward.save()
+        row_insert(reward)
         posting = _reward_posting(reward, offer, purchase, ledger_seq=0)
         _earn_post(reward, posting, delta)
         batch.earn_deferred(reward, key=posting.key)
