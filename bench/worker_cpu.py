@@ -7,10 +7,11 @@ BENCH_MERCHANTS more), stores BENCH_EVENTS signed-shaped Visa events of a scenar
 ``spread`` or ``mix``, as bench/e2e.py plans them) with ``inbox.event_receive`` (nothing dispatched),
 then runs ``inbox.events_process`` over batches of BENCH_BATCH of them, as the worker's task does,
 inside ``batch_scope`` (the follow-up tasks are published to REDIS_URL's broker, as in the worker, and
-not run). It reports CPU (``time.process_time``) and SQL statements per event (those Django's cursors
-run: the ledger's few per batch on its own cursor are not counted); a warm-up of one event per
-consumer (each one's ledger accounts opened, the caches filled) is not counted. Unlike events per
-second, CPU per event hardly depends on the load.
+not run, except the tier recomputes, which the bench's worker runs too: they are measured after the
+events, on their own). It reports CPU (``time.process_time``) and SQL statements per event (those
+Django's cursors run: the ledger's few per batch on its own cursor are not counted); a warm-up of one
+event per consumer (each one's ledger accounts opened, the caches filled) is not counted. Unlike
+events per second, CPU per event hardly depends on the load.
 
 BENCH_PROFILE=path writes a cProfile of the measured batches there (``python -m pstats path``).
 The last line is one JSON object with the figures.
@@ -91,6 +92,13 @@ def main() -> None:
             print("SQL", sql[:160].replace("\n", " "))
         return execute(sql, params, many, context)
 
+    # The tier recomputes the batches publish (queue "rewards": the bench's worker runs them too) are
+    # collected and run after the measurement, measured on their own.
+    from campaigns.services import tiers
+
+    published: list[list[int]] = []
+    tiers._tier_recompute_publish = published.append
+
     profiler = cProfile.Profile() if PROFILE else None
     with connection.execute_wrapper(count):
         wall = time.perf_counter()
@@ -102,6 +110,22 @@ def main() -> None:
             profiler.disable()
         cpu = time.process_time() - cpu
         wall = time.perf_counter() - wall
+    from django.utils import timezone
+
+    from campaigns.services import tier_recompute_many
+
+    followup_statements = statements
+    with connection.execute_wrapper(count):
+        followup_cpu = time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        for user_ids in published:
+            tier_recompute_many(user_ids=user_ids, requested_at=timezone.now())
+        if profiler is not None:
+            profiler.disable()
+        followup_cpu = time.process_time() - followup_cpu
+    followup_statements = statements - followup_statements
+    statements -= followup_statements
     if profiler is not None:
         profiler.dump_stats(PROFILE)
     statuses = WebhookEvent.objects.filter(pk__in=pks).values_list("status", flat=True)
@@ -113,6 +137,8 @@ def main() -> None:
         "cpu_ms_per_event": round(cpu * 1000 / len(pks), 2),
         "wall_ms_per_event": round(wall * 1000 / len(pks), 2),
         "statements_per_event": round(statements / len(pks), 2),
+        "tier_recompute_cpu_ms_per_event": round(followup_cpu * 1000 / len(pks), 2),
+        "tier_recompute_statements_per_event": round(followup_statements / len(pks), 2),
         "load": os.getloadavg()[0],
     }
     print(json.dumps(figures))

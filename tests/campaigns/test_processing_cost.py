@@ -96,5 +96,5 @@ def test_a_batch_of_clearings_costs_the_worker_at_most_16_statements_each(settin
         assert set(inbox.events_process(event_ids=pks[5:])) == {"processed"}
     statements = _worker_statements(queries)
 
-    assert len(statements) / 20 <= 16, len(statements)
+    assert len(statements) / 20 <= 7, len(statements)
     assert Reward.objects.filter(amount_minor__gt=0).count() == 25
