@@ -81,8 +81,12 @@ class VisaBatch:
         rewards = reward_batch.current()
         if rewards is not None:
             users = {card.user.pk: card.user for card in self.cards.values()}
+            merchants = {location.merchant_id: location.merchant for location in self.locations.values()}
             rewards.prefetch(
-                source=Purchase.Source.CARD, event_ids=[event_id for event_id, _ in named], users=users.values()
+                source=Purchase.Source.CARD,
+                event_ids=[event_id for event_id, _ in named],
+                users=users.values(),
+                merchants=merchants.values(),
             )
 
     def mark(self) -> None:

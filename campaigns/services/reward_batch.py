@@ -33,10 +33,12 @@ from django.db.models import F
 from campaigns.models import CustomerTier, MerchantDayChange, Offer, PurchaseEvent, Reward, Tier
 from campaigns.purchase_keys import purchase_event_key
 from cashback import batch_work
+from wallet.models import AccountKind, LedgerAccount
 from wallet.services import DeferredPostings
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from merchants.models import Merchant
 
 _COUNT_SQL = """
 WITH locked AS MATERIALIZED (
@@ -68,10 +70,21 @@ class RewardBatch:
     def prepare(self, events: Sequence[Any]) -> None:
         """Nothing: the handlers that know their events' payloads call ``prefetch``."""
 
-    def prefetch(self, *, source: str, event_ids: Iterable[str], users: Iterable[User]) -> None:
+    def prefetch(
+        self, *, source: str, event_ids: Iterable[str], users: Iterable[User], merchants: Iterable[Merchant] = ()
+    ) -> None:
         """Look up once for the batch's events from ``source`` (a ``Purchase.Source``) which of them are
-        stored as purchase events already (one query), and for their consumers (``users``, loaded in
-        this transaction) whether they are blocked and their tiers (one query)."""
+        stored as purchase events already (one query), for their consumers (``users``, loaded in
+        this transaction) whether they are blocked and their tiers (one query), and the balances of
+        their ``merchants``' funding accounts the rewards' split reads (one query)."""
+        owners = {merchant.ledger_owner_key: merchant.currency for merchant in merchants}
+        if owners:
+            funding = LedgerAccount.objects.filter(
+                kind=AccountKind.MERCHANT_FUNDING, owner_key__in=owners, user=None
+            ).values_list("pk", "owner_key", "currency")
+            self.postings.preload(
+                accounts=[pk for pk, owner, currency in funding.order_by() if owners[owner] == currency]
+            )
         keys = {purchase_event_key(source=source, event_id=event_id) for event_id in event_ids}
         if keys:
             stored = PurchaseEvent.objects.filter(source=source, event_id__in=keys).values_list("event_id", flat=True)
