@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Card
 from accounts.selectors import active_card_by_token, active_cards_by_tokens
 from campaigns.errors import RefundUnmatchedError
+from campaigns.merchant_cache import merchant_inputs_check
 from campaigns.models import Purchase
 from campaigns.services import purchase_event_apply, reward_batch
 from cashback import batch_work
@@ -59,10 +60,12 @@ def _names(data: dict[str, Any]) -> tuple[str, str, str]:
 class VisaBatch:
     """What a batch of inbox events' Visa events read, looked up once for the batch (issue 19;
     ``cashback.batch_work``, registered in ``CampaignsConfig.ready()``): the cards with their
-    consumers and the shops with their merchants (a query each), then, through the batch's rewards
-    (``reward_batch.RewardBatch.prefetch``), which purchase events are stored already and the
-    consumers' tiers. ``visa_event_handle`` reads from here and asks the database for anything
-    missing (an unknown card, say), as it does outside a batch."""
+    consumers and the shops with their merchants (a query each), the merchants' cached inputs
+    checked (one cache read, ``merchant_cache.merchant_inputs_check``), then, through the batch's
+    rewards (``reward_batch.RewardBatch.prefetch``), which purchase events are stored already, the
+    consumers' tiers and blocks and the merchants' funding balances. ``visa_event_handle`` reads from
+    here and asks the database for anything missing (an unknown card, say), as it does outside a
+    batch."""
 
     def __init__(self) -> None:
         self.cards: dict[str, Card] = {}
@@ -78,6 +81,7 @@ class VisaBatch:
             return
         self.cards = active_cards_by_tokens(names[0] for _, names in named)
         self.locations = locations_by_network_ids(names[1:] for _, names in named)
+        merchant_inputs_check(location.merchant_id for location in self.locations.values())
         rewards = reward_batch.current()
         if rewards is not None:
             users = {card.user.pk: card.user for card in self.cards.values()}

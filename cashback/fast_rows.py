@@ -107,6 +107,57 @@ def row_insert(instance: Model, *, on_conflict_do_nothing: bool = False) -> bool
     return True
 
 
+@functools.cache
+def _pair_sql(parent: type[Model], child: type[Model], link: str) -> str:
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    parent_pk = quote(str(parent._meta.pk.column))
+    columns = [quote(str(field.column)) for field in _insert_fields(parent)]
+    link_column = quote(str(child._meta.get_field(link).column))
+    child_fields = [field for field in _insert_fields(child) if field.name != link]
+    # Typed placeholders: in a SELECT list PostgreSQL cannot take a parameter's type from the column.
+    values = ", ".join(f"CAST(%s AS {field.db_type(db)})" for field in child_fields)
+    child_columns = ", ".join(quote(str(field.column)) for field in child_fields)
+    return (  # names and types come from the models; the values are parameters
+        f"WITH parent AS (INSERT INTO {quote(parent._meta.db_table)} ({', '.join(columns)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING RETURNING {parent_pk})"
+        f" INSERT INTO {quote(child._meta.db_table)} ({link_column}, {child_columns})"
+        f" SELECT parent.{parent_pk}, {values} FROM parent"
+        f" RETURNING {link_column}, {quote(str(child._meta.pk.column))}"
+    )
+
+
+def rows_insert_pair(parent: Model, child: Model, *, link: str) -> bool:
+    """INSERT the new ``parent`` unless a unique constraint keeps it out (``ON CONFLICT DO NOTHING``)
+    and, only then, the new ``child`` whose foreign key ``link`` names it — one statement on
+    PostgreSQL. Returns whether both went in (then both have their primary keys); False: neither."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        if not row_insert(parent, on_conflict_do_nothing=True):
+            return False
+        setattr(child, link, parent)
+        row_insert(child)
+        return True
+    child_model = type(child)
+    setattr(child, link, parent)  # the object, for callers; its id is set from the statement's answer
+    values = [field.get_db_prep_save(field.pre_save(parent, True), db) for field in _insert_fields(type(parent))]
+    values += [
+        field.get_db_prep_save(field.pre_save(child, True), db)
+        for field in _insert_fields(child_model)
+        if field.name != link
+    ]
+    with server_binding_cursor(db) as cursor:
+        cursor.execute(_pair_sql(type(parent), child_model, link), values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    parent.pk, child.pk = row
+    setattr(child, link, parent)
+    for instance in (parent, child):
+        instance._state.adding, instance._state.db = False, db.alias
+    return True
+
+
 def row_update(instance: Model, *, fields: Sequence[str]) -> None:
     """UPDATE the saved ``instance``'s ``fields`` (``Model.save(update_fields=...)`` without signals)."""
     db = connections[DEFAULT_DB_ALIAS]
