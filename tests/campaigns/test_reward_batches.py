@@ -166,8 +166,12 @@ def test_an_event_failing_after_its_reward_was_booked_leaves_no_posting_of_it(mo
 
 
 @pytest.mark.django_db
-def test_an_event_failing_after_its_facts_were_announced_leaves_none_of_them(monkeypatch):
-    """The batch records its facts and changed days at its end: a failing event's go with its savepoint."""
+def test_an_event_failing_after_its_facts_were_announced_leaves_none_of_them(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """The batch records its facts and changed days at its end: a failing event's go with its savepoint,
+    and so do its after-commit callbacks (its consumer's tier recompute), though the savepoints of the
+    events that succeed are kept until the batch commits, not released one by one."""
     offer = OfferFactory(percent=Decimal("10"))
     location = LocationFactory(merchant=offer.merchant)
     cards = [CardFactory(), CardFactory()]
@@ -183,9 +187,15 @@ def test_an_event_failing_after_its_facts_were_announced_leaves_none_of_them(mon
         return real_reconcile(purchase, challenges)
 
     monkeypatch.setattr(purchase_rewards, "challenges_reconcile", reconcile)
+    from campaigns.services import tiers
 
-    assert inbox.events_process(event_ids=pks) == ["processed", "failed"]
+    recomputed = []
+    monkeypatch.setattr(tiers, "_tier_recompute_publish", recomputed.append)
 
+    with django_capture_on_commit_callbacks(execute=True):
+        assert inbox.events_process(event_ids=pks) == ["processed", "failed"]
+
+    assert recomputed == [[cards[0].user_id]]
     facts = Fact.objects.filter(kind="reward_earned")
     assert [fact.payload["user_id"] for fact in facts] == [cards[0].user_id]
     assert facts.get().deliveries.count() >= 1  # its subscribers' deliveries, recorded with it
