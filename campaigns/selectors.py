@@ -194,8 +194,8 @@ def customer_contexts(
             purchases = purchases.filter(occurred_at__lt=before)
         if exclude_purchase is not None:
             purchases = purchases.exclude(pk=exclude_purchase.pk)
-        rows = purchases.values("merchant_id").annotate(n=Count("id")).order_by()
-        purchase_counts = {row["merchant_id"]: row["n"] for row in rows}
+        counted = purchases.values("merchant_id").annotate(n=Count("id")).order_by()
+        purchase_counts = {row["merchant_id"]: row["n"] for row in counted}
     reward_counts: dict[int, dict[int, int]] = {merchant_id: {} for merchant_id in merchant_ids}
     if count_rewards:
         rewards = Reward.objects.filter(

@@ -49,6 +49,13 @@ def _insert_fields(model: type[Model]) -> list[Field]:
     ]
 
 
+def _concrete(model: type[Model], name: str) -> Field:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.concrete:
+        raise ValueError(f"{model.__name__}.{name} is not a column.")
+    return field
+
+
 @functools.cache
 def _insert_sql(model: type[Model], on_conflict_do_nothing: bool) -> str:
     db = connections[DEFAULT_DB_ALIAS]
@@ -69,7 +76,7 @@ def _update_sql(model: type[Model], names: tuple[str, ...]) -> str:
     db = connections[DEFAULT_DB_ALIAS]
     quote = db.ops.quote_name
     meta = model._meta
-    assignments = ", ".join(f"{quote(str(meta.get_field(name).column))} = %s" for name in names)
+    assignments = ", ".join(f"{quote(str(_concrete(model, name).column))} = %s" for name in names)
     return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s"  # noqa: S608
 
 
@@ -113,7 +120,7 @@ def _pair_sql(parent: type[Model], child: type[Model], link: str) -> str:
     quote = db.ops.quote_name
     parent_pk = quote(str(parent._meta.pk.column))
     columns = [quote(str(field.column)) for field in _insert_fields(parent)]
-    link_column = quote(str(child._meta.get_field(link).column))
+    link_column = quote(str(_concrete(child, link).column))
     child_fields = [field for field in _insert_fields(child) if field.name != link]
     # Typed placeholders: in a SELECT list PostgreSQL cannot take a parameter's type from the column.
     values = ", ".join(f"CAST(%s AS {field.db_type(db)})" for field in child_fields)
@@ -164,12 +171,10 @@ def row_update(instance: Model, *, fields: Sequence[str]) -> None:
     if db.vendor != "postgresql":
         instance.save(update_fields=list(fields))
         return
-    meta = instance._meta
     names = tuple(dict.fromkeys(fields))
     values: list[Any] = []
     for name in names:
-        field = meta.get_field(name)
-        assert isinstance(field, Field) and field.concrete
+        field = _concrete(type(instance), name)
         values.append(field.get_db_prep_save(field.pre_save(instance, False), db))
     values.append(instance.pk)
     with server_binding_cursor(db) as cursor:

@@ -249,6 +249,8 @@ def _kept_savepoint() -> Iterator[None]:
     are a subtransaction of the batch until it commits."""
     db = connections[DEFAULT_DB_ALIAS]
     sid = db.savepoint()
+    if sid is None:  # only inside the batch's atomic block, on a database with savepoints
+        raise RuntimeError("A batch's event needs a savepoint.")
     db.savepoint_ids.append(sid)
     try:
         yield
@@ -261,7 +263,7 @@ def _kept_savepoint() -> Iterator[None]:
         _savepoint_undo(db, sid)
 
 
-def _savepoint_undo(db: BaseDatabaseWrapper, sid: str | None) -> None:
+def _savepoint_undo(db: BaseDatabaseWrapper, sid: str) -> None:
     if db.closed_in_transaction:
         return  # the database rolls back by itself; the batch's own atomic block finds out
     db.needs_rollback = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -89,7 +89,7 @@ def _rows_save(rows: list[CustomerTier]) -> None:
             rows, ["tier", "spend_12m_minor", "earned_12m_minor", "computed_at", "updated_at"]
         )
         return
-    columns = [
+    columns: list[list[Any]] = [
         [row.pk for row in rows],
         [row.tier_id for row in rows],
         [row.spend_12m_minor for row in rows],
