@@ -62,8 +62,8 @@ def _worker_statements(queries) -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_a_clearing_processed_alone_costs_the_worker_at_most_24_statements(settings):
     """Issue 19: 50 statements per clearing before (34 queries and 8 savepoints), 28 after the per-event
-    cuts, 24 since a new purchase and its event are one INSERT and a new offer count's queryset is
-    built only when run (7 December 2026), plus the ledger's two, which Django's query log does not see. Committed for real, so that the worker's
+    cuts, 24 on 7 December 2026 (the purchase with its first event in one INSERT among them), plus the
+    ledger's two, which Django's query log does not see. Committed for real, so that the worker's
     per-merchant and account caches fill as they do in production; events stored, not dispatched."""
     settings.INBOX_ENQUEUE_ON_RECEIPT = False
     location, cards = _world()
