@@ -1,5 +1,7 @@
 """Reads on users, consents and linked cards for the pages and the API."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from accounts.models import AuditRecord, Card, Consent, DataExport, Device, User
@@ -28,6 +30,15 @@ def active_card_by_token(token: str) -> Card | None:
     if not token:
         return None
     return Card.objects.select_related("user").filter(network_token=token, status=Card.Status.ACTIVE).first()
+
+
+def active_cards_by_tokens(tokens: Iterable[str]) -> dict[str, Card]:
+    """``active_card_by_token`` for many tokens in one query: the active cards found, by token."""
+    wanted = {token for token in tokens if token}
+    if not wanted:
+        return {}
+    cards = Card.objects.select_related("user").filter(network_token__in=wanted, status=Card.Status.ACTIVE).order_by()
+    return {card.network_token: card for card in cards}
 
 
 def cards_of(*, user: User) -> QuerySet[Card]:

@@ -9,18 +9,24 @@ An unknown card or shop, or a refund that matches no purchase, raises ``Unmatche
 the event and processes it again when a card is linked or a shop's network ids are registered.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from accounts.selectors import active_card_by_token
+from accounts.models import Card
+from accounts.selectors import active_card_by_token, active_cards_by_tokens
 from campaigns.errors import RefundUnmatchedError
-from campaigns.services import purchase_event_apply
+from campaigns.merchant_cache import merchant_inputs_check
+from campaigns.models import Purchase
+from campaigns.services import purchase_event_apply, reward_batch
+from cashback import batch_work
 from cashback.amounts import money_from_outside
 from cashback.inbox import Ignored, Unmatched, register
 from cashback.webhook_contract import VISA_POSITIVE_AMOUNT_TYPES
-from merchants.selectors import location_by_network_ids
+from merchants.models import Location
+from merchants.selectors import location_by_network_ids, locations_by_network_ids
 
 VISA_TYPES = {
     "transaction.auth": "auth",
@@ -42,6 +48,61 @@ def _occurred_at(data: dict[str, Any], payload: dict[str, Any]) -> datetime:
     raise ValueError("The event has no time with a time zone (data.datetime).")
 
 
+def _names(data: dict[str, Any]) -> tuple[str, str, str]:
+    """The card token, network merchant id and network store id an event's data names."""
+    return (
+        _text((data.get("card") or {}).get("token")),
+        _text((data.get("merchant") or {}).get("id")),
+        _text((data.get("location") or {}).get("id")),
+    )
+
+
+class VisaBatch:
+    """What a batch of inbox events' Visa events read, looked up once for the batch (issue 19;
+    ``cashback.batch_work``, registered in ``CampaignsConfig.ready()``): the cards with their
+    consumers and the shops with their merchants (a query each), the merchants' cached inputs
+    checked (one cache read, ``merchant_cache.merchant_inputs_check``), then, through the batch's
+    rewards (``reward_batch.RewardBatch.prefetch``), which purchase events are stored already, the
+    consumers' tiers and blocks and the merchants' funding balances. ``visa_event_handle`` reads from
+    here and asks the database for anything missing (an unknown card, say), as it does outside a
+    batch."""
+
+    def __init__(self) -> None:
+        self.cards: dict[str, Card] = {}
+        self.locations: dict[tuple[str, str], Location] = {}
+
+    def prepare(self, events: Sequence[Any]) -> None:
+        named = []
+        for event in events:
+            payload = event.payload if event.source == "visa" and isinstance(event.payload, dict) else None
+            if payload is not None and isinstance(payload.get("data"), dict):
+                named.append((event.event_id, _names(payload["data"])))
+        if not named:
+            return
+        self.cards = active_cards_by_tokens(names[0] for _, names in named)
+        self.locations = locations_by_network_ids(names[1:] for _, names in named)
+        merchant_inputs_check(location.merchant_id for location in self.locations.values())
+        rewards = reward_batch.current()
+        if rewards is not None:
+            users = {card.user.pk: card.user for card in self.cards.values()}
+            merchants = {location.merchant_id: location.merchant for location in self.locations.values()}
+            rewards.prefetch(
+                source=Purchase.Source.CARD,
+                event_ids=[event_id for event_id, _ in named],
+                users=users.values(),
+                merchants=merchants.values(),
+            )
+
+    def mark(self) -> None:
+        return None
+
+    def rollback(self, mark: object) -> None:
+        """Nothing to undo: the look-ups stay true for the batch's other events."""
+
+    def flush(self) -> None:
+        """Nothing deferred."""
+
+
 def visa_event_handle(event: Any) -> None:
     """Process one stored Visa event (``cashback.models.WebhookEvent``)."""
     payload = event.payload if isinstance(event.payload, dict) else {}
@@ -58,13 +119,17 @@ def visa_event_handle(event: Any) -> None:
         data.get("amount"), currency=currency, positive=payload.get("type") in VISA_POSITIVE_AMOUNT_TYPES
     )
 
-    token = _text((data.get("card") or {}).get("token"))
-    card = active_card_by_token(token)
+    token, network_merchant_id, network_store_id = _names(data)
+    looked_up = batch_work.current(VisaBatch)
+    card = looked_up.cards.get(token) if looked_up is not None else None
+    if card is None:
+        card = active_card_by_token(token)
     if card is None:
         raise Unmatched(f"Unknown card token {token[:12]}….")
-    network_merchant_id = _text((data.get("merchant") or {}).get("id"))
-    network_store_id = _text((data.get("location") or {}).get("id"))
-    location = location_by_network_ids(network_merchant_id=network_merchant_id, network_store_id=network_store_id)
+    pair = (network_merchant_id, network_store_id)
+    location = looked_up.locations.get(pair) if looked_up is not None else None
+    if location is None:
+        location = location_by_network_ids(network_merchant_id=network_merchant_id, network_store_id=network_store_id)
     if location is None:
         raise Unmatched(f"Unknown shop: merchant {network_merchant_id!r}, store {network_store_id!r}.")
 
@@ -90,3 +155,4 @@ def visa_event_handle(event: Any) -> None:
 def register_handlers() -> None:
     for event_type in VISA_TYPES:
         register(source="visa", event_type=event_type, handler=visa_event_handle)
+    batch_work.register(VisaBatch)

@@ -35,7 +35,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -151,6 +151,30 @@ def merchant_inputs(merchant_id: int) -> MerchantInputs:
         with _lock:
             _entries[merchant_id] = _Entry(inputs=inputs, version=version, checked_at=now)
     return inputs
+
+
+def merchant_inputs_check(merchant_ids: Iterable[int]) -> None:
+    """Check the versions of the entries of ``merchant_ids`` due a check in one cache read (the reward
+    worker's batch, before its events: events spread over many merchants would otherwise read one
+    version each). An entry whose version moved is dropped, to be reloaded at its next use."""
+    now = time.monotonic()
+    due = {
+        merchant_id: entry
+        for merchant_id in set(merchant_ids)
+        if (entry := _entries.get(merchant_id)) is not None and now - entry.checked_at >= _check_seconds()
+    }
+    if not due:
+        return
+    try:
+        versions = cache.get_many([_version_key(merchant_id) for merchant_id in due])
+    except Exception:  # a cache that cannot be reached: each entry is checked (and reloaded) at its use
+        logger.debug("merchant cache versions unreadable", exc_info=True)
+        return
+    for merchant_id, entry in due.items():
+        if versions.get(_version_key(merchant_id)) == entry.version:
+            entry.checked_at = now
+        else:
+            _drop([merchant_id])
 
 
 def budgets_fresh(terms: list[OfferTerms]) -> list[OfferTerms]:

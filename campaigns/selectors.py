@@ -142,16 +142,19 @@ def customer_context(
     exclude_purchase: Purchase | None = None,
     count_purchases: bool = True,
     count_rewards: bool = True,
+    known_tiers: Mapping[int, Tier | None] | None = None,
 ) -> CustomerContext:
     """The consumer as the rules see them at a merchant: tier, profile fields for segments, how many
     earlier purchases they made there (``before`` an instant, when given) and how many rewards
     they have had from each of the merchant's offers (rewards reversed to nothing do not count;
     ``exclude_purchase``'s own rewards are left out, for deciding that purchase again).
     ``count_purchases``/``count_rewards`` off leave those counts at 0, a query each saved, for a
-    caller whose offers do not look at them (no new/returning audience, no per-customer cap)."""
+    caller whose offers do not look at them (no new/returning audience, no per-customer cap).
+    ``known_tiers``: consumers' tiers the caller looked up already (the reward worker's batch), by user id."""
     if user is None:
         return CustomerContext()
     contexts = customer_contexts(
+        known_tiers=known_tiers,
         user=user,
         merchant_ids=[merchant_id],
         before=before,
@@ -170,28 +173,36 @@ def customer_contexts(
     exclude_purchase: Purchase | None = None,
     count_purchases: bool = True,
     count_rewards: bool = True,
+    known_tiers: Mapping[int, Tier | None] | None = None,
 ) -> dict[int, CustomerContext]:
     """``customer_context`` at many merchants at once, in three queries whatever their number (a page
     of nearby offers asks for its merchants together)."""
     merchant_ids = sorted(set(merchant_ids))
-    tier_row = CustomerTier.objects.filter(user=user).select_related("tier").first()
-    tier = tier_row.tier if tier_row else None
-    purchases = Purchase.objects.filter(user=user, merchant_id__in=merchant_ids, status__in=COUNTED_PURCHASE_STATUSES)
-    if before is not None:
-        purchases = purchases.filter(occurred_at__lt=before)
-    rewards = Reward.objects.filter(
-        user=user, offer__merchant_id__in=merchant_ids, kind=RewardKind.OFFER, amount_minor__gt=0
-    )
-    if exclude_purchase is not None:
-        rewards = rewards.exclude(purchase=exclude_purchase)
-        purchases = purchases.exclude(pk=exclude_purchase.pk)
-    purchase_counts = (
-        {row["merchant_id"]: row["n"] for row in purchases.values("merchant_id").annotate(n=Count("id")).order_by()}
-        if count_purchases
-        else {}
-    )
+    if known_tiers is not None and user.pk in known_tiers:
+        tier = known_tiers[user.pk]
+    else:
+        tier_row = CustomerTier.objects.filter(user=user).select_related("tier").first()
+        tier = tier_row.tier if tier_row else None
+    # The querysets are built only for the counts asked for: building one costs the reward worker more
+    # CPU than most of its statements (issue 19).
+    purchase_counts = {}
+    if count_purchases:
+        purchases = Purchase.objects.filter(
+            user=user, merchant_id__in=merchant_ids, status__in=COUNTED_PURCHASE_STATUSES
+        )
+        if before is not None:
+            purchases = purchases.filter(occurred_at__lt=before)
+        if exclude_purchase is not None:
+            purchases = purchases.exclude(pk=exclude_purchase.pk)
+        counted = purchases.values("merchant_id").annotate(n=Count("id")).order_by()
+        purchase_counts = {row["merchant_id"]: row["n"] for row in counted}
     reward_counts: dict[int, dict[int, int]] = {merchant_id: {} for merchant_id in merchant_ids}
     if count_rewards:
+        rewards = Reward.objects.filter(
+            user=user, offer__merchant_id__in=merchant_ids, kind=RewardKind.OFFER, amount_minor__gt=0
+        )
+        if exclude_purchase is not None:
+            rewards = rewards.exclude(purchase=exclude_purchase)
         rows = rewards.values("offer_id", "offer__merchant_id").annotate(n=Count("id")).order_by()
         for row in rows:
             reward_counts[row["offer__merchant_id"]][row["offer_id"]] = row["n"]

@@ -58,6 +58,32 @@ def tier_window_figures(*, user: User, basis: str, now: datetime) -> dict[str, W
     return {currency: WindowFigure(total_minor=total or 0, oldest_at=oldest) for currency, total, oldest in rows}
 
 
+def tier_window_totals(*, user_ids: Iterable[int], basis: str, now: datetime) -> dict[int, dict[str, int]]:
+    """``tier_window_figures``' totals for many consumers in one query: by user id, then currency
+    (a consumer with nothing in the window is absent)."""
+    since = now - TIER_WINDOW
+    ids = sorted(set(user_ids))
+    rows: Iterable[tuple[int, str, int | None]]
+    if basis == Tier.Basis.ROLLING_SPEND:
+        rows = (
+            Purchase.objects.filter(user_id__in=ids, status__in=COUNTED_PURCHASE_STATUSES, occurred_at__gte=since)
+            .values_list("user_id", "currency")
+            .annotate(total=Sum(F("amount_minor") - F("refunded_minor")))
+            .order_by()
+        )
+    else:
+        rows = (
+            Reward.objects.filter(user_id__in=ids, created_at__gte=since, beneficiary="consumer")
+            .values_list("user_id", "currency")
+            .annotate(total=Sum("amount_minor"))
+            .order_by()
+        )
+    totals: dict[int, dict[str, int]] = {}
+    for user_id, currency, total in rows:
+        totals.setdefault(user_id, {})[currency] = total or 0
+    return totals
+
+
 def multiplier_text(multiplier: Decimal) -> str:
     return f"\u00d7{multiplier.normalize():f}"  # the multiplication sign
 

@@ -16,7 +16,7 @@ class CashbackConfig(AppConfig):
         # Imports in ready(): apps.py is loaded before the models, which these modules import.
         from django.core import checks
 
-        from cashback import events, inbox, metrics_scrape
+        from cashback import batch_work, events, inbox, metrics_scrape
         from cashback.keyed_ids import external_id_key_check
         from cashback.metrics import register_scrape_collector
         from cashback.sealed_text import field_encryption_keys_check
@@ -30,6 +30,8 @@ class CashbackConfig(AppConfig):
         # A card or shop registered after its events arrived: re-process the unmatched ones.
         events.subscribe("card_linked", inbox.unmatched_retry_on_fact)
         events.subscribe("location_registered", inbox.unmatched_retry_on_fact)
+        # A batch of inbox events records the facts it announces at its end, in two statements.
+        batch_work.register(events.FactBatch)
 
 
 class PlatformAdminConfig(SimpleAdminConfig):

@@ -8,6 +8,11 @@ that is cheaper done once for the whole batch than once per event: campaigns def
 ledger postings and the counts of unlimited offer budgets, so that the hot rows (a merchant's funding
 account, its offer) are locked once per batch, in id order, in the batch's last statements.
 
+Before the events run, ``prepare(events)`` hands a participant the batch's events (those that will run,
+in order), so that it can look up what they will read in one statement each for the whole batch
+(campaigns: the cards, shops, tiers and stored purchase events of card-network events); the handlers
+read from that and fall back to their own query for anything it does not hold.
+
 A participant is told about each event's savepoint: ``mark()`` before the event, ``rollback(mark)``
 when the event's savepoint was rolled back (its deferred work must go too). ``flush()`` runs inside
 the batch's transaction after the last event; an error there rolls the whole batch back, and the
@@ -18,12 +23,14 @@ callers do their work at once.
 """
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 
 class Participant(Protocol):
+    def prepare(self, events: Sequence[Any]) -> None: ...
+
     def mark(self) -> object: ...
 
     def rollback(self, mark: object) -> None: ...
@@ -48,6 +55,10 @@ class Batch:
 
     def __init__(self, participants: list[Participant]) -> None:
         self.participants = participants
+
+    def prepare(self, events: Sequence[Any]) -> None:
+        for participant in self.participants:
+            participant.prepare(events)
 
     def mark(self) -> list[object]:
         return [participant.mark() for participant in self.participants]

@@ -61,7 +61,7 @@ nothing and delivers nothing, and ``announce`` returns False.
 import inspect
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,7 +70,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from cashback import batch_scope
+from cashback import batch_scope, batch_work
 from cashback.backoff import retry_delay
 from cashback.models import DeliveryStatus, Fact, FactDelivery
 
@@ -162,12 +162,55 @@ def announce(fact: str, **facts: Any) -> bool:
             except IntegrityError:  # announced at the same moment by another transaction, which won
                 return False
         else:
+            facts_batch = batch_work.current(FactBatch)
+            if facts_batch is not None and facts_batch.add(fact, facts):
+                return True  # recorded with the batch's other facts, at its end
             record = Fact.objects.create(kind=fact, payload=facts)
         deliveries = FactDelivery.objects.bulk_create(
             [FactDelivery(fact=record, subscriber=path) for path in _subscribers[fact]]
         )
         _enqueue_on_commit([delivery.pk for delivery in deliveries])
     return True
+
+
+class FactBatch:
+    """The facts a batch of inbox events announces (issue 19; ``cashback.batch_work``, registered in
+    ``CashbackConfig.ready()``): recorded at the batch's end, still in its transaction, in two
+    statements (the facts, then their deliveries) instead of two per fact. Nothing in a batch reads
+    a fact back, and a fact told ``once_key=`` is recorded at once as always (its key is checked).
+    A fact announced by an event whose savepoint was rolled back is dropped with it."""
+
+    def __init__(self) -> None:
+        self._facts: list[tuple[str, dict[str, Any]]] = []
+        self._flushed = False
+
+    def add(self, kind: str, payload: dict[str, Any]) -> bool:
+        """Keep the fact for the batch's end; False once the batch has recorded its facts (record it now)."""
+        if self._flushed:
+            return False
+        self._facts.append((kind, payload))
+        return True
+
+    def prepare(self, events: Sequence[Any]) -> None:
+        """Nothing to look up."""
+
+    def mark(self) -> int:
+        return len(self._facts)
+
+    def rollback(self, mark: object) -> None:
+        assert isinstance(mark, int)
+        del self._facts[mark:]
+
+    def flush(self) -> None:
+        self._flushed = True
+        if not self._facts:
+            return
+        records = Fact.objects.bulk_create([Fact(kind=kind, payload=payload) for kind, payload in self._facts])
+        deliveries = FactDelivery.objects.bulk_create(
+            [FactDelivery(fact=record, subscriber=path) for record in records for path in _subscribers[record.kind]]
+        )
+        _enqueue_on_commit([delivery.pk for delivery in deliveries])
+        self._facts = []
 
 
 def _enqueue_on_commit(delivery_ids: list[int]) -> None:

@@ -25,13 +25,14 @@ an event that is already ``processed`` or ``ignored`` does nothing.
 import functools
 import logging
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import psycopg
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, Error, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field
@@ -238,6 +239,40 @@ def _needs_processing(event: WebhookEvent) -> bool:
     return event.payload_reduced_at is None  # a reduced payload is no input for a handler (event_retry says so)
 
 
+@contextmanager
+def _kept_savepoint() -> Iterator[None]:
+    """A nested ``transaction.atomic()`` whose savepoint is kept when the block succeeds, not released:
+    the batch's commit releases them all, a round trip less per event (issue 19). On an error, or
+    when an inner block without a savepoint failed (``needs_rollback``), it rolls back to its
+    savepoint exactly as ``atomic`` does, dropping the on-commit callbacks registered inside. The
+    kept savepoints cost the server nothing a released one does not: either way each event's writes
+    are a subtransaction of the batch until it commits."""
+    db = connections[DEFAULT_DB_ALIAS]
+    sid = db.savepoint()
+    if sid is None:  # only inside the batch's atomic block, on a database with savepoints
+        raise RuntimeError("A batch's event needs a savepoint.")
+    db.savepoint_ids.append(sid)
+    try:
+        yield
+    except BaseException:
+        db.savepoint_ids.pop()
+        _savepoint_undo(db, sid)
+        raise
+    db.savepoint_ids.pop()
+    if db.needs_rollback:  # as atomic(): a failed inner block without a savepoint undoes this one's work
+        _savepoint_undo(db, sid)
+
+
+def _savepoint_undo(db: BaseDatabaseWrapper, sid: str) -> None:
+    if db.closed_in_transaction:
+        return  # the database rolls back by itself; the batch's own atomic block finds out
+    db.needs_rollback = False
+    try:
+        db.savepoint_rollback(sid)
+    except Error:  # as atomic(): the batch's own block must roll back then
+        db.needs_rollback = True
+
+
 def _run(event: WebhookEvent, *, now: datetime, batch: batch_work.Batch | None = None) -> None:
     """Run the event's handler in a savepoint and set the event's outcome fields (not saved).
     In a batch, a failing event's deferred work is dropped with its savepoint, and an error that
@@ -257,7 +292,8 @@ def _run(event: WebhookEvent, *, now: datetime, batch: batch_work.Batch | None =
     else:
         marks = batch.mark() if batch is not None else None
         try:
-            with transaction.atomic():  # a savepoint: a failing handler leaves nothing behind
+            # A savepoint: a failing handler leaves nothing behind. In a batch it is kept, not released.
+            with transaction.atomic() if batch is None else _kept_savepoint():
                 handler(event)
         except Exception as error:
             if batch is not None and marks is not None:
@@ -338,18 +374,46 @@ def _batch_process(ids: list[int]) -> list[str]:
         now = timezone.now()
         changed: dict[int, WebhookEvent] = {}
         with batch_work.opened() as batch:
+            todo: dict[int, WebhookEvent] = {}
             for pk in ids:
                 event = events.get(pk)
-                if event is None or pk in changed or not _needs_processing(event):
-                    continue
+                if event is not None and _needs_processing(event):
+                    todo.setdefault(pk, event)
+            batch.prepare(list(todo.values()))  # what the events will read, looked up once for the batch
+            for pk, event in todo.items():
                 _run(event, now=now, batch=batch)
                 event.updated_at = now
                 changed[pk] = event
             if changed:
-                WebhookEvent.objects.bulk_update(list(changed.values()), _SAVED_FIELDS)
+                _statuses_save(list(changed.values()))
             # Last: the deferred work takes the batch's hot row locks, held only until the commit.
             batch.flush()
     return [events[pk].status if pk in events else "missing" for pk in ids]
+
+
+# The batch's outcomes in one UPDATE joined to arrays of the values (issue 19): Django's bulk_update
+# builds a CASE WHEN per column and row, which cost the worker more CPU than any other statement.
+_STATUSES_SQL = """
+UPDATE cashback_webhookevent AS e
+SET status = d.status, attempts = d.attempts, last_error = d.last_error, unmatched_reason = d.unmatched_reason,
+    processed_at = d.processed_at, next_attempt_at = d.next_attempt_at, updated_at = d.updated_at
+FROM unnest(
+    %s::bigint[], %s::varchar[], %s::integer[], %s::text[], %s::varchar[], %s::timestamptz[], %s::timestamptz[],
+    %s::timestamptz[]
+) AS d (id, status, attempts, last_error, unmatched_reason, processed_at, next_attempt_at, updated_at)
+WHERE e.id = d.id
+"""
+
+
+def _statuses_save(events: list[WebhookEvent]) -> None:
+    """Write the outcome fields (``_SAVED_FIELDS``) of ``events``, one statement on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        WebhookEvent.objects.bulk_update(events, _SAVED_FIELDS)
+        return
+    # The arrays in _STATUSES_SQL's order: the ids, then _SAVED_FIELDS in theirs.
+    columns = [[event.pk for event in events]] + [[getattr(event, name) for event in events] for name in _SAVED_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_STATUSES_SQL, columns)
 
 
 def unmatched_retry(*, since: datetime | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,20 @@ def location_by_network_ids(*, network_merchant_id: str, network_store_id: str) 
         .filter(network_merchant_id=network_merchant_id, network_store_id=network_store_id)
         .first()
     )
+
+
+def locations_by_network_ids(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Location]:
+    """``location_by_network_ids`` for many (network merchant id, network store id) pairs in one
+    query: the shops found, by pair."""
+    wanted = {(merchant_id, store_id) for merchant_id, store_id in pairs if merchant_id and store_id}
+    if not wanted:
+        return {}
+    found = Location.objects.select_related("merchant").filter(
+        network_merchant_id__in={pair[0] for pair in wanted}, network_store_id__in={pair[1] for pair in wanted}
+    )
+    # Unique per pair (location_network_ids_unique); the query may find pairs nobody asked for.
+    by_pair = {(location.network_merchant_id, location.network_store_id): location for location in found.order_by()}
+    return {pair: location for pair, location in by_pair.items() if pair in wanted}
 
 
 def merchant_list(*, status: str = "", search: str = "") -> QuerySet[Merchant]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from campaigns.models import MerchantDayChange, Reward, RewardKind
+from campaigns.services import reward_batch
 
 
 def figures_day(moment: datetime) -> date:
@@ -33,7 +34,12 @@ def reward_figures_day(reward: Reward) -> date:
 
 
 def figures_changed(*, merchant_id: int, days: Iterable[date]) -> None:
-    """Record that ``days`` of the merchant changed (in the caller's transaction)."""
+    """Record that ``days`` of the merchant changed (in the caller's transaction; in a batch of inbox
+    events, at the batch's end, one statement for the batch)."""
+    batch = reward_batch.current()
+    if batch is not None:
+        batch.days_changed(merchant_id=merchant_id, days=days)
+        return
     MerchantDayChange.objects.bulk_create(
         [MerchantDayChange(merchant_id=merchant_id, day=day) for day in sorted(set(days))]
     )

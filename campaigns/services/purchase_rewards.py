@@ -21,6 +21,7 @@ from campaigns.services import reward_batch
 from campaigns.services.challenges import challenges_lock, challenges_reconcile
 from campaigns.services.offers import offer_budget_consume, offer_budget_return
 from campaigns.services.rewards import reward_book, reward_on_auth, round_half_even
+from cashback.fast_rows import row_update
 
 
 def _proportion(amount: int, part: int, whole: int) -> int:
@@ -88,8 +89,10 @@ def _decide(purchase: Purchase, basis: int, existing: dict[int, Reward]) -> list
         else t
         for t in terms
     ]
+    batch = reward_batch.current()
     customer = customer_context(
         user=purchase.user,
+        known_tiers=batch.tiers if batch is not None else None,
         merchant_id=purchase.merchant_id,
         before=purchase.occurred_at,
         exclude_purchase=purchase,
@@ -115,6 +118,7 @@ def purchase_rewards_reconcile(
     database (the challenges' progress). ``new``: the purchase was created in this transaction, so
     it has no rewards yet (a query saved)."""
     now = timezone.now()
+    batch = reward_batch.current()
     challenges = challenges_lock(purchase)
     existing = {} if new else {r.offer_id: r for r in Reward.objects.filter(purchase=purchase, kind=RewardKind.OFFER)}
     unsaved = list(changed_fields)
@@ -123,8 +127,12 @@ def purchase_rewards_reconcile(
     merchant = purchase.merchant
     if basis > 0 and purchase.rewards_basis_minor != basis and merchant.is_active_for_rewards:
         decided = _decide(purchase, basis, existing)
-        # A blocked person earns nothing new (accounts.blocking); the decision says why.
-        blocked = purchase.user_id is not None and is_blocked(user_id=purchase.user_id)
+        # A blocked person earns nothing new (accounts.blocking); the decision says why. In a batch of
+        # inbox events, as the batch's look-up of its consumers found them.
+        blocked = False
+        if purchase.user_id is not None:
+            known = batch.blocked(purchase.user_id) if batch is not None else None
+            blocked = known if known is not None else is_blocked(user_id=purchase.user_id)
         stored = []
         for decision, terms in decided:  # sorted by offer id: offers are locked in that order
             title = terms.title
@@ -161,17 +169,16 @@ def purchase_rewards_reconcile(
         purchase.rewards_basis_minor = basis
         purchase.rewards_evaluated_at = now
         decided_fields = ["decisions", "rewards_basis_minor", "rewards_evaluated_at"]
-        purchase.save(update_fields=[*unsaved, *decided_fields, "updated_at"])
+        row_update(purchase, fields=[*unsaved, *decided_fields, "updated_at"])
         unsaved = []
     if unsaved:
-        purchase.save(update_fields=[*unsaved, "updated_at"])
+        row_update(purchase, fields=[*unsaved, "updated_at"])
 
     net = max(0, basis - purchase.refunded_minor) if basis and not purchase.reversed else 0
     cached = merchant_inputs(purchase.merchant_id).offers
     offers = {pk: cached[pk] for pk in existing if pk in cached}
     if len(offers) < len(existing):  # an offer no longer live still adjusts the rewards it gave
         offers.update(Offer.objects.filter(pk__in=set(existing) - set(offers)).select_related("merchant").in_bulk())
-    batch = reward_batch.current()
     for offer_id in sorted(existing):
         reward = existing[offer_id]
         target = _proportion(reward.decided_minor, net, reward.basis_minor) if net else 0
@@ -198,10 +205,11 @@ def purchase_rewards_reconcile(
         reward.amount_minor = target
         if reward.matures_at is None or new:
             reward.matures_at = purchase.occurred_at + timedelta(days=offer.return_period_days)
-        if new:
+        if new and batch is None:  # in a batch reward_book inserts it, once, with its first earning
             reward.save()
-            created.append(reward)
         reward_book(reward, offer=offer, purchase=purchase)
+        if new:
+            created.append(reward)
 
     challenges_reconcile(purchase, challenges)
     return created

@@ -31,9 +31,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import router, transaction
+from django.db import transaction
 from django.db.models import F
-from django.db.models.constants import OnConflict
 from django.utils.translation import gettext as _
 
 from campaigns.errors import InvalidPurchaseEventError, RefundUnmatchedError
@@ -46,6 +45,7 @@ from campaigns.services.figure_changes import figures_changed, figures_day
 from campaigns.services.purchase_rewards import purchase_rewards_reconcile
 from campaigns.services.tiers import tier_recompute_on_commit
 from cashback.events import announce
+from cashback.fast_rows import row_insert, rows_insert_pair
 from wallet.models import Currency
 from wallet.services import retrying_deadlocks
 
@@ -116,8 +116,14 @@ def purchase_event_apply(
 
     def work() -> Purchase:
         # In a batch of inbox events the inbox's savepoint around this event is the one that counts.
-        with transaction.atomic(savepoint=reward_batch.current() is None):
-            done = PurchaseEvent.objects.filter(source=source, event_id=event_key).select_related("purchase").first()
+        batch = reward_batch.current()
+        with transaction.atomic(savepoint=batch is None):
+            if batch is not None and batch.event_absent(source=source, event_key=event_key):
+                done = None  # looked up with the batch's other events
+            else:
+                done = (
+                    PurchaseEvent.objects.filter(source=source, event_id=event_key).select_related("purchase").first()
+                )
             if done is not None:
                 return done.purchase  # a replay: nothing changes
             if kind in (PurchaseEventKind.AUTH, PurchaseEventKind.CLEARING):
@@ -134,6 +140,20 @@ def purchase_event_apply(
                     currency=currency,
                     occurred_at=occurred_at,
                 )
+            # The event row; its purchase is set once the purchase row is known.
+            event = PurchaseEvent(
+                source=source,
+                event_id=event_key,
+                kind=kind,
+                external_id=purchase_id_key(source=source, external_id=external_id),
+                original_external_id=(
+                    purchase_id_key(source=source, external_id=original_external_id) if original_external_id else ""
+                ),
+                amount_minor=amount_minor,
+                currency=currency,
+                occurred_at=occurred_at,
+                line_items=items,
+            )
             purchase, created = _purchase_locked(
                 source=source,
                 external_id=purchase_key,
@@ -148,49 +168,41 @@ def purchase_event_apply(
                     "card": card,
                 },
                 read_first=kind in (PurchaseEventKind.REFUND, PurchaseEventKind.REVERSAL),
+                event=event,
             )
+            if created:  # inserted with its event, in one statement: it has exactly that one event
+                _purchase_update(purchase, events=[event])
+                return purchase
             if card is not None and purchase.card_id is None:  # a refund arrived first, without its card
                 purchase.card = card
                 purchase.save(update_fields=["card", "updated_at"])
             # A concurrent delivery of the same event may have committed while this one waited. Not
             # when this call created the purchase: an event names its purchase by a fixed id, so a
             # concurrent twin is still waiting on the row this transaction inserted.
-            if not created and PurchaseEvent.objects.filter(source=source, event_id=event_key).exists():
+            if PurchaseEvent.objects.filter(source=source, event_id=event_key).exists():
                 return purchase
-            event = PurchaseEvent.objects.create(
-                purchase=purchase,
-                source=source,
-                event_id=event_key,
-                kind=kind,
-                external_id=purchase_id_key(source=source, external_id=external_id),
-                original_external_id=(
-                    purchase_id_key(source=source, external_id=original_external_id) if original_external_id else ""
-                ),
-                amount_minor=amount_minor,
-                currency=currency,
-                occurred_at=occurred_at,
-                line_items=items,
-            )
-            # A purchase this call created has exactly the one event just stored.
-            _purchase_update(purchase, events=[event] if created else None)
+            event.purchase = purchase
+            row_insert(event)
+            _purchase_update(purchase)
             return purchase
 
     return retrying_deadlocks(work)()
 
 
 def _purchase_locked(
-    *, source: str, external_id: str, defaults: dict[str, Any], read_first: bool
+    *, source: str, external_id: str, defaults: dict[str, Any], read_first: bool, event: PurchaseEvent
 ) -> tuple[Purchase, bool]:
     """The purchase row, created if new, locked until the end of the transaction; and whether this
-    call created it.
+    call created it — then with ``event``, its first event, inserted too (else ``event`` is not saved).
 
-    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (issue 19: a new purchase costs one round
-    trip, not a locking read, a savepoint, an insert and its release): a row this call inserted is
-    locked by the insert. Concurrent first events of one purchase race on the unique
-    ``(source, external_id)``: the loser's insert waits for the winner's commit and inserts nothing,
-    and the loser then reads the winner's row with a lock; had the winner rolled back, the loser's
-    insert would have gone in. An event that names a purchase which usually exists already (a
-    refund, a reversal: ``read_first``) reads it first.
+    One ``INSERT … ON CONFLICT DO NOTHING`` of the purchase and, in the same statement, of its event
+    (issue 19: a new purchase and its event cost one round trip, not a locking read, a savepoint, two
+    inserts and the savepoint's release): a row this call inserted is locked by the insert. Concurrent
+    first events of one purchase race on the unique ``(source, external_id)``: the loser's insert
+    waits for the winner's commit and inserts nothing (nor its event), and the loser then reads the
+    winner's row with a lock; had the winner rolled back, the loser's insert would have gone in. An
+    event that names a purchase which usually exists already (a refund, a reversal: ``read_first``)
+    reads it first.
     """
     manager = Purchase.objects.select_for_update()
     if read_first:
@@ -198,16 +210,7 @@ def _purchase_locked(
         if found is not None:
             return found, False
     purchase = Purchase(source=source, external_id=external_id, **defaults)
-    db = router.db_for_write(Purchase)
-    meta = Purchase._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    rows = Purchase.objects.using(db)._insert(  # type: ignore[attr-defined]  # Django's insert with ON CONFLICT
-        [purchase], fields=fields, returning_fields=[meta.pk], using=db, on_conflict=OnConflict.IGNORE
-    )
-    if rows and rows[0]:  # Django returns [None] when the conflict inserted nothing
-        purchase.pk = rows[0][0]
-        purchase._state.adding = False
-        purchase._state.db = db
+    if rows_insert_pair(purchase, event, link="purchase"):
         return purchase, True
     return manager.get(source=source, external_id=external_id), False
 

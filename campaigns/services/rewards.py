@@ -18,6 +18,7 @@ from campaigns.models import Offer, Purchase, Reward, RewardKind, RewardStatus
 from campaigns.services import reward_batch
 from campaigns.services.figure_changes import figures_changed, reward_figures_day
 from cashback.events import announce
+from cashback.fast_rows import row_insert
 from charity.errors import CharityNotFoundError
 from charity.services import charity_payable_account_open
 from wallet.errors import InsufficientFundsError
@@ -263,15 +264,26 @@ def _consumer_take_back_split(posting: Posting, reward: Reward, amount: int, las
     )
 
 
-def _reward_increase(reward: Reward, posting: Posting, amount: int) -> None:
-    """Book ``amount`` more to the reward's beneficiary; the first earning is the reward's journal."""
+def _earn_post(reward: Reward, posting: Posting, amount: int) -> JournalTransaction | None:
+    """Post ``amount`` more to the reward's beneficiary (None: deferred to the batch's end)."""
     credit = _earn_account(reward)
     kind = JournalKind.CHALLENGE_BONUS if reward.kind == RewardKind.CHALLENGE else JournalKind.REWARD_EARN
     journal, _ = _post_with_split(posting=posting, kind=kind, plan=partial(_earn_split, posting, credit, amount))
+    return journal
+
+
+def _earn_count(reward: Reward, amount: int) -> None:
+    """The reward's columns after ``amount`` more was posted to its beneficiary."""
     if reward.beneficiary == "charity" or reward.matured_at is not None:
         reward.available_minor += amount
     else:
         reward.pending_minor += amount
+
+
+def _reward_increase(reward: Reward, posting: Posting, amount: int) -> None:
+    """Book ``amount`` more to the reward's beneficiary; the first earning is the reward's journal."""
+    journal = _earn_post(reward, posting, amount)
+    _earn_count(reward, amount)
     if journal is None:  # deferred to the batch's end (reward_batch)
         batch = reward_batch.current()
         if batch is not None and reward.earn_journal_id is None and not batch.has_deferred_earn(reward):
@@ -302,10 +314,13 @@ def _reward_decrease(reward: Reward, posting: Posting, amount: int) -> None:
     reward.owed_minor += split.owed
 
 
-def _reward_posting(reward: Reward, offer: Offer, purchase: Purchase | None) -> Posting:
-    """The next posting of the reward: ``<ledger_key>:earn`` first, then ``<ledger_key>:adjust:<n>``."""
-    seq = reward.ledger_seq + 1
-    key = f"{reward.ledger_key}:earn" if reward.ledger_seq == 0 else f"{reward.ledger_key}:adjust:{seq}"
+def _reward_posting(
+    reward: Reward, offer: Offer, purchase: Purchase | None, *, ledger_seq: int | None = None
+) -> Posting:
+    """The next posting of the reward: ``<ledger_key>:earn`` first, then ``<ledger_key>:adjust:<n>``
+    (after ``ledger_seq`` postings, by default the reward's)."""
+    done = reward.ledger_seq if ledger_seq is None else ledger_seq
+    key = f"{reward.ledger_key}:earn" if done == 0 else f"{reward.ledger_key}:adjust:{done + 1}"
     funding, receivable = _merchant_accounts(offer, reward.currency)
     return Posting(
         key=key,
@@ -335,15 +350,28 @@ def reward_book(reward: Reward, *, offer: Offer, purchase: Purchase | None) -> N
         return
     batch = reward_batch.current()
     first_earn = reward.earn_journal_id is None and delta > 0 and not (batch and batch.has_deferred_earn(reward))
-    posting = _reward_posting(reward, offer, purchase)
-    if delta > 0:
-        _reward_increase(reward, posting, delta)
+    if batch is not None and reward.pk is None and delta > 0:
+        # A new reward in a batch of inbox events: inserted once, with the columns its first earning
+        # gives it, before that earning is posted (its causes name the reward) at the batch's end,
+        # which links the journal (issue 19: an INSERT and an UPDATE before).
+        _earn_count(reward, delta)
+        reward.booked_minor = reward.amount_minor
+        reward.ledger_seq = 1
+        reward.status = reward_status(reward)
+        row_insert(reward)
+        posting = _reward_posting(reward, offer, purchase, ledger_seq=0)
+        _earn_post(reward, posting, delta)
+        batch.earn_deferred(reward, key=posting.key)
     else:
-        _reward_decrease(reward, posting, -delta)
-    reward.booked_minor = reward.amount_minor
-    reward.ledger_seq += 1
-    reward.status = reward_status(reward)
-    reward.save()
+        posting = _reward_posting(reward, offer, purchase)
+        if delta > 0:
+            _reward_increase(reward, posting, delta)
+        else:
+            _reward_decrease(reward, posting, -delta)
+        reward.booked_minor = reward.amount_minor
+        reward.ledger_seq += 1
+        reward.status = reward_status(reward)
+        reward.save()
     if reward.kind != RewardKind.OFFER:  # an offer reward changes only with its purchase, which records its day
         figures_changed(merchant_id=offer.merchant_id, days=[reward_figures_day(reward)])
     if reward.beneficiary == "charity":

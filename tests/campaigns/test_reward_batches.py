@@ -17,10 +17,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns.models import Offer, Purchase, Reward
+from accounts.models import Card
+from campaigns.models import MerchantDayChange, Offer, Purchase, Reward
 from campaigns.services import reward_batch
 from cashback import inbox
-from cashback.models import WebhookEvent
+from cashback.models import Fact, WebhookEvent
 from tests.accounts.factories import CardFactory
 from tests.campaigns import test_lifecycle_concurrency as lifecycle
 from tests.campaigns.factories import LocationFactory, OfferFactory
@@ -165,6 +166,73 @@ def test_an_event_failing_after_its_reward_was_booked_leaves_no_posting_of_it(mo
 
 
 @pytest.mark.django_db
+def test_an_event_failing_after_its_facts_were_announced_leaves_none_of_them(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """The batch records its facts and changed days at its end: a failing event's go with its savepoint,
+    and so do its after-commit callbacks (its consumer's tier recompute), though the savepoints of the
+    events that succeed are kept until the batch commits, not released one by one."""
+    offer = OfferFactory(percent=Decimal("10"))
+    location = LocationFactory(merchant=offer.merchant)
+    cards = [CardFactory(), CardFactory()]
+    pks = _clearings(location, cards, 2, "facts")
+    unlucky = cards[1].user_id
+    from campaigns.services import purchase_rewards
+
+    real_reconcile = purchase_rewards.challenges_reconcile
+
+    def reconcile(purchase, challenges):  # after the reward was booked and reward_earned announced
+        if purchase.user_id == unlucky:
+            raise RuntimeError("late failure")
+        return real_reconcile(purchase, challenges)
+
+    monkeypatch.setattr(purchase_rewards, "challenges_reconcile", reconcile)
+    from campaigns.services import tiers
+
+    recomputed = []
+    monkeypatch.setattr(tiers, "_tier_recompute_publish", recomputed.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert inbox.events_process(event_ids=pks) == ["processed", "failed"]
+
+    assert recomputed == [[cards[0].user_id]]
+    facts = Fact.objects.filter(kind="reward_earned")
+    assert [fact.payload["user_id"] for fact in facts] == [cards[0].user_id]
+    assert facts.get().deliveries.count() >= 1  # its subscribers' deliveries, recorded with it
+    assert MerchantDayChange.objects.filter(merchant=offer.merchant).exists()
+    assert Reward.objects.count() == 1
+    assert_ledger_sound()
+
+
+@pytest.mark.django_db
+def test_a_blocked_consumer_earns_nothing_in_a_batch_and_an_unknown_card_is_asked_for():
+    offer = OfferFactory(percent=Decimal("10"))
+    location = LocationFactory(merchant=offer.merchant)
+    blocked, free = CardFactory(), CardFactory()
+    blocked.user.blocked_at = timezone.now()
+    blocked.user.save(update_fields=["blocked_at"])
+    later = CardFactory()
+    Card.objects.filter(pk=later.pk).update(status=Card.Status.REMOVED, removed_at=timezone.now())  # unknown now
+    pks = _clearings(location, [blocked, free], 2, "blocked")
+    pks.append(
+        _store(
+            "clearing", card_token=later.network_token, location=location, event_id="later", txn="t_l", amount_minor=900
+        )
+    )
+
+    assert inbox.events_process(event_ids=pks) == ["processed", "processed", "unmatched"]
+
+    refused = Purchase.objects.get(user=blocked.user)
+    assert [d["code"] for d in refused.decisions] == ["account_blocked"]
+    assert not Reward.objects.filter(user=blocked.user, amount_minor__gt=0).exists()
+    assert Reward.objects.get(user=free.user).amount_minor == 1_000
+    # The card active again: the next batch finds it.
+    Card.objects.filter(pk=later.pk).update(status=Card.Status.ACTIVE, removed_at=None)
+    assert inbox.events_process(event_ids=[pks[2], pks[0]]) == ["processed", "processed"]
+    assert Purchase.objects.count() == 3
+
+
+@pytest.mark.django_db
 def test_a_batch_that_fails_as_a_whole_is_processed_event_by_event(monkeypatch, caplog):
     offer = OfferFactory(percent=Decimal("10"))
     location = LocationFactory(merchant=offer.merchant)
@@ -274,9 +342,27 @@ def _ledger_state(merchant, user):
         "purchase": (purchase.status, purchase.amount_minor, purchase.refunded_minor, purchase.reversed),
         "decisions": [(d["code"], d["earned_minor"]) for d in purchase.decisions],
         "rewards": sorted(
-            (r.kind, r.offer.percent, r.amount_minor, r.pending_minor, r.owed_minor, r.earn_journal_id is not None)
+            (
+                r.kind,
+                r.offer.percent,
+                r.amount_minor,
+                r.pending_minor,
+                r.owed_minor,
+                r.earn_journal_id is not None,
+                r.status,
+                r.booked_minor,
+                r.ledger_seq,
+                r.decided_minor,
+                r.basis_minor,
+            )
             for r in Reward.objects.filter(user=user).select_related("offer")
         ),
+        # The facts told about the consumer (the batch records them at its end) and the days recorded.
+        "facts": sorted(
+            (fact.kind, fact.payload.get("amount_minor"), fact.deliveries.count())
+            for fact in Fact.objects.filter(payload__user_id=user.pk)
+        ),
+        "days": sorted(set(MerchantDayChange.objects.filter(merchant=merchant).values_list("day", flat=True))),
         "consumer": consumer_balances(user),
         "funding": merchant_balance(merchant, AccountKind.MERCHANT_FUNDING),
         "receivable": merchant_balance(merchant, AccountKind.MERCHANT_RECEIVABLE),

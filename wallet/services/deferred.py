@@ -13,7 +13,7 @@ another transaction changed meanwhile can make the batch's post refuse (``insuff
 the whole batch then fails, and its caller processes the events one by one.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from wallet.models import JournalTransaction, LedgerAccount
 from wallet.services.batches import transactions_post_batch
@@ -45,6 +45,16 @@ class DeferredPostings:
         """Forget the postings added after ``mark`` (their event's savepoint was rolled back)."""
         del self._requests[mark:]
         del self._deltas[mark:]
+
+    def preload(self, *, accounts: Iterable[int]) -> None:
+        """Read the committed balances of ``accounts`` now, in one query, for the batch's later
+        ``balance``/``spendable`` (each read once per batch either way; this saves a query per account)."""
+        wanted = {account_id for account_id in accounts if account_id not in self._committed}
+        if not wanted:
+            return
+        rows = LedgerAccount.objects.filter(pk__in=wanted).values_list("pk", "balance", "pending_debits").order_by()
+        for account_id, balance, pending_debits in rows:
+            self._committed[account_id] = (balance, pending_debits)
 
     def _read(self, account_id: int) -> tuple[int, int]:
         if account_id not in self._committed:
