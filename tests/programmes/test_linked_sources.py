@@ -4,20 +4,24 @@ purchase, lowered by refunds, never towards a volume target, and not from shops 
 
 import datetime
 import itertools
+import json
 
 import pytest
 from django.utils import timezone
 
 from campaigns import services as campaign_services
+from cashback import inbox
 from cashback.models import Fact
 from merchants.models import CustomerLink
 from programmes import linked_sources, services
 from programmes.errors import InvalidSourceLinkError, RoleNotAllowedError, SourceAlreadyLinkedError
 from programmes.linked_sources import linked_purchase_apply
 from programmes.models import Contract, ContractEvent, PurchaseValue, TierReward
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import CardFactory, UserFactory
+from tests.campaigns.factories import LocationFactory
 from tests.merchants.factories import MerchantFactory
 from tests.programmes.factories import approved_contract, programme_world
+from tests.webhooks import visa_event
 
 pytestmark = pytest.mark.django_db
 
@@ -305,3 +309,42 @@ def test_linking_a_shop_counts_what_it_already_recorded_within_the_contract(
     value.refresh_from_db()
     assert value.achieved == 110_000
     assert TierReward.objects.filter(contract=value).count() == 1
+
+
+def test_card_clearings_at_a_linked_shop_count_when_the_worker_processes_them_as_a_batch(
+    world, contracts, shop, settings, django_capture_on_commit_callbacks
+):
+    """The worker's batch path (issue 19: one transaction, facts written at the batch's end) tells
+    programmes of each clearing at a watched shop, as the one-event path does."""
+    settings.INBOX_ENQUEUE_ON_RECEIPT = False  # the test processes the stored events itself
+    value, volume = contracts
+    linked_sources.source_link_shop(
+        role=world.programme_admin, customer=value.customer, organisation_number=shop.organisation_number
+    )
+    location = LocationFactory(merchant=shop)
+    cards = [CardFactory() for _ in range(3)]
+    at = timezone.now() - datetime.timedelta(minutes=10)
+    ids = []
+    for n, card in enumerate(cards):
+        data = {
+            "id": f"txn_linked_batch_{n}",
+            "amount": f"{300 + n}.00",
+            "datetime": at.isoformat(),
+            "card": {"token": card.network_token, "firstNumbers": "424242", "lastNumbers": "4242"},
+            "merchant": {"id": location.network_merchant_id, "name": "Toko shop"},
+            "location": {"id": location.network_store_id, "postcode": "0150", "countryCode": "NOR"},
+        }
+        payload = visa_event("transaction.clearing", id=f"evt_linked_batch_{n}", data=data)
+        stored = inbox.event_receive(
+            source="visa", event_id=payload["id"], event_type=payload["type"], payload=json.dumps(payload)
+        )
+        ids.append(stored.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert inbox.events_process(event_ids=ids) == ["processed"] * 3
+    value.refresh_from_db()
+    volume.refresh_from_db()
+    assert value.achieved == 300_00 + 301_00 + 302_00
+    assert volume.achieved == 0
+    assert PurchaseValue.objects.count() == 3
+    assert TierReward.objects.filter(contract=value).count() == 0  # NOK 903 < the NOK 1 000 tier
