@@ -19,6 +19,7 @@ The last line is one JSON object with the figures.
 
 import cProfile
 import json
+import logging
 import os
 import sys
 import time
@@ -38,7 +39,8 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "400"))
 BATCH = int(os.environ.get("BENCH_BATCH", "20"))
 SCENARIO = os.environ.get("BENCH_SCENARIO", "hot")
 PROFILE = os.environ.get("BENCH_PROFILE", "")
-SHOW_SQL = int(os.environ.get("BENCH_SHOW_SQL", "0"))  # print the first N statements measured
+logger = logging.getLogger("bench.worker_cpu")
+SHOW_SQL = int(os.environ.get("BENCH_SHOW_SQL", "0"))  # log the first N statements measured (stderr)
 
 
 def main() -> None:
@@ -46,14 +48,21 @@ def main() -> None:
     e2e.migrate()
     world = e2e.build_world()
 
+    # The project's modules import only now: e2e.migrate() has set Django up (the settings module,
+    # the keys) for this process.
     from django.conf import settings
     from django.db import connection
+    from django.utils import timezone
 
+    from campaigns.services import tier_recompute_many, tiers
     from cashback import inbox
     from cashback.batch_scope import batch_scope
     from cashback.models import WebhookEvent
 
     settings.INBOX_ENQUEUE_ON_RECEIPT = False
+    if SHOW_SQL:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+        logger.setLevel(logging.INFO)
     prefix = f"cpu{e2e.RUN}"
     seen = f"{prefix}h"
 
@@ -89,13 +98,11 @@ def main() -> None:
         nonlocal statements
         statements += 1
         if SHOW_SQL and statements <= SHOW_SQL:
-            print("SQL", sql[:160].replace("\n", " "))
+            logger.info("SQL %s", sql[:160].replace("\n", " "))
         return execute(sql, params, many, context)
 
     # The tier recomputes the batches publish (queue "rewards": the bench's worker runs them too) are
     # collected and run after the measurement, measured on their own.
-    from campaigns.services import tiers
-
     published: list[list[int]] = []
     tiers._tier_recompute_publish = published.append
 
@@ -110,10 +117,6 @@ def main() -> None:
             profiler.disable()
         cpu = time.process_time() - cpu
         wall = time.perf_counter() - wall
-    from django.utils import timezone
-
-    from campaigns.services import tier_recompute_many
-
     followup_statements = statements
     with connection.execute_wrapper(count):
         followup_cpu = time.process_time()
@@ -141,7 +144,7 @@ def main() -> None:
         "tier_recompute_statements_per_event": round(followup_statements / len(pks), 2),
         "load": os.getloadavg()[0],
     }
-    print(json.dumps(figures))
+    sys.stdout.write(json.dumps(figures) + "\n")  # the last line: one JSON object of the figures
 
 
 if __name__ == "__main__":

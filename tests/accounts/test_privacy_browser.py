@@ -11,6 +11,7 @@ from tests.accounts.factories import PASSWORD, UserFactory
 from tests.accounts.test_cards_browser import logged_in_page
 from tests.browser import DESKTOP, PHONE, screenshot
 from tests.charity.factories import CharityFactory, available_money
+from wallet.points import points_award
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -100,8 +101,6 @@ def test_closing_my_account_after_giving_my_balance_away(page_factory, live_serv
 
 @VIEWPORTS
 def test_closing_my_account_with_points_says_they_are_forfeited(page_factory, live_server, viewport):
-    from wallet.points import points_award
-
     user = UserFactory(email=f"points-{viewport['width']}@example.com")
     points_award(user=user, points=2_500, merchant_id=77, idempotency_key=f"test:{user.pk}", memo="Survey")
     page = logged_in_page(page_factory, live_server, user, viewport)

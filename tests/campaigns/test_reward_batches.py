@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from accounts.models import Card
 from campaigns.models import MerchantDayChange, Offer, Purchase, Reward
-from campaigns.services import reward_batch
+from campaigns.services import purchase_rewards, reward_batch, tiers
+from campaigns.services import rewards as reward_services
 from cashback import inbox
 from cashback.models import Fact, WebhookEvent
 from tests.accounts.factories import CardFactory
@@ -144,16 +145,15 @@ def test_an_event_failing_after_its_reward_was_booked_leaves_no_posting_of_it(mo
     cards = [CardFactory(), CardFactory()]
     pks = _clearings(location, cards, 2, "late")
     unlucky = cards[1].user_id
-    from campaigns.services import rewards
 
-    real_announce = rewards.announce
+    real_announce = reward_services.announce
 
     def announce(name, **facts):
         if facts.get("user_id") == unlucky:
             raise RuntimeError("the fact could not be recorded")
         return real_announce(name, **facts)
 
-    monkeypatch.setattr(rewards, "announce", announce)
+    monkeypatch.setattr(reward_services, "announce", announce)
 
     assert inbox.events_process(event_ids=pks) == ["processed", "failed"]
 
@@ -177,7 +177,6 @@ def test_an_event_failing_after_its_facts_were_announced_leaves_none_of_them(
     cards = [CardFactory(), CardFactory()]
     pks = _clearings(location, cards, 2, "facts")
     unlucky = cards[1].user_id
-    from campaigns.services import purchase_rewards
 
     real_reconcile = purchase_rewards.challenges_reconcile
 
@@ -187,7 +186,6 @@ def test_an_event_failing_after_its_facts_were_announced_leaves_none_of_them(
         return real_reconcile(purchase, challenges)
 
     monkeypatch.setattr(purchase_rewards, "challenges_reconcile", reconcile)
-    from campaigns.services import tiers
 
     recomputed = []
     monkeypatch.setattr(tiers, "_tier_recompute_publish", recomputed.append)

@@ -3,11 +3,13 @@ language the page that caused them was: merchants in the merchant's language (``
 an invitee with an account in their own), consumers in their profile's language."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from accounts.services import staff_roles_sync
 from adminpanel.invitations import invitation_send as staff_invitation_send
 from cashback.providers.sms import FakeSmsClient
 from merchants import services
@@ -21,10 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)  # e-mails are queued after
 
 @pytest.fixture
 def administrator(db):
-    from django.contrib.auth.models import Group
-
-    from accounts.services import staff_roles_sync
-
     staff_roles_sync()
     user = StaffUserFactory(mfa=True, language="en")
     user.groups.add(Group.objects.get(name="administrator"))

@@ -5,6 +5,7 @@ rewards, ``programme_reward`` journals) are invoiced on a line of their own, wit
 import pytest
 from django.utils import timezone
 
+from cashback.providers.stripe_gateway import FakeStripeGateway
 from merchants.models import MerchantInvoiceLine
 from merchants.services.billing_invoices import invoice_close
 from programmes import actions
@@ -20,8 +21,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fake_stripe(settings):
-    from cashback.providers.stripe_gateway import FakeStripeGateway
-
     settings.STRIPE_PROVIDER = "fake"
     FakeStripeGateway.reset()
 

@@ -9,6 +9,7 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
 from cashback.sealed_text import InvalidToken, unseal
+from programmes import vouchers
 from programmes.catalogue_models import VoucherCode
 from tests.programmes.catalogue_factories import item, shop
 
@@ -16,8 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 def _codes(world, count: int) -> list[VoucherCode]:
-    from programmes import vouchers
-
     reward = item(world, code_source="uploaded")
     content = ("code\n" + "\n".join(f"ROTATE-{n:04d}" for n in range(count)) + "\n").encode()
     vouchers.voucher_batch_upload(role=world.marketing, item=reward, filename="r.csv", content=content)

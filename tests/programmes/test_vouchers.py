@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.privacy_registry import sections
 from cashback.errors import PermissionDeniedError
 from cashback.providers.sms import FakeSmsClient
 from cashback.sealed_text import unseal
@@ -268,8 +269,6 @@ def test_a_provider_outage_says_so(sms_outbox):
 
 
 def test_the_persons_data_lists_their_vouchers_masked():
-    from accounts.privacy_registry import sections
-
     world = shop()
     person = member(world, points=10)
     voucher = _issued(world, person)

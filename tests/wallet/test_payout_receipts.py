@@ -2,13 +2,15 @@
 a PDF goes out once; a manual or failed payout gets none; a lost task is picked up by the sweep.
 The last test runs the chain — webhook, settling, receipt — on a real Celery worker on Redis."""
 
+import io
 import uuid
 from datetime import date, timedelta
 
 import pytest
 from django.core import mail
 from django.test import TestCase
-from django.utils import timezone
+from django.utils import timezone, translation
+from pypdf import PdfReader
 
 from tests.webhooks import STRIPE_CONNECT_SECRET, post_stripe
 from wallet import tasks
@@ -73,10 +75,6 @@ def test_a_paid_automatic_payout_sends_one_receipt_with_a_pdf():
 @pytest.mark.django_db
 def test_the_receipt_is_written_in_the_persons_language_and_time_zone():
     """E-mail and PDF follow the profile, not the language of whoever (or whatever) sends them."""
-    import io
-
-    from django.utils import translation
-    from pypdf import PdfReader
 
     payout = _automatic()
     type(payout.user).objects.filter(pk=payout.user_id).update(language="nb", time_zone="Europe/Helsinki")
