@@ -6,17 +6,21 @@ handful of aggregate queries, whatever the number of contracts, rewards or codes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, Q, Sum
 
 from programmes.action_models import ActionRule
 from programmes.action_selectors import rules_of
 from programmes.catalogue_models import CodeStatus, VoucherBatch
-from programmes.models import Contract, ContractStatus, Programme, ProgrammeTier, TierReward, TierRewardKind
-
-if TYPE_CHECKING:
-    from programmes.models import BrandOwner
+from programmes.models import (
+    BrandOwner,
+    Contract,
+    ContractStatus,
+    Programme,
+    ProgrammeTier,
+    TierReward,
+    TierRewardKind,
+)
 
 
 @dataclass(frozen=True)
