@@ -36,7 +36,8 @@ def test_the_monitoring_page_with_a_raised_flag(page_factory, live_server, viewp
     support.groups.add(Group.objects.get(name="support"))
     offer = OfferFactory(percent=Decimal("10"), merchant=MerchantFactory(display_name="Fjord Coffee Grünerløkka"))
     card = CardFactory()
-    start = timezone.now() - timedelta(hours=2)
+    # From the top of an hour, so the burst falls in one velocity window (one flag, not two).
+    start = (timezone.now() - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     for n, amount in enumerate((12_900, 8_500, 23_000, 4_900, 15_500, 9_900, 9_900)):
         card_purchase(card=card, merchant=offer.merchant, amount=amount, at=start + timedelta(minutes=5 * n))
     card_purchase(card=CardFactory(), merchant=MerchantFactory(display_name="Bakeriet"), amount=6_500)
