@@ -16,7 +16,7 @@ In one run, on the same PostgreSQL:
     gunicorn; a Celery worker (BENCH_CELERY_CONCURRENCY prefork processes, queues ``ingest`` and
     ``rewards``) processes them: inbox row lock, Visa handler, card and shop lookup, purchase row,
     rules engine, budget, ledger posting, reward row. The clock runs from the first POST until the
-    last event's reward is in the ledger (polled every 100 ms); the figure is events per second
+    last event's reward is in the ledger (polled every 20 ms); the figure is events per second
     over that span. Every event must end with exactly one ``reward_earn`` transaction.
 
 Both sides handle BENCH_EVENTS events per measurement; each figure is the best of BENCH_ROUNDS.
@@ -54,6 +54,7 @@ os.environ["VISA_WEBHOOK_SECRET"] = SECRET = "whsec_bench_" + uuid.uuid4().hex
 
 import psycopg  # noqa: E402
 from bench_database import conninfo, database_config, ensure_database  # noqa: E402
+from cpu_shares import Meter, medians, parent_pid, pid_of  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -65,6 +66,7 @@ CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
 RUN = uuid.uuid4().hex[:8]
 SHOPS = 20
 MERCHANTS = int(os.environ.get("BENCH_MERCHANTS", "200"))
+POLL_SECONDS = 0.02
 RAW_TABLES = {
     "bench_e2e_event": "cashback_webhookevent",
     "bench_e2e_purchase": "campaigns_purchase",
@@ -335,12 +337,15 @@ def _raw_process(prefix, index, clients, scenario, seen, merchants, consumers, w
         results.put((time.time(), repr(exc)))
 
 
-def measure_raw(world: dict, scenario: str, label: str, seen: str) -> float:
+def measure_raw(world: dict, scenario: str, label: str, seen: str, parts: dict[str, int | None]) -> dict:
+    """Purchases per second on the raw side, and the CPU each part used per purchase (ms)."""
     prefix = f"bench:{RUN}:{label}"
     merchants, consumers = raw_setup(prefix)
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     start_at = time.time() + 1.0
+    meter = Meter(parts)
+    meter.start()
     processes = [
         context.Process(
             target=_raw_process,
@@ -356,7 +361,11 @@ def measure_raw(world: dict, scenario: str, label: str, seen: str) -> float:
     errors = [error for _, error in outcomes if error]
     if errors:
         raise RuntimeError(f"raw clients failed: {errors[0]}")
-    return EVENTS / (max(end for end, _ in outcomes) - start_at)
+    cpu = meter.stop()
+    return {
+        "raw": EVENTS / (max(end for end, _ in outcomes) - start_at),
+        "cpu_raw": {name: seconds * 1000 / EVENTS for name, seconds in cpu.items()},
+    }
 
 
 # --- (b) end to end --------------------------------------------------------------------------------
@@ -386,10 +395,12 @@ def _http_process(prefix, index, clients, port, scenario, seen, world, start_at,
 
 
 def events_settled(conn: psycopg.Connection, prefix: str, after_id: int) -> tuple[int, int]:
-    """(events of the measurement the worker is done with, of which processed). Polled every 100 ms on
+    """(events of the measurement the worker is done with, of which processed). Polled every
+    ``POLL_SECONDS`` (20 ms: at 300 events a second a 100 ms poll overstated a 400-event measurement
+    by 4 % on average; a look costs the server about 0.1 ms) on
     one connection, and bounded by the primary key (the measurement's events were all stored after
     ``after_id``): the poll is the benchmark's own cost and must not grow with the table, nor fork a
-    server process for each look (7 December 2026: a LIKE over every stored event and a new
+    server process for each look (6 December 2026: a LIKE over every stored event and a new
     connection per poll took about a tenth of a core from the worker)."""
     settled, processed = conn.execute(
         "SELECT count(*) FILTER (WHERE status <> 'received'), count(*) FILTER (WHERE status = 'processed')"
@@ -436,31 +447,17 @@ def rewards_check(prefix: str, scenario: str, seen: str) -> None:
         )
 
 
-def process_tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its living descendants (the prefork children)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending += [int(child) for child in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-    return total
-
-
-def measure_e2e(world: dict, port: int, scenario: str, label: str, seen: str, worker_pid: int) -> dict:
+def measure_e2e(world: dict, port: int, scenario: str, label: str, seen: str, parts: dict[str, int | None]) -> dict:
     """events/s from first POST to the last event settled; intake's acknowledgements per second; the
-    worker's CPU per event."""
+    CPU each part used per event (ms): the worker, gunicorn, PostgreSQL, Redis, the clients, the
+    machine."""
     prefix = f"bench:{RUN}:{label}"
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     after_id = last_event_id()
-    cpu_before = process_tree_cpu(worker_pid)
     start_at = time.time() + 1.0
+    meter = Meter(parts)
+    meter.start()
     processes = [
         context.Process(target=_http_process, args=(prefix, i, CLIENTS, port, scenario, seen, world, start_at, results))
         for i in range(CLIENTS)
@@ -481,16 +478,17 @@ def measure_e2e(world: dict, port: int, scenario: str, label: str, seen: str, wo
             settled, processed = events_settled(poll, prefix, after_id)
             if settled >= EVENTS:
                 break
-            time.sleep(0.1)
+            time.sleep(POLL_SECONDS)
     finished = time.time()
-    cpu = process_tree_cpu(worker_pid) - cpu_before
+    cpu = meter.stop()
     if processed != EVENTS:
         raise RuntimeError(f"{scenario}: {processed} of {EVENTS} events processed ({settled} settled)")
     rewards_check(prefix, scenario, seen)
     return {
         "e2e": EVENTS / (finished - start_at),
         "intake": EVENTS / (intake_done - start_at),
-        "worker_cpu_ms": cpu * 1000 / EVENTS,
+        "worker_cpu_ms": cpu["worker"] * 1000 / EVENTS,
+        "cpu_e2e": {name: seconds * 1000 / EVENTS for name, seconds in cpu.items()},
     }
 
 
@@ -585,6 +583,9 @@ def main() -> None:
     port = int(os.environ.get("BENCH_PORT") or free_port())
     server = start_server(port)
     worker = start_worker()
+    with psycopg.connect(DSN, autocommit=True) as probe:  # PostgreSQL's postmaster, when /proc shows it
+        postmaster = parent_pid(probe.execute("SELECT pg_backend_pid()").fetchone()[0])
+    parts = {"worker": worker.pid, "intake": server.pid, "postgres": postmaster, "redis": pid_of("redis-server")}
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     print(
         f"{EVENTS} events per measurement, {CLIENTS} client processes, {CARDS} cards, one hot merchant with {SHOPS}"
@@ -593,7 +594,8 @@ def main() -> None:
         f" CPUs; scenarios {', '.join(SCENARIOS)}; median of {ROUNDS}; load average {' '.join(load_before)}"
     )
     figures: dict[str, dict[str, list[float]]] = {
-        name: {"raw": [], "e2e": [], "intake": [], "worker_cpu_ms": []} for name in SCENARIOS
+        name: {"raw": [], "e2e": [], "intake": [], "worker_cpu_ms": [], "cpu_raw": [], "cpu_e2e": []}
+        for name in SCENARIOS
     }
     seen: dict[str, list[str]] = {"raw": [], "e2e": []}  # the hot scenario's labels, per round
     try:
@@ -603,11 +605,11 @@ def main() -> None:
                     label = f"{round_number}:{scenario}:{side}"
                     earlier = seen[side][round_number] if scenario == "mix" else ""
                     if side == "raw":
-                        figures[scenario]["raw"].append(measure_raw(world, scenario, label, f"bench:{RUN}:{earlier}"))
+                        measured = measure_raw(world, scenario, label, f"bench:{RUN}:{earlier}", parts)
                     else:
-                        measured = measure_e2e(world, port, scenario, label, f"bench:{RUN}:{earlier}", worker.pid)
-                        for name, value in measured.items():
-                            figures[scenario][name].append(value)
+                        measured = measure_e2e(world, port, scenario, label, f"bench:{RUN}:{earlier}", parts)
+                    for name, value in measured.items():
+                        figures[scenario][name].append(value)
                     if scenario == "hot":
                         seen[side].append(label)
                 print(
@@ -635,12 +637,24 @@ def main() -> None:
             "intake": round(median(figures[name]["intake"]), 1),
             "worker_cpu_ms_per_event": round(median(figures[name]["worker_cpu_ms"]), 2),
             "runs": {side: [round(v, 1) for v in figures[name][side]] for side in ("raw", "e2e")},
+            "cpu_ms_per_event": {side: medians(figures[name][f"cpu_{side}"]) for side in ("raw", "e2e")},
         }
         print(
             f"{name:<7} (a) raw {raw:>7.0f}   (b) end to end {e2e:>6.0f}   {summary[name]['ratio']:>6.1%} of (a)"
             f"   worker CPU {summary[name]['worker_cpu_ms_per_event']:>5.1f} ms/event"
             f"   (intake during (b) {summary[name]['intake']:>5.0f}/s)"
         )
+    print("\nCPU per event (ms, median of the runs), by part; PostgreSQL's share caps one primary")
+    for name in SCENARIOS:
+        for side in ("raw", "e2e"):
+            cpu = summary[name]["cpu_ms_per_event"][side]
+            shares = "  ".join(f"{part} {value:>5.2f}" for part, value in cpu.items())
+            ceiling = (
+                f"   PostgreSQL alone on {os.cpu_count()} cores: {os.cpu_count() * 1000 / cpu['postgres']:>5.0f}/s"
+                if cpu.get("postgres")
+                else ""
+            )
+            print(f"{name:<7} {side:<4} {shares}{ceiling}")
     print(f"ledger_check: {check}")
     print(f"took {time.perf_counter() - began:.0f} s; load average before {load_before}, after {load_after}")
     print(

@@ -41,6 +41,10 @@ SCENARIO = os.environ.get("BENCH_SCENARIO", "hot")
 PROFILE = os.environ.get("BENCH_PROFILE", "")
 logger = logging.getLogger("bench.worker_cpu")
 SHOW_SQL = int(os.environ.get("BENCH_SHOW_SQL", "0"))  # log the first N statements measured (stderr)
+# BENCH_COLD=1: the process's caches (merchants' inputs, ledger account ids) are emptied after the
+# warm-up, as in a worker process's first round of bench/e2e.py (the accounts exist, this process
+# knows none of them).
+COLD = os.environ.get("BENCH_COLD", "") not in ("", "0")
 
 
 def main() -> None:
@@ -54,10 +58,12 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from campaigns import merchant_cache
     from campaigns.services import tier_recompute_many, tiers
     from cashback import inbox
     from cashback.batch_scope import batch_scope
     from cashback.models import WebhookEvent
+    from wallet.services import accounts_forget
 
     settings.INBOX_ENQUEUE_ON_RECEIPT = False
     if SHOW_SQL:
@@ -91,6 +97,9 @@ def main() -> None:
     warm = store("w", "hot" if SCENARIO == "mix" else SCENARIO, max(BATCH, e2e.CARDS))
     pks = store("m", SCENARIO, EVENTS)
     run(warm)  # the caches fill
+    if COLD:
+        merchant_cache.invalidate(None)
+        accounts_forget()
 
     statements = 0
 
@@ -135,6 +144,7 @@ def main() -> None:
     assert set(statuses) == {"processed"}, set(statuses)
     figures = {
         "scenario": SCENARIO,
+        "cold": COLD,
         "events": len(pks),
         "batch": BATCH,
         "cpu_ms_per_event": round(cpu * 1000 / len(pks), 2),

@@ -19,8 +19,8 @@ times a month. So a worker process keeps them per merchant, and every change inv
 The entry also says whether a later app wants to be told of the merchant's card and Stripe purchases
 (``purchases_watched``: programmes counts card purchases at a business customer's linked shops, and
 the Stripe invoices of its linked Stripe customer, towards its sales targets). A later app registers
-a watcher (``purchase_watcher_register``, in its ``AppConfig.ready()``; a function of the merchant
-id, read when the entry loads) and calls ``invalidate`` when its answer changes. So the card path
+a watcher (``purchase_watcher_register``, in its ``AppConfig.ready()``; a function of merchant ids,
+asked when their entries load) and calls ``invalidate`` when its answer changes. So the card path
 asks nothing more per purchase.
 
 What is *not* cached: what concurrent purchases change. An offer's remaining budget is read fresh
@@ -35,7 +35,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -87,13 +87,14 @@ class _Entry:
 
 _entries: dict[int, _Entry] = {}
 _lock = threading.Lock()
-_purchase_watchers: list[Callable[[int], bool]] = []
+_purchase_watchers: list[Callable[[Collection[int]], Iterable[int]]] = []
 
 
-def purchase_watcher_register(watcher: Callable[[int], bool]) -> None:
-    """``watcher(merchant_id)`` says whether its app wants ``purchase_recorded`` for the merchant's card
-    purchases and Stripe invoices (they carry no line items). Read when a merchant's entry loads; the
-    app calls ``invalidate(merchant_id)`` when its answer changes. Registering twice is a no-op."""
+def purchase_watcher_register(watcher: Callable[[Collection[int]], Iterable[int]]) -> None:
+    """``watcher(merchant_ids)`` says which of the merchants its app wants ``purchase_recorded`` for:
+    their card purchases and Stripe invoices (they carry no line items). Asked once for all the merchants
+    whose entries load together, so it should answer in one query; the app calls ``invalidate(merchant_id)``
+    when its answer for a merchant changes. Registering twice is a no-op."""
     if watcher not in _purchase_watchers:
         _purchase_watchers.append(watcher)
 
@@ -115,23 +116,40 @@ def _shared_version(merchant_id: int) -> Any:
 
 
 def _load(merchant_id: int) -> MerchantInputs:
-    offers = list(
-        Offer.objects.filter(merchant_id=merchant_id, status=OfferStatus.LIVE, basis=OfferBasis.PURCHASE)
+    return _load_many([merchant_id])[merchant_id]
+
+
+def _load_many(merchant_ids: Collection[int]) -> dict[int, MerchantInputs]:
+    """The inputs of ``merchant_ids`` in a fixed number of queries, however many merchants (offers
+    with their shops and line-item rules, challenges, and one question per watcher)."""
+    ids = sorted(set(merchant_ids))
+    offers: dict[int, list[Offer]] = {merchant_id: [] for merchant_id in ids}
+    for offer in (
+        Offer.objects.filter(merchant_id__in=ids, status=OfferStatus.LIVE, basis=OfferBasis.PURCHASE)
         .select_related("min_tier", "merchant")
         .prefetch_related(Prefetch("locations", queryset=Location.objects.only("id")), "line_item_rules")
         .order_by("id")
-    )
-    challenges = tuple(
-        Challenge.objects.filter(offer__merchant_id=merchant_id, offer__status__in=STATUSES_WITH_HISTORY)
+    ):
+        offers[offer.merchant_id].append(offer)
+    challenges: dict[int, list[Challenge]] = {merchant_id: [] for merchant_id in ids}
+    for challenge in (
+        Challenge.objects.filter(offer__merchant_id__in=ids, offer__status__in=STATUSES_WITH_HISTORY)
         .select_related("offer", "offer__merchant")
         .order_by("id")
-    )
-    return MerchantInputs(
-        terms=tuple(offer_terms(offer) for offer in offers),
-        offers={offer.pk: offer for offer in offers},
-        challenges=challenges,
-        purchases_watched=any(watcher(merchant_id) for watcher in _purchase_watchers),
-    )
+    ):
+        challenges[challenge.offer.merchant_id].append(challenge)
+    watched: set[int] = set()
+    for watcher in _purchase_watchers:
+        watched.update(watcher(ids))
+    return {
+        merchant_id: MerchantInputs(
+            terms=tuple(offer_terms(offer) for offer in offers[merchant_id]),
+            offers={offer.pk: offer for offer in offers[merchant_id]},
+            challenges=tuple(challenges[merchant_id]),
+            purchases_watched=merchant_id in watched,
+        )
+        for merchant_id in ids
+    }
 
 
 def merchant_inputs(merchant_id: int) -> MerchantInputs:
@@ -154,14 +172,17 @@ def merchant_inputs(merchant_id: int) -> MerchantInputs:
 
 
 def merchant_inputs_check(merchant_ids: Iterable[int]) -> None:
-    """Check the versions of the entries of ``merchant_ids`` due a check in one cache read (the reward
-    worker's batch, before its events: events spread over many merchants would otherwise read one
-    version each). An entry whose version moved is dropped, to be reloaded at its next use."""
+    """Make the entries of ``merchant_ids`` current for a batch of the reward worker, before its
+    events run: the versions of the entries due a check and of the merchants without an entry in one
+    cache read, and the inputs of every merchant without an entry (or whose version moved) in one
+    load (``_load_many``). Events spread over many merchants would otherwise read one version and
+    load one merchant at a time — a worker process's first round pays that for every merchant."""
     now = time.monotonic()
+    wanted = set(merchant_ids)
     due = {
-        merchant_id: entry
-        for merchant_id in set(merchant_ids)
-        if (entry := _entries.get(merchant_id)) is not None and now - entry.checked_at >= _check_seconds()
+        merchant_id
+        for merchant_id in wanted
+        if (entry := _entries.get(merchant_id)) is None or now - entry.checked_at >= _check_seconds()
     }
     if not due:
         return
@@ -170,11 +191,23 @@ def merchant_inputs_check(merchant_ids: Iterable[int]) -> None:
     except Exception:  # a cache that cannot be reached: each entry is checked (and reloaded) at its use
         logger.debug("merchant cache versions unreadable", exc_info=True)
         return
-    for merchant_id, entry in due.items():
-        if versions.get(_version_key(merchant_id)) == entry.version:
+    stale = []
+    for merchant_id in sorted(due):
+        version = versions.get(_version_key(merchant_id))
+        entry = _entries.get(merchant_id)
+        if entry is not None and version == entry.version:
             entry.checked_at = now
         else:
-            _drop([merchant_id])
+            stale.append(merchant_id)
+    if not stale:
+        return
+    _drop(stale)
+    for merchant_id, inputs in _load_many(stale).items():
+        if not _dirty_in_this_transaction(merchant_id):
+            with _lock:
+                _entries[merchant_id] = _Entry(
+                    inputs=inputs, version=versions.get(_version_key(merchant_id)), checked_at=now
+                )
 
 
 def budgets_fresh(terms: list[OfferTerms]) -> list[OfferTerms]:

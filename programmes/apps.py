@@ -16,14 +16,14 @@ class ProgrammesConfig(AppConfig):
         from programmes.achievement import purchase_achievement_apply
         from programmes.action_sources import profile_completed_report, referral_bonus_report
         from programmes.demo import seed_demo_programmes
-        from programmes.linked_sources import linked_purchase_apply, source_watched
+        from programmes.linked_sources import linked_purchase_apply, sources_watched
         from programmes.navigation import programmes_nav_item
         from programmes.wallet_section import wallet_home_section
         from wallet.home_sections import register_home_section
 
         subscribe("purchase_recorded", purchase_achievement_apply)
         subscribe("purchase_recorded", linked_purchase_apply)
-        purchase_watcher_register(source_watched)
+        purchase_watcher_register(sources_watched)
         subscribe("profile_completed", profile_completed_report)
         subscribe("referral_bonus_paid", referral_bonus_report)
         privacy.register()

@@ -12,7 +12,7 @@ handlers match its invoices to them.
 
 Counting: campaigns announces ``purchase_recorded`` after a card purchase changes at a merchant that is
 (or was) someone's linked shop, and after a Stripe invoice changes on a brand owner's account with a linked
-Stripe customer — ``source_watched``, registered with campaigns' merchant cache, so other card and Stripe
+Stripe customer — ``sources_watched``, registered with campaigns' merchant cache, so other card and Stripe
 purchases cost nothing more; linking invalidates that merchant's entry (a source stays watched after
 unlinking: refunds still count).
 ``linked_purchase_apply`` runs after that commit in its own transaction. A new link also counts what the
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -184,11 +185,16 @@ def source_unlink(*, role: FieldRole, link: CustomerSourceLink) -> CustomerSourc
     return link
 
 
-def source_watched(merchant_id: int) -> bool:
-    """Campaigns' merchant-cache watcher: is the merchant someone's linked shop, or a brand owner with a
-    linked Stripe customer — now or before (a refund of a purchase made while it was linked must still
-    lower the achievement)?"""
-    return CustomerSourceLink.objects.filter(merchant_id=merchant_id).exists()
+def sources_watched(merchant_ids: Collection[int]) -> set[int]:
+    """Campaigns' merchant-cache watcher: which of the merchants are someone's linked shop, or a brand
+    owner with a linked Stripe customer — now or before (a refund of a purchase made while it was linked
+    must still lower the achievement)? One query for all of them."""
+    return set(
+        CustomerSourceLink.objects.filter(merchant_id__in=merchant_ids)
+        .values_list("merchant_id", flat=True)
+        .order_by()
+        .distinct()
+    )
 
 
 # --- Counting ---------------------------------------------------------------------------------------

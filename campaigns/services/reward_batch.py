@@ -34,7 +34,7 @@ from campaigns.models import CustomerTier, MerchantDayChange, Offer, PurchaseEve
 from campaigns.purchase_keys import purchase_event_key
 from cashback import batch_work
 from wallet.models import AccountKind, LedgerAccount
-from wallet.services import DeferredPostings
+from wallet.services import AccountKey, DeferredPostings, accounts_for_posting_find
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -66,6 +66,7 @@ class RewardBatch:
         self._absent_events: set[tuple[str, str]] = set()
         self._blocked: dict[int, bool] = {}
         self._tiers: dict[int, Tier | None] = {}
+        self._accounts: dict[AccountKey, LedgerAccount] = {}
 
     def prepare(self, events: Sequence[Any]) -> None:
         """Nothing: the handlers that know their events' payloads call ``prefetch``."""
@@ -75,27 +76,42 @@ class RewardBatch:
     ) -> None:
         """Look up once for the batch's events from ``source`` (a ``Purchase.Source``) which of them are
         stored as purchase events already (one query), for their consumers (``users``, loaded in
-        this transaction) whether they are blocked and their tiers (one query), and the balances of
-        their ``merchants``' funding accounts the rewards' split reads (one query)."""
-        owners = {merchant.ledger_owner_key: merchant.currency for merchant in merchants}
-        if owners:
-            funding = LedgerAccount.objects.filter(
-                kind=AccountKind.MERCHANT_FUNDING, owner_key__in=owners, user=None
-            ).values_list("pk", "owner_key", "currency")
+        this transaction) whether they are blocked and their tiers (one query), the ledger accounts the
+        rewards post to — the merchants' funding and receivable, the consumers' pending — (one query
+        for those this process does not know yet), and the balances of the merchants' funding
+        accounts the rewards' split reads (one query)."""
+        merchants = list(merchants)
+        users = list(users)
+        wanted: list[AccountKey] = []
+        for merchant in merchants:
+            for kind in (AccountKind.MERCHANT_FUNDING, AccountKind.MERCHANT_RECEIVABLE):
+                wanted.append((merchant.ledger_owner_key, None, kind, merchant.currency))
+        for currency in {merchant.currency for merchant in merchants}:
+            wanted += [("", user.pk, AccountKind.CONSUMER_PENDING, currency) for user in users]
+        if wanted:
+            self._accounts.update(accounts_for_posting_find(keys=wanted))
             self.postings.preload(
-                accounts=[pk for pk, owner, currency in funding.order_by() if owners[owner] == currency]
+                accounts=[
+                    account.pk
+                    for (_, _, kind, _), account in self._accounts.items()
+                    if kind == AccountKind.MERCHANT_FUNDING
+                ]
             )
         keys = {purchase_event_key(source=source, event_id=event_id) for event_id in event_ids}
         if keys:
             stored = PurchaseEvent.objects.filter(source=source, event_id__in=keys).values_list("event_id", flat=True)
             self._absent_events |= {(source, key) for key in keys.difference(stored)}
-        users = list(users)
         self._blocked.update({user.pk: user.blocked_at is not None for user in users})
         missing = {user.pk for user in users} - set(self._tiers)
         if missing:
             rows = CustomerTier.objects.filter(user_id__in=missing).select_related("tier").order_by()
             found = {row.user_id: row.tier for row in rows}
             self._tiers.update({pk: found.get(pk) for pk in missing})
+
+    def account(self, key: AccountKey) -> LedgerAccount | None:
+        """The batch's consumers' and merchants' ledger account of ``key``, to post to, if it existed when
+        the batch began; else None (``account_for_posting`` finds or opens it)."""
+        return self._accounts.get(key)
 
     def event_absent(self, *, source: str, event_key: str) -> bool:
         """True once if the purchase event was not stored when the batch began; else False (ask). The

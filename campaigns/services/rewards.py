@@ -39,10 +39,17 @@ def round_half_even(value: Decimal) -> int:
 # --- The ledger side of a reward ---------------------------------------------------------------
 
 
+def _posting_account(*, kind: str, currency: str, user_id: int | None = None, owner_key: str = "") -> LedgerAccount:
+    """An account to post to: the batch's (looked up for all its events at once) or ``account_for_posting``'s."""
+    batch = reward_batch.current()
+    found = batch.account((owner_key, user_id, kind, currency)) if batch is not None else None
+    return found or account_for_posting(kind=kind, currency=currency, user_id=user_id, owner_key=owner_key)
+
+
 def _merchant_accounts(offer: Offer, currency: str) -> tuple[LedgerAccount, LedgerAccount]:
     owner_key = f"merchant:{offer.merchant_id}"
-    funding = account_for_posting(kind=AccountKind.MERCHANT_FUNDING, currency=currency, owner_key=owner_key)
-    receivable = account_for_posting(kind=AccountKind.MERCHANT_RECEIVABLE, currency=currency, owner_key=owner_key)
+    funding = _posting_account(kind=AccountKind.MERCHANT_FUNDING, currency=currency, owner_key=owner_key)
+    receivable = _posting_account(kind=AccountKind.MERCHANT_RECEIVABLE, currency=currency, owner_key=owner_key)
     return funding, receivable
 
 
@@ -56,7 +63,7 @@ def reward_user_id(reward: Reward) -> int:
 def consumer_account(user_id: int, kind: str, currency: str) -> LedgerAccount:
     """The consumer's account of a kind, to post to (its balance columns may be old: read balances
     with ``account_spendable``)."""
-    return account_for_posting(kind=kind, currency=currency, user_id=user_id)
+    return _posting_account(kind=kind, currency=currency, user_id=user_id)
 
 
 def _charity_account(reward: Reward) -> LedgerAccount:

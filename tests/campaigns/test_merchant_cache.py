@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns import merchant_cache
@@ -19,7 +20,7 @@ from tests.accounts.factories import CardFactory, UserFactory
 from tests.campaigns.factories import LocationFactory, OfferFactory
 from tests.webhooks import visa_event
 from wallet.models import AccountKind, LedgerAccount
-from wallet.services import account_for_posting
+from wallet.services import account_for_posting, account_get_or_create, accounts_for_posting_find, accounts_forget
 
 
 def _clearing(n, card, location, amount="100.00"):
@@ -111,3 +112,61 @@ def test_an_account_created_in_a_rolled_back_transaction_is_not_remembered():
     account = account_for_posting(kind=AccountKind.CONSUMER_PENDING, currency="NOK", user_id=user.pk)
     assert LedgerAccount.objects.filter(pk=account.pk).exists()
     assert account_for_posting(kind=AccountKind.CONSUMER_PENDING, currency="NOK", user_id=user.pk).pk == account.pk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_loads_the_merchants_it_has_not_seen_together_and_reloads_a_moved_one(settings):
+    """``merchant_inputs_check`` (the worker's batch, before its events): merchants without an entry are
+    loaded in one go, each with its own offers; a merchant whose shared version moved is reloaded."""
+    settings.CAMPAIGNS_MERCHANT_CACHE_CHECK_SECONDS = 0
+    offers = [OfferFactory(percent=Decimal(percent)) for percent in ("10", "15", "20")]
+    merchant_cache.invalidate(None)
+
+    with CaptureQueriesContext(connection) as queries:
+        merchant_cache.merchant_inputs_check(offer.merchant_id for offer in offers)
+    assert len(queries) <= 6  # offers, their shops, their rules, challenges, the watchers' question
+    for offer in offers:
+        terms = merchant_cache._entries[offer.merchant_id].inputs.terms
+        assert [(t.id, t.percent) for t in terms] == [(offer.pk, offer.percent)]
+
+    moved = offers[1]
+    type(moved).objects.filter(pk=moved.pk).update(percent=Decimal("40"))  # no signal: "elsewhere"
+    cache.set(merchant_cache._version_key(moved.merchant_id), "moved-by-another-process", timeout=None)
+    merchant_cache.merchant_inputs_check([offers[0].merchant_id, moved.merchant_id])
+    assert merchant_cache._entries[moved.merchant_id].inputs.terms[0].percent == Decimal("40")
+    assert merchant_cache._entries[offers[0].merchant_id].inputs.terms[0].percent == Decimal("10")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_accounts_found_for_a_batch_are_remembered_only_once_it_commits():
+    user = UserFactory()
+    pending = account_get_or_create(kind=AccountKind.CONSUMER_PENDING, currency="NOK", user=user)
+    funding = account_get_or_create(kind=AccountKind.MERCHANT_FUNDING, currency="NOK", owner_key="merchant:77")
+    keys = [
+        ("", user.pk, AccountKind.CONSUMER_PENDING, "NOK"),
+        ("merchant:77", None, AccountKind.MERCHANT_FUNDING, "NOK"),
+        ("merchant:77", None, AccountKind.MERCHANT_RECEIVABLE, "NOK"),  # not opened yet: not found
+        ("", user.pk, AccountKind.CONSUMER_AVAILABLE, "NOK"),  # nor this one
+    ]
+    accounts_forget()
+    try:
+        with transaction.atomic():
+            found = accounts_for_posting_find(keys=keys)
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert {key: account.pk for key, account in found.items()} == {keys[0]: pending.pk, keys[1]: funding.pk}
+    with CaptureQueriesContext(connection) as queries:
+        accounts_for_posting_find(keys=keys[:2])  # nothing was remembered: read again
+    assert len(queries) == 1
+
+    with transaction.atomic():
+        accounts_for_posting_find(keys=keys)
+    with CaptureQueriesContext(connection) as queries:
+        assert accounts_for_posting_find(keys=keys[:2]) == {keys[0]: pending, keys[1]: funding}
+        assert (
+            account_for_posting(kind=AccountKind.MERCHANT_FUNDING, currency="NOK", owner_key="merchant:77") == funding
+        )
+    assert len(queries) == 0

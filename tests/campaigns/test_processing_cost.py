@@ -9,13 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from campaigns import merchant_cache
 from campaigns.models import Reward
 from cashback import inbox
 from tests.accounts.factories import CardFactory
 from tests.campaigns.factories import LocationFactory, OfferFactory
 from tests.webhooks import visa_event
 from wallet.models import AccountKind, JournalKind
-from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
+from wallet.services import account_get_or_create, accounts_forget, platform_account, transaction_post, transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,41 @@ def test_a_batch_of_clearings_costs_the_worker_at_most_5_statements_each(setting
 
     assert len(statements) / 20 <= 5, len(statements)
     assert Reward.objects.filter(amount_minor__gt=0).count() == 25
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_cold_worker_looks_up_a_batch_spread_over_many_merchants_once(settings):
+    """Issue 19: a worker process's first batch over ten merchants it has never seen (their ledger
+    accounts exist, the process knows none of them) reads every merchant's offers, challenges and
+    watchers and every account the rewards post to in a fixed number of statements for the batch
+    (``merchant_cache.merchant_inputs_check``, ``accounts_for_posting_find``) — not seven per merchant
+    and one per consumer, 8.75 per clearing in bench/worker_cpu.py's cold ``spread`` before."""
+    settings.INBOX_ENQUEUE_ON_RECEIPT = False
+    cards = [CardFactory() for _ in range(5)]
+    locations = []
+    for index in range(10):
+        offer = OfferFactory(percent=Decimal("10"))
+        locations.append(LocationFactory(merchant=offer.merchant))
+        owner_key = offer.merchant.ledger_owner_key
+        funding = account_get_or_create(kind=AccountKind.MERCHANT_FUNDING, currency="NOK", owner_key=owner_key)
+        account_get_or_create(kind=AccountKind.MERCHANT_RECEIVABLE, currency="NOK", owner_key=owner_key)
+        transaction_post(
+            idempotency_key=f"cost:spread-funding:{index}",
+            kind=JournalKind.MERCHANT_FUNDING,
+            entries=transfer(
+                debit=platform_account(kind=AccountKind.SETTLEMENT, currency="NOK"), credit=funding, amount=10**9
+            ),
+        )
+    for card in cards:
+        account_get_or_create(kind=AccountKind.CONSUMER_PENDING, currency="NOK", user=card.user)
+    pks = [_clearing(n, cards[n % 5], locations[n % 10]) for n in range(20)]
+    merchant_cache.invalidate(None)  # a new worker process: nothing cached
+    accounts_forget()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert set(inbox.events_process(event_ids=pks)) == {"processed"}
+    statements = _worker_statements(queries)
+
+    assert len(statements) / 20 <= 5.5, len(statements)
+    assert Reward.objects.filter(amount_minor__gt=0).count() == 20

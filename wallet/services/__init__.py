@@ -16,7 +16,14 @@
 Callers import from ``wallet.services``; the names below are its public surface.
 """
 
-from wallet.services.accounts import account_for_posting, account_get_or_create, accounts_forget, platform_account
+from wallet.services.accounts import (
+    AccountKey,
+    account_for_posting,
+    account_get_or_create,
+    accounts_for_posting_find,
+    accounts_forget,
+    platform_account,
+)
 from wallet.services.batches import MAX_BATCH, transactions_post_batch
 from wallet.services.deferred import DeferredPostings
 from wallet.services.holds import hold_expire_due, hold_place, hold_post, hold_void
@@ -30,11 +37,13 @@ __all__ = [
     "MAX_ENTRIES",
     "MAX_KEY_LENGTH",
     "RETRYABLE_SQLSTATES",
+    "AccountKey",
     "DeferredPostings",
     "EntrySpec",
     "TransferRequest",
     "account_for_posting",
     "account_get_or_create",
+    "accounts_for_posting_find",
     "accounts_forget",
     "hold_expire_due",
     "hold_place",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 
 from wallet.errors import InvalidLedgerRequestError, UnknownCurrencyError
 from wallet.models import (
@@ -92,6 +94,48 @@ def account_for_posting(*, kind: str, currency: str, user_id: int | None = None,
 
     transaction.on_commit(remember)
     return account
+
+
+AccountKey = tuple[str, int | None, str, str]
+"""An account as ``account_for_posting`` names it: (owner key, user id, kind, currency); a user's
+accounts have the owner key ``""``, the others the user id None."""
+
+
+def accounts_for_posting_find(*, keys: Collection[AccountKey]) -> dict[AccountKey, LedgerAccount]:
+    """The accounts of ``keys`` that exist, by key, for a batch about to post to them (the reward
+    worker's, issue 19): the ones this process knows cost no query, the others one query for all.
+    As with ``account_for_posting``, the instances are to post to, not to read balances from; those
+    read here are remembered after this transaction commits. An account that does not exist yet is
+    not in the answer (``account_for_posting`` opens it)."""
+    found = {key: _committed[key] for key in keys if key in _committed}
+    missing = set(keys).difference(found)
+    if not missing:
+        return found
+    users = {user_id for _, user_id, _, _ in missing if user_id is not None}
+    owners = {owner_key for owner_key, user_id, _, _ in missing if user_id is None}
+    owned = Q(user_id__in=users) if users else Q(pk__in=[])
+    if owners:
+        owned |= Q(user=None, owner_key__in=owners)
+    rows = LedgerAccount.objects.filter(
+        owned,
+        kind__in={kind for _, _, kind, _ in missing},
+        currency__in={currency for _, _, _, currency in missing},
+    ).order_by()
+    read: dict[AccountKey, LedgerAccount] = {}
+    for account in rows:
+        owner_key = "" if account.user_id is not None else account.owner_key
+        key = (owner_key, account.user_id, account.kind, account.currency)
+        if key in missing:
+            read[key] = account
+
+    def remember() -> None:
+        if len(_committed) + len(read) >= _COMMITTED_MAX:
+            _committed.clear()
+        _committed.update(read)
+
+    if read:
+        transaction.on_commit(remember)
+    return found | read
 
 
 def accounts_forget() -> None:
