@@ -13,7 +13,9 @@ Django's cursors run: the ledger's few per batch on its own cursor are not count
 event per consumer (each one's ledger accounts opened, the caches filled) is not counted. Unlike
 events per second, CPU per event hardly depends on the load.
 
-BENCH_PROFILE=path writes a cProfile of the measured batches there (``python -m pstats path``).
+BENCH_COLD=1 empties the process's caches after the warm-up (the merchants' inputs, the ledger account
+ids), as in a worker process's first round of bench/e2e.py. BENCH_PROFILE=path writes a cProfile of
+the measured batches there (``python -m pstats path``).
 The last line is one JSON object with the figures.
 """
 
