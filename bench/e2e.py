@@ -52,6 +52,7 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 os.environ["CARD_NETWORK_PROVIDER"] = os.environ.get("CARD_NETWORK_PROVIDER", "fake")
 os.environ["VISA_WEBHOOK_SECRET"] = SECRET = "whsec_bench_" + uuid.uuid4().hex
 
+import e2e_world  # noqa: E402
 import psycopg  # noqa: E402
 from bench_database import conninfo, database_config, ensure_database  # noqa: E402
 from cpu_shares import Meter, medians, parent_pid, pid_of  # noqa: E402
@@ -89,98 +90,13 @@ def migrate() -> None:
             conn.execute(f"CREATE TABLE IF NOT EXISTS {copy} (LIKE {table} INCLUDING ALL)")
 
 
-# --- the world: consumers with cards, a merchant with shops and a live offer -----------------------
-
-
-def _merchant_with_offer(index: int, shops: int) -> tuple:
-    """A funded merchant with ``shops`` shops (network merchant id ``NM-<run>-<index>``) and one live
-    10 % offer; returns (merchant id, network merchant id, store ids)."""
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from campaigns.models import Offer
-    from merchants.models import Location, Merchant
-    from wallet.models import AccountKind, JournalKind
-    from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
-
-    merchant = Merchant.objects.create(
-        legal_name=f"Bench Kaffe {RUN}-{index} AS",
-        display_name=f"Bench Kaffe {RUN}-{index}",
-        organisation_number=str(900_000_000 + (int(RUN[:6], 16) + index) % 99_999_999)[:9],
-        country="NO",
-        currency="NOK",
-        category_code="5814",
-        contact_name="Bench",
-        contact_email=f"bench-{RUN}-{index}@example.com",
-        contact_phone="+4722000000",
-        status=Merchant.Status.APPROVED,
-        approved_at=timezone.now(),
-    )
-    network_id = f"NM-{RUN}-{index}"
-    Location.objects.bulk_create(
-        Location(
-            merchant=merchant,
-            name=f"Shop {i}",
-            street="Stranden 1",
-            postcode="0250",
-            city="Oslo",
-            country="NO",
-            time_zone="Europe/Oslo",
-            network_merchant_id=network_id,
-            network_store_id=f"ST-{i}",
-        )
-        for i in range(shops)
-    )
-    now = timezone.now()
-    Offer.objects.create(
-        merchant=merchant,
-        title="10 % back",
-        reward_type="percent",
-        percent=Decimal("10"),
-        currency="NOK",
-        starts_at=now - timedelta(days=1),
-        ends_at=now + timedelta(days=30),
-        status="live",
-    )
-    funding = account_get_or_create(
-        kind=AccountKind.MERCHANT_FUNDING, currency="NOK", owner_key=merchant.ledger_owner_key
-    )
-    account_get_or_create(kind=AccountKind.MERCHANT_RECEIVABLE, currency="NOK", owner_key=merchant.ledger_owner_key)
-    transaction_post(
-        idempotency_key=f"bench:e2e:{RUN}:{index}:funding",
-        kind=JournalKind.MERCHANT_FUNDING,
-        entries=transfer(
-            debit=platform_account(kind=AccountKind.SETTLEMENT, currency="NOK"), credit=funding, amount=10**12
-        ),
-    )
-    return merchant.pk, network_id, [f"ST-{i}" for i in range(shops)]
+# --- the world (bench/e2e_world.py) ---------------------------------------------------------------
 
 
 def build_world() -> dict:
-    """Created through Django (in this process, before any client is forked): consumers with cards,
-    one hot merchant with SHOPS shops, and MERCHANTS more merchants with one shop each."""
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-
-    from accounts.models import Card
-
-    User = get_user_model()
-    users = User.objects.bulk_create(User(email=f"bench-{RUN}-{i}@example.com") for i in range(CARDS))
-    tokens = [f"ctok_bench_{RUN}_{i}" for i in range(CARDS)]
-    Card.objects.bulk_create(
-        Card(user=user, network_token=token, first_six="424242", last_four="4242", exp_month=12, exp_year=2034)
-        for user, token in zip(users, tokens, strict=True)
-    )
-    hot = _merchant_with_offer(0, SHOPS)
-    spread = [_merchant_with_offer(i + 1, 1) for i in range(MERCHANTS)]
-    from django.db import connection
-
-    connection.close()
-    return {"tokens": tokens, "hot": hot, "spread": spread}
+    """Consumers with cards, the hot merchant with SHOPS shops and MERCHANTS more, made through Django
+    in this process before any client is forked."""
+    return e2e_world.build_world(run=RUN, cards=CARDS, shops=SHOPS, merchants=MERCHANTS)
 
 
 # --- the events ------------------------------------------------------------------------------------
