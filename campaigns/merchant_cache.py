@@ -262,6 +262,12 @@ def _drop(ids: list[int] | None) -> None:
                 _entries.pop(merchant_id, None)
 
 
+def entries_forget() -> None:
+    """Forget every entry in this process, telling no one (a test database flushed or rolled back:
+    merchant ids may be used again)."""
+    _drop(None)
+
+
 def _publish(ids: list[int] | None) -> None:
     try:
         if ids is None:

@@ -79,6 +79,7 @@ def counted_rows(*, contract: Contract) -> QuerySet[Any]:
             row_id=F("pk"),
         )
         .values_list(*columns)
+        .order_by()  # no ordering inside a compound statement (SQLite refuses it); the union orders
     )
     orders = (
         PurchaseSale.objects.filter(counts, **within)
@@ -91,6 +92,7 @@ def counted_rows(*, contract: Contract) -> QuerySet[Any]:
             row_id=F("pk"),
         )
         .values_list(*columns)
+        .order_by()
     )
     union = lines.union(orders, all=True)
     if programme.target_kind == TargetKind.VALUE:
@@ -105,6 +107,7 @@ def counted_rows(*, contract: Contract) -> QuerySet[Any]:
                 row_id=F("pk"),
             )
             .values_list(*columns)
+            .order_by()
         )
         union = union.union(values, all=True)
     return union.order_by("-day", "-at", "-row_id")

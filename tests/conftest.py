@@ -1,7 +1,9 @@
 import pytest
 from django.db import connection
 
+from campaigns.merchant_cache import entries_forget
 from cashback.translations import translations_compile
+from wallet.services import accounts_forget
 
 # One browser per test process, shared by every browser test (Playwright allows one sync driver);
 # a local Stripe API stub and the fake gateway (stripe_stub, fake_stripe); the guard that fails a test
@@ -26,6 +28,15 @@ def _skip_without_required_services(request: pytest.FixtureRequest) -> None:
 
         if not settings.REDIS_URL:
             pytest.skip("needs Redis: set REDIS_URL or start a server on 127.0.0.1:6379")
+
+
+@pytest.fixture(autouse=True)
+def _process_caches_forgotten() -> None:
+    """The reward worker's process-wide caches (remembered ledger account ids, merchants' inputs) belong
+    to one database. A test's rolled-back rows leave ids that SQLite hands out again in the next test
+    (PostgreSQL's sequences never do), so a test starts with both caches empty."""
+    accounts_forget()
+    entries_forget()
 
 
 @pytest.fixture(autouse=True)
