@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 
 from campaigns.merchant_cache import entries_forget
+from cashback.providers.stripe_gateway import FakeStripeGateway
 from cashback.translations import translations_compile
 from wallet.services import accounts_forget
 
@@ -32,11 +33,13 @@ def _skip_without_required_services(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _process_caches_forgotten() -> None:
-    """The reward worker's process-wide caches (remembered ledger account ids, merchants' inputs) belong
-    to one database. A test's rolled-back rows leave ids that SQLite hands out again in the next test
-    (PostgreSQL's sequences never do), so a test starts with both caches empty."""
+    """Process-wide state keyed by database ids belongs to one database: the reward worker's caches
+    (remembered ledger account ids, merchants' inputs) and the fake Stripe gateway's record (its
+    idempotency keys name payouts by id). A test's rolled-back rows leave ids that SQLite hands out
+    again in the next test (PostgreSQL's sequences never do), so a test starts with all of them empty."""
     accounts_forget()
     entries_forget()
+    FakeStripeGateway.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -194,6 +194,8 @@ def spend_hold_place(
 
 
 def _spend_of(*, merchant: SpendingMerchant, hold_id: int) -> SpendCode:
+    if not 0 < hold_id < 2**63:  # no such id; SQLite cannot even be asked (its integers are 64-bit)
+        raise SpendHoldNotFoundError()
     spend = (
         SpendCode.objects.select_related("hold")
         .filter(hold_id=hold_id, merchant_owner_key=merchant.ledger_owner_key)

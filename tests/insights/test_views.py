@@ -108,6 +108,7 @@ def test_the_portal_overview_and_the_offer_page_show_the_way_in(client, shop):
     assert reverse("insights:offer", args=[merchant.pk, offer.pk]) in detail
 
 
+@pytest.mark.postgres  # SQLite: the mirror alias is a second connection that the test's open transaction locks out
 @pytest.mark.django_db(databases=["default", "replica"])
 def test_the_dashboard_reads_the_insights_database(client, shop, settings):
     """With INSIGHTS_DATABASE pointing at another alias, the figures are read there."""

@@ -33,6 +33,7 @@ def test_a_dedupe_key_sends_one_message_however_often_it_is_replayed():
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.postgres  # concurrent writers: SQLite locks the table instead (concurrency is proven on PostgreSQL)
 def test_concurrent_sends_with_one_key_create_one_message_and_each_caller_gets_it():
     # The key is held by INSERT ... ON CONFLICT DO NOTHING on the unique constraint (no SELECT first):
     # of callers at the same moment one inserts, the others read its row.
