@@ -8,6 +8,7 @@ when the web and worker processes move to other machines (docs/benchmarks.md).
 
 import os
 import resource
+import statistics
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -89,10 +90,4 @@ class Meter:
 def medians(runs: list[dict[str, float]]) -> dict[str, float]:
     """The median of each part over a measurement's runs, rounded to 0.01."""
     parts = sorted({name for run in runs for name in run})
-    out = {}
-    for name in parts:
-        values = sorted(run[name] for run in runs if name in run)
-        middle = len(values) // 2
-        value = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
-        out[name] = round(value, 2)
-    return out
+    return {name: round(statistics.median(run[name] for run in runs if name in run), 2) for name in parts}

@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import logging
 import multiprocessing
 import os
 import socket
@@ -52,7 +53,7 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 os.environ["CARD_NETWORK_PROVIDER"] = os.environ.get("CARD_NETWORK_PROVIDER", "fake")
 os.environ["VISA_WEBHOOK_SECRET"] = SECRET = "whsec_bench_" + uuid.uuid4().hex
 
-import e2e_world  # noqa: E402
+import django  # noqa: E402
 import psycopg  # noqa: E402
 from bench_database import conninfo, database_config, ensure_database  # noqa: E402
 from cpu_shares import Meter, medians, parent_pid, pid_of  # noqa: E402
@@ -68,6 +69,10 @@ RUN = uuid.uuid4().hex[:8]
 SHOPS = 20
 MERCHANTS = int(os.environ.get("BENCH_MERCHANTS", "200"))
 POLL_SECONDS = 0.02
+# The report for people goes through this logger to stdout, one plain line per message (its own handler:
+# the project's JSON log format, which Django sets up in this process, is for the services); the last
+# line, the JSON object of the figures, is written to stdout directly.
+report = logging.getLogger("bench.e2e")
 RAW_TABLES = {
     "bench_e2e_event": "cashback_webhookevent",
     "bench_e2e_purchase": "campaigns_purchase",
@@ -96,6 +101,11 @@ def migrate() -> None:
 def build_world() -> dict:
     """Consumers with cards, the hot merchant with SHOPS shops and MERCHANTS more, made through Django
     in this process before any client is forked."""
+    django.setup()
+    # Only now: bench/e2e_world.py imports the project's models, which need the settings this script
+    # put in the environment at its top, and Django set up.
+    import e2e_world
+
     return e2e_world.build_world(run=RUN, cards=CARDS, shops=SHOPS, merchants=MERCHANTS)
 
 
@@ -501,10 +511,19 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def _report_to_stdout() -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    report.addHandler(handler)
+    report.setLevel(logging.INFO)
+    report.propagate = False
+
+
 def main() -> None:
+    _report_to_stdout()
     began = time.perf_counter()
     ensure_database(CONFIG)
-    print(f"migrating {CONFIG['NAME']} ...")
+    report.info(f"migrating {CONFIG['NAME']} ...")
     migrate()
     purge_queues()
     world = build_world()
@@ -515,7 +534,7 @@ def main() -> None:
         postmaster = parent_pid(probe.execute("SELECT pg_backend_pid()").fetchone()[0])
     parts = {"worker": worker.pid, "intake": server.pid, "postgres": postmaster, "redis": pid_of("redis-server")}
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    print(
+    report.info(
         f"{EVENTS} events per measurement, {CLIENTS} client processes, {CARDS} cards, one hot merchant with {SHOPS}"
         f" shops and {MERCHANTS} more; gunicorn {WORKERS} gthread workers x {THREADS} threads; celery worker"
         f" prefork x {CELERY_CONCURRENCY} on {os.environ['REDIS_URL']} (queues ingest, rewards); {os.cpu_count()}"
@@ -540,11 +559,10 @@ def main() -> None:
                         figures[scenario][name].append(value)
                     if scenario == "hot":
                         seen[side].append(label)
-                print(
+                report.info(
                     f"  round {round_number + 1} {scenario:<6} raw {figures[scenario]['raw'][-1]:>6.0f}/s"
                     f"  e2e {figures[scenario]['e2e'][-1]:>6.0f}/s"
-                    f"  worker CPU {figures[scenario]['worker_cpu_ms'][-1]:>5.1f} ms/event",
-                    flush=True,
+                    f"  worker CPU {figures[scenario]['worker_cpu_ms'][-1]:>5.1f} ms/event"
                 )
     finally:
         server.terminate()
@@ -554,7 +572,7 @@ def main() -> None:
         purge_queues()
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     check = ledger_check()
-    print("\nevents/second, median of the runs; ratio = end to end / raw")
+    report.info("\nevents/second, median of the runs; ratio = end to end / raw")
     summary = {}
     for name in SCENARIOS:
         raw, e2e = median(figures[name]["raw"]), median(figures[name]["e2e"])
@@ -567,12 +585,12 @@ def main() -> None:
             "runs": {side: [round(v, 1) for v in figures[name][side]] for side in ("raw", "e2e")},
             "cpu_ms_per_event": {side: medians(figures[name][f"cpu_{side}"]) for side in ("raw", "e2e")},
         }
-        print(
+        report.info(
             f"{name:<7} (a) raw {raw:>7.0f}   (b) end to end {e2e:>6.0f}   {summary[name]['ratio']:>6.1%} of (a)"
             f"   worker CPU {summary[name]['worker_cpu_ms_per_event']:>5.1f} ms/event"
             f"   (intake during (b) {summary[name]['intake']:>5.0f}/s)"
         )
-    print("\nCPU per event (ms, median of the runs), by part; PostgreSQL's share caps one primary")
+    report.info("\nCPU per event (ms, median of the runs), by part; PostgreSQL's share caps one primary")
     for name in SCENARIOS:
         for side in ("raw", "e2e"):
             cpu = summary[name]["cpu_ms_per_event"][side]
@@ -582,10 +600,10 @@ def main() -> None:
                 if cpu.get("postgres")
                 else ""
             )
-            print(f"{name:<7} {side:<4} {shares}{ceiling}")
-    print(f"ledger_check: {check}")
-    print(f"took {time.perf_counter() - began:.0f} s; load average before {load_before}, after {load_after}")
-    print(
+            report.info(f"{name:<7} {side:<4} {shares}{ceiling}")
+    report.info(f"ledger_check: {check}")
+    report.info(f"took {time.perf_counter() - began:.0f} s; load average before {load_before}, after {load_after}")
+    sys.stdout.write(
         json.dumps(
             {
                 "e2e_ratio": summary["hot"]["ratio"],
@@ -599,6 +617,7 @@ def main() -> None:
                 "loadavg_after": load_after,
             }
         )
+        + "\n"
     )
     if check != "passed":
         sys.exit(1)

@@ -1,24 +1,27 @@
 """bench/e2e.py's world: consumers with cards, and funded merchants with shops and a live 10 % offer.
 
-Made through Django's models and the ledger's services, so it is what the app would have made. The
-project's modules are imported inside the functions: a benchmark sets the environment (database,
-keys, settings module) before Django may be set up.
+Made through Django's models and the ledger's services, so it is what the app would have made.
+Import this module only once Django is set up (``bench/e2e.py``'s ``build_world`` does): it imports the
+project's models at the top.
 """
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Card
+from campaigns.models import Offer
+from merchants.models import Location, Merchant
+from wallet.models import AccountKind, JournalKind
+from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
 
 
 def _merchant_with_offer(run: str, index: int, shops: int) -> tuple:
     """A funded merchant with ``shops`` shops (network merchant id ``NM-<run>-<index>``) and one live
     10 % offer; returns (merchant id, network merchant id, store ids)."""
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from campaigns.models import Offer
-    from merchants.models import Location, Merchant
-    from wallet.models import AccountKind, JournalKind
-    from wallet.services import account_get_or_create, platform_account, transaction_post, transfer
-
     merchant = Merchant.objects.create(
         legal_name=f"Bench Kaffe {run}-{index} AS",
         display_name=f"Bench Kaffe {run}-{index}",
@@ -77,13 +80,6 @@ def build_world(*, run: str, cards: int, shops: int, merchants: int) -> dict:
     a card each, one hot merchant with ``shops`` shops, and ``merchants`` more with one shop each;
     names carry ``run``. Returns the cards' tokens and, per merchant, (id, network merchant id, store
     ids): ``hot`` and the list ``spread``."""
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-
-    from accounts.models import Card
-
     User = get_user_model()
     users = User.objects.bulk_create(User(email=f"bench-{run}-{i}@example.com") for i in range(cards))
     tokens = [f"ctok_bench_{run}_{i}" for i in range(cards)]
@@ -93,7 +89,5 @@ def build_world(*, run: str, cards: int, shops: int, merchants: int) -> dict:
     )
     hot = _merchant_with_offer(run, 0, shops)
     spread = [_merchant_with_offer(run, i + 1, 1) for i in range(merchants)]
-    from django.db import connection
-
-    connection.close()
+    connection.close()  # the forked clients must not share this process's connection
     return {"tokens": tokens, "hot": hot, "spread": spread}
