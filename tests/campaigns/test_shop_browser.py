@@ -110,6 +110,7 @@ def test_search_and_filters_narrow_the_list_and_the_map(shops, open_page):
 
     page.get_by_label("Category").select_option("books")
     page.get_by_role("button", name="Search").click()
+    expect(page.locator(".shop-card")).to_have_count(1)  # the search is a page load: wait for its answer
     assert _card_titles(page) == ["Bryggen Bokhandel"]
     expect(page.locator(".shop-offer-terms")).to_contain_text("100 kr back, on purchases of 800 kr or more")
     page.get_by_role("button", name="Show the map").click()
@@ -166,6 +167,7 @@ def test_without_javascript_the_list_and_its_search_work_and_no_map_or_button_sh
 
         page.get_by_label("Offer", exact=True).select_option("fixed")
         page.get_by_role("button", name="Search").click()
+        expect(page.locator(".shop-card")).to_have_count(2)  # the search is a page load: wait for its answer
 
         assert sorted(_card_titles(page)) == ["Bryggen Bokhandel", "Fjellsko Bergen"]
         _no_sideways_scroll(page, PHONE["width"])
